@@ -1,0 +1,173 @@
+// Every fact the chat domain records. Events are the source of truth: read models, realtime frames,
+// auditors' replays and exports are all derived from these. Never change the meaning of a field;
+// add a new field (optional) or a new event type, and bump EVENT_SCHEMA_VERSION when the shape changes.
+//
+// Streams (see streams.ts):
+//   room-{roomId}                 lifecycle, settings, membership, roles, moderation mutes, notification mutes
+//   message-{messageId}           sent, edited, deleted, hidden/restored, reactions
+//   readmarker-{roomId}_{userId}  how far one participant has read
+//   blocks-{userId}               the users this user has blocked
+//   report-{reportId}             one user's report of one message
+
+export const EVENT_SCHEMA_VERSION = 1;
+
+/** User ids come from the token: a uuid (`sub`) or a SimpleJWT integer id (`user_id`), kept as text. */
+export type UserId = string;
+
+export type RoomType = 'direct' | 'group' | 'task' | 'property';
+export type MessageType = 'text' | 'image' | 'file' | 'system';
+
+export type RoomSettings = {
+  /** minimum seconds between two messages of one member (0 = off); enforced at the edge by the rate limiter */
+  slowModeSeconds?: number;
+};
+
+export type AttachmentRef = {
+  /** id returned by the upload endpoint; the file itself lives in attachment storage */
+  id: string;
+  fileName: string;
+  contentType: string;
+  sizeBytes: number;
+};
+
+// ── room-{roomId} ────────────────────────────────────────────────────────────────────────────────────
+export type RoomCreated = {
+  type: 'RoomCreated';
+  data: {
+    roomId: string;
+    name: string;
+    roomType: RoomType;
+    taskId?: string | null;
+    propertyId?: string | null;
+    createdBy: UserId;
+    /** the creator first, as admin */
+    participants: { userId: UserId; username?: string; isAdmin: boolean }[];
+    settings: RoomSettings;
+  };
+};
+export type RoomUpdated = {
+  type: 'RoomUpdated';
+  data: { roomId: string; name?: string; settings?: RoomSettings; updatedBy: UserId };
+};
+export type RoomArchived = { type: 'RoomArchived'; data: { roomId: string; archivedBy: UserId } };
+export type RoomUnarchived = { type: 'RoomUnarchived'; data: { roomId: string; unarchivedBy: UserId } };
+export type ParticipantAdded = {
+  type: 'ParticipantAdded';
+  data: { roomId: string; userId: UserId; username?: string; isAdmin: boolean; addedBy: UserId };
+};
+export type ParticipantRemoved = {
+  type: 'ParticipantRemoved';
+  data: { roomId: string; userId: UserId; removedBy: UserId };
+};
+export type ParticipantLeft = { type: 'ParticipantLeft'; data: { roomId: string; userId: UserId } };
+export type ParticipantAdminSet = {
+  type: 'ParticipantAdminSet';
+  data: { roomId: string; userId: UserId; isAdmin: boolean; setBy: UserId };
+};
+/** moderation mute: the participant cannot send until `until` (null = until unmuted) */
+export type ParticipantMuted = {
+  type: 'ParticipantMuted';
+  data: { roomId: string; userId: UserId; until: string | null; mutedBy: UserId };
+};
+export type ParticipantUnmuted = {
+  type: 'ParticipantUnmuted';
+  data: { roomId: string; userId: UserId; unmutedBy: UserId };
+};
+/** a participant silences the room's notifications for themself (not moderation) */
+export type RoomNotificationsMuted = {
+  type: 'RoomNotificationsMuted';
+  data: { roomId: string; userId: UserId; muted: boolean; until: string | null };
+};
+
+// ── message-{messageId} ──────────────────────────────────────────────────────────────────────────────
+export type MessageSent = {
+  type: 'MessageSent';
+  data: {
+    messageId: string;
+    roomId: string;
+    senderId: UserId;
+    senderUsername?: string;
+    messageType: MessageType;
+    content: string;
+    replyTo?: string | null;
+    attachment?: AttachmentRef | null;
+    clientId?: string | null;
+  };
+};
+/** the earlier content stays in the earlier events: edit history is the stream */
+export type MessageEdited = {
+  type: 'MessageEdited';
+  data: { messageId: string; roomId: string; content: string; editedBy: UserId };
+};
+export type MessageDeleted = {
+  type: 'MessageDeleted';
+  data: { messageId: string; roomId: string; deletedBy: UserId };
+};
+export type MessageHidden = {
+  type: 'MessageHidden';
+  data: { messageId: string; roomId: string; hiddenBy: UserId; reason: string };
+};
+export type MessageRestored = {
+  type: 'MessageRestored';
+  data: { messageId: string; roomId: string; restoredBy: UserId };
+};
+export type ReactionAdded = {
+  type: 'ReactionAdded';
+  data: { messageId: string; roomId: string; userId: UserId; emoji: string };
+};
+export type ReactionRemoved = {
+  type: 'ReactionRemoved';
+  data: { messageId: string; roomId: string; userId: UserId; emoji: string };
+};
+
+// ── readmarker-{roomId}_{userId} ─────────────────────────────────────────────────────────────────────
+/** read up to and including this message (markers only move forward in the read model) */
+export type MessagesRead = {
+  type: 'MessagesRead';
+  data: { roomId: string; userId: UserId; upToMessageId: string };
+};
+/** read everything in the room as of this event's place in the global order */
+export type RoomMarkedRead = { type: 'RoomMarkedRead'; data: { roomId: string; userId: UserId } };
+
+// ── blocks-{userId} ──────────────────────────────────────────────────────────────────────────────────
+export type UserBlocked = { type: 'UserBlocked'; data: { userId: UserId; blockedUserId: UserId } };
+export type UserUnblocked = { type: 'UserUnblocked'; data: { userId: UserId; blockedUserId: UserId } };
+
+// ── report-{reportId} ────────────────────────────────────────────────────────────────────────────────
+export type MessageReported = {
+  type: 'MessageReported';
+  data: { reportId: string; messageId: string; roomId: string; reporterId: UserId; reason: string };
+};
+export type ReportResolved = {
+  type: 'ReportResolved';
+  data: { reportId: string; resolvedBy: UserId; action: 'hidden' | 'dismissed' };
+};
+
+export type RoomEvent =
+  | RoomCreated
+  | RoomUpdated
+  | RoomArchived
+  | RoomUnarchived
+  | ParticipantAdded
+  | ParticipantRemoved
+  | ParticipantLeft
+  | ParticipantAdminSet
+  | ParticipantMuted
+  | ParticipantUnmuted
+  | RoomNotificationsMuted;
+
+export type MessageEvent =
+  | MessageSent
+  | MessageEdited
+  | MessageDeleted
+  | MessageHidden
+  | MessageRestored
+  | ReactionAdded
+  | ReactionRemoved;
+
+export type ReadMarkerEvent = MessagesRead | RoomMarkedRead;
+export type BlockEvent = UserBlocked | UserUnblocked;
+export type ReportEvent = MessageReported | ReportResolved;
+
+export type ChatEvent = RoomEvent | MessageEvent | ReadMarkerEvent | BlockEvent | ReportEvent;
+export type ChatEventType = ChatEvent['type'];

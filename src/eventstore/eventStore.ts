@@ -1,0 +1,175 @@
+// The event store port. Every command appends through it and every projection reads from it.
+// It knows nothing of chat: streams, events, revisions and global positions only.
+// Adapters: PostgreSQL (default, src/eventstore/postgres) and EventStoreDB/KurrentDB (src/eventstore/esdb).
+
+/**
+ * Optimistic concurrency check for an append, as in EventStoreDB:
+ * - 'any': no check (the command layer never uses it for writes that must be idempotent, see docs/architecture.md)
+ * - 'no_stream': the stream must not exist yet
+ * - 'stream_exists': the stream must have at least one event
+ * - bigint: the revision (0-based) of the stream's last event
+ */
+export type ExpectedRevision = 'any' | 'no_stream' | 'stream_exists' | bigint;
+
+/**
+ * A point in the global order. `commit`/`prepare` mirror EventStoreDB's $all position; the PostgreSQL
+ * adapter stores (transaction id, sequence) in them. Compare with `comparePositions`, never by one field.
+ */
+export type Position = { readonly commit: bigint; readonly prepare: bigint };
+
+export type EventMetadata = {
+  actorId?: string;
+  roomId?: string;
+  correlationId?: string;
+  causationId?: string;
+  occurredAt: string;
+  schemaVersion: number;
+};
+
+export type EventToAppend<Type extends string = string, Data = unknown> = {
+  /** uuid; an append of an id already in the stream is an idempotent retry */
+  id: string;
+  type: Type;
+  data: Data;
+  metadata: EventMetadata;
+};
+
+export type RecordedEvent<Type extends string = string, Data = unknown> = EventToAppend<Type, Data> & {
+  stream: string;
+  revision: bigint;
+  position: Position;
+  recordedAt: Date;
+};
+
+export type AppendResult = {
+  /** revision of the last event now in the stream */
+  nextExpectedRevision: bigint;
+  /** global position of the last appended event */
+  position: Position;
+};
+
+export type ReadStreamOptions = {
+  /** inclusive revision to start from; defaults to the start (forwards) or the end (backwards) */
+  from?: bigint;
+  direction?: 'forwards' | 'backwards';
+  limit?: number;
+};
+
+/** Server-side filter for $all reads. All given parts must match. */
+export type EventFilter = {
+  streamPrefixes?: readonly string[];
+  eventTypes?: readonly string[];
+  /** only events whose metadata.roomId is this room (indexed: no scan of other rooms) */
+  roomId?: string;
+};
+
+export type ReadAllOptions = {
+  /** exclusive: events strictly after this position; omitted = from the beginning */
+  fromPosition?: Position;
+  limit?: number;
+  filter?: EventFilter;
+};
+
+export type SubscribeToAllOptions = {
+  /** exclusive, like EventStoreDB: resume with the last position you processed */
+  fromPosition?: Position;
+  filter?: EventFilter;
+  /** largest batch handed out at once */
+  batchSize?: number;
+};
+
+/**
+ * Catch-up then live subscription over the global order. Yields batches (a projector commits a batch and
+ * its checkpoint in one transaction); every event is yielded once, in strictly increasing position.
+ */
+export interface AllSubscription extends AsyncIterable<RecordedEvent[]> {
+  close(): Promise<void>;
+}
+
+export interface EventStore {
+  appendToStream(
+    stream: string,
+    events: readonly EventToAppend[],
+    options: { expectedRevision: ExpectedRevision },
+  ): Promise<AppendResult>;
+  /** events of one stream; an empty array when the stream does not exist */
+  readStream(stream: string, options?: ReadStreamOptions): Promise<RecordedEvent[]>;
+  readAll(options?: ReadAllOptions): Promise<RecordedEvent[]>;
+  subscribeToAll(options?: SubscribeToAllOptions): AllSubscription;
+  /** position of the last event visible to readers, null when the store is empty */
+  headPosition(): Promise<Position | null>;
+  close(): Promise<void>;
+}
+
+export class WrongExpectedVersion extends Error {
+  readonly code = 'wrong_expected_version';
+  readonly stream: string;
+  readonly expected: ExpectedRevision;
+  /** revision of the stream's last event, or 'no_stream' */
+  readonly actual: bigint | 'no_stream';
+  constructor(stream: string, expected: ExpectedRevision, actual: bigint | 'no_stream') {
+    super(`Stream ${stream}: expected revision ${String(expected)}, actual ${String(actual)}`);
+    this.name = 'WrongExpectedVersion';
+    this.stream = stream;
+    this.expected = expected;
+    this.actual = actual;
+  }
+}
+
+export class EventTooLarge extends Error {
+  readonly code = 'event_too_large';
+  readonly eventId: string;
+  readonly sizeBytes: number;
+  readonly limitBytes: number;
+  constructor(eventId: string, sizeBytes: number, limitBytes: number) {
+    super(`Event ${eventId} is ${sizeBytes} bytes; the limit is ${limitBytes} bytes`);
+    this.name = 'EventTooLarge';
+    this.eventId = eventId;
+    this.sizeBytes = sizeBytes;
+    this.limitBytes = limitBytes;
+  }
+}
+
+/** Part of an append's ids already exist in the stream with other events around them: not a clean retry. */
+export class IdempotencyMismatch extends Error {
+  readonly code = 'idempotency_mismatch';
+  readonly stream: string;
+  constructor(stream: string, detail: string) {
+    super(`Stream ${stream}: ${detail}`);
+    this.name = 'IdempotencyMismatch';
+    this.stream = stream;
+  }
+}
+
+export const START: Position = { commit: -1n, prepare: -1n };
+
+export function comparePositions(a: Position, b: Position): number {
+  if (a.commit !== b.commit) return a.commit < b.commit ? -1 : 1;
+  if (a.prepare !== b.prepare) return a.prepare < b.prepare ? -1 : 1;
+  return 0;
+}
+
+const PAD = 20;
+/** A string form that sorts like the position (fixed-width digits): used in checkpoints and on the wire. */
+export function encodePosition(p: Position): string {
+  if (p.commit < 0n) return '0';
+  return `${p.commit.toString().padStart(PAD, '0')}-${p.prepare.toString().padStart(PAD, '0')}`;
+}
+
+export function decodePosition(text: string): Position {
+  if (text === '0') return START;
+  const match = /^(\d{1,20})-(\d{1,20})$/.exec(text);
+  if (!match) throw new Error(`Not an event store position: ${text}`);
+  return { commit: BigInt(match[1]!), prepare: BigInt(match[2]!) };
+}
+
+/** Upper bound of one event's serialized size (data + metadata + type), like EventStoreDB's MaxAppendEventSize. */
+export const DEFAULT_MAX_EVENT_BYTES = 1_048_576;
+
+export function serializedEventSize(event: EventToAppend): number {
+  return (
+    Buffer.byteLength(event.type) +
+    Buffer.byteLength(JSON.stringify(event.data)) +
+    Buffer.byteLength(JSON.stringify(event.metadata))
+  );
+}

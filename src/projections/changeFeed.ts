@@ -1,0 +1,21 @@
+// What the projector hands to the realtime layer after each committed batch. Projections know no
+// transport: realtime implements ChangePublisher (Redis pub/sub) and delivers `frame` to the room's sockets.
+
+/** One change a room's participants can see, numbered per room in global order (`seq`). */
+export type FeedEntry = {
+  roomId: string;
+  /** per-room feed sequence: gap-free, starts at 1, the cursor clients resume from (`last_seq`) */
+  seq: number;
+  /** encoded event store position of the event that produced it (see encodePosition) */
+  position: string;
+  /** the server frame exactly as sent on the wire (snake_case, `type` as in the seed's protocol) */
+  frame: { type: string } & Record<string, unknown>;
+};
+
+export interface ChangePublisher {
+  /** called once per committed batch, entries in commit order; must not throw for transport errors */
+  publish(entries: readonly FeedEntry[]): Promise<void>;
+}
+
+/** For processes that project but serve no sockets (CLI rebuilds, benchmarks). */
+export const discardChanges: ChangePublisher = { publish: async () => {} };
