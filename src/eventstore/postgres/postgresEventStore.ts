@@ -1,0 +1,277 @@
+// The PostgreSQL event store adapter. Schema and the append function: migrations/0001_event_store.sql;
+// the technique and its costs: docs/eventstore.md.
+//
+// Global order is (transaction id, sequence). Readers take only rows of transactions older than every
+// transaction still running, so an event that commits late with a lower sequence value is never skipped.
+import type pg from 'pg';
+import { validate as isUuid } from 'uuid';
+import {
+  type AppendResult,
+  comparePositions,
+  DEFAULT_MAX_EVENT_BYTES,
+  type EventFilter,
+  type EventStore,
+  type EventToAppend,
+  EventTooLarge,
+  type ExpectedRevision,
+  IdempotencyMismatch,
+  type Position,
+  type ReadAllOptions,
+  type ReadStreamOptions,
+  type RecordedEvent,
+  START,
+  serializedEventSize,
+  WrongExpectedVersion,
+} from '../eventStore.ts';
+import { createPollingSubscription, type Page } from './pollingSubscription.ts';
+import { createWakeSignal } from './wakeSignal.ts';
+
+export type PostgresEventStoreOptions = {
+  /** shared with the rest of the process; the store never ends it */
+  pool: pg.Pool;
+  /** largest serialized event (type + data + metadata), as EventStoreDB's MaxAppendEventSize */
+  maxEventBytes?: number;
+  /** most events in one append */
+  maxEventsPerAppend?: number;
+  /** how often a caught-up subscription looks for appends made by other processes */
+  pollIntervalMs?: number;
+  /** largest batch a subscription hands out when the caller does not say */
+  subscriptionBatchSize?: number;
+};
+
+export const DEFAULT_MAX_EVENTS_PER_APPEND = 1_000;
+const MAX_REVISION = 2n ** 63n - 1n;
+
+type AppendRequest = {
+  stream: string;
+  expectedRevision: ExpectedRevision;
+  ids: string[];
+  types: string[];
+  data: string[];
+  metadata: string[];
+};
+
+type AppendOutcomeRow = {
+  outcome: 'appended' | 'duplicate' | 'wrong_expected_version' | 'idempotency_mismatch';
+  revision: string;
+  transaction_id: string | null;
+  global_position: string | null;
+};
+
+type EventRow = {
+  global_position: string;
+  transaction_id: string;
+  stream: string;
+  revision: string;
+  event_id: string;
+  event_type: string;
+  data: unknown;
+  metadata: RecordedEvent['metadata'];
+  recorded_at: Date;
+};
+
+const APPEND_SQL = `SELECT outcome, revision, transaction_id::text AS transaction_id, global_position
+  FROM es_append($1::text[], $2::text[], $3::int[], $4::uuid[], $5::text[], $6::jsonb[], $7::jsonb[])`;
+
+const EVENT_COLUMNS = `e.global_position, e.transaction_id::text AS transaction_id, e.stream, e.revision,
+  e.event_id, e.event_type, e.data, e.metadata, e.recorded_at`;
+
+const READ_STREAM_FORWARDS_SQL = `SELECT ${EVENT_COLUMNS} FROM events e
+  WHERE e.stream = $1 AND e.revision >= $2 ORDER BY e.revision LIMIT $3`;
+
+const READ_STREAM_BACKWARDS_SQL = `SELECT ${EVENT_COLUMNS} FROM events e
+  WHERE e.stream = $1 AND e.revision <= $2 ORDER BY e.revision DESC LIMIT $3`;
+
+const HEAD_POSITION_SQL = `SELECT e.transaction_id::text AS transaction_id, e.global_position FROM events e
+  WHERE e.transaction_id < pg_snapshot_xmin(pg_current_snapshot())
+  ORDER BY e.transaction_id DESC, e.global_position DESC LIMIT 1`;
+
+export function createPostgresEventStore(options: PostgresEventStoreOptions): EventStore {
+  const { pool } = options;
+  const maxEventBytes = options.maxEventBytes ?? DEFAULT_MAX_EVENT_BYTES;
+  const maxEventsPerAppend = options.maxEventsPerAppend ?? DEFAULT_MAX_EVENTS_PER_APPEND;
+  const pollIntervalMs = options.pollIntervalMs ?? 50;
+  const subscriptionBatchSize = options.subscriptionBatchSize ?? 1_000;
+  const appended = createWakeSignal();
+  const subscriptions = new Set<{ close(): Promise<void> }>();
+
+  function toRequest(stream: string, events: readonly EventToAppend[], expected: ExpectedRevision) {
+    if (events.length === 0) throw new RangeError(`Stream ${stream}: an append needs at least one event`);
+    if (events.length > maxEventsPerAppend) {
+      throw new RangeError(
+        `Stream ${stream}: ${events.length} events in one append; the limit is ${maxEventsPerAppend}`,
+      );
+    }
+    const request: AppendRequest = {
+      stream,
+      expectedRevision: expected,
+      ids: [],
+      types: [],
+      data: [],
+      metadata: [],
+    };
+    const seen = new Set<string>();
+    for (const event of events) {
+      if (!isUuid(event.id)) throw new RangeError(`Event id ${event.id} is not a uuid`);
+      if (seen.has(event.id)) throw new IdempotencyMismatch(stream, `event id ${event.id} appears twice`);
+      seen.add(event.id);
+      const size = serializedEventSize(event);
+      if (size > maxEventBytes) throw new EventTooLarge(event.id, size, maxEventBytes);
+      request.ids.push(event.id);
+      request.types.push(event.type);
+      request.data.push(JSON.stringify(event.data ?? null));
+      request.metadata.push(JSON.stringify(event.metadata));
+    }
+    return request;
+  }
+
+  async function runAppends(requests: readonly AppendRequest[]): Promise<AppendOutcomeRow[]> {
+    const { rows } = await pool.query<AppendOutcomeRow>(APPEND_SQL, [
+      requests.map((r) => r.stream),
+      requests.map((r) => String(r.expectedRevision)),
+      requests.map((r) => r.ids.length),
+      requests.flatMap((r) => r.ids),
+      requests.flatMap((r) => r.types),
+      requests.flatMap((r) => r.data),
+      requests.flatMap((r) => r.metadata),
+    ]);
+    appended.notify();
+    return rows;
+  }
+
+  function toResult(request: AppendRequest, row: AppendOutcomeRow): AppendResult {
+    switch (row.outcome) {
+      case 'appended':
+      case 'duplicate':
+        return {
+          nextExpectedRevision: BigInt(row.revision),
+          position: { commit: BigInt(row.transaction_id!), prepare: BigInt(row.global_position!) },
+        };
+      case 'wrong_expected_version': {
+        const actual = BigInt(row.revision);
+        throw new WrongExpectedVersion(
+          request.stream,
+          request.expectedRevision,
+          actual < 0n ? 'no_stream' : actual,
+        );
+      }
+      case 'idempotency_mismatch':
+        throw new IdempotencyMismatch(
+          request.stream,
+          'some of these event ids are already in the stream, but not as this same batch',
+        );
+      default: {
+        const unknown: never = row.outcome;
+        throw new Error(`Unknown append outcome ${String(unknown)}`);
+      }
+    }
+  }
+
+  async function readPage(after: Position, limit: number | undefined, filter?: EventFilter): Promise<Page> {
+    const { sql, params } = readAllQuery(after, limit, filter);
+    const { rows } = await pool.query<EventRow & { horizon: string }>(sql, params);
+    const events = rows.filter((row) => row.global_position !== null).map(toRecordedEvent);
+    if (limit !== undefined && events.length >= limit)
+      return { events, resumeAfter: events.at(-1)!.position };
+    // A short page saw every visible event: the next one to become visible has a transaction id at or
+    // above the horizon (this snapshot's xmin), so the next read may start there.
+    const horizon: Position = { commit: BigInt(rows[0]!.horizon), prepare: -1n };
+    return { events, resumeAfter: comparePositions(horizon, after) > 0 ? horizon : after };
+  }
+
+  return {
+    async appendToStream(stream, events, { expectedRevision }) {
+      const request = toRequest(stream, events, expectedRevision);
+      const [row] = await runAppends([request]);
+      return toResult(request, row!);
+    },
+
+    async readStream(stream, readOptions: ReadStreamOptions = {}) {
+      const backwards = readOptions.direction === 'backwards';
+      const from = readOptions.from ?? (backwards ? MAX_REVISION : 0n);
+      const { rows } = await pool.query<EventRow>(
+        backwards ? READ_STREAM_BACKWARDS_SQL : READ_STREAM_FORWARDS_SQL,
+        [stream, from.toString(), readOptions.limit ?? null],
+      );
+      return rows.map(toRecordedEvent);
+    },
+
+    async readAll(readOptions: ReadAllOptions = {}) {
+      if (readOptions.limit === 0) return [];
+      const page = await readPage(readOptions.fromPosition ?? START, readOptions.limit, readOptions.filter);
+      return page.events;
+    },
+
+    subscribeToAll(subscribeOptions = {}) {
+      const subscription = createPollingSubscription({
+        from: subscribeOptions.fromPosition ?? START,
+        pageSize: subscribeOptions.batchSize ?? subscriptionBatchSize,
+        pollIntervalMs,
+        readPage: (after, limit) => readPage(after, limit, subscribeOptions.filter),
+        wake: appended,
+        onClose: () => subscriptions.delete(subscription),
+      });
+      subscriptions.add(subscription);
+      return subscription;
+    },
+
+    async headPosition() {
+      const { rows } = await pool.query<{ transaction_id: string; global_position: string }>(
+        HEAD_POSITION_SQL,
+      );
+      const row = rows[0];
+      return row ? { commit: BigInt(row.transaction_id), prepare: BigInt(row.global_position) } : null;
+    },
+
+    async close() {
+      await Promise.all([...subscriptions].map((subscription) => subscription.close()));
+    },
+  };
+}
+
+/**
+ * One page of the global order after `after`, restricted to what no running transaction can still add
+ * to: rows with a transaction id below the snapshot's xmin. The horizon comes back even on an empty page.
+ */
+function readAllQuery(after: Position, limit: number | undefined, filter: EventFilter = {}) {
+  const params: unknown[] = [];
+  const where = ['e.transaction_id < h.xmin'];
+  if (after.commit >= 0n) {
+    params.push(after.commit.toString(), after.prepare.toString());
+    where.push('(e.transaction_id, e.global_position) > ($1::xid8, $2::bigint)');
+  }
+  if (filter.roomId !== undefined) {
+    params.push(filter.roomId);
+    where.push(`e.room_id = $${params.length}`);
+  }
+  if (filter.eventTypes) {
+    params.push(filter.eventTypes);
+    where.push(`e.event_type = ANY($${params.length}::text[])`);
+  }
+  if (filter.streamPrefixes) {
+    params.push(filter.streamPrefixes.map((prefix) => `${prefix.replace(/[\\%_]/g, '\\$&')}%`));
+    where.push(`e.stream LIKE ANY($${params.length}::text[])`);
+  }
+  params.push(limit ?? null);
+  const sql = `WITH h AS MATERIALIZED (SELECT pg_snapshot_xmin(pg_current_snapshot()) AS xmin)
+    SELECT h.xmin::text AS horizon, page.* FROM h LEFT JOIN LATERAL (
+      SELECT ${EVENT_COLUMNS} FROM events e
+      WHERE ${where.join(' AND ')}
+      ORDER BY e.transaction_id, e.global_position
+      LIMIT $${params.length}
+    ) page ON true`;
+  return { sql, params };
+}
+
+function toRecordedEvent(row: EventRow): RecordedEvent {
+  return {
+    id: row.event_id,
+    type: row.event_type,
+    data: row.data,
+    metadata: row.metadata,
+    stream: row.stream,
+    revision: BigInt(row.revision),
+    position: { commit: BigInt(row.transaction_id), prepare: BigInt(row.global_position) },
+    recordedAt: row.recorded_at,
+  };
+}
