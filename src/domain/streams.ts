@@ -34,3 +34,12 @@ export function participantId(roomId: string, userId: UserId): string {
 export function reportId(messageId: string, reporterId: UserId): string {
   return uuidv5(`${messageId}\u0000${reporterId}`, REPORT_NAMESPACE);
 }
+
+/**
+ * The MessageSent event's id for a client_id send: the same content gives the same event id, so a store-level
+ * retry dedupes; other content under the same client_id gives another id, which conflicts instead of being
+ * taken for a retry. `fingerprint` names everything the sender chose (see sendFingerprint).
+ */
+export function messageSentEventId(messageId: string, fingerprint: string): string {
+  return uuidv5(fingerprint, messageId);
+}

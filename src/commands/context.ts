@@ -1,0 +1,21 @@
+// What every command handler receives: the event store, who acts, and the ids that trace the request.
+import type { Actor, DecideContext } from '../domain/actor.ts';
+import type { EventStore } from '../eventstore/eventStore.ts';
+import type { StateCache } from './stateCache.ts';
+
+export type CommandContext = {
+  eventStore: EventStore;
+  actor: Actor;
+  /** the clock, replaceable in tests; defaults to the system clock */
+  now?: () => Date;
+  /** the request (REST call, WebSocket frame, job) this command belongs to; a fresh id when absent */
+  correlationId?: string;
+  /** the event or command that caused this one; defaults to the correlation id */
+  causationId?: string;
+  /** aggregate states kept between commands (see stateCache.ts); optional, correctness never depends on it */
+  stateCache?: StateCache;
+};
+
+export function decideContextOf(ctx: CommandContext): DecideContext {
+  return { actor: ctx.actor, now: ctx.now?.() ?? new Date() };
+}

@@ -1,0 +1,55 @@
+// SendMessage: text or an attachment, optionally replying to a message of the same room. With a client_id
+// the message id derives from sender + client_id, so a retry (even one racing the original) finds the
+// message already there and answers with it: never a second message.
+import { v7 as uuidv7 } from 'uuid';
+import type { MessageSent } from '../domain/events.ts';
+import { messageAggregate } from '../domain/message.ts';
+import {
+  decideSendMessage,
+  directPartnerOf,
+  type SendMessage,
+  sendFingerprint,
+} from '../domain/messageCommands.ts';
+import { messageIdForClientId, messageSentEventId, messageStream } from '../domain/streams.ts';
+import type { CommandContext } from './context.ts';
+import { type CommandSummary, handleCommand, loadAggregate, summaryOf } from './handleCommand.ts';
+import { loadPairBlocks, loadRoom } from './loaders.ts';
+
+export type SendMessageInput = Omit<SendMessage, 'messageId'>;
+
+export type SendMessageResult = CommandSummary & {
+  messageId: string;
+  roomId: string;
+  /** false when a retried client_id found the original message */
+  created: boolean;
+  /** the message as recorded (the original one for a retry) */
+  message: MessageSent['data'];
+};
+
+export async function sendMessage(ctx: CommandContext, input: SendMessageInput): Promise<SendMessageResult> {
+  const { actor } = ctx;
+  const messageId = input.clientId ? messageIdForClientId(actor.userId, input.clientId) : uuidv7();
+  const [room, replyTo] = await Promise.all([
+    loadRoom(ctx, input.roomId),
+    input.replyTo ? loadAggregate(ctx, messageAggregate, messageStream(input.replyTo)) : undefined,
+  ]);
+  const partner = room && directPartnerOf(room, actor.userId);
+  const pairBlocks = partner ? await loadPairBlocks(ctx, actor, partner) : undefined;
+  const command: SendMessage = { ...input, messageId };
+
+  const outcome = await handleCommand(
+    ctx,
+    messageAggregate,
+    messageStream(messageId),
+    (existing, context) =>
+      decideSendMessage(command, existing, context, { room, replyTo: replyTo?.state, pairBlocks }),
+    {
+      assumeNewStream: true,
+      eventId: input.clientId
+        ? (event) => messageSentEventId(messageId, sendFingerprint(event.data))
+        : undefined,
+    },
+  );
+  const message = outcome.state!.sent;
+  return { messageId, roomId: message.roomId, created: outcome.changed, message, ...summaryOf(outcome) };
+}
