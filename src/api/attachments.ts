@@ -1,0 +1,138 @@
+// Uploads and downloads of message attachments. The type is sniffed from the bytes (magic numbers) and
+// checked against an allow-list; the client's file name and Content-Type are never trusted. Only
+// participants of the room may upload to it or fetch from it; everyone else gets 404.
+import multipart from '@fastify/multipart';
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { fileTypeFromBuffer } from 'file-type';
+import { v4 as uuidv4 } from 'uuid';
+import { z } from 'zod';
+import { type StoredAttachment, sanitizeFileName } from '../storage/attachmentStorage.ts';
+import { requireRoomParticipant } from './access.ts';
+import { commonProblemResponses, HttpProblem, notFound, ProblemSchema } from './problems.ts';
+import { Uuid } from './schemas.ts';
+
+/** Types a browser or phone can show safely once served as a download; nothing that runs script. */
+export const ALLOWED_ATTACHMENT_TYPES = new Set([
+  'image/png',
+  'image/jpeg',
+  'image/gif',
+  'image/webp',
+  'application/pdf',
+]);
+
+const UploadedSchema = z
+  .object({
+    id: Uuid,
+    room: Uuid,
+    file_name: z.string(),
+    content_type: z.string(),
+    size: z.number().int(),
+    created_at: z.string(),
+  })
+  .meta({ id: 'UploadedAttachment' });
+
+function uploadedJson(attachment: StoredAttachment): z.infer<typeof UploadedSchema> {
+  return {
+    id: attachment.id,
+    room: attachment.roomId,
+    file_name: attachment.fileName,
+    content_type: attachment.contentType,
+    size: attachment.sizeBytes,
+    created_at: attachment.createdAt,
+  };
+}
+
+/** RFC 6266: an ASCII fallback plus the exact UTF-8 name, so no client can read a header out of a name. */
+export function contentDisposition(fileName: string): string {
+  const ascii = fileName.replace(/[^\x20-\x7e]/g, '_').replace(/["\\]/g, '_');
+  return `attachment; filename="${ascii}"; filename*=UTF-8''${encodeURIComponent(fileName)}`;
+}
+
+export const attachmentRoutes: FastifyPluginAsyncZod = async (fastify) => {
+  const maxBytes = fastify.config.ATTACHMENTS_MAX_BYTES;
+  await fastify.register(multipart, {
+    limits: { fileSize: maxBytes, files: 1, fields: 0, parts: 1, headerPairs: 100 },
+  });
+
+  fastify.post(
+    '/rooms/:room_id/attachments/',
+    {
+      schema: {
+        tags: ['attachments'],
+        summary: 'Upload a file to a room (multipart/form-data, one part named "file")',
+        description: `PNG, JPEG, GIF, WebP or PDF, judged by the content; at most ${maxBytes} bytes. Send the
+returned id as \`attachment_id\` with a message in the same room.`,
+        consumes: ['multipart/form-data'],
+        params: z.object({ room_id: Uuid }),
+        response: {
+          201: UploadedSchema,
+          ...commonProblemResponses,
+          413: ProblemSchema.describe('The file is larger than the limit (code body_too_large)'),
+          415: ProblemSchema.describe('Not an allowed type (code attachment_type_not_allowed)'),
+        },
+      },
+    },
+    async (request, reply) => {
+      const { room_id: roomId } = request.params;
+      // before reading a byte of the upload: a non-participant learns nothing and costs nothing
+      await requireRoomParticipant(fastify.pg, roomId, request.user.userId);
+      if (!request.isMultipart()) {
+        throw new HttpProblem(415, 'unsupported_media_type', 'Send multipart/form-data with a "file" part');
+      }
+      const file = await request.file();
+      if (file?.fieldname !== 'file') {
+        throw new HttpProblem(400, 'validation_failed', 'Send the file in a part named "file"', 'body.file');
+      }
+      const content = await file.toBuffer(); // stops and answers 413 as soon as the limit is passed
+      if (content.length === 0)
+        throw new HttpProblem(400, 'validation_failed', 'The file is empty', 'body.file');
+      const sniffed = await fileTypeFromBuffer(content);
+      if (!sniffed || !ALLOWED_ATTACHMENT_TYPES.has(sniffed.mime)) {
+        throw new HttpProblem(
+          415,
+          'attachment_type_not_allowed',
+          'Only PNG, JPEG, GIF, WebP and PDF files are accepted',
+          'body.file',
+        );
+      }
+      const attachment: StoredAttachment = {
+        id: uuidv4(),
+        roomId,
+        uploaderId: request.user.userId,
+        fileName: sanitizeFileName(file.filename),
+        contentType: sniffed.mime,
+        sizeBytes: content.length,
+        createdAt: new Date().toISOString(),
+      };
+      await fastify.attachments.save(attachment, content);
+      return reply.code(201).send(uploadedJson(attachment));
+    },
+  );
+
+  fastify.get(
+    '/attachments/:id/',
+    {
+      schema: {
+        tags: ['attachments'],
+        summary: 'Download an attachment (participants of its room only)',
+        description:
+          'Served as a download (Content-Disposition: attachment) with X-Content-Type-Options: nosniff and a sandboxing CSP.',
+        params: z.object({ id: Uuid }),
+        response: { 200: z.any().describe('the file'), ...commonProblemResponses },
+      },
+    },
+    async (request, reply) => {
+      const attachment = await fastify.attachments.describe(request.params.id);
+      if (!attachment) throw notFound('Attachment');
+      await requireRoomParticipant(fastify.pg, attachment.roomId, request.user.userId, 'Attachment');
+      return reply
+        .header('Content-Type', attachment.contentType)
+        .header('Content-Length', attachment.sizeBytes)
+        .header('Content-Disposition', contentDisposition(attachment.fileName))
+        .header('X-Content-Type-Options', 'nosniff')
+        .header('Content-Security-Policy', "default-src 'none'; sandbox")
+        .header('Cache-Control', 'private, no-store')
+        .send(fastify.attachments.open(attachment.id));
+    },
+  );
+};

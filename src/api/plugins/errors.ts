@@ -1,0 +1,126 @@
+// The one place errors become HTTP answers: application/problem+json with a stable code. Domain codes map
+// to statuses in DOMAIN_STATUS; anything unknown is a 500 whose details stay in the log.
+import { STATUS_CODES } from 'node:http';
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import fp from 'fastify-plugin';
+import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
+import { AuthError } from '../../auth/tokenVerifier.ts';
+import { DomainError, type DomainErrorCode } from '../../domain/errors.ts';
+import { EventTooLarge, WrongExpectedVersion } from '../../eventstore/eventStore.ts';
+import { HttpProblem, type Problem } from '../problems.ts';
+
+/**
+ * The status each domain error code answers with. A participant check that fails is a 404, like a room
+ * that does not exist: a non-participant learns nothing. 403 means "you are in, but may not do this";
+ * 409 "not in the current state of the thing"; 422 "this input can never work".
+ */
+export const DOMAIN_STATUS: Record<DomainErrorCode, number> = {
+  not_found: 404,
+  not_a_participant: 404,
+  invalid_input: 422,
+  invalid_room_type: 422,
+  direct_room_requires_one_other_user: 422,
+  not_allowed_in_direct_room: 409,
+  not_room_admin: 403,
+  forbidden: 403,
+  last_admin: 409,
+  participant_muted: 403,
+  room_archived: 409,
+  content_required: 422,
+  message_too_long: 422,
+  attachment_required: 422,
+  attachment_too_large: 422,
+  attachment_type_not_allowed: 422,
+  invalid_reply_to: 422,
+  idempotency_conflict: 409,
+  not_message_sender: 403,
+  message_deleted: 409,
+  message_hidden: 409,
+  user_blocked: 403,
+  cannot_block_self: 422,
+};
+
+type ProblemAnswer = Omit<Problem, 'type' | 'title'>;
+
+export function problemFor(error: FastifyError | Error, request: FastifyRequest): ProblemAnswer {
+  if (error instanceof HttpProblem) {
+    return { status: error.status, code: error.code, detail: error.message, field: error.field };
+  }
+  if (error instanceof AuthError) {
+    return { status: error.code === 'auth_unavailable' ? 503 : 401, code: error.code, detail: error.message };
+  }
+  if (hasZodFastifySchemaValidationErrors(error)) {
+    const context = (error as FastifyError).validationContext ?? 'body';
+    const errors = error.validation.map((issue) => {
+      const unknownKeys = issue.keyword === 'unrecognized_keys' ? (issue.params.keys as string[]) : [];
+      const path = [context, ...issue.instancePath.split('/').filter(Boolean), ...unknownKeys.slice(0, 1)];
+      return {
+        field: path.join('.'),
+        code: unknownKeys.length > 0 ? 'unknown_field' : 'validation_failed',
+        message: issue.message ?? 'invalid',
+      };
+    });
+    const first = errors[0]!;
+    return { status: 400, code: first.code, detail: first.message, field: first.field, errors };
+  }
+  if (error instanceof WrongExpectedVersion) {
+    return {
+      status: 409,
+      code: 'concurrency_conflict',
+      detail: 'Someone else changed this at the same time',
+    };
+  }
+  if (error instanceof EventTooLarge)
+    return { status: 413, code: 'content_too_large', detail: error.message };
+  if (error instanceof DomainError) {
+    return { status: DOMAIN_STATUS[error.code], code: error.code, detail: error.message };
+  }
+  const fastifyError = error as FastifyError;
+  switch (fastifyError.code) {
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+    case 'FST_REQ_FILE_TOO_LARGE':
+      return { status: 413, code: 'body_too_large', detail: 'The request body is too large' };
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      return { status: 415, code: 'unsupported_media_type', detail: 'Send application/json' };
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+    case 'FST_ERR_CTP_INVALID_JSON_BODY':
+      return { status: 400, code: 'malformed_json', detail: 'The body is not valid JSON', field: 'body' };
+  }
+  const status = fastifyError.statusCode ?? 500;
+  if (status >= 400 && status < 500) {
+    if (error instanceof SyntaxError) {
+      return { status: 400, code: 'malformed_json', detail: 'The body is not valid JSON', field: 'body' };
+    }
+    return { status, code: 'bad_request', detail: error.message };
+  }
+  request.log.error({ err: error }, 'unhandled error');
+  return { status: 500, code: 'internal_error', detail: 'Something went wrong on our side' };
+}
+
+export function sendProblem(reply: FastifyReply, answer: ProblemAnswer): FastifyReply {
+  const problem: Problem = {
+    type: 'about:blank',
+    title: STATUS_CODES[answer.status] ?? 'Error',
+    ...answer,
+  };
+  if (answer.status === 401) {
+    reply.header('WWW-Authenticate', `Bearer error="invalid_token", error_description="${answer.code}"`);
+  }
+  return reply.code(answer.status).type('application/problem+json').send(problem);
+}
+
+export const errorsPlugin = fp(
+  async (fastify) => {
+    fastify.setErrorHandler((error: FastifyError, request, reply) =>
+      sendProblem(reply, problemFor(error, request)),
+    );
+    fastify.setNotFoundHandler((request, reply) =>
+      sendProblem(reply, {
+        status: 404,
+        code: 'not_found',
+        detail: `No route ${request.method} ${request.url.split('?')[0]}`,
+      }),
+    );
+  },
+  { name: 'errors' },
+);

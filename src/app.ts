@@ -1,0 +1,85 @@
+// The composition root: external services first (PostgreSQL, Redis, event store), then app plugins
+// (errors, auth, OpenAPI, attachment storage), then realtime, then routes. Everything is wired from config;
+// `overrides` lets tests and main.ts hand in what they own (and close themselves).
+import Fastify, { type FastifyServerOptions } from 'fastify';
+import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
+import type { Redis } from 'ioredis';
+import type pg from 'pg';
+import { attachmentRoutes } from './api/attachments.ts';
+import { healthRoutes } from './api/health.ts';
+import { serializeRequest } from './api/logging.ts';
+import { messageRoutes } from './api/messages.ts';
+import { participantRoutes } from './api/participants.ts';
+import { authenticate, authPlugin } from './api/plugins/auth.ts';
+import { databasePlugin } from './api/plugins/database.ts';
+import { errorsPlugin } from './api/plugins/errors.ts';
+import { eventStorePlugin } from './api/plugins/eventStore.ts';
+import { openApiPlugin } from './api/plugins/openapi.ts';
+import { redisPlugin } from './api/plugins/redis.ts';
+import { storagePlugin } from './api/plugins/storage.ts';
+import { roomRoutes } from './api/rooms.ts';
+import { safetyRoutes } from './api/safety.ts';
+import { createTokenVerifier, type TokenVerifier } from './auth/tokenVerifier.ts';
+import type { Config } from './config.ts';
+import type { EventStore } from './eventstore/eventStore.ts';
+import type { AttachmentStorage } from './storage/attachmentStorage.ts';
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    config: Config;
+  }
+}
+
+export type AppOverrides = {
+  pool?: pg.Pool;
+  redis?: Redis;
+  eventStore?: EventStore;
+  storage?: AttachmentStorage;
+  verifyToken?: TokenVerifier;
+  /** logger options merged over the defaults (tests pass a `stream` to capture log lines) */
+  logger?: Exclude<FastifyServerOptions['logger'], boolean>;
+};
+
+/** JSON bodies are small (a message is at most a few KiB); uploads have their own limit. */
+const JSON_BODY_LIMIT = 64 * 1024;
+
+export async function buildApp(config: Config, overrides: AppOverrides = {}) {
+  const app = Fastify({
+    logger: { level: config.LOG_LEVEL, ...overrides.logger, serializers: { req: serializeRequest } },
+    routerOptions: { ignoreTrailingSlash: true },
+    bodyLimit: JSON_BODY_LIMIT,
+  }).withTypeProvider<ZodTypeProvider>();
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+  app.decorate('config', config);
+
+  // ── external services ───────────────────────────────────────────────────────────────────────────────
+  await app.register(databasePlugin, { databaseUrl: config.DATABASE_URL, pool: overrides.pool });
+  await app.register(redisPlugin, { redisUrl: config.REDIS_URL, redis: overrides.redis });
+  await app.register(eventStorePlugin, { config, eventStore: overrides.eventStore });
+
+  // ── app plugins ─────────────────────────────────────────────────────────────────────────────────────
+  await app.register(errorsPlugin);
+  await app.register(authPlugin, { verifyToken: overrides.verifyToken ?? createTokenVerifier(config) });
+  await app.register(openApiPlugin);
+  await app.register(storagePlugin, { directory: config.ATTACHMENTS_DIR, storage: overrides.storage });
+
+  // ── realtime (src/realtime): WebSocket endpoints and Redis fan-out register here ───────────────────────
+
+  // ── routes ──────────────────────────────────────────────────────────────────────────────────────────
+  await app.register(healthRoutes);
+  await app.register(
+    async (api) => {
+      api.addHook('onRequest', authenticate);
+      await api.register(roomRoutes);
+      await api.register(messageRoutes);
+      await api.register(participantRoutes);
+      await api.register(safetyRoutes);
+      await api.register(attachmentRoutes);
+    },
+    { prefix: '/api/chat' },
+  );
+  return app;
+}
+
+export type App = Awaited<ReturnType<typeof buildApp>>;

@@ -1,0 +1,36 @@
+// Where uploaded files live. The API checks who may upload and fetch; storage only keeps bytes and the
+// facts about them. Local disk today (localDiskStorage.ts); an S3-compatible store can implement the same.
+import type { Readable } from 'node:stream';
+
+export type StoredAttachment = {
+  /** uuid chosen by the server; never derived from the client's file name */
+  id: string;
+  roomId: string;
+  uploaderId: string;
+  /** display name, already sanitized (see sanitizeFileName) */
+  fileName: string;
+  /** the type sniffed from the content, never the client's claim */
+  contentType: string;
+  sizeBytes: number;
+  createdAt: string;
+};
+
+export interface AttachmentStorage {
+  save(attachment: StoredAttachment, content: Uint8Array): Promise<void>;
+  /** the attachment's facts, or null when there is no such id */
+  describe(id: string): Promise<StoredAttachment | null>;
+  /** the bytes; only call after describe() found it */
+  open(id: string): Readable;
+}
+
+// control characters (Cc) and format characters (Cf: bidi overrides, zero-width, BOM) hide or reverse a
+// name's real end, or split a header
+const UNSAFE_NAME_CHARACTERS = /[\p{Cc}\p{Cf}]/gu;
+const MAX_FILE_NAME_LENGTH = 200;
+
+/** A file name safe to show and to put in Content-Disposition: no path, no control or bidi characters. */
+export function sanitizeFileName(name: string | undefined): string {
+  const base = (name ?? '').split(/[\\/]/).pop() ?? '';
+  const clean = base.replace(UNSAFE_NAME_CHARACTERS, '').replace(/^\.+/, '').trim();
+  return [...clean].slice(0, MAX_FILE_NAME_LENGTH).join('') || 'attachment';
+}

@@ -1,0 +1,48 @@
+// The real app for HTTP tests: its own database (migrated), a Redis key prefix, a temporary attachments
+// directory, tokens minted with the test secret. `stop()` closes everything and drops the database.
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type App, type AppOverrides, buildApp } from '../../../src/app.ts';
+import { loadConfig } from '../../../src/config.ts';
+import { migrate } from '../../../src/db/migrate.ts';
+import { createTestDatabase, testRedisPrefix } from '../../support/database.ts';
+import { mintToken, TEST_JWT_SECRET } from '../../support/tokens.ts';
+
+export type TestApp = {
+  app: App;
+  stop(): Promise<void>;
+};
+
+export async function startTestApp(
+  label: string,
+  env: Record<string, string | undefined> = {},
+  overrides: AppOverrides = {},
+): Promise<TestApp> {
+  const database = await createTestDatabase(label);
+  const attachmentsDir = await mkdtemp(join(tmpdir(), `chat-${label}-`));
+  await migrate(database.url);
+  const config = loadConfig({
+    DATABASE_URL: database.url,
+    REDIS_PREFIX: testRedisPrefix(label),
+    CHAT_JWT_SECRET: TEST_JWT_SECRET,
+    ATTACHMENTS_DIR: attachmentsDir,
+    LOG_LEVEL: 'silent',
+    ...env,
+  });
+  const app = await buildApp(config, overrides);
+  await app.ready();
+  return {
+    app,
+    async stop() {
+      await app.close();
+      await database.drop();
+      await rm(attachmentsDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Authorization header for a user (extra claims, e.g. roles, merged in). */
+export async function authFor(userId: string, claims: Record<string, unknown> = {}) {
+  return { authorization: `Bearer ${await mintToken(userId, { claims })}` };
+}
