@@ -6,6 +6,7 @@ import {
   END,
   START as ESDB_START,
   type ReadStreamOptions as EsdbReadStreamOptions,
+  type RecordedEvent as EsdbRecordedEvent,
   type EventData,
   FORWARDS,
   type JSONType,
@@ -21,7 +22,6 @@ import {
   type EventStore,
   type EventToAppend,
   EventTooLarge,
-  type ExpectedRevision,
   IdempotencyMismatch,
   type Position,
   type RecordedEvent,
@@ -30,11 +30,10 @@ import {
 } from '../eventStore.ts';
 import { batchSubscription } from './batchedSubscription.ts';
 import {
+  findBatch,
   fromEsdbEvent,
   isFullyServerSide,
   matchesFilter,
-  matchRetry,
-  retryStartRevision,
   serverSideFilter,
   toReadPosition,
 } from './esdbMapping.ts';
@@ -46,6 +45,11 @@ export type EsdbEventStoreOptions = {
   maxEventBytes?: number;
 };
 
+/**
+ * How many of a stream's latest events are searched for a retried batch (ESDB cannot look an event id up).
+ * A batch further back than this is not recognised: see docs/eventstore-esdb.md.
+ */
+const IDEMPOTENCY_WINDOW = 100;
 /** $all page size for reads that filter client-side (roomId, or stream prefixes AND event types) */
 const READ_PAGE_SIZE = 1000;
 const DEFAULT_SUBSCRIPTION_BATCH_SIZE = 1_000;
@@ -80,12 +84,12 @@ export function createEsdbEventStore({
 }: EsdbEventStoreOptions): EventStore {
   const client = KurrentDBClient.connectionString(connectionString);
 
-  async function readRecorded(stream: string, options: EsdbReadStreamOptions): Promise<RecordedEvent[]> {
-    const events: RecordedEvent[] = [];
+  /** A stream's events as the server has them; an empty array when the stream does not exist. */
+  async function readRaw(stream: string, options: EsdbReadStreamOptions): Promise<EsdbRecordedEvent[]> {
+    const events: EsdbRecordedEvent[] = [];
     try {
       for await (const resolved of client.readStream(stream, options)) {
-        const recorded = resolved.event && fromEsdbEvent(resolved.event);
-        if (recorded) events.push(recorded);
+        if (resolved.event) events.push(resolved.event);
       }
     } catch (error) {
       if (error instanceof StreamNotFoundError) return [];
@@ -94,7 +98,54 @@ export function createEsdbEventStore({
     return events;
   }
 
-  /** The server answers an idempotent retry without a position; the event at that revision has it. */
+  async function readRecorded(stream: string, options: EsdbReadStreamOptions): Promise<RecordedEvent[]> {
+    return (await readRaw(stream, options)).flatMap((event) => fromEsdbEvent(event) ?? []);
+  }
+
+  /** The stream's head revision and its latest events (oldest first), read from the leader. */
+  async function readTail(stream: string, count: number) {
+    const newestFirst = await readRaw(stream, {
+      direction: BACKWARDS,
+      fromRevision: END,
+      maxCount: count,
+      requiresLeader: true,
+    });
+    const head: bigint | 'no_stream' = newestFirst[0]?.revision ?? 'no_stream';
+    return { head, events: newestFirst.reverse().flatMap((event) => fromEsdbEvent(event) ?? []) };
+  }
+
+  /** The batch's result if the stream's tail already holds it; IdempotencyMismatch if it holds part of it. */
+  function originalResult(stream: string, batch: readonly EventToAppend[], tail: readonly RecordedEvent[]) {
+    const search = findBatch(
+      batch.map((event) => event.id),
+      tail,
+    );
+    if (search.found === 'partial') {
+      throw new IdempotencyMismatch(
+        stream,
+        'some of these event ids are already in the stream, but not as this same batch',
+      );
+    }
+    if (search.found === 'none') return undefined;
+    return { nextExpectedRevision: search.last.revision, position: search.last.position };
+  }
+
+  /** One append with an exact expectation, answered with the position of its last event. */
+  async function appendExactly(
+    stream: string,
+    events: readonly EventToAppend[],
+    streamState: bigint | 'no_stream',
+  ): Promise<AppendResult> {
+    const result = await client.appendToStream(stream, events.map(toEventData), { streamState });
+    // The server reports no position for a write it recognised as a retry, and for a batch it reports the
+    // commit position rather than the last event's $all position: read that event back then.
+    const position =
+      events.length === 1 && result.position
+        ? result.position
+        : await positionOfRevision(stream, result.nextExpectedRevision);
+    return { nextExpectedRevision: result.nextExpectedRevision, position };
+  }
+
   async function positionOfRevision(stream: string, revision: bigint): Promise<Position> {
     const [event] = await readRecorded(stream, { fromRevision: revision, maxCount: 1, requiresLeader: true });
     if (!event) throw new Error(`Stream ${stream} has no event at revision ${revision} after appending it`);
@@ -102,52 +153,47 @@ export function createEsdbEventStore({
   }
 
   /**
-   * After a WrongExpectedVersion: was this batch appended already (a retry whose first answer was lost)?
-   * ESDB recognises that itself only while the retry's expected revision still matches the stream; we look at
-   * where the batch would have landed, so a retry also succeeds after others appended behind it.
+   * 'any' and 'stream_exists' as an exact append at the current head. ESDB dedupes such appends only on a
+   * best-effort basis; pinning the head lets us look for the batch first and makes racing retries meet
+   * ESDB's guaranteed (same expected revision) idempotency or a conflict, after which we look again.
    */
-  async function findOriginalAppend(
+  async function appendAtHead(
     stream: string,
     events: readonly EventToAppend[],
-    expected: ExpectedRevision,
-  ): Promise<AppendResult | undefined> {
-    const from = retryStartRevision(expected);
-    if (from === undefined) return undefined;
-    const found = await readRecorded(stream, {
-      fromRevision: from,
-      maxCount: events.length,
-      requiresLeader: true,
-    });
-    const match = matchRetry(
-      events.map((event) => event.id),
-      found.map((event) => event.id),
-    );
-    if (match === 'partial') {
-      throw new IdempotencyMismatch(
-        stream,
-        `some event ids are already at revision ${from} in another batch`,
-      );
+    expected: 'any' | 'stream_exists',
+  ): Promise<AppendResult> {
+    let knownHead: bigint | 'no_stream' = 'no_stream';
+    while (true) {
+      const tail = await readTail(stream, IDEMPOTENCY_WINDOW + events.length);
+      const original = originalResult(stream, events, tail.events);
+      if (original) return original;
+      const head = tail.head === 'no_stream' ? knownHead : tail.head;
+      if (head === 'no_stream' && expected === 'stream_exists') {
+        throw new WrongExpectedVersion(stream, expected, 'no_stream');
+      }
+      try {
+        return await appendExactly(stream, events, head);
+      } catch (error) {
+        if (!(error instanceof WrongExpectedVersionError)) throw error;
+        knownHead = error.actualState; // another writer moved the head: look again
+      }
     }
-    const last = found.at(-1);
-    if (match === 'none' || !last) return undefined;
-    return { nextExpectedRevision: last.revision, position: last.position };
   }
 
   return {
     async appendToStream(stream, events, { expectedRevision }) {
       checkBatch(stream, events, maxEventBytes);
+      if (expectedRevision === 'any' || expectedRevision === 'stream_exists') {
+        return appendAtHead(stream, events, expectedRevision);
+      }
       try {
-        // The port's expected revisions are ESDB's stream states, under the same names.
-        const result = await client.appendToStream(stream, events.map(toEventData), {
-          streamState: expectedRevision,
-        });
-        return {
-          nextExpectedRevision: result.nextExpectedRevision,
-          position: result.position ?? (await positionOfRevision(stream, result.nextExpectedRevision)),
-        };
+        return await appendExactly(stream, events, expectedRevision);
       } catch (error) {
         if (!(error instanceof WrongExpectedVersionError)) throw error;
-        const original = await findOriginalAppend(stream, events, expectedRevision);
+        // ESDB recognises a retry only while its expected revision still matches; the port promises the
+        // original result whatever it is, so look for the batch in the stream's tail.
+        const tail = await readTail(stream, IDEMPOTENCY_WINDOW + events.length);
+        const original = originalResult(stream, events, tail.events);
         if (original) return original;
         throw new WrongExpectedVersion(stream, expectedRevision, error.actualState);
       }

@@ -13,7 +13,6 @@ import {
   comparePositions,
   type EventFilter,
   type EventMetadata,
-  type ExpectedRevision,
   type Position,
   type RecordedEvent,
   START,
@@ -25,24 +24,25 @@ export function toReadPosition(position: Position | undefined): ReadPosition {
   return { commit: position.commit, prepare: position.prepare };
 }
 
-/** Where the original events of a batch retried with `expected` must sit, if it was appended before. */
-export function retryStartRevision(expected: ExpectedRevision): bigint | undefined {
-  if (expected === 'no_stream') return 0n;
-  if (typeof expected === 'bigint') return expected + 1n;
-  return undefined; // 'any' / 'stream_exists': the server never reports a conflict we could resolve
-}
-
-export type RetryMatch = 'same_batch' | 'partial' | 'none';
+export type BatchSearch =
+  /** the whole batch is there, in order: a retry whose first answer was lost; `last` is its last event */
+  | { found: 'same_batch'; last: RecordedEvent }
+  /** some of its ids are there, but not as this same batch: not a clean retry */
+  | { found: 'partial' }
+  | { found: 'none' };
 
 /**
- * Compares the ids found in the stream where a batch would have landed with the batch's ids.
- * `same_batch`: the whole batch is already there in order (a retry: return the original result);
- * `partial`: some ids are there but not as the same batch (not a clean retry); `none`: a real conflict.
+ * Looks for a batch of event ids among a stream's latest events (oldest first). ESDB has no lookup by event
+ * id, so the adapter reads the stream's tail and asks this.
  */
-export function matchRetry(batchIds: readonly string[], idsAtLocation: readonly string[]): RetryMatch {
-  if (batchIds.length > 0 && batchIds.every((id, index) => idsAtLocation[index] === id)) return 'same_batch';
-  const found = new Set(idsAtLocation);
-  return batchIds.some((id) => found.has(id)) ? 'partial' : 'none';
+export function findBatch(batchIds: readonly string[], recent: readonly RecordedEvent[]): BatchSearch {
+  const start = recent.findIndex((event) => event.id === batchIds[0]);
+  const last = recent[start + batchIds.length - 1];
+  if (start >= 0 && last && batchIds.every((id, index) => recent[start + index]!.id === id)) {
+    return { found: 'same_batch', last };
+  }
+  const ids = new Set(batchIds);
+  return recent.some((event) => ids.has(event.id)) ? { found: 'partial' } : { found: 'none' };
 }
 
 /** A .NET-compatible regex matching exactly one of the values (the server evaluates filters with .NET Regex). */

@@ -3,11 +3,10 @@ import { describe, expect, it } from 'vitest';
 import { START } from '../eventStore.ts';
 import {
   exactMatchRegex,
+  findBatch,
   fromEsdbEvent,
   isFullyServerSide,
   matchesFilter,
-  matchRetry,
-  retryStartRevision,
   serverSideFilter,
   toReadPosition,
 } from './esdbMapping.ts';
@@ -40,33 +39,31 @@ describe('toReadPosition', () => {
   });
 });
 
-describe('retryStartRevision', () => {
-  it('looks for a no_stream batch at revision 0 and an exact-revision batch right after that revision', () => {
-    expect(retryStartRevision('no_stream')).toBe(0n);
-    expect(retryStartRevision(4n)).toBe(5n);
-  });
+describe('findBatch', () => {
+  const tail = ['a', 'b', 'c', 'd'].map((id, n) => fromEsdbEvent(esdbEvent({ id, revision: BigInt(n) }))!);
+  const ids = (search: ReturnType<typeof findBatch>) =>
+    search.found === 'same_batch' ? search.last.id : search.found;
 
-  it('has nowhere to look for any / stream_exists (the server reports no conflict for them)', () => {
-    expect(retryStartRevision('any')).toBeUndefined();
-    expect(retryStartRevision('stream_exists')).toBeUndefined();
-  });
-});
-
-describe('matchRetry', () => {
-  it('recognises the same batch in the same order as a retry', () => {
-    expect(matchRetry(['a', 'b'], ['a', 'b'])).toBe('same_batch');
+  it('recognises the whole batch, in order, anywhere in the tail, and names its last event', () => {
+    expect(findBatch(['b', 'c'], tail)).toMatchObject({
+      found: 'same_batch',
+      last: { id: 'c', revision: 2n },
+    });
+    expect(ids(findBatch(['a', 'b', 'c', 'd'], tail))).toBe('d');
+    expect(ids(findBatch(['d'], tail))).toBe('d');
   });
 
   it('calls it partial when only some ids are there, or in another order', () => {
-    expect(matchRetry(['a', 'b'], ['a', 'x'])).toBe('partial');
-    expect(matchRetry(['a', 'b'], ['x', 'b'])).toBe('partial');
-    expect(matchRetry(['a', 'b'], ['b', 'a'])).toBe('partial');
-    expect(matchRetry(['a', 'b'], ['a'])).toBe('partial');
+    expect(ids(findBatch(['c', 'x'], tail))).toBe('partial');
+    expect(ids(findBatch(['x', 'b'], tail))).toBe('partial');
+    expect(ids(findBatch(['c', 'b'], tail))).toBe('partial');
+    expect(ids(findBatch(['d', 'e'], tail))).toBe('partial');
+    expect(ids(findBatch(['a', 'c'], tail))).toBe('partial');
   });
 
-  it('sees a real conflict when none of the ids are there', () => {
-    expect(matchRetry(['a', 'b'], ['x', 'y'])).toBe('none');
-    expect(matchRetry(['a'], [])).toBe('none');
+  it('finds nothing when none of the ids are there', () => {
+    expect(ids(findBatch(['x', 'y'], tail))).toBe('none');
+    expect(ids(findBatch(['a'], []))).toBe('none');
   });
 });
 
