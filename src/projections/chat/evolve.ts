@@ -1,0 +1,528 @@
+// The chat projection as a pure function: one event at a time, over the rows a batch has loaded.
+// `applyEvent` changes rows in the BatchState, marks them dirty, and appends the feed entries (frames)
+// the room's participants will see. No I/O here: batchStore.ts loads the rows before and writes them
+// after, which is what lets one transaction project thousands of events.
+
+import type { ChatEvent } from '../../domain/events.ts';
+import { participantId } from '../../domain/streams.ts';
+import type { RecordedEvent } from '../../eventstore/eventStore.ts';
+import { encodePosition } from '../../eventstore/eventStore.ts';
+import type { FeedEntry } from '../changeFeed.ts';
+import type {
+  AttachmentRow,
+  MessageEditRow,
+  MessageRow,
+  ParticipantRow,
+  ReportRow,
+  RoomRow,
+  UserBlockRow,
+  UserRow,
+} from './rows.ts';
+import { messageJson, participantJson, roomJson } from './serializers.ts';
+
+/** A message's content as of some point in its stream (what a moderator's restore brings back). */
+export type MessageSnapshot = {
+  content: string;
+  attachment: AttachmentRow | null;
+  edits: MessageEditRow[];
+  is_edited: boolean;
+  is_deleted: boolean;
+  edited_at: string | null;
+};
+
+export type BatchState = {
+  rooms: Map<string, RoomRow>;
+  /** keyed by participantKey(roomId, userId) */
+  participants: Map<string, ParticipantRow>;
+  messages: Map<string, MessageRow>;
+  users: Map<string, UserRow>;
+  reports: Map<string, ReportRow>;
+  /** keyed by blockKey(userId, blockedUserId); null = unblocked (delete the row) */
+  blocks: Map<string, UserBlockRow | null>;
+  dirty: {
+    rooms: Set<string>;
+    participants: Set<string>;
+    messages: Set<string>;
+    users: Set<string>;
+    reports: Set<string>;
+    blocks: Set<string>;
+  };
+  /** edit history changes per message: `replace` drops the stored history first (delete, hide, restore) */
+  edits: Map<string, { replace: boolean; rows: MessageEditRow[] }>;
+  feed: FeedEntry[];
+  /** MessageRestored event id -> the message as of that event, read from its stream ahead of the apply */
+  restored: Map<string, MessageSnapshot>;
+};
+
+export const participantKey = (roomId: string, userId: string) => `${roomId}|${userId}`;
+export const blockKey = (userId: string, blockedUserId: string) => `${userId}|${blockedUserId}`;
+
+export function emptyBatchState(): BatchState {
+  return {
+    rooms: new Map(),
+    participants: new Map(),
+    messages: new Map(),
+    users: new Map(),
+    reports: new Map(),
+    blocks: new Map(),
+    dirty: {
+      rooms: new Set(),
+      participants: new Set(),
+      messages: new Set(),
+      users: new Set(),
+      reports: new Set(),
+      blocks: new Set(),
+    },
+    edits: new Map(),
+    feed: [],
+    restored: new Map(),
+  };
+}
+
+type Recorded = RecordedEvent<ChatEvent['type'], unknown>;
+
+export function applyEvents(state: BatchState, events: readonly RecordedEvent[]): void {
+  for (const event of events) applyEvent(state, event);
+}
+
+export function applyEvent(state: BatchState, recorded: RecordedEvent): void {
+  const event = { type: recorded.type, data: recorded.data } as ChatEvent;
+  const at = recorded.metadata.occurredAt;
+  const ctx = new Context(state, recorded as Recorded);
+  switch (event.type) {
+    case 'RoomCreated': {
+      const d = event.data;
+      if (state.rooms.has(d.roomId)) return;
+      const room: RoomRow = {
+        id: d.roomId,
+        name: d.name,
+        room_type: d.roomType,
+        task_id: d.taskId ?? null,
+        property_id: d.propertyId ?? null,
+        created_by: d.createdBy,
+        created_at: at,
+        modified_at: at,
+        is_active: true,
+        archived_at: null,
+        settings: { ...d.settings },
+        last_seq: 0,
+        last_message_id: null,
+        last_activity_at: at,
+        participant_count: 0,
+      };
+      ctx.putRoom(room);
+      const seq = ctx.nextSeq(room);
+      for (const p of d.participants) {
+        ctx.seeUser(p.userId, p.username);
+        if (ctx.activeParticipant(d.roomId, p.userId)) continue;
+        ctx.join(room, p.userId, p.isAdmin, seq, at);
+      }
+      ctx.emit(room, seq, 'room_created', { room: ctx.roomJson(room) });
+      return;
+    }
+    case 'RoomUpdated': {
+      const room = state.rooms.get(event.data.roomId);
+      if (!room) return;
+      if (event.data.name !== undefined) room.name = event.data.name;
+      if (event.data.settings !== undefined) room.settings = { ...room.settings, ...event.data.settings };
+      room.modified_at = at;
+      ctx.touchRoom(room);
+      ctx.emit(room, ctx.nextSeq(room), 'room_updated', { room: ctx.roomJson(room) });
+      return;
+    }
+    case 'RoomArchived':
+    case 'RoomUnarchived': {
+      const room = state.rooms.get(event.data.roomId);
+      if (!room) return;
+      const archived = event.type === 'RoomArchived';
+      if (room.is_active === !archived) return;
+      room.is_active = !archived;
+      room.archived_at = archived ? at : null;
+      room.modified_at = at;
+      ctx.touchRoom(room);
+      ctx.emit(room, ctx.nextSeq(room), archived ? 'room_archived' : 'room_unarchived', {
+        room: ctx.roomJson(room),
+      });
+      return;
+    }
+    case 'ParticipantAdded': {
+      const d = event.data;
+      const room = state.rooms.get(d.roomId);
+      if (!room) return;
+      ctx.seeUser(d.userId, d.username);
+      if (ctx.activeParticipant(d.roomId, d.userId)) return;
+      const seq = ctx.nextSeq(room);
+      const participant = ctx.join(room, d.userId, d.isAdmin, seq, at);
+      ctx.emit(room, seq, 'participant_joined', { participant: ctx.participantJson(participant) });
+      return;
+    }
+    case 'ParticipantRemoved':
+    case 'ParticipantLeft': {
+      const d = event.data;
+      const room = state.rooms.get(d.roomId);
+      const participant = ctx.activeParticipant(d.roomId, d.userId);
+      if (!room || !participant) return;
+      const seq = ctx.nextSeq(room);
+      const removed = event.type === 'ParticipantRemoved';
+      participant.left_at = at;
+      participant.left_seq = seq;
+      participant.left_reason = removed ? 'removed' : 'left';
+      ctx.touchParticipant(participant);
+      room.participant_count -= 1;
+      ctx.touchRoom(room);
+      ctx.emit(room, seq, removed ? 'participant_removed' : 'participant_left', {
+        participant: ctx.participantJson(participant),
+      });
+      return;
+    }
+    case 'ParticipantAdminSet':
+    case 'ParticipantMuted':
+    case 'ParticipantUnmuted':
+    case 'RoomNotificationsMuted': {
+      const d = event.data;
+      const room = state.rooms.get(d.roomId);
+      const participant = ctx.activeParticipant(d.roomId, d.userId);
+      if (!room || !participant) return;
+      if (event.type === 'ParticipantAdminSet') participant.is_admin = event.data.isAdmin;
+      if (event.type === 'ParticipantMuted') {
+        participant.muted = true;
+        participant.muted_until = event.data.until;
+      }
+      if (event.type === 'ParticipantUnmuted') {
+        participant.muted = false;
+        participant.muted_until = null;
+      }
+      if (event.type === 'RoomNotificationsMuted') {
+        participant.notifications_muted = event.data.muted;
+        participant.notifications_muted_until = event.data.muted ? event.data.until : null;
+      }
+      ctx.touchParticipant(participant);
+      ctx.emit(room, ctx.nextSeq(room), 'participant_updated', {
+        participant: ctx.participantJson(participant),
+      });
+      return;
+    }
+    case 'MessageSent': {
+      const d = event.data;
+      const room = state.rooms.get(d.roomId);
+      if (!room || state.messages.has(d.messageId)) return;
+      ctx.seeUser(d.senderId, d.senderUsername);
+      const seq = ctx.nextSeq(room);
+      const message: MessageRow = {
+        id: d.messageId,
+        room_id: d.roomId,
+        seq,
+        sender_id: d.senderId,
+        message_type: d.messageType,
+        content: d.content,
+        reply_to: d.replyTo ?? null,
+        attachment: d.attachment ? attachmentRow(d.attachment) : null,
+        reactions: [],
+        is_edited: false,
+        is_deleted: false,
+        is_hidden: false,
+        edit_count: 0,
+        created_at: at,
+        edited_at: null,
+      };
+      state.messages.set(message.id, message);
+      ctx.touchMessage(message);
+      room.last_message_id = message.id;
+      room.last_activity_at = at;
+      ctx.touchRoom(room);
+      // a sender has read their own message: their unread count never includes it
+      const sender = ctx.activeParticipant(d.roomId, d.senderId);
+      if (sender && sender.last_read_seq < seq) {
+        sender.last_read_seq = seq;
+        sender.last_read_at = at;
+        ctx.touchParticipant(sender);
+      }
+      ctx.emit(room, seq, 'chat_message', { message: ctx.messageJson(message) });
+      return;
+    }
+    case 'MessageEdited': {
+      const { message, room } = ctx.messageAndRoom(event.data.messageId);
+      if (!message || !room || message.is_deleted || message.is_hidden) return;
+      message.edit_count += 1;
+      ctx.addEdit(message.id, {
+        message_id: message.id,
+        edit_no: message.edit_count,
+        content: message.content,
+        edited_by: event.data.editedBy,
+        edited_at: at,
+      });
+      message.content = event.data.content;
+      message.is_edited = true;
+      message.edited_at = at;
+      ctx.touchMessage(message);
+      ctx.emit(room, ctx.nextSeq(room), 'message_edited', { message: ctx.messageJson(message) });
+      return;
+    }
+    case 'MessageDeleted':
+    case 'MessageHidden': {
+      const { message, room } = ctx.messageAndRoom(event.data.messageId);
+      if (!message || !room) return;
+      const deleting = event.type === 'MessageDeleted';
+      if (deleting ? message.is_deleted : message.is_hidden) return;
+      if (deleting) message.is_deleted = true;
+      else message.is_hidden = true;
+      // the text leaves the read model (and its edit history with it); the row stays as a tombstone
+      message.content = '';
+      message.attachment = null;
+      state.edits.set(message.id, { replace: true, rows: [] });
+      ctx.touchMessage(message);
+      ctx.emit(room, ctx.nextSeq(room), deleting ? 'message_deleted' : 'message_hidden', {
+        message: ctx.messageJson(message),
+      });
+      return;
+    }
+    case 'MessageRestored': {
+      const { message, room } = ctx.messageAndRoom(event.data.messageId);
+      const snapshot = state.restored.get(recorded.id);
+      if (!message || !room || !message.is_hidden || !snapshot) return;
+      message.is_hidden = false;
+      if (!message.is_deleted && !snapshot.is_deleted) {
+        message.content = snapshot.content;
+        message.attachment = snapshot.attachment;
+        message.is_edited = snapshot.is_edited;
+        message.edited_at = snapshot.edited_at;
+        message.edit_count = snapshot.edits.length;
+        state.edits.set(message.id, { replace: true, rows: snapshot.edits.map((e) => ({ ...e })) });
+      }
+      ctx.touchMessage(message);
+      ctx.emit(room, ctx.nextSeq(room), 'message_restored', { message: ctx.messageJson(message) });
+      return;
+    }
+    case 'ReactionAdded':
+    case 'ReactionRemoved': {
+      const d = event.data;
+      const { message, room } = ctx.messageAndRoom(d.messageId);
+      if (!message || !room) return;
+      const adding = event.type === 'ReactionAdded';
+      const entry = message.reactions.find((r) => r.emoji === d.emoji);
+      const has = entry?.user_ids.includes(d.userId) ?? false;
+      if (adding === has) return;
+      if (adding) {
+        if (entry) entry.user_ids.push(d.userId);
+        else message.reactions.push({ emoji: d.emoji, user_ids: [d.userId] });
+      } else if (entry) {
+        entry.user_ids = entry.user_ids.filter((id) => id !== d.userId);
+        if (entry.user_ids.length === 0) message.reactions = message.reactions.filter((r) => r !== entry);
+      }
+      ctx.touchMessage(message);
+      ctx.emit(room, ctx.nextSeq(room), adding ? 'reaction_added' : 'reaction_removed', {
+        message_id: message.id,
+        user_id: d.userId,
+        emoji: d.emoji,
+        reactions: ctx.messageJson(message).reactions,
+      });
+      return;
+    }
+    case 'MessagesRead':
+    case 'RoomMarkedRead': {
+      const d = event.data;
+      const room = state.rooms.get(d.roomId);
+      const participant = ctx.activeParticipant(d.roomId, d.userId);
+      if (!room || !participant) return;
+      const upTo =
+        event.type === 'MessagesRead' ? event.data.upToMessageId : (room.last_message_id ?? undefined);
+      const message = upTo === undefined ? undefined : state.messages.get(upTo);
+      // markers only move forward; a marker for another room's message is ignored
+      if (!message || message.room_id !== room.id || message.seq <= participant.last_read_seq) return;
+      participant.last_read_seq = message.seq;
+      participant.last_read_at = at;
+      ctx.touchParticipant(participant);
+      ctx.emit(room, ctx.nextSeq(room), 'read_receipt', {
+        message_id: message.id,
+        user_id: participant.user_id,
+        read_at: at,
+        last_read_seq: message.seq,
+      });
+      return;
+    }
+    case 'UserBlocked':
+    case 'UserUnblocked': {
+      const d = event.data;
+      const key = blockKey(d.userId, d.blockedUserId);
+      const blocked = event.type === 'UserBlocked';
+      if (blocked === Boolean(state.blocks.get(key))) return;
+      state.blocks.set(
+        key,
+        blocked ? { user_id: d.userId, blocked_user_id: d.blockedUserId, created_at: at } : null,
+      );
+      state.dirty.blocks.add(key);
+      return;
+    }
+    case 'MessageReported': {
+      const d = event.data;
+      if (state.reports.has(d.reportId)) return;
+      state.reports.set(d.reportId, {
+        id: d.reportId,
+        message_id: d.messageId,
+        room_id: d.roomId,
+        reporter_id: d.reporterId,
+        reason: d.reason,
+        status: 'open',
+        created_at: at,
+        resolved_by: null,
+        resolved_at: null,
+      });
+      state.dirty.reports.add(d.reportId);
+      return;
+    }
+    case 'ReportResolved': {
+      const report = state.reports.get(event.data.reportId);
+      if (report?.status !== 'open') return;
+      report.status = event.data.action;
+      report.resolved_by = event.data.resolvedBy;
+      report.resolved_at = at;
+      state.dirty.reports.add(report.id);
+      return;
+    }
+    default: {
+      // an event type this code does not know (a newer writer): skip it, the next version projects it
+      const _unknown: never = event;
+      return;
+    }
+  }
+}
+
+function attachmentRow(a: { id: string; fileName: string; contentType: string; sizeBytes: number }) {
+  return { id: a.id, file_name: a.fileName, content_type: a.contentType, size: a.sizeBytes };
+}
+
+/** The helpers one event's apply needs: row bookkeeping and frame building. */
+class Context {
+  readonly state: BatchState;
+  readonly event: Recorded;
+  readonly position: string;
+  constructor(state: BatchState, event: Recorded) {
+    this.state = state;
+    this.event = event;
+    this.position = encodePosition(event.position);
+  }
+
+  nextSeq(room: RoomRow): number {
+    room.last_seq += 1;
+    this.touchRoom(room);
+    return room.last_seq;
+  }
+
+  emit(room: RoomRow, seq: number, type: string, payload: Record<string, unknown>): void {
+    this.state.feed.push({
+      roomId: room.id,
+      seq,
+      position: this.position,
+      frame: { type, room_id: room.id, seq, position: this.position, ...payload },
+    });
+  }
+
+  putRoom(room: RoomRow): void {
+    this.state.rooms.set(room.id, room);
+    this.touchRoom(room);
+  }
+  touchRoom(room: RoomRow): void {
+    this.state.dirty.rooms.add(room.id);
+  }
+  touchParticipant(p: ParticipantRow): void {
+    this.state.dirty.participants.add(participantKey(p.room_id, p.user_id));
+  }
+  touchMessage(m: MessageRow): void {
+    this.state.dirty.messages.add(m.id);
+  }
+
+  seeUser(userId: string, username: string | undefined): void {
+    if (!username || this.state.users.get(userId)?.username === username) return;
+    this.state.users.set(userId, { id: userId, username });
+    this.state.dirty.users.add(userId);
+  }
+
+  activeParticipant(roomId: string, userId: string): ParticipantRow | undefined {
+    const p = this.state.participants.get(participantKey(roomId, userId));
+    return p && p.left_at === null ? p : undefined;
+  }
+
+  /** joins (or re-joins) a user; what was sent before the join does not count as unread */
+  join(room: RoomRow, userId: string, isAdmin: boolean, seq: number, at: string): ParticipantRow {
+    const participant: ParticipantRow = {
+      room_id: room.id,
+      user_id: userId,
+      id: participantId(room.id, userId),
+      is_admin: isAdmin,
+      muted: false,
+      muted_until: null,
+      notifications_muted: false,
+      notifications_muted_until: null,
+      joined_at: at,
+      joined_seq: seq,
+      left_at: null,
+      left_seq: null,
+      left_reason: null,
+      last_read_seq: seq,
+      last_read_at: null,
+    };
+    this.state.participants.set(participantKey(room.id, userId), participant);
+    this.touchParticipant(participant);
+    room.participant_count += 1;
+    this.touchRoom(room);
+    return participant;
+  }
+
+  messageAndRoom(messageId: string): { message?: MessageRow; room?: RoomRow } {
+    const message = this.state.messages.get(messageId);
+    return { message, room: message && this.state.rooms.get(message.room_id) };
+  }
+
+  addEdit(messageId: string, row: MessageEditRow): void {
+    const pending = this.state.edits.get(messageId);
+    if (pending) pending.rows.push(row);
+    else this.state.edits.set(messageId, { replace: false, rows: [row] });
+  }
+
+  username(userId: string): string | null {
+    return this.state.users.get(userId)?.username ?? null;
+  }
+  messageJson(m: MessageRow) {
+    return messageJson(m, this.username(m.sender_id));
+  }
+  participantJson(p: ParticipantRow) {
+    return participantJson(p, this.username(p.user_id));
+  }
+  roomJson(room: RoomRow) {
+    const last = room.last_message_id ? this.state.messages.get(room.last_message_id) : undefined;
+    return roomJson(room, last ? this.messageJson(last) : null);
+  }
+}
+
+/** Folds a message stream (up to some position) into its content: what a restore brings back. */
+export function messageSnapshot(events: readonly RecordedEvent[]): MessageSnapshot {
+  const snapshot: MessageSnapshot = {
+    content: '',
+    attachment: null,
+    edits: [],
+    is_edited: false,
+    is_deleted: false,
+    edited_at: null,
+  };
+  for (const recorded of events) {
+    const event = { type: recorded.type, data: recorded.data } as ChatEvent;
+    if (event.type === 'MessageSent') {
+      snapshot.content = event.data.content;
+      snapshot.attachment = event.data.attachment ? attachmentRow(event.data.attachment) : null;
+    } else if (event.type === 'MessageEdited' && !snapshot.is_deleted) {
+      snapshot.edits.push({
+        message_id: event.data.messageId,
+        edit_no: snapshot.edits.length + 1,
+        content: snapshot.content,
+        edited_by: event.data.editedBy,
+        edited_at: recorded.metadata.occurredAt,
+      });
+      snapshot.content = event.data.content;
+      snapshot.is_edited = true;
+      snapshot.edited_at = recorded.metadata.occurredAt;
+    } else if (event.type === 'MessageDeleted') {
+      snapshot.is_deleted = true;
+    }
+  }
+  return snapshot;
+}

@@ -1,0 +1,180 @@
+import { describe, expect, it } from 'vitest';
+import type { ChatEvent } from '../../domain/events.ts';
+import type { RecordedEvent } from '../../eventstore/eventStore.ts';
+import { applyEvent, emptyBatchState, messageSnapshot, participantKey } from './evolve.ts';
+
+const ROOM = 'room-1';
+let position = 0n;
+function recorded(event: ChatEvent, at = '2026-01-01T10:00:00.000Z'): RecordedEvent {
+  position += 1n;
+  return {
+    id: `00000000-0000-4000-8000-${position.toString().padStart(12, '0')}`,
+    type: event.type,
+    data: event.data,
+    metadata: { occurredAt: at, schemaVersion: 1 },
+    stream: 'test',
+    revision: 0n,
+    position: { commit: 1n, prepare: position },
+    recordedAt: new Date(at),
+  };
+}
+
+function given(...events: ChatEvent[]) {
+  const state = emptyBatchState();
+  for (const event of events) applyEvent(state, recorded(event));
+  return state;
+}
+
+const created: ChatEvent = {
+  type: 'RoomCreated',
+  data: {
+    roomId: ROOM,
+    name: 'Unit 4B',
+    roomType: 'group',
+    createdBy: 'alice',
+    participants: [
+      { userId: 'alice', username: 'Alice', isAdmin: true },
+      { userId: 'bob', username: 'Bob', isAdmin: false },
+    ],
+    settings: {},
+  },
+};
+const sent = (messageId: string, senderId: string, content = 'hi'): ChatEvent => ({
+  type: 'MessageSent',
+  data: { messageId, roomId: ROOM, senderId, messageType: 'text', content },
+});
+
+describe('chat projection (pure)', () => {
+  it('numbers every visible change of a room in order, and a message keeps the seq it was sent at', () => {
+    const state = given(created, sent('m1', 'alice'), sent('m2', 'bob'));
+    expect(state.feed.map((entry) => [entry.seq, entry.frame.type])).toEqual([
+      [1, 'room_created'],
+      [2, 'chat_message'],
+      [3, 'chat_message'],
+    ]);
+    expect(state.messages.get('m2')!.seq).toBe(3);
+    const frame = state.feed[2]!.frame as Record<string, unknown>;
+    expect(frame).toMatchObject({
+      room_id: ROOM,
+      seq: 3,
+      message: { id: 'm2', sender: { id: 'bob', username: 'Bob' } },
+    });
+    expect(state.rooms.get(ROOM)).toMatchObject({ last_seq: 3, last_message_id: 'm2', participant_count: 2 });
+  });
+
+  it("advances the sender's own read marker, not the other participants'", () => {
+    const state = given(created, sent('m1', 'alice'));
+    expect(state.participants.get(participantKey(ROOM, 'alice'))!.last_read_seq).toBe(2);
+    expect(state.participants.get(participantKey(ROOM, 'bob'))!.last_read_seq).toBe(1);
+  });
+
+  it('moves read markers forward only, with one read receipt per move', () => {
+    const state = given(
+      created,
+      sent('m1', 'alice'),
+      sent('m2', 'alice'),
+      { type: 'MessagesRead', data: { roomId: ROOM, userId: 'bob', upToMessageId: 'm2' } },
+      { type: 'MessagesRead', data: { roomId: ROOM, userId: 'bob', upToMessageId: 'm1' } },
+    );
+    expect(state.participants.get(participantKey(ROOM, 'bob'))!.last_read_seq).toBe(3);
+    expect(state.feed.filter((entry) => entry.frame.type === 'read_receipt')).toHaveLength(1);
+    const marked = given(created, sent('m1', 'alice'), {
+      type: 'RoomMarkedRead',
+      data: { roomId: ROOM, userId: 'bob' },
+    });
+    expect(marked.participants.get(participantKey(ROOM, 'bob'))!.last_read_seq).toBe(2);
+  });
+
+  it('removes the text and edit history of a deleted or hidden message but keeps its row', () => {
+    const state = given(
+      created,
+      {
+        type: 'MessageSent',
+        data: {
+          messageId: 'm1',
+          roomId: ROOM,
+          senderId: 'alice',
+          messageType: 'file',
+          content: 'secret',
+          attachment: { id: 'f1', fileName: 'a.pdf', contentType: 'application/pdf', sizeBytes: 10 },
+        },
+      },
+      {
+        type: 'MessageEdited',
+        data: { messageId: 'm1', roomId: ROOM, content: 'secret v2', editedBy: 'alice' },
+      },
+      { type: 'MessageHidden', data: { messageId: 'm1', roomId: ROOM, hiddenBy: 'mod', reason: 'spam' } },
+    );
+    expect(state.messages.get('m1')).toMatchObject({
+      content: '',
+      attachment: null,
+      is_hidden: true,
+      seq: 2,
+    });
+    expect(state.edits.get('m1')).toEqual({ replace: true, rows: [] });
+    expect(JSON.stringify(state.feed.at(-1)!.frame)).not.toContain('secret');
+  });
+
+  it('restores a hidden message to its content as of the restore', () => {
+    const restoreEvent = recorded({
+      type: 'MessageRestored',
+      data: { messageId: 'm1', roomId: ROOM, restoredBy: 'mod' },
+    });
+    const state = given(created, sent('m1', 'alice', 'original'), {
+      type: 'MessageHidden',
+      data: { messageId: 'm1', roomId: ROOM, hiddenBy: 'mod', reason: 'x' },
+    });
+    state.restored.set(restoreEvent.id, messageSnapshot([recorded(sent('m1', 'alice', 'original'))]));
+    applyEvent(state, restoreEvent);
+    expect(state.messages.get('m1')).toMatchObject({ content: 'original', is_hidden: false });
+    expect(state.feed.at(-1)!.frame.type).toBe('message_restored');
+  });
+
+  it('aggregates reactions per emoji and ignores a repeated reaction', () => {
+    const react = (type: 'ReactionAdded' | 'ReactionRemoved', userId: string, emoji: string): ChatEvent => ({
+      type,
+      data: { messageId: 'm1', roomId: ROOM, userId, emoji },
+    });
+    const state = given(
+      created,
+      sent('m1', 'alice'),
+      react('ReactionAdded', 'bob', '👍'),
+      react('ReactionAdded', 'alice', '👍'),
+      react('ReactionAdded', 'alice', '👍'),
+      react('ReactionAdded', 'alice', '🎉'),
+      react('ReactionRemoved', 'alice', '🎉'),
+    );
+    expect(state.messages.get('m1')!.reactions).toEqual([{ emoji: '👍', user_ids: ['bob', 'alice'] }]);
+    expect(state.feed.filter((entry) => entry.frame.type.startsWith('reaction_'))).toHaveLength(4);
+  });
+
+  it('ends a membership at its leave seq and starts a re-join with nothing unread from the absence', () => {
+    const state = given(
+      created,
+      { type: 'ParticipantRemoved', data: { roomId: ROOM, userId: 'bob', removedBy: 'alice' } },
+      sent('m1', 'alice'),
+      { type: 'ParticipantAdded', data: { roomId: ROOM, userId: 'bob', isAdmin: false, addedBy: 'alice' } },
+    );
+    const bob = state.participants.get(participantKey(ROOM, 'bob'))!;
+    expect(bob).toMatchObject({ left_at: null, left_seq: null, joined_seq: 4, last_read_seq: 4 });
+    expect(state.rooms.get(ROOM)!.participant_count).toBe(2);
+    expect(state.feed.map((entry) => entry.frame.type)).toEqual([
+      'room_created',
+      'participant_removed',
+      'chat_message',
+      'participant_joined',
+    ]);
+  });
+
+  it('folds a message stream into the content a restore brings back', () => {
+    const snapshot = messageSnapshot([
+      recorded(sent('m1', 'alice', 'one')),
+      recorded({
+        type: 'MessageEdited',
+        data: { messageId: 'm1', roomId: ROOM, content: 'two', editedBy: 'alice' },
+      }),
+    ]);
+    expect(snapshot).toMatchObject({ content: 'two', is_edited: true, is_deleted: false });
+    expect(snapshot.edits.map((edit) => edit.content)).toEqual(['one']);
+  });
+});

@@ -1,0 +1,96 @@
+// Rows of the chat read models, exactly as stored (snake_case columns). The projector evolves these in
+// memory for a batch and writes them back; the queries read them and serialize with serializers.ts.
+// Timestamps are ISO strings here (PostgreSQL timestamptz in the tables).
+
+export type ReactionEntry = { emoji: string; user_ids: string[] };
+export type AttachmentRow = { id: string; file_name: string; content_type: string; size: number };
+
+export type RoomRow = {
+  id: string;
+  name: string;
+  room_type: string;
+  task_id: string | null;
+  property_id: string | null;
+  created_by: string;
+  created_at: string;
+  modified_at: string;
+  is_active: boolean;
+  archived_at: string | null;
+  settings: Record<string, unknown>;
+  /** last feed seq handed out in this room (0 = none yet) */
+  last_seq: number;
+  last_message_id: string | null;
+  /** newest message (or creation) time: the order of a user's room list */
+  last_activity_at: string;
+  participant_count: number;
+};
+
+export type ParticipantRow = {
+  room_id: string;
+  user_id: string;
+  /** participantId(room_id, user_id): the REST id */
+  id: string;
+  is_admin: boolean;
+  muted: boolean;
+  muted_until: string | null;
+  notifications_muted: boolean;
+  notifications_muted_until: string | null;
+  joined_at: string;
+  /** feed seq of the (latest) join: the start of what this membership may see */
+  joined_seq: number;
+  left_at: string | null;
+  /** feed seq of the leave/removal; null while a member */
+  left_seq: number | null;
+  /** 'left' or 'removed' once gone */
+  left_reason: string | null;
+  last_read_seq: number;
+  last_read_at: string | null;
+};
+
+export type MessageRow = {
+  id: string;
+  room_id: string;
+  /** feed seq at which it was sent */
+  seq: number;
+  sender_id: string;
+  message_type: string;
+  /** '' once deleted or hidden: the text is gone from the read model, the tombstone row stays */
+  content: string;
+  reply_to: string | null;
+  attachment: AttachmentRow | null;
+  reactions: ReactionEntry[];
+  is_edited: boolean;
+  is_deleted: boolean;
+  is_hidden: boolean;
+  edit_count: number;
+  created_at: string;
+  edited_at: string | null;
+};
+
+/** one earlier version of an edited message: the content it had before edit number `edit_no` */
+export type MessageEditRow = {
+  message_id: string;
+  edit_no: number;
+  content: string;
+  edited_by: string;
+  edited_at: string;
+};
+
+export type UserRow = { id: string; username: string | null };
+
+export type ReportRow = {
+  id: string;
+  message_id: string;
+  room_id: string;
+  reporter_id: string;
+  reason: string;
+  /** 'open' until resolved, then the action: 'hidden' or 'dismissed' */
+  status: string;
+  created_at: string;
+  resolved_by: string | null;
+  resolved_at: string | null;
+};
+
+export type UserBlockRow = { user_id: string; blocked_user_id: string; created_at: string };
+
+export type RoomFeedRow = { room_id: string; seq: number; position: string; frame: Record<string, unknown> };

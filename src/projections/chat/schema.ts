@@ -1,0 +1,176 @@
+// Where the chat read models live. Each build ("generation") of the projection has its own schema,
+// chat_read_g{N}, with the tables below; the schema `chat_read` holds one view per table pointing at
+// the live generation. Queries read `chat_read.*` only, so a rebuild fills a new generation beside the
+// live one and swaps every view in one transaction: readers never see a half-built model.
+import type pg from 'pg';
+
+/** a pool or a client (inside a transaction) */
+export type Db = pg.Pool | pg.ClientBase;
+
+/** Bump when the projection's output changes (tables, columns, frames): a deploy then rebuilds it. */
+export const CHAT_PROJECTION_VERSION = 1;
+export const CHAT_PROJECTION = 'chat';
+export const READ_SCHEMA = 'chat_read';
+
+export const READ_MODEL_TABLES = [
+  'rooms',
+  'participants',
+  'messages',
+  'message_edits',
+  'room_feed',
+  'users',
+  'reports',
+  'user_blocks',
+] as const;
+export type ReadModelTable = (typeof READ_MODEL_TABLES)[number];
+
+/** Primary-key columns of each table: the order of a row-for-row comparison and the upsert conflict target. */
+export const PRIMARY_KEYS: Record<ReadModelTable, readonly string[]> = {
+  rooms: ['id'],
+  participants: ['room_id', 'user_id'],
+  messages: ['id'],
+  message_edits: ['message_id', 'edit_no'],
+  room_feed: ['room_id', 'seq'],
+  users: ['id'],
+  reports: ['id'],
+  user_blocks: ['user_id', 'blocked_user_id'],
+};
+
+const TABLES_SQL = (s: string) => `
+CREATE TABLE ${s}.rooms (
+  id text PRIMARY KEY,
+  name text NOT NULL,
+  room_type text NOT NULL,
+  task_id text,
+  property_id text,
+  created_by text NOT NULL,
+  created_at timestamptz NOT NULL,
+  modified_at timestamptz NOT NULL,
+  is_active boolean NOT NULL,
+  archived_at timestamptz,
+  settings jsonb NOT NULL,
+  last_seq integer NOT NULL,
+  last_message_id text,
+  last_activity_at timestamptz NOT NULL,
+  participant_count integer NOT NULL
+);
+CREATE TABLE ${s}.participants (
+  room_id text NOT NULL,
+  user_id text NOT NULL,
+  id text NOT NULL,
+  is_admin boolean NOT NULL,
+  muted boolean NOT NULL,
+  muted_until timestamptz,
+  notifications_muted boolean NOT NULL,
+  notifications_muted_until timestamptz,
+  joined_at timestamptz NOT NULL,
+  joined_seq integer NOT NULL,
+  left_at timestamptz,
+  left_seq integer,
+  left_reason text,
+  last_read_seq integer NOT NULL,
+  last_read_at timestamptz,
+  PRIMARY KEY (room_id, user_id)
+);
+CREATE TABLE ${s}.messages (
+  id text PRIMARY KEY,
+  room_id text NOT NULL,
+  seq integer NOT NULL,
+  sender_id text NOT NULL,
+  message_type text NOT NULL,
+  content text NOT NULL,
+  reply_to text,
+  attachment jsonb,
+  reactions jsonb NOT NULL,
+  is_edited boolean NOT NULL,
+  is_deleted boolean NOT NULL,
+  is_hidden boolean NOT NULL,
+  edit_count integer NOT NULL,
+  created_at timestamptz NOT NULL,
+  edited_at timestamptz
+);
+CREATE TABLE ${s}.message_edits (
+  message_id text NOT NULL,
+  edit_no integer NOT NULL,
+  content text NOT NULL,
+  edited_by text NOT NULL,
+  edited_at timestamptz NOT NULL,
+  PRIMARY KEY (message_id, edit_no)
+);
+CREATE TABLE ${s}.room_feed (
+  room_id text NOT NULL,
+  seq integer NOT NULL,
+  position text NOT NULL,
+  frame jsonb NOT NULL,
+  PRIMARY KEY (room_id, seq)
+);
+CREATE TABLE ${s}.users (
+  id text PRIMARY KEY,
+  username text
+);
+CREATE TABLE ${s}.reports (
+  id text PRIMARY KEY,
+  message_id text NOT NULL,
+  room_id text NOT NULL,
+  reporter_id text NOT NULL,
+  reason text NOT NULL,
+  status text NOT NULL,
+  created_at timestamptz NOT NULL,
+  resolved_by text,
+  resolved_at timestamptz
+);
+CREATE TABLE ${s}.user_blocks (
+  user_id text NOT NULL,
+  blocked_user_id text NOT NULL,
+  created_at timestamptz NOT NULL,
+  PRIMARY KEY (user_id, blocked_user_id)
+);
+`;
+
+// Secondary indexes are built after a rebuild's bulk load (cheaper than maintaining them per batch).
+const INDEXES_SQL = (s: string) => `
+CREATE UNIQUE INDEX IF NOT EXISTS messages_room_seq ON ${s}.messages (room_id, seq);
+CREATE UNIQUE INDEX IF NOT EXISTS participants_id ON ${s}.participants (id);
+CREATE INDEX IF NOT EXISTS participants_user ON ${s}.participants (user_id) WHERE left_at IS NULL;
+CREATE INDEX IF NOT EXISTS rooms_activity ON ${s}.rooms (last_activity_at DESC, id DESC);
+CREATE INDEX IF NOT EXISTS reports_status ON ${s}.reports (status, created_at);
+`;
+
+export const CHECKPOINTS_SQL = `
+CREATE TABLE IF NOT EXISTS projection_checkpoints (
+  name text PRIMARY KEY,
+  version integer NOT NULL,
+  schema_name text,
+  position text NOT NULL,
+  state text NOT NULL,
+  events_processed bigint NOT NULL DEFAULT 0,
+  started_at timestamptz NOT NULL DEFAULT now(),
+  updated_at timestamptz NOT NULL DEFAULT now()
+);
+CREATE SEQUENCE IF NOT EXISTS projection_generation;
+CREATE SCHEMA IF NOT EXISTS ${READ_SCHEMA};
+`;
+
+export async function createGenerationSchema(db: Db): Promise<string> {
+  const { rows } = await db.query<{ n: string }>(`SELECT nextval('projection_generation') AS n`);
+  const schema = `chat_read_g${rows[0]!.n}`;
+  await db.query(`CREATE SCHEMA ${schema}`);
+  await db.query(TABLES_SQL(schema));
+  return schema;
+}
+
+export async function createSecondaryIndexes(db: Db, schema: string): Promise<void> {
+  await db.query(INDEXES_SQL(schema));
+}
+
+/** Points every `chat_read` view at `schema` (call inside the swap transaction). */
+export async function pointViewsAt(db: Db, schema: string): Promise<void> {
+  for (const table of READ_MODEL_TABLES) {
+    await db.query(`DROP VIEW IF EXISTS ${READ_SCHEMA}.${table}`);
+    await db.query(`CREATE VIEW ${READ_SCHEMA}.${table} AS SELECT * FROM ${schema}.${table}`);
+  }
+}
+
+export async function dropGenerationSchema(db: Db, schema: string): Promise<void> {
+  await db.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+}

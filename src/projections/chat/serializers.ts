@@ -1,0 +1,117 @@
+// The JSON shapes clients see (the seed's serializers, snake_case). Frames, REST answers and the
+// WebSocket catch-up all go through these, so a message looks the same wherever it is read.
+import type { MessageRow, ParticipantRow, ReactionEntry, RoomRow } from './rows.ts';
+
+export type UserJson = { id: string; username: string | null };
+
+export type MessageJson = {
+  id: string;
+  room: string;
+  seq: number;
+  sender: UserJson;
+  message_type: string;
+  content: string;
+  reply_to: string | null;
+  attachment: { id: string; file_name: string; content_type: string; size: number } | null;
+  reactions: { emoji: string; count: number; user_ids: string[] }[];
+  is_edited: boolean;
+  is_deleted: boolean;
+  is_hidden: boolean;
+  created_at: string;
+  edited_at: string | null;
+};
+
+export type ParticipantJson = {
+  id: string;
+  room: string;
+  user: UserJson;
+  is_admin: boolean;
+  muted: boolean;
+  muted_until: string | null;
+  notifications_muted: boolean;
+  joined_at: string;
+  left_at: string | null;
+  last_read_seq: number;
+};
+
+export type RoomJson = {
+  id: string;
+  name: string;
+  room_type: string;
+  task: string | null;
+  property: string | null;
+  created_by: string;
+  created_at: string;
+  modified_at: string;
+  is_active: boolean;
+  archived_at: string | null;
+  participant_count: number;
+  last_message: MessageJson | null;
+  settings: Record<string, unknown>;
+  /** the room's newest feed seq: where a client resumes the WebSocket from (extension to the seed) */
+  last_seq: number;
+};
+
+/** PostgreSQL and JavaScript write ISO times differently; clients always get `toISOString()` form. */
+export function isoTime(value: string | Date): string;
+export function isoTime(value: string | Date | null): string | null;
+export function isoTime(value: string | Date | null): string | null {
+  return value === null ? null : new Date(value).toISOString();
+}
+
+export function reactionsJson(reactions: readonly ReactionEntry[]): MessageJson['reactions'] {
+  return reactions.map((r) => ({ emoji: r.emoji, count: r.user_ids.length, user_ids: [...r.user_ids] }));
+}
+
+export function messageJson(row: MessageRow, senderUsername: string | null): MessageJson {
+  return {
+    id: row.id,
+    room: row.room_id,
+    seq: row.seq,
+    sender: { id: row.sender_id, username: senderUsername },
+    message_type: row.message_type,
+    content: row.content,
+    reply_to: row.reply_to,
+    attachment: row.attachment,
+    reactions: reactionsJson(row.reactions),
+    is_edited: row.is_edited,
+    is_deleted: row.is_deleted,
+    is_hidden: row.is_hidden,
+    created_at: isoTime(row.created_at),
+    edited_at: isoTime(row.edited_at),
+  };
+}
+
+export function participantJson(row: ParticipantRow, username: string | null): ParticipantJson {
+  return {
+    id: row.id,
+    room: row.room_id,
+    user: { id: row.user_id, username },
+    is_admin: row.is_admin,
+    muted: row.muted,
+    muted_until: isoTime(row.muted_until),
+    notifications_muted: row.notifications_muted,
+    joined_at: isoTime(row.joined_at),
+    left_at: isoTime(row.left_at),
+    last_read_seq: row.last_read_seq,
+  };
+}
+
+export function roomJson(row: RoomRow, lastMessage: MessageJson | null): RoomJson {
+  return {
+    id: row.id,
+    name: row.name,
+    room_type: row.room_type,
+    task: row.task_id,
+    property: row.property_id,
+    created_by: row.created_by,
+    created_at: isoTime(row.created_at),
+    modified_at: isoTime(row.modified_at),
+    is_active: row.is_active,
+    archived_at: isoTime(row.archived_at),
+    participant_count: row.participant_count,
+    last_message: lastMessage,
+    settings: row.settings,
+    last_seq: row.last_seq,
+  };
+}

@@ -1,0 +1,407 @@
+// Runs the chat projection: one subscription to the event store, one transaction per batch for all read
+// models and the checkpoint (exactly once), then the batch's frames go to the realtime layer.
+//
+// Only one process projects at a time: the leader holds a PostgreSQL session advisory lock on a
+// dedicated connection; the others stand by and retry every second, so one takes over when the leader
+// dies (its connection closes, the lock goes with it). The leader also runs rebuilds: a shadow generation
+// built from position 0 beside the live one, swapped in atomically once it has caught up (see
+// docs/projections.md).
+import type pg from 'pg';
+import type { Logger } from 'pino';
+import type { EventStore, Position, RecordedEvent } from '../eventstore/eventStore.ts';
+import { decodePosition, encodePosition } from '../eventstore/eventStore.ts';
+import type { ChangePublisher, FeedEntry } from './changeFeed.ts';
+import { flushBatchState, loadBatchState } from './chat/batchStore.ts';
+import { applyEvents } from './chat/evolve.ts';
+import {
+  CHAT_PROJECTION,
+  CHAT_PROJECTION_VERSION,
+  createGenerationSchema,
+  createSecondaryIndexes,
+  dropGenerationSchema,
+  pointViewsAt,
+} from './chat/schema.ts';
+import {
+  type CheckpointRow,
+  LEADER_LOCK,
+  LIVE,
+  prepareReadModels,
+  REBUILD,
+  readCheckpoint,
+} from './checkpoints.ts';
+
+export type ProjectionLogger = Pick<Logger, 'info' | 'warn' | 'error'>;
+
+/** Test hooks around a live batch's commit (the crash tests kill the process in them). */
+export type ProjectionHooks = {
+  beforeCommit?(batch: BatchInfo): void | Promise<void>;
+  afterCommit?(batch: BatchInfo): void | Promise<void>;
+};
+export type BatchInfo = { number: number; events: number; position: string };
+
+export type ProjectionsOptions = {
+  pool: pg.Pool;
+  eventStore: EventStore;
+  publisher: ChangePublisher;
+  logger?: ProjectionLogger;
+  /** largest live batch (default 500) */
+  batchSize?: number;
+  /** largest rebuild batch (default 5000) */
+  rebuildBatchSize?: number;
+  /** how often a standby tries to become the leader, and a leader looks for rebuild requests (ms) */
+  retryMs?: number;
+  hooks?: ProjectionHooks;
+};
+
+/** standby: another process leads; outdated: the stored projection is newer than this code */
+export type RunnerState = 'starting' | 'standby' | 'running' | 'rebuilding' | 'outdated' | 'stopped';
+
+export type RunnerStatus = {
+  name: string;
+  state: RunnerState;
+  /** last position this process projected live (encoded), null when it has not led */
+  position: string | null;
+  rebuild: { position: string; eventsProcessed: number } | null;
+};
+
+export type ProjectionsHandle = {
+  stop(): Promise<void>;
+  status(): RunnerStatus[];
+};
+
+/** The checkpoint moved under us (another writer, or a swap changed the version): resubscribe. */
+class CheckpointMoved extends Error {
+  override readonly name = 'CheckpointMoved';
+}
+
+const silentLogger: ProjectionLogger = { info() {}, warn() {}, error() {} } as unknown as ProjectionLogger;
+
+export async function startProjections(options: ProjectionsOptions): Promise<ProjectionsHandle> {
+  const { pool, eventStore, publisher, hooks = {} } = options;
+  const logger = options.logger ?? silentLogger;
+  const batchSize = options.batchSize ?? 500;
+  const rebuildBatchSize = options.rebuildBatchSize ?? 5_000;
+  const retryMs = options.retryMs ?? 1_000;
+
+  await prepareReadModels(pool);
+
+  const stopping = new AbortController();
+  const exclusive = createMutex();
+  let state: RunnerState = 'starting';
+  let livePosition: string | null = null;
+  let rebuildProgress: RunnerStatus['rebuild'] = null;
+  let batchNumber = 0;
+
+  // ── leadership ──────────────────────────────────────────────────────────────────────────────────
+  async function leaderLoop(): Promise<void> {
+    while (!stopping.signal.aborted) {
+      let lockClient: pg.PoolClient | undefined;
+      const term = new AbortController();
+      const endTerm = () => term.abort();
+      stopping.signal.addEventListener('abort', endTerm, { once: true });
+      try {
+        lockClient = await pool.connect();
+        lockClient.on('error', endTerm); // the connection (and the lock with it) is gone: stop writing
+        const { rows } = await lockClient.query<{ locked: boolean }>(
+          'SELECT pg_try_advisory_lock($1) AS locked',
+          [LEADER_LOCK],
+        );
+        if (rows[0]!.locked) {
+          logger.info({ projection: CHAT_PROJECTION }, 'projection leader: projecting');
+          await lead(term.signal);
+          await lockClient.query('SELECT pg_advisory_unlock($1)', [LEADER_LOCK]);
+        } else if (state !== 'standby') {
+          state = 'standby';
+          logger.info({ projection: CHAT_PROJECTION }, 'projection standby: another process leads');
+        }
+        lockClient.release();
+      } catch (error) {
+        if (!stopping.signal.aborted) logger.error({ err: error }, 'projection runner failed; retrying');
+        // a broken connection must not go back to the pool still holding the lock
+        lockClient?.release(error instanceof Error ? error : true);
+      } finally {
+        stopping.signal.removeEventListener('abort', endTerm);
+        term.abort();
+      }
+      if (state === 'running' || state === 'rebuilding') state = 'standby';
+      await pause(retryMs, stopping.signal);
+    }
+    state = 'stopped';
+  }
+
+  async function lead(signal: AbortSignal): Promise<void> {
+    while (!signal.aborted) {
+      const live = (await readCheckpoint(pool, LIVE))!;
+      if (live.version > CHAT_PROJECTION_VERSION) {
+        // a newer deployment owns the read models; this (old) code must not write them
+        state = 'outdated';
+        await pause(retryMs, signal);
+        continue;
+      }
+      if (live.version < CHAT_PROJECTION_VERSION) {
+        // a deploy changed the projection: build the new version from 0 and swap; reads stay on the old
+        // one meanwhile (they are stale until the swap: old code is no longer running to update them)
+        state = 'rebuilding';
+        await pool.query(`UPDATE projection_checkpoints SET state = 'rebuilding' WHERE name = $1`, [LIVE]);
+        await buildRebuild('takeover', signal);
+        continue;
+      }
+      state = 'running';
+      const term = new AbortController();
+      const endTerm = () => term.abort();
+      signal.addEventListener('abort', endTerm, { once: true });
+      const watcher = watchRebuildRequests(term.signal);
+      try {
+        await runLive(live, term.signal);
+      } catch (error) {
+        if (!(error instanceof CheckpointMoved)) throw error;
+        logger.warn({ err: error }, 'projection checkpoint moved; resubscribing');
+      } finally {
+        signal.removeEventListener('abort', endTerm);
+        term.abort();
+        await watcher;
+      }
+    }
+  }
+
+  // ── live projection ─────────────────────────────────────────────────────────────────────────────
+  async function runLive(live: CheckpointRow, signal: AbortSignal): Promise<void> {
+    livePosition = live.position;
+    const subscription = eventStore.subscribeToAll({
+      fromPosition: positionOrStart(live.position),
+      batchSize,
+    });
+    const close = () => void subscription.close();
+    signal.addEventListener('abort', close, { once: true });
+    try {
+      for await (const events of subscription) {
+        if (signal.aborted) break;
+        await exclusive(() => projectLiveBatch(events));
+      }
+    } finally {
+      signal.removeEventListener('abort', close);
+      await subscription.close();
+    }
+  }
+
+  async function projectLiveBatch(events: RecordedEvent[]): Promise<void> {
+    const last = encodePosition(events.at(-1)!.position);
+    const info: BatchInfo = { number: ++batchNumber, events: events.length, position: last };
+    const feed = await inTransaction(pool, async (client) => {
+      const row = (await readCheckpoint(client, LIVE, { forUpdate: true }))!;
+      if (row.position !== livePosition || row.version !== CHAT_PROJECTION_VERSION) {
+        throw new CheckpointMoved(
+          `live checkpoint is ${row.position} v${row.version}, expected ${livePosition}`,
+        );
+      }
+      const entries = await projectBatch(client, row.schema_name!, events);
+      await hooks.beforeCommit?.(info);
+      await advanceCheckpoint(client, LIVE, last, events.length);
+      return entries;
+    });
+    livePosition = last;
+    await hooks.afterCommit?.(info);
+    await publish(feed);
+  }
+
+  async function projectBatch(client: pg.ClientBase, schema: string, events: RecordedEvent[]) {
+    const batch = await loadBatchState(client, schema, events, eventStore);
+    applyEvents(batch, events);
+    await flushBatchState(client, schema, batch);
+    return batch.feed;
+  }
+
+  async function publish(feed: readonly FeedEntry[]): Promise<void> {
+    if (feed.length === 0) return;
+    try {
+      await publisher.publish(feed);
+    } catch (error) {
+      // clients resume from room_feed by seq, so a lost publish is a delay, never a gap
+      logger.warn({ err: error }, 'publishing projected changes failed');
+    }
+  }
+
+  // ── rebuilds ────────────────────────────────────────────────────────────────────────────────────
+  async function watchRebuildRequests(signal: AbortSignal): Promise<void> {
+    while (!signal.aborted) {
+      try {
+        if (await readCheckpoint(pool, REBUILD)) await buildRebuild('beside-live', signal);
+      } catch (error) {
+        if (!signal.aborted) logger.error({ err: error }, 'projection rebuild failed; retrying');
+      }
+      await pause(retryMs, signal);
+    }
+  }
+
+  /**
+   * Builds the rebuild generation from its checkpoint (0, or where a crashed attempt stopped).
+   * beside-live: the live projector keeps running; the rebuild never passes the live position and swaps
+   *   in once level with it (the live loop is paused for the last few events and the swap).
+   * takeover: nothing projects live (a new version replaces an old one); the rebuild goes to the head,
+   *   publishes what the old generation never did, and the swap moves the live checkpoint to it.
+   */
+  async function buildRebuild(mode: 'beside-live' | 'takeover', signal: AbortSignal): Promise<void> {
+    const rebuild = await beginRebuild();
+    const schema = rebuild.schema_name!;
+    const publishedUpTo = (await readCheckpoint(pool, LIVE))!.position;
+    let position = rebuild.position;
+    let processed = Number(rebuild.events_processed);
+    rebuildProgress = { position, eventsProcessed: processed };
+    logger.info({ schema, mode, from: position }, 'projection rebuild: building');
+
+    const step = async (bound: string | null): Promise<'more' | 'end'> => {
+      const read = await eventStore.readAll({
+        fromPosition: positionOrStart(position),
+        limit: rebuildBatchSize,
+      });
+      const events = bound === null ? read : read.filter((e) => encodePosition(e.position) <= bound);
+      if (events.length > 0) {
+        const last = encodePosition(events.at(-1)!.position);
+        const feed = await inTransaction(pool, async (client) => {
+          // a rebuild can always be redone from its checkpoint: no need to wait for the WAL flush
+          await client.query('SET LOCAL synchronous_commit = off');
+          const row = await readCheckpoint(client, REBUILD, { forUpdate: true });
+          if (row?.position !== position || row.schema_name !== schema) {
+            throw new CheckpointMoved(`rebuild checkpoint moved from ${position}`);
+          }
+          const entries = await projectBatch(client, schema, events);
+          await advanceCheckpoint(client, REBUILD, last, events.length);
+          return entries;
+        });
+        position = last;
+        processed += events.length;
+        rebuildProgress = { position, eventsProcessed: processed };
+        if (mode === 'takeover') await publish(feed.filter((entry) => entry.position > publishedUpTo));
+      }
+      return read.length < rebuildBatchSize || events.length < read.length ? 'end' : 'more';
+    };
+
+    while (!signal.aborted) {
+      if ((await step(mode === 'takeover' ? null : livePosition)) === 'more') continue;
+      await createSecondaryIndexes(pool, schema);
+      if (mode === 'takeover') {
+        await swap(schema, null);
+      } else {
+        await exclusive(async () => {
+          // the live loop waits here, so its position holds still while the rebuild draws level
+          while (!signal.aborted && position !== livePosition) {
+            if ((await step(livePosition)) === 'end' && position !== livePosition) {
+              throw new Error(`rebuild stopped at ${position}, short of the live position ${livePosition}`);
+            }
+          }
+          if (!signal.aborted) await swap(schema, livePosition);
+        });
+      }
+      rebuildProgress = null;
+      return;
+    }
+  }
+
+  /** The rebuild row, with its generation schema created (a new request) or reused (a resumed one). */
+  async function beginRebuild(): Promise<CheckpointRow> {
+    return inTransaction(pool, async (client) => {
+      await client.query(
+        `INSERT INTO projection_checkpoints (name, version, schema_name, position, state)
+         VALUES ($1, $2, NULL, '0', 'requested') ON CONFLICT (name) DO NOTHING`,
+        [REBUILD, CHAT_PROJECTION_VERSION],
+      );
+      const row = (await readCheckpoint(client, REBUILD, { forUpdate: true }))!;
+      if (row.schema_name && row.version === CHAT_PROJECTION_VERSION) return row;
+      // new, or left over by another version of this code: start over from 0
+      if (row.schema_name) await dropGenerationSchema(client, row.schema_name);
+      const schema = await createGenerationSchema(client);
+      const { rows } = await client.query<CheckpointRow>(
+        `UPDATE projection_checkpoints SET version = $2, schema_name = $3, position = '0', state = 'building',
+           events_processed = 0, started_at = now(), updated_at = now() WHERE name = $1 RETURNING *`,
+        [REBUILD, CHAT_PROJECTION_VERSION, schema],
+      );
+      return rows[0]!;
+    });
+  }
+
+  /** Points the views at the rebuilt generation and makes it the live one, in one transaction. */
+  async function swap(schema: string, expectedLivePosition: string | null): Promise<void> {
+    const old = await inTransaction(pool, async (client) => {
+      const live = (await readCheckpoint(client, LIVE, { forUpdate: true }))!;
+      const rebuild = (await readCheckpoint(client, REBUILD, { forUpdate: true }))!;
+      if (expectedLivePosition !== null && live.position !== expectedLivePosition) {
+        throw new CheckpointMoved(`live moved to ${live.position} during the swap`);
+      }
+      if (expectedLivePosition !== null && rebuild.position !== live.position) {
+        throw new Error(`rebuild at ${rebuild.position} is not level with live ${live.position}`);
+      }
+      await client.query(
+        `UPDATE projection_checkpoints SET version = $2, schema_name = $3, position = $4, state = 'running',
+           events_processed = $5, updated_at = now() WHERE name = $1`,
+        [LIVE, rebuild.version, schema, rebuild.position, rebuild.events_processed],
+      );
+      await client.query('DELETE FROM projection_checkpoints WHERE name = $1', [REBUILD]);
+      await pointViewsAt(client, schema);
+      return live.schema_name;
+    });
+    logger.info({ schema, replaced: old }, 'projection rebuild: swapped in');
+    if (old && old !== schema) await dropGenerationSchema(pool, old);
+  }
+
+  const running = leaderLoop();
+  return {
+    async stop() {
+      stopping.abort();
+      await running;
+    },
+    status() {
+      return [{ name: CHAT_PROJECTION, state, position: livePosition, rebuild: rebuildProgress }];
+    },
+  };
+}
+
+async function advanceCheckpoint(db: pg.ClientBase, name: string, position: string, events: number) {
+  await db.query(
+    `UPDATE projection_checkpoints SET position = $2, events_processed = events_processed + $3, updated_at = now()
+     WHERE name = $1`,
+    [name, position, events],
+  );
+}
+
+function positionOrStart(encoded: string): Position | undefined {
+  return encoded === '0' ? undefined : decodePosition(encoded);
+}
+
+async function inTransaction<T>(pool: pg.Pool, work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+  const client = await pool.connect();
+  try {
+    await client.query('BEGIN');
+    const result = await work(client);
+    await client.query('COMMIT');
+    return result;
+  } catch (error) {
+    await client.query('ROLLBACK').catch(() => {});
+    throw error;
+  } finally {
+    client.release();
+  }
+}
+
+/** Runs one task at a time, in call order. */
+function createMutex() {
+  let tail: Promise<unknown> = Promise.resolve();
+  return <T>(task: () => Promise<T>): Promise<T> => {
+    const run = tail.then(task);
+    tail = run.catch(() => {});
+    return run;
+  };
+}
+
+/** Resolves after `ms`, or at once when `signal` aborts. */
+function pause(ms: number, signal: AbortSignal): Promise<void> {
+  if (signal.aborted) return Promise.resolve();
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal.addEventListener('abort', done, { once: true });
+  });
+}

@@ -1,0 +1,48 @@
+// Moderation queries (the caller checks the moderator role) and the user's own block list.
+import type { ReportRow } from '../chat/rows.ts';
+import type { Db } from '../chat/schema.ts';
+import { isoTime } from '../chat/serializers.ts';
+
+export type ReportJson = {
+  id: string;
+  message: string;
+  room: string;
+  reporter: string;
+  reason: string;
+  /** 'open', or how it was resolved: 'hidden' | 'dismissed' */
+  status: string;
+  created_at: string;
+  resolved_by: string | null;
+  resolved_at: string | null;
+};
+
+/** Reports, oldest first; all statuses when `status` is omitted. */
+export async function listReports(
+  db: Db,
+  options: { status?: string; limit?: number } = {},
+): Promise<ReportJson[]> {
+  const { rows } = await db.query<ReportRow>(
+    `SELECT * FROM chat_read.reports WHERE ($1::text IS NULL OR status = $1) ORDER BY created_at, id LIMIT $2`,
+    [options.status ?? null, options.limit ?? 100],
+  );
+  return rows.map((r) => ({
+    id: r.id,
+    message: r.message_id,
+    room: r.room_id,
+    reporter: r.reporter_id,
+    reason: r.reason,
+    status: r.status,
+    created_at: isoTime(r.created_at),
+    resolved_by: r.resolved_by,
+    resolved_at: isoTime(r.resolved_at),
+  }));
+}
+
+/** The ids of the users this user has blocked. */
+export async function listBlockedUsers(db: Db, userId: string): Promise<string[]> {
+  const { rows } = await db.query<{ blocked_user_id: string }>(
+    'SELECT blocked_user_id FROM chat_read.user_blocks WHERE user_id = $1 ORDER BY created_at, blocked_user_id',
+    [userId],
+  );
+  return rows.map((row) => row.blocked_user_id);
+}
