@@ -137,6 +137,12 @@ export function createEsdbEventStore({
     streamState: bigint | 'no_stream',
   ): Promise<AppendResult> {
     const result = await client.appendToStream(stream, events.map(toEventData), { streamState });
+    if (!result.success) {
+      // Only with `throwOnAppendFailure=false` in the URL; the client then loses the actual revision.
+      throw new Error(
+        'EVENTSTORE_URL must not set throwOnAppendFailure=false: conflicts need the actual revision',
+      );
+    }
     // The server reports no position for a write it recognised as a retry, and for a batch it reports the
     // commit position rather than the last event's $all position: read that event back then.
     const position =
