@@ -1,0 +1,185 @@
+// `npm run bench -- realtime [--quick] [--only=relay|app] [--no-write]`
+// Realtime load: real WebSocket clients in a separate process against (1) the app as `npm start` runs it
+// (PostgreSQL event store, projector, Redis fan-out) and (2) a bare ws relay with no persistence, the
+// ceiling on this machine. Two scenarios, each with a rising total send rate:
+//   busy rooms: 100 rooms x 10 members, every member sending
+//   big room:   1 room x 1,000 members
+// Reports sent/s, deliveries/s, send -> delivery latency p50/p95/p99, lost and duplicated, and the highest
+// rate with p99 <= 100 ms and nothing lost; writes the table into docs/performance.md (## Realtime).
+import { randomUUID } from 'node:crypto';
+import { readFile, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import { SignJWT } from 'jose';
+import { createTestDatabase } from '../test/support/database.ts';
+import type { GeneratorClient, GeneratorConfig, StepResult } from './realtime/loadGenerator.ts';
+import { runGenerator, type Server, startApp, startBareRelay } from './realtime/processes.ts';
+
+const SECRET = 'bench-secret-that-is-at-least-32-characters';
+const P99_GOAL_MS = 100;
+
+type Scenario = { name: string; rooms: number; members: number; rates: number[] };
+type Target = 'relay' | 'app';
+
+const SCENARIOS: Scenario[] = [
+  {
+    name: 'busy rooms (100 x 10)',
+    rooms: 100,
+    members: 10,
+    rates: [500, 1000, 2000, 3000, 4000, 5000, 6000, 7000],
+  },
+  { name: 'big room (1 x 1,000)', rooms: 1, members: 1000, rates: [10, 20, 40, 60, 80, 100] },
+];
+
+async function mintToken(userId: string) {
+  return new SignJWT({ sub: userId, username: `bench-${userId.slice(0, 8)}`, token_type: 'access' })
+    .setProtectedHeader({ alg: 'HS256' })
+    .setIssuedAt()
+    .setExpirationTime('2h')
+    .sign(new TextEncoder().encode(SECRET));
+}
+
+/** Rooms and tokens in the app, created over REST like a client would. */
+async function appClients(port: number, scenario: Scenario): Promise<GeneratorClient[]> {
+  const clients: GeneratorClient[] = [];
+  for (let room = 0; room < scenario.rooms; room++) {
+    const users = Array.from({ length: scenario.members }, () => randomUUID());
+    const tokens = await Promise.all(users.map(mintToken));
+    const response = await fetch(`http://127.0.0.1:${port}/api/chat/rooms/`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${tokens[0]}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ name: `bench ${room}`, room_type: 'group', participant_ids: users.slice(1) }),
+    });
+    if (!response.ok) throw new Error(`creating a room failed: ${response.status} ${await response.text()}`);
+    const { id } = (await response.json()) as { id: string };
+    for (const token of tokens)
+      clients.push({ url: `ws://127.0.0.1:${port}/ws/chat/${id}/?token=${token}`, room });
+  }
+  return clients;
+}
+
+function relayClients(port: number, scenario: Scenario): GeneratorClient[] {
+  const clients: GeneratorClient[] = [];
+  for (let room = 0; room < scenario.rooms; room++) {
+    for (let member = 0; member < scenario.members; member++) {
+      clients.push({ url: `ws://127.0.0.1:${port}/ws/chat/room-${room}/?user=${room}-${member}`, room });
+    }
+  }
+  return clients;
+}
+
+const ms = (value: number) => (Number.isFinite(value) ? value.toFixed(1) : '-');
+
+function row(target: Target, result: StepResult) {
+  return `| ${target} | ${result.targetRate} | ${result.sentPerSecond} | ${result.deliveriesPerSecond} | ${ms(result.p50)} | ${ms(result.p95)} | ${ms(result.p99)} | ${result.lost} | ${result.duplicated} |`;
+}
+
+function best(results: StepResult[]): StepResult | undefined {
+  return results
+    .filter((result) => result.p99 <= P99_GOAL_MS && result.lost === 0 && result.duplicated === 0)
+    .sort((a, b) => b.sentPerSecond - a.sentPerSecond)[0];
+}
+
+export async function main(args: string[]) {
+  const quick = args.includes('--quick');
+  const only = args.find((arg) => arg.startsWith('--only='))?.slice('--only='.length) as Target | undefined;
+  const targets: Target[] = only ? [only] : ['relay', 'app'];
+  const stepSeconds = quick ? 3 : 6;
+  const lines: string[] = [];
+  const summary: string[] = [];
+
+  for (const scenario of SCENARIOS) {
+    lines.push(
+      '',
+      `### ${scenario.name}`,
+      '',
+      '| target | rate (msg/s) | sent/s | deliveries/s | p50 ms | p95 ms | p99 ms | lost | duplicated |',
+      '|---|---|---|---|---|---|---|---|---|',
+    );
+    const bestOf: Partial<Record<Target, StepResult>> = {};
+    for (const target of targets) {
+      console.log(`\n${scenario.name} against ${target}`);
+      const { server, clients, cleanUp } = await startTarget(target, scenario);
+      try {
+        const config: GeneratorConfig = {
+          clients,
+          rates: scenario.rates,
+          stepSeconds,
+          drainMs: 3_000,
+          stopAboveP99Ms: 1_000,
+          connectConcurrency: 50,
+        };
+        const results = await runGenerator(config, (result) => console.log(row(target, result)));
+        lines.push(...results.map((result) => row(target, result)));
+        bestOf[target] = best(results);
+      } finally {
+        await server.stop();
+        await cleanUp();
+      }
+    }
+    for (const target of targets) {
+      const top = bestOf[target];
+      summary.push(
+        `- ${scenario.name}, ${target}: ${top ? `${top.sentPerSecond} msg/s sent, ${top.deliveriesPerSecond} deliveries/s` : 'no step'} with p99 <= ${P99_GOAL_MS} ms and nothing lost`,
+      );
+    }
+    if (bestOf.app && bestOf.relay) {
+      const share = (bestOf.app.deliveriesPerSecond / bestOf.relay.deliveriesPerSecond) * 100;
+      summary.push(`  - app / bare relay deliveries/s: ${share.toFixed(0)} %`);
+    }
+  }
+
+  const machine = `${os.cpus().length} cores (${os.cpus()[0]?.model ?? 'unknown CPU'}), ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}`;
+  const section = [
+    '## Realtime',
+    '',
+    `Command: \`npm run bench -- realtime${quick ? ' --quick' : ''}\` (${new Date().toISOString().slice(0, 10)}). Machine: ${machine}; the load generator, the server and PostgreSQL/Redis share it.`,
+    `Each step sends for ${stepSeconds} s at the given total rate, round-robin over all clients; latency is send -> delivery at each receiving client (every member, the sender too), lost = expected deliveries not seen within 3 s after the step. Rising stops after a step with p99 > 1 s or a loss.`,
+    '',
+    '**Highest rate with p99 <= 100 ms and nothing lost:**',
+    '',
+    ...summary,
+    ...lines,
+    '',
+  ].join('\n');
+  console.log(`\n${section}`);
+  if (!args.includes('--no-write') && !only) await writeSection(section);
+}
+
+async function startTarget(target: Target, scenario: Scenario) {
+  if (target === 'relay') {
+    const server = await startBareRelay();
+    return { server, clients: relayClients(server.port, scenario), cleanUp: async () => {} };
+  }
+  const database = await createTestDatabase('bench_realtime');
+  let server: Server | undefined;
+  try {
+    server = await startApp({
+      DATABASE_URL: database.url,
+      PORT: String(18_000 + Math.floor(Math.random() * 1000)),
+      HOST: '127.0.0.1',
+      CHAT_JWT_SECRET: SECRET,
+      REDIS_PREFIX: `bench:${randomUUID().slice(0, 8)}:`,
+      LOG_LEVEL: 'warn',
+    });
+    const clients = await appClients(server.port, scenario);
+    return { server, clients, cleanUp: () => database.drop() };
+  } catch (error) {
+    await server?.stop();
+    await database.drop();
+    throw error;
+  }
+}
+
+/** Replaces the `## Realtime` section of docs/performance.md (other sections belong to other benchmarks). */
+async function writeSection(section: string) {
+  const file = new URL('../docs/performance.md', import.meta.url);
+  const current = await readFile(file, 'utf8').catch(() => '# Performance\n');
+  const start = current.indexOf('\n## Realtime');
+  let next = start < 0 ? -1 : current.indexOf('\n## ', start + 1);
+  if (next < 0) next = current.length;
+  const updated =
+    start < 0
+      ? `${current.trimEnd()}\n\n${section}`
+      : `${current.slice(0, start).trimEnd()}\n\n${section}${current.slice(next)}`;
+  await writeFile(file, `${updated.trimEnd()}\n`);
+}

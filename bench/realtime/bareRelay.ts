@@ -1,0 +1,48 @@
+// The ceiling: a WebSocket relay with no persistence, no auth, no Redis. It speaks just enough of the chat
+// protocol for the load generator (connection_established, chat_message in and out) and does the minimum
+// work per message: parse once, serialize once, send to every socket in the room.
+// Run: node bench/realtime/bareRelay.ts <port>   (prints "listening <port>")
+import { randomUUID } from 'node:crypto';
+import { type WebSocket, WebSocketServer } from 'ws';
+
+const port = Number(process.argv[2] ?? 0);
+const rooms = new Map<string, Set<WebSocket>>();
+const server = new WebSocketServer({ port, perMessageDeflate: false, maxPayload: 64 * 1024 });
+
+server.on('connection', (ws, request) => {
+  const match = /^\/ws\/chat\/([^/?]+)/.exec(request.url ?? '');
+  if (!match) return ws.close(4003, 'no room');
+  const roomId = match[1]!;
+  const userId = new URL(request.url!, 'http://relay').searchParams.get('user') ?? randomUUID();
+  const members = rooms.get(roomId) ?? new Set();
+  rooms.set(roomId, members);
+  members.add(ws);
+  ws.on('close', () => members.delete(ws));
+  ws.send(
+    JSON.stringify({ type: 'connection_established', room_id: roomId, unread_count: 0, user_id: userId }),
+  );
+  let seq = 0;
+  ws.on('message', (data) => {
+    const frame = JSON.parse(data.toString()) as { type: string; message?: string; client_id?: string };
+    if (frame.type !== 'chat_message') return;
+    const out = JSON.stringify({
+      type: 'chat_message',
+      room_id: roomId,
+      seq: ++seq,
+      message: {
+        id: randomUUID(),
+        room: roomId,
+        sender: { id: userId, username: null },
+        content: frame.message,
+        created_at: new Date().toISOString(),
+      },
+    });
+    for (const member of members) member.send(out);
+  });
+});
+
+server.on('listening', () => {
+  const address = server.address();
+  console.log(`listening ${typeof address === 'object' && address ? address.port : port}`);
+});
+process.on('SIGTERM', () => server.close(() => process.exit(0)));

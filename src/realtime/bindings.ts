@@ -1,0 +1,52 @@
+// The realtime layer's ports bound to the real thing: commands on the event store, reads on the read models.
+import type { AuthenticatedUser } from '../auth/tokenVerifier.ts';
+import type { CommandContext } from '../commands/context.ts';
+import { markRead } from '../commands/markRead.ts';
+import { markRoomRead } from '../commands/markRoomRead.ts';
+import { sendMessage } from '../commands/sendMessage.ts';
+import type { StateCache } from '../commands/stateCache.ts';
+import type { EventStore } from '../eventstore/eventStore.ts';
+import type { Db } from '../projections/chat/schema.ts';
+import { getMembership, unreadCount } from '../projections/queries/participants.ts';
+import { readRoomFeed, roomFeedHead } from '../projections/queries/roomFeed.ts';
+import type { RealtimeCommands, RealtimeReadModel } from './chatSession.ts';
+import type { FeedSource } from './roomFanout.ts';
+
+export function bindCommands(eventStore: EventStore, stateCache?: StateCache): RealtimeCommands {
+  const context = (user: AuthenticatedUser): CommandContext => ({
+    eventStore,
+    actor: { userId: user.userId, ...(user.username ? { username: user.username } : {}), roles: user.roles },
+    ...(stateCache ? { stateCache } : {}),
+  });
+  return {
+    async sendMessage(user, input) {
+      const result = await sendMessage(context(user), input);
+      return { messageId: result.messageId, position: result.position, created: result.created };
+    },
+    async markRead(user, { roomId, messageId }) {
+      await markRead(context(user), { roomId, upToMessageId: messageId });
+    },
+    async markRoomRead(user, { roomId }) {
+      await markRoomRead(context(user), { roomId });
+    },
+  };
+}
+
+export function bindReadModel(db: Db): RealtimeReadModel {
+  return {
+    async membership(roomId, userId) {
+      const membership = await getMembership(db, roomId, userId);
+      return membership?.active ? { joinedSeq: membership.joinedSeq } : null;
+    },
+    async unreadCount(roomId, userId) {
+      return (await unreadCount(db, roomId, userId)) ?? 0;
+    },
+  };
+}
+
+export function bindFeedSource(db: Db): FeedSource {
+  return {
+    readFeed: (roomId, afterSeq, limit) => readRoomFeed(db, roomId, afterSeq, limit),
+    headSeq: (roomId) => roomFeedHead(db, roomId),
+  };
+}

@@ -1,0 +1,381 @@
+// One client connection from open to close: authenticate, authorize, join rooms, then turn client frames
+// into commands and room feeds into server frames. Two kinds of socket share it:
+//   room socket  /ws/chat/{room_id}/  the seed's protocol: one room, joined at connect
+//   user socket  /ws/chat/            every room the client subscribes to with subscribe/unsubscribe frames
+import type { AuthenticatedUser, TokenVerifier } from '../auth/tokenVerifier.ts';
+import type { ClientSocket } from './clientSocket.ts';
+import type { WireMessage } from './feedWire.ts';
+import { CLOSE, type ClientFrame, parseClientFrame } from './protocol.ts';
+import type { TokenBucket } from './rateLimiter.ts';
+import type { JoinOutcome, RoomFanout, RoomSink } from './roomFanout.ts';
+
+/** What the socket reads from the read models (always for the caller: a non-participant gets null). */
+export type RealtimeReadModel = {
+  /** the user's current membership, null when they are not (or no longer) a participant */
+  membership(roomId: string, userId: string): Promise<{ joinedSeq: number } | null>;
+  unreadCount(roomId: string, userId: string): Promise<number>;
+};
+
+/** The commands a socket can issue, already bound to the event store. Errors carry a stable `code`. */
+export type RealtimeCommands = {
+  sendMessage(
+    user: AuthenticatedUser,
+    input: { roomId: string; content: string; replyTo: string | null; clientId: string | null },
+  ): Promise<{ messageId: string; position: string; created: boolean }>;
+  markRead(user: AuthenticatedUser, input: { roomId: string; messageId: string }): Promise<void>;
+  markRoomRead(user: AuthenticatedUser, input: { roomId: string }): Promise<void>;
+};
+
+export type SessionLimits = {
+  /** how long a socket may stay open without a valid token */
+  authTimeoutMs: number;
+  /** sockets one user may have open on this node */
+  maxSocketsPerUser: number;
+  /** frames received before authentication and authorization finish, kept to be handled in order */
+  maxPendingFrames: number;
+};
+
+export type SessionDeps = {
+  verifyToken: TokenVerifier;
+  fanout: RoomFanout;
+  readModel: RealtimeReadModel;
+  commands: RealtimeCommands;
+  publishTyping(roomId: string, user: AuthenticatedUser, isTyping: boolean): Promise<void>;
+  currentTypists(roomId: string): Promise<{ user_id: string; username: string | null }[]>;
+  /** this node's open sessions per user: the per-user socket cap */
+  sessionsByUser: Map<string, Set<object>>;
+  limits: SessionLimits;
+  rateLimiter(): TokenBucket;
+  logger: { warn(object: object, message: string): void; error(object: object, message: string): void };
+};
+
+export type SessionTarget = { kind: 'room'; roomId: string } | { kind: 'user' };
+
+export type SessionStart = {
+  /** from ?token= or the bearer subprotocol; absent: the first frame must be `authenticate` */
+  token: string | undefined;
+  /** ?last_seq= on a room socket */
+  lastSeq: number | undefined;
+};
+
+/** Errors from commands and read models that the client may see: anything else is `internal_error`. */
+type CodedError = Error & { code: string };
+const isClientVisible = (error: unknown): error is CodedError =>
+  error instanceof Error &&
+  typeof (error as { code?: unknown }).code === 'string' &&
+  (error.name === 'DomainError' || error.name === 'AuthError');
+
+export function runSession(
+  socket: ClientSocket,
+  target: SessionTarget,
+  start: SessionStart,
+  deps: SessionDeps,
+) {
+  const { fanout, readModel, commands, limits, logger } = deps;
+  const bucket = deps.rateLimiter();
+  const sinks = new Map<string, RoomSink>();
+  const timers: NodeJS.Timeout[] = [];
+  const pending: string[] = [];
+  let user: AuthenticatedUser | undefined;
+  let state: 'authenticating' | 'authorizing' | 'ready' | 'closed' = 'authenticating';
+  // frames are handled one after another: a client's messages are sent in the order it wrote them
+  let handled: Promise<void> = Promise.resolve();
+  const session = {};
+
+  socket.ws.on('message', (data, isBinary) => {
+    if (state === 'closed') return;
+    if (!bucket.tryTake(Date.now())) {
+      socket.sendError('rate_limited', 'Too many frames: slow down');
+      return;
+    }
+    if (isBinary) {
+      socket.sendError('invalid_frame', 'Frames are JSON text, not binary');
+      return;
+    }
+    const text = data.toString();
+    if (state === 'ready') return enqueue(text);
+    if (state === 'authenticating' && start.token === undefined) return void authenticateWithFrame(text);
+    if (pending.length >= limits.maxPendingFrames) {
+      socket.sendError('rate_limited', 'Too many frames before the connection was established');
+      return;
+    }
+    pending.push(text);
+  });
+  socket.ws.on('close', cleanUp);
+
+  if (start.token !== undefined) void authenticate(start.token);
+  else
+    timers.push(
+      setTimeout(() => socket.close(CLOSE.authTimeout, 'authentication timeout'), limits.authTimeoutMs),
+    );
+
+  function authenticateWithFrame(text: string) {
+    const parsed = parseClientFrame(text);
+    if (!parsed.ok || parsed.frame.type !== 'authenticate') {
+      socket.close(CLOSE.authFailed, 'authenticate first');
+      return;
+    }
+    state = 'authorizing';
+    void authenticate(parsed.frame.token);
+  }
+
+  async function authenticate(token: string) {
+    state = 'authorizing';
+    try {
+      user = await deps.verifyToken(token);
+    } catch (error) {
+      const code = isClientVisible(error) ? error.code : 'token_invalid';
+      socket.close(CLOSE.authFailed, code);
+      return;
+    }
+    if (!socket.isOpen()) return;
+    const mine = deps.sessionsByUser.get(user.userId) ?? new Set();
+    if (mine.size >= limits.maxSocketsPerUser) {
+      socket.close(CLOSE.tooManySockets, 'too many sockets for this user');
+      return;
+    }
+    mine.add(session);
+    deps.sessionsByUser.set(user.userId, mine);
+    const msLeft = Math.min(user.expiresAt.getTime() - Date.now(), 2 ** 31 - 1);
+    timers.push(setTimeout(() => socket.close(CLOSE.tokenExpired, 'token expired'), Math.max(0, msLeft)));
+    try {
+      if (target.kind === 'room') await openRoomSocket(user, target.roomId);
+      else openUserSocket(user);
+    } catch (error) {
+      logger.error({ err: error }, 'opening a chat socket failed');
+      socket.close(CLOSE.serviceRestart, 'try again');
+      return;
+    }
+    if (!socket.isOpen()) return;
+    state = 'ready';
+    for (const text of pending.splice(0)) enqueue(text);
+  }
+
+  function enqueue(text: string) {
+    handled = handled.then(() => handle(text));
+  }
+
+  async function openRoomSocket(me: AuthenticatedUser, roomId: string) {
+    const membership = await readModel.membership(roomId, me.userId);
+    if (!membership) {
+      socket.close(CLOSE.forbidden, 'not a participant');
+      return;
+    }
+    const [unreadCount, typists] = await Promise.all([
+      readModel.unreadCount(roomId, me.userId),
+      deps.currentTypists(roomId),
+    ]);
+    socket.send({
+      type: 'connection_established',
+      room_id: roomId,
+      unread_count: unreadCount,
+      user_id: me.userId,
+      username: me.username ?? null,
+      typing: typists.filter((typist) => typist.user_id !== me.userId),
+    });
+    await joinRoom(me, roomId, membership.joinedSeq, start.lastSeq, (outcome) => {
+      if (outcome.resumed) socket.send({ type: 'resumed', room_id: roomId, ...describeResume(outcome) });
+    });
+  }
+
+  function openUserSocket(me: AuthenticatedUser) {
+    socket.send({
+      type: 'connection_established',
+      room_id: null,
+      user_id: me.userId,
+      username: me.username ?? null,
+    });
+  }
+
+  async function joinRoom(
+    me: AuthenticatedUser,
+    roomId: string,
+    joinedSeq: number,
+    afterSeq: number | undefined,
+    announce: (outcome: JoinOutcome) => void,
+  ) {
+    const sink = roomSink(me, roomId);
+    sinks.set(roomId, sink);
+    try {
+      await fanout.join(roomId, sink, {
+        ...(afterSeq === undefined ? {} : { afterSeq }),
+        notBeforeSeq: joinedSeq,
+        announce,
+      });
+    } catch (error) {
+      sinks.delete(roomId);
+      throw error;
+    }
+  }
+
+  function roomSink(me: AuthenticatedUser, roomId: string): RoomSink {
+    const sink: RoomSink = {
+      userId: me.userId,
+      isOpen: () => socket.isOpen() && sinks.get(roomId) === sink,
+      send(_roomId, message: WireMessage) {
+        socket.sendText(message.frameText);
+        if (message.type === 'read_receipt' && message.subject === me.userId)
+          void sendUnreadCount(me, roomId);
+      },
+      revoke() {
+        sinks.delete(roomId);
+        if (target.kind === 'room') socket.close(CLOSE.forbidden, 'no longer a participant');
+        else socket.send({ type: 'unsubscribed', room_id: roomId, reason: 'no_longer_participant' });
+      },
+      interrupt: (reason) => socket.close(CLOSE.serviceRestart, reason),
+    };
+    return sink;
+  }
+
+  /** Unread counts change for a user when their own marker moves; other changes the client counts itself. */
+  async function sendUnreadCount(me: AuthenticatedUser, roomId: string) {
+    try {
+      const unreadCount = await readModel.unreadCount(roomId, me.userId);
+      socket.send({ type: 'unread_count', room_id: roomId, unread_count: unreadCount });
+    } catch (error) {
+      logger.warn({ err: error, roomId }, 'unread count unavailable');
+    }
+  }
+
+  async function handle(text: string) {
+    const parsed = parseClientFrame(text);
+    if (!parsed.ok) {
+      socket.sendError(parsed.code, parsed.message, parsed.field ? { field: parsed.field } : {});
+      return;
+    }
+    const frame = parsed.frame;
+    try {
+      await dispatch(user!, frame);
+    } catch (error) {
+      const clientId = frame.type === 'chat_message' ? { client_id: frame.client_id ?? null } : {};
+      if (isClientVisible(error)) socket.sendError(error.code, error.message, clientId);
+      else {
+        logger.error({ err: error, frameType: frame.type }, 'handling a chat frame failed');
+        socket.sendError('internal_error', 'Something went wrong on our side; try again', clientId);
+      }
+    }
+  }
+
+  /** The room a frame acts on: the socket's room, or on a user socket a room it subscribed to. */
+  function roomOf(frame: { room_id?: string | undefined }): string | null {
+    if (target.kind === 'room') return target.roomId;
+    if (!frame.room_id) {
+      socket.sendError('invalid_frame', 'room_id: required on this socket', { field: 'room_id' });
+      return null;
+    }
+    if (!sinks.has(frame.room_id)) {
+      socket.sendError('not_subscribed', 'Subscribe to the room first', { room_id: frame.room_id });
+      return null;
+    }
+    return frame.room_id;
+  }
+
+  async function dispatch(me: AuthenticatedUser, frame: ClientFrame) {
+    switch (frame.type) {
+      case 'chat_message': {
+        const roomId = roomOf(frame);
+        if (!roomId) return;
+        const result = await commands.sendMessage(me, {
+          roomId,
+          content: frame.message,
+          replyTo: frame.reply_to ?? null,
+          clientId: frame.client_id ?? null,
+        });
+        socket.send({
+          type: 'message_ack',
+          room_id: roomId,
+          client_id: frame.client_id ?? null,
+          message_id: result.messageId,
+          position: result.position,
+          created: result.created,
+        });
+        return;
+      }
+      case 'typing': {
+        const roomId = roomOf(frame);
+        if (roomId) await deps.publishTyping(roomId, me, frame.is_typing);
+        return;
+      }
+      case 'read_receipt': {
+        const roomId = roomOf(frame);
+        if (roomId) await commands.markRead(me, { roomId, messageId: frame.message_id });
+        return;
+      }
+      case 'mark_room_read': {
+        const roomId = roomOf(frame);
+        if (roomId) await commands.markRoomRead(me, { roomId });
+        return;
+      }
+      case 'subscribe':
+        return subscribe(me, frame.room_id, frame.last_seq);
+      case 'unsubscribe': {
+        if (target.kind === 'room') return notOnRoomSocket(frame.type);
+        const sink = sinks.get(frame.room_id);
+        if (sink) {
+          sinks.delete(frame.room_id);
+          fanout.leave(frame.room_id, sink);
+        }
+        socket.send({ type: 'unsubscribed', room_id: frame.room_id, reason: 'requested' });
+        return;
+      }
+      case 'ping':
+        socket.send({ type: 'pong' });
+        return;
+      case 'authenticate':
+        socket.sendError('already_authenticated', 'This socket is already authenticated');
+        return;
+      default: {
+        const exhaustive: never = frame;
+        return exhaustive;
+      }
+    }
+  }
+
+  async function subscribe(me: AuthenticatedUser, roomId: string, lastSeq: number | undefined) {
+    if (target.kind === 'room') return notOnRoomSocket('subscribe');
+    if (sinks.has(roomId)) {
+      socket.sendError('invalid_frame', 'Already subscribed to this room', { room_id: roomId });
+      return;
+    }
+    const membership = await readModel.membership(roomId, me.userId);
+    if (!membership) {
+      socket.sendError('not_a_participant', 'Not a participant of this room', { room_id: roomId });
+      return;
+    }
+    await joinRoom(me, roomId, membership.joinedSeq, lastSeq, (outcome) => {
+      socket.send({
+        type: 'subscribed',
+        room_id: roomId,
+        last_seq: outcome.toSeq,
+        ...(outcome.resumed ? describeResume(outcome) : {}),
+      });
+    });
+  }
+
+  function notOnRoomSocket(type: string) {
+    socket.sendError('invalid_frame', `"${type}" is for the user socket /ws/chat/, not a room socket`, {
+      field: 'type',
+    });
+  }
+
+  function cleanUp() {
+    state = 'closed';
+    for (const timer of timers) clearTimeout(timer);
+    for (const [roomId, sink] of sinks) fanout.leave(roomId, sink);
+    sinks.clear();
+    if (user) {
+      const mine = deps.sessionsByUser.get(user.userId);
+      mine?.delete(session);
+      if (mine?.size === 0) deps.sessionsByUser.delete(user.userId);
+    }
+  }
+}
+
+function describeResume(outcome: Extract<JoinOutcome, { resumed: true }>) {
+  return {
+    from_seq: outcome.fromSeq,
+    to_seq: outcome.toSeq,
+    recovered: outcome.recovered,
+    ...(outcome.recovered ? {} : { reason: outcome.reason }),
+  };
+}

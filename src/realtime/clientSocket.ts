@@ -1,0 +1,47 @@
+// One connected WebSocket with the server's guard rails: a bounded send buffer (a slow consumer is closed,
+// not allowed to grow memory), a liveness flag for the heartbeat, and a close that happens once.
+import type { WebSocket } from 'ws';
+import { CLOSE, errorFrame } from './protocol.ts';
+
+export type ClientSocket = {
+  readonly ws: WebSocket;
+  isOpen(): boolean;
+  /** sends a serialized frame, or closes the socket with 4009 when its buffer is over the limit */
+  sendText(text: string): void;
+  send(frame: object): void;
+  sendError(code: string, message: string, extra?: Record<string, unknown>): void;
+  close(code: number, reason: string): void;
+  /** heartbeat: false once a ping went unanswered for a whole interval */
+  alive: boolean;
+};
+
+export function wrapSocket(ws: WebSocket, maxBufferedBytes: number): ClientSocket {
+  let closing = false;
+  const socket: ClientSocket = {
+    ws,
+    alive: true,
+    isOpen: () => !closing && ws.readyState === ws.OPEN,
+    sendText(text) {
+      if (!socket.isOpen()) return;
+      if (ws.bufferedAmount > maxBufferedBytes) {
+        socket.close(CLOSE.slowConsumer, 'slow consumer: send buffer full');
+        return;
+      }
+      ws.send(text);
+    },
+    send: (frame) => socket.sendText(JSON.stringify(frame)),
+    sendError: (code, message, extra) => socket.send(errorFrame(code, message, extra)),
+    close(code, reason) {
+      if (closing) return;
+      closing = true;
+      if (ws.readyState === ws.OPEN || ws.readyState === ws.CONNECTING) ws.close(code, reason);
+    },
+  };
+  ws.on('pong', () => {
+    socket.alive = true;
+  });
+  ws.on('close', () => {
+    closing = true;
+  });
+  return socket;
+}

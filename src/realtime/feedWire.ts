@@ -1,0 +1,59 @@
+// How feed entries and typing indicators travel through Redis pub/sub: one channel per room, so Redis only
+// sends a node the rooms it has sockets in (thousands of rooms, any number of nodes).
+//
+// A message is four lines: `seq \n type \n subject user id \n frame JSON`. Nodes route on the first three
+// without parsing the frame and send the frame text to sockets as it is: no JSON work per delivery.
+// seq 0 marks an ephemeral frame (typing) that is not part of the room's feed.
+import type { FeedEntry } from '../projections/changeFeed.ts';
+
+export const roomChannel = (prefix: string, roomId: string) => `${prefix}rt:room:${roomId}`;
+
+export type WireMessage = {
+  /** 0 for ephemeral frames */
+  seq: number;
+  type: string;
+  /** the user the frame is about when that matters for delivery (who left, who read, who types), else '' */
+  subject: string;
+  frameText: string;
+};
+
+/** Frame types that end a user's access to the room once delivered. */
+export const REVOKING_TYPES: ReadonlySet<string> = new Set(['participant_left', 'participant_removed']);
+
+export function encodeWire(message: WireMessage): string {
+  return `${message.seq}\n${message.type}\n${message.subject}\n${message.frameText}`;
+}
+
+export function decodeWire(text: string): WireMessage | null {
+  const first = text.indexOf('\n');
+  const second = text.indexOf('\n', first + 1);
+  const third = text.indexOf('\n', second + 1);
+  if (first < 0 || second < 0 || third < 0) return null;
+  const seq = Number(text.slice(0, first));
+  if (!Number.isSafeInteger(seq) || seq < 0) return null;
+  return {
+    seq,
+    type: text.slice(first + 1, second),
+    subject: text.slice(second + 1, third),
+    frameText: text.slice(third + 1),
+  };
+}
+
+/** The user a projected frame is about, for the frames whose delivery depends on it. */
+export function frameSubject(frame: FeedEntry['frame']): string {
+  if (REVOKING_TYPES.has(frame.type)) {
+    const participant = frame.participant as { user?: { id?: unknown } } | undefined;
+    return String(participant?.user?.id ?? '');
+  }
+  if (frame.type === 'read_receipt' || frame.type === 'typing') return String(frame.user_id ?? '');
+  return '';
+}
+
+export function feedEntryToWire(entry: FeedEntry): WireMessage {
+  return {
+    seq: entry.seq,
+    type: entry.frame.type,
+    subject: frameSubject(entry.frame),
+    frameText: JSON.stringify(entry.frame),
+  };
+}

@@ -1,0 +1,202 @@
+// The WebSocket endpoints: /ws/chat/{room_id}/ (the seed's room socket) and /ws/chat/ (one socket for all of
+// a user's rooms). Registers @fastify/websocket with hardened defaults, the per-node fan-out from Redis, the
+// heartbeat, and closes every socket with 1012 on shutdown so clients reconnect elsewhere and resume.
+import websocket from '@fastify/websocket';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import fp from 'fastify-plugin';
+import type { WebSocket } from 'ws';
+import { createTokenVerifier, type TokenVerifier } from '../auth/tokenVerifier.ts';
+import type { Config } from '../config.ts';
+import { bindCommands, bindFeedSource, bindReadModel } from './bindings.ts';
+import {
+  type RealtimeCommands,
+  type RealtimeReadModel,
+  runSession,
+  type SessionTarget,
+} from './chatSession.ts';
+import { type ClientSocket, wrapSocket } from './clientSocket.ts';
+import { CLOSE } from './protocol.ts';
+import { createTokenBucket, type RateLimit } from './rateLimiter.ts';
+import { createRoomFanout, type FeedSource, type RoomFanout } from './roomFanout.ts';
+import { currentTypists, publishTyping } from './typing.ts';
+
+export type RealtimeLimits = {
+  /** largest frame a client may send; larger closes with 1009 (ws's default would be 100 MiB) */
+  maxPayloadBytes: number;
+  /** per-socket send buffer; past it the socket closes with 4009 (slow consumer) */
+  maxBufferedBytes: number;
+  /** ping interval; a socket that did not answer the previous ping is dropped */
+  heartbeatMs: number;
+  authTimeoutMs: number;
+  maxSocketsPerUser: number;
+  rate: RateLimit;
+  maxPendingFrames: number;
+  /** resumes further behind than this answer recovered:false (reload over REST) */
+  maxReplay: number;
+};
+
+export const DEFAULT_LIMITS: RealtimeLimits = {
+  maxPayloadBytes: 64 * 1024,
+  maxBufferedBytes: 1024 * 1024,
+  heartbeatMs: 30_000,
+  authTimeoutMs: 5_000,
+  maxSocketsPerUser: 20,
+  rate: { ratePerSecond: 20, burst: 40 },
+  maxPendingFrames: 16,
+  maxReplay: 1_000,
+};
+
+export type RealtimePluginOptions = {
+  config: Pick<
+    Config,
+    | 'REDIS_PREFIX'
+    | 'CHAT_ALLOWED_ORIGINS'
+    | 'CHAT_JWT_SECRET'
+    | 'CHAT_JWKS_URL'
+    | 'CHAT_JWT_ISSUER'
+    | 'CHAT_JWT_AUDIENCE'
+  >;
+  limits?: Partial<RealtimeLimits>;
+  /** defaults: the app's verifier from config, the read models on fastify.pg, commands on fastify.eventStore */
+  verifyToken?: TokenVerifier;
+  readModel?: RealtimeReadModel;
+  feedSource?: FeedSource;
+  commands?: RealtimeCommands;
+};
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    realtime: { fanout: RoomFanout; openSockets(): number };
+  }
+}
+
+type RoomParams = { roomId: string };
+type SocketQuery = { token?: string; last_seq?: string };
+
+export const realtimePlugin = fp<RealtimePluginOptions>(
+  async (fastify, options) => {
+    const limits: RealtimeLimits = { ...DEFAULT_LIMITS, ...options.limits };
+    const prefix = options.config.REDIS_PREFIX;
+    const allowedOrigins = new Set(options.config.CHAT_ALLOWED_ORIGINS);
+    const verifyToken = options.verifyToken ?? createTokenVerifier(options.config);
+    const readModel = options.readModel ?? bindReadModel(fastify.pg);
+    const stateCache = fastify.hasDecorator('commandStateCache') ? fastify.commandStateCache : undefined;
+    const commands = options.commands ?? bindCommands(fastify.eventStore, stateCache);
+
+    // pub/sub needs a connection of its own; it retries forever (sockets are told when it drops)
+    const subscriber = fastify.redis.duplicate({ maxRetriesPerRequest: null, enableOfflineQueue: true });
+    subscriber.on('error', (error) => fastify.log.warn({ err: error }, 'Redis subscriber connection error'));
+    const fanout = createRoomFanout({
+      subscriber,
+      prefix,
+      source: options.feedSource ?? bindFeedSource(fastify.pg),
+      maxReplay: limits.maxReplay,
+      logger: fastify.log,
+    });
+
+    const sockets = new Set<ClientSocket>();
+    const sessionsByUser = new Map<string, Set<object>>();
+    const heartbeat = setInterval(() => {
+      for (const socket of sockets) {
+        if (!socket.alive) {
+          socket.ws.terminate();
+          continue;
+        }
+        socket.alive = false;
+        socket.ws.ping();
+      }
+    }, limits.heartbeatMs);
+    heartbeat.unref();
+
+    await fastify.register(websocket, {
+      options: {
+        maxPayload: limits.maxPayloadBytes,
+        // compression off: unbounded inflate is a memory attack, and chat frames are small
+        perMessageDeflate: false,
+        // `Sec-WebSocket-Protocol: bearer, <token>`: answer with `bearer`, never echo the token
+        handleProtocols: (protocols) => (protocols.has('bearer') ? 'bearer' : false),
+      },
+      preClose: async () => {
+        for (const socket of sockets) socket.close(CLOSE.serviceRestart, 'server shutting down');
+      },
+    });
+    fastify.decorate('realtime', { fanout, openSockets: () => sockets.size });
+    fastify.addHook('onClose', async () => {
+      clearInterval(heartbeat);
+      await fanout.close();
+      await subscriber.quit().catch(() => subscriber.disconnect());
+    });
+
+    /** Browsers send Origin; an allow-list (when configured) refuses the upgrade with 403 before any data. */
+    async function checkOrigin(request: FastifyRequest, reply: FastifyReply) {
+      const origin = request.headers.origin;
+      if (allowedOrigins.size > 0 && origin !== undefined && !allowedOrigins.has(origin)) {
+        return reply
+          .code(403)
+          .send({ code: 'origin_not_allowed', message: 'This origin may not open a socket' });
+      }
+    }
+
+    function open(
+      ws: WebSocket,
+      request: FastifyRequest<{ Querystring: SocketQuery }>,
+      target: SessionTarget,
+    ) {
+      const socket = wrapSocket(ws, limits.maxBufferedBytes);
+      sockets.add(socket);
+      ws.on('close', () => sockets.delete(socket));
+      ws.on('error', (error) => request.log.debug({ err: error }, 'socket error'));
+      const lastSeq = parseLastSeq(request.query.last_seq);
+      if (lastSeq === 'invalid') {
+        socket.sendError('invalid_frame', 'last_seq must be a non-negative integer', { field: 'last_seq' });
+        socket.close(CLOSE.policyViolation, 'invalid last_seq');
+        return;
+      }
+      runSession(
+        socket,
+        target,
+        { token: tokenOf(request), lastSeq },
+        {
+          verifyToken,
+          fanout,
+          readModel,
+          commands,
+          publishTyping: (roomId, user, isTyping) =>
+            publishTyping(fastify.redis, prefix, roomId, user, isTyping),
+          currentTypists: (roomId) => currentTypists(fastify.redis, prefix, roomId),
+          sessionsByUser,
+          limits,
+          rateLimiter: () => createTokenBucket(limits.rate, Date.now()),
+          logger: request.log,
+        },
+      );
+    }
+
+    fastify.get<{ Querystring: SocketQuery }>(
+      '/ws/chat',
+      { websocket: true, onRequest: checkOrigin },
+      (ws, request) => open(ws, request, { kind: 'user' }),
+    );
+    fastify.get<{ Params: RoomParams; Querystring: SocketQuery }>(
+      '/ws/chat/:roomId',
+      { websocket: true, onRequest: checkOrigin },
+      (ws, request) => {
+        // a malformed id is a room the user is not in: refused after authentication, like any other
+        open(ws, request, { kind: 'room', roomId: request.params.roomId });
+      },
+    );
+  },
+  { name: 'realtime', dependencies: ['database', 'redis', 'event-store'] },
+);
+
+function tokenOf(request: FastifyRequest<{ Querystring: SocketQuery }>): string | undefined {
+  if (request.query.token) return request.query.token;
+  const protocols = request.headers['sec-websocket-protocol']?.split(',').map((part) => part.trim());
+  if (protocols?.[0] === 'bearer' && protocols[1]) return protocols[1];
+  return undefined;
+}
+
+function parseLastSeq(value: string | undefined): number | undefined | 'invalid' {
+  if (value === undefined || value === '') return undefined;
+  return /^\d{1,15}$/.test(value) ? Number(value) : 'invalid';
+}

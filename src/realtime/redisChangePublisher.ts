@@ -1,0 +1,31 @@
+// The projector's ChangePublisher: one pipelined round trip to Redis per committed batch. Redis pub/sub is
+// at-most-once; a lost publish is repaired by the nodes (seq gap -> refill from room_feed), so a failure
+// here is logged, never thrown into the projector.
+import type { Redis } from 'ioredis';
+import type { ChangePublisher, FeedEntry } from '../projections/changeFeed.ts';
+import { encodeWire, feedEntryToWire, roomChannel } from './feedWire.ts';
+
+export type PublisherLogger = { warn(object: object, message: string): void };
+
+export function createRedisChangePublisher(
+  redis: Redis,
+  prefix: string,
+  logger?: PublisherLogger,
+): ChangePublisher {
+  return {
+    async publish(entries: readonly FeedEntry[]) {
+      if (entries.length === 0) return;
+      const pipeline = redis.pipeline();
+      for (const entry of entries) {
+        pipeline.publish(roomChannel(prefix, entry.roomId), encodeWire(feedEntryToWire(entry)));
+      }
+      try {
+        const results = await pipeline.exec();
+        const failed = results?.find(([error]) => error);
+        if (failed) logger?.warn({ err: failed[0] }, 'publishing feed entries to Redis failed');
+      } catch (error) {
+        logger?.warn({ err: error }, 'publishing feed entries to Redis failed');
+      }
+    },
+  };
+}

@@ -1,0 +1,276 @@
+// Delivers each room's feed to this node's sockets in that room: in seq order, each entry once, none skipped.
+//
+// One hub per room with local sockets. The hub subscribes to the room's Redis channel, then processes its
+// work (live entries, socket joins) one item at a time, so a join's catch-up from room_feed and the live
+// entries arriving meanwhile cannot interleave. Redis pub/sub may drop messages: when a live entry's seq
+// jumps past the hub's last one, the hub first fetches the missing entries from room_feed. Every socket also
+// keeps its own cursor, which drops what it already has (an entry seen in catch-up and again live).
+import type { Redis } from 'ioredis';
+import type { FeedEntry } from '../projections/changeFeed.ts';
+import { decodeWire, feedEntryToWire, REVOKING_TYPES, roomChannel, type WireMessage } from './feedWire.ts';
+
+/** Where catch-up and gap fills read from: the room_feed read model. */
+export type FeedSource = {
+  /** entries with seq > afterSeq, in seq order, at most `limit` */
+  readFeed(roomId: string, afterSeq: number, limit: number): Promise<FeedEntry[]>;
+  /** the room's last feed seq (0 when the room has none) */
+  headSeq(roomId: string): Promise<number>;
+};
+
+/** One socket's view of a room (a user-level socket is a sink in each room it subscribed to). */
+export type RoomSink = {
+  readonly userId: string;
+  isOpen(): boolean;
+  send(roomId: string, message: WireMessage): void;
+  /** the user left or was removed: the frame saying so was the last one sent; the hub has dropped the sink */
+  revoke(roomId: string): void;
+  /** delivery can no longer be guaranteed (Redis connection lost, feed unreadable): reconnect and resume */
+  interrupt(reason: string): void;
+};
+
+export type JoinOutcome =
+  /** no last_seq given: live from `toSeq` */
+  | { resumed: false; toSeq: number }
+  /** every entry after `fromSeq` up to `toSeq` was sent before this outcome */
+  | { resumed: true; recovered: true; fromSeq: number; toSeq: number }
+  /** the cursor cannot be honoured; live from `toSeq`, the client reloads history over REST */
+  | {
+      resumed: true;
+      recovered: false;
+      fromSeq: number;
+      toSeq: number;
+      reason: 'unknown_seq' | 'too_far_behind';
+    };
+
+export type JoinOptions = {
+  /** the client's last seen seq (resume); omitted: start live at the room's head */
+  afterSeq?: number;
+  /** never send entries below this seq (before the user joined the room) */
+  notBeforeSeq?: number;
+  /** called in order: after the catch-up frames, before any live frame */
+  announce(outcome: JoinOutcome): void;
+};
+
+export type RoomFanout = {
+  join(roomId: string, sink: RoomSink, options: JoinOptions): Promise<void>;
+  leave(roomId: string, sink: RoomSink): void;
+  /** rooms this node currently subscribes to */
+  roomsWithSockets(): number;
+  close(): Promise<void>;
+};
+
+export type RoomFanoutOptions = {
+  /** a connection of its own: in subscriber mode it can do nothing else */
+  subscriber: Redis;
+  prefix: string;
+  source: FeedSource;
+  /** a resume further behind than this gets recovered:false instead of a replay (bounds reconnect storms) */
+  maxReplay?: number;
+  logger?: { warn(object: object, message: string): void; error(object: object, message: string): void };
+};
+
+const PAGE = 500;
+
+type Work =
+  | { kind: 'live'; message: WireMessage }
+  | { kind: 'join'; sink: RoomSink; options: JoinOptions; done: (error?: unknown) => void };
+
+type Hub = {
+  roomId: string;
+  channel: string;
+  sinks: Map<RoomSink, { cursor: number }>;
+  /** sinks plus joins still waiting in `work` */
+  members: number;
+  /** highest seq delivered on this node; -1 until the first join has caught up */
+  lastSeq: number;
+  work: Work[];
+  running: boolean;
+  subscribed: Promise<unknown>;
+};
+
+export function createRoomFanout(options: RoomFanoutOptions): RoomFanout {
+  const { subscriber, prefix, source, logger } = options;
+  const maxReplay = options.maxReplay ?? 1_000;
+  const hubs = new Map<string, Hub>();
+  const channelPrefix = roomChannel(prefix, '');
+  let wasReady = subscriber.status === 'ready';
+
+  subscriber.on('message', (channel: string, text: string) => {
+    const hub = hubs.get(channel.slice(channelPrefix.length));
+    const message = decodeWire(text);
+    if (!hub || !message) return;
+    if (message.seq === 0) return deliverEphemeral(hub, message);
+    enqueue(hub, { kind: 'live', message });
+  });
+  subscriber.on('ready', () => {
+    wasReady = true;
+  });
+  // Messages published while the connection was down are gone, and a quiet room would never show a gap:
+  // tell every socket, which reconnects and resumes from its last seq.
+  subscriber.on('close', () => {
+    if (!wasReady) return;
+    wasReady = false;
+    interruptAll('fan-out connection lost');
+  });
+
+  function hubFor(roomId: string): Hub {
+    let hub = hubs.get(roomId);
+    if (!hub) {
+      const channel = roomChannel(prefix, roomId);
+      hub = {
+        roomId,
+        channel,
+        sinks: new Map(),
+        members: 0,
+        lastSeq: -1,
+        work: [],
+        running: false,
+        subscribed: subscriber.subscribe(channel),
+      };
+      hubs.set(roomId, hub);
+    }
+    return hub;
+  }
+
+  function release(hub: Hub) {
+    hub.members--;
+    if (hub.members > 0 || hubs.get(hub.roomId) !== hub) return;
+    hubs.delete(hub.roomId);
+    subscriber.unsubscribe(hub.channel).catch(() => {});
+  }
+
+  function enqueue(hub: Hub, work: Work) {
+    hub.work.push(work);
+    if (!hub.running) void drain(hub);
+  }
+
+  async function drain(hub: Hub) {
+    hub.running = true;
+    try {
+      for (let work = hub.work.shift(); work; work = hub.work.shift()) {
+        if (work.kind === 'live') await acceptLive(hub, work.message);
+        else await runJoin(hub, work.sink, work.options).then(() => work.done(), work.done);
+      }
+    } finally {
+      hub.running = false;
+    }
+  }
+
+  async function acceptLive(hub: Hub, message: WireMessage) {
+    if (hub.lastSeq < 0 || message.seq <= hub.lastSeq) return; // no one caught up yet, or a duplicate
+    if (message.seq > hub.lastSeq + 1) {
+      try {
+        await fillGap(hub, message.seq);
+      } catch (error) {
+        logger?.error({ err: error, roomId: hub.roomId }, 'cannot read room_feed to fill a gap');
+        for (const sink of [...hub.sinks.keys()]) sink.interrupt('feed unavailable');
+        return;
+      }
+    }
+    deliver(hub, message);
+  }
+
+  async function fillGap(hub: Hub, upToSeq: number) {
+    while (hub.lastSeq + 1 < upToSeq) {
+      const entries = await source.readFeed(
+        hub.roomId,
+        hub.lastSeq,
+        Math.min(PAGE, upToSeq - hub.lastSeq - 1),
+      );
+      if (entries.length === 0) break;
+      for (const entry of entries) deliver(hub, feedEntryToWire(entry));
+    }
+  }
+
+  function deliver(hub: Hub, message: WireMessage) {
+    hub.lastSeq = Math.max(hub.lastSeq, message.seq);
+    for (const [sink, state] of hub.sinks) {
+      if (message.seq <= state.cursor) continue;
+      state.cursor = message.seq;
+      sink.send(hub.roomId, message);
+      if (isRevocationOf(message, sink)) {
+        hub.sinks.delete(sink);
+        release(hub);
+        sink.revoke(hub.roomId);
+      }
+    }
+  }
+
+  function deliverEphemeral(hub: Hub, message: WireMessage) {
+    for (const sink of hub.sinks.keys()) if (sink.userId !== message.subject) sink.send(hub.roomId, message);
+  }
+
+  async function runJoin(hub: Hub, sink: RoomSink, options: JoinOptions) {
+    const head = await source.headSeq(hub.roomId);
+    const floor = Math.max(0, (options.notBeforeSeq ?? 1) - 1);
+    let cursor = head;
+    let outcome: JoinOutcome = { resumed: false, toSeq: head };
+    if (options.afterSeq !== undefined) {
+      const fromSeq = options.afterSeq;
+      if (fromSeq > head)
+        outcome = { resumed: true, recovered: false, fromSeq, toSeq: head, reason: 'unknown_seq' };
+      else if (head - Math.max(fromSeq, floor) > maxReplay) {
+        outcome = { resumed: true, recovered: false, fromSeq, toSeq: head, reason: 'too_far_behind' };
+      } else {
+        cursor = Math.max(fromSeq, floor);
+        // read to the end of the feed, not just to `head`: entries committed since are in it too
+        for (;;) {
+          const entries = await source.readFeed(hub.roomId, cursor, PAGE);
+          for (const entry of entries) {
+            if (!sink.isOpen()) return;
+            const message = feedEntryToWire(entry);
+            sink.send(hub.roomId, message);
+            cursor = entry.seq;
+            if (isRevocationOf(message, sink)) return sink.revoke(hub.roomId);
+          }
+          if (entries.length < PAGE) break;
+        }
+        outcome = { resumed: true, recovered: true, fromSeq, toSeq: cursor };
+      }
+    }
+    if (!sink.isOpen()) return;
+    options.announce(outcome);
+    hub.sinks.set(sink, { cursor });
+    hub.members++; // the sink's own membership; the join's is released by the caller
+    if (hub.lastSeq < 0) hub.lastSeq = cursor;
+  }
+
+  function interruptAll(reason: string) {
+    const sinks = new Set<RoomSink>();
+    for (const hub of hubs.values()) for (const sink of hub.sinks.keys()) sinks.add(sink);
+    for (const sink of sinks) sink.interrupt(reason);
+  }
+
+  return {
+    async join(roomId, sink, joinOptions) {
+      const hub = hubFor(roomId);
+      hub.members++;
+      try {
+        await hub.subscribed;
+        await new Promise<void>((resolve, reject) => {
+          enqueue(hub, {
+            kind: 'join',
+            sink,
+            options: joinOptions,
+            done: (error) => (error ? reject(error) : resolve()),
+          });
+        });
+      } finally {
+        release(hub);
+      }
+    },
+    leave(roomId, sink) {
+      const hub = hubs.get(roomId);
+      if (hub?.sinks.delete(sink)) release(hub);
+    },
+    roomsWithSockets: () => hubs.size,
+    async close() {
+      interruptAll('server shutting down');
+      hubs.clear();
+    },
+  };
+}
+
+function isRevocationOf(message: WireMessage, sink: RoomSink): boolean {
+  return message.subject === sink.userId && REVOKING_TYPES.has(message.type);
+}
