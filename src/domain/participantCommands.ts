@@ -50,8 +50,8 @@ export function decideAddParticipant(
   { actor }: DecideContext,
 ): ParticipantAdded[] {
   const room = requireRoom(state);
-  requireRoomManager(room, actor);
   requireNotDirect(room, 'take more participants');
+  requireRoomManager(room, actor);
   requireNotArchived(room);
   if (activeParticipant(room, command.userId)) return [];
   return [
@@ -76,8 +76,8 @@ export function decideRemoveParticipant(
   { actor }: DecideContext,
 ): ParticipantRemoved[] {
   const room = requireRoom(state);
-  requireRoomManager(room, actor);
   requireNotDirect(room, 'lose participants');
+  requireRoomManager(room, actor);
   if (!targetOf(room, command.userId)) return [];
   requireNotLastAdmin(room, command.userId);
   return [
@@ -112,8 +112,8 @@ export function decideSetParticipantAdmin(
   { actor }: DecideContext,
 ): ParticipantAdminSet[] {
   const room = requireRoom(state);
-  requireRoomManager(room, actor);
   requireNotDirect(room, 'have admins');
+  requireRoomManager(room, actor);
   const target = targetOf(room, command.userId);
   if (!target)
     throw new DomainError('not_a_participant', 'That user is no longer a participant of this room');
@@ -158,6 +158,7 @@ export function decideUnmuteParticipant(
   { actor }: DecideContext,
 ): ParticipantUnmuted[] {
   const room = requireRoom(state);
+  requireNotDirect(room, 'mute a participant (block the user instead)');
   requireRoomManager(room, actor);
   const target = targetOf(room, command.userId);
   if (!target?.mute) return [];

@@ -98,6 +98,8 @@ export function decideCreateRoom(
           roomId: command.roomId,
           name: validName(command.name),
           roomType: 'direct',
+          taskId: null,
+          propertyId: null,
           createdBy: actor.userId,
           participants: [
             { userId: actor.userId, username: actor.username, isAdmin: false },
@@ -147,8 +149,8 @@ export function decideUpdateRoom(
   { actor }: DecideContext,
 ): RoomUpdated[] {
   const room = requireRoom(state);
-  requireRoomManager(room, actor);
   requireNotDirect(room, 'be renamed or reconfigured');
+  requireRoomManager(room, actor);
   requireNotArchived(room);
   const data: RoomUpdated['data'] = { roomId: room.roomId, updatedBy: actor.userId };
   if (command.name !== undefined) {
@@ -176,8 +178,8 @@ export function decideArchiveRoom(
   { actor }: DecideContext,
 ): RoomArchived[] {
   const room = requireRoom(state);
-  requireRoomManager(room, actor);
   requireNotDirect(room, 'be archived');
+  requireRoomManager(room, actor);
   if (room.archived) return [];
   return [{ type: 'RoomArchived', data: { roomId: room.roomId, archivedBy: actor.userId } }];
 }
