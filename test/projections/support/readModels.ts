@@ -1,0 +1,86 @@
+// Test helpers around the read models: a database with the event store, appending chat events, waiting
+// for the projection, and row-for-row snapshots of a generation to compare two builds.
+import pg from 'pg';
+import { migrate } from '../../../src/db/migrate.ts';
+import type { ChatEvent } from '../../../src/domain/events.ts';
+import { type EventStore, encodePosition } from '../../../src/eventstore/eventStore.ts';
+import { createPostgresEventStore } from '../../../src/eventstore/postgres/postgresEventStore.ts';
+import { flushBatchState, loadBatchState } from '../../../src/projections/chat/batchStore.ts';
+import { applyEvents } from '../../../src/projections/chat/evolve.ts';
+import {
+  createGenerationSchema,
+  PRIMARY_KEYS,
+  READ_MODEL_TABLES,
+} from '../../../src/projections/chat/schema.ts';
+import { readCheckpoint } from '../../../src/projections/checkpoints.ts';
+import { waitForPosition } from '../../../src/projections/waitForPosition.ts';
+import { createTestDatabase, type TestDatabase } from '../../support/database.ts';
+import { toAppend, type WorkloadEvent } from './chatWorkload.ts';
+
+export type ProjectionTestContext = { database: TestDatabase; pool: pg.Pool; eventStore: EventStore };
+
+export async function createProjectionTestContext(label: string): Promise<ProjectionTestContext> {
+  const database = await createTestDatabase(label);
+  await migrate(database.url);
+  const pool = new pg.Pool({ connectionString: database.url, max: 10 });
+  return { database, pool, eventStore: createPostgresEventStore({ pool, pollIntervalMs: 20 }) };
+}
+
+export async function closeProjectionTestContext(context: ProjectionTestContext): Promise<void> {
+  await context.eventStore.close();
+  await context.pool.end();
+  await context.database.drop();
+}
+
+/** Appends chat events (each to its own stream, no concurrency check); returns the last position. */
+export async function appendEvents(eventStore: EventStore, events: readonly (ChatEvent | WorkloadEvent)[]) {
+  let position = '0';
+  for (const item of events) {
+    const { stream, event } = 'stream' in item ? item : toAppend(item);
+    const result = await eventStore.appendToStream(stream, [event], { expectedRevision: 'any' });
+    position = encodePosition(result.position);
+  }
+  return position;
+}
+
+/**
+ * Waits until the live projection has projected `position` (an append's result). Not the store's head:
+ * the head stops at the oldest running transaction anywhere in the cluster, so it can lag our appends.
+ */
+export async function waitForProjection(pool: pg.Pool, position: string, timeoutMs = 30_000) {
+  if (!(await waitForPosition(pool, position, timeoutMs))) {
+    throw new Error(`projection did not reach ${position} within ${timeoutMs} ms`);
+  }
+}
+
+/** Every row of every read model of `schema` (default: the live generation), in primary-key order. */
+export async function snapshotReadModels(pool: pg.Pool, schema?: string): Promise<Record<string, unknown[]>> {
+  const generation = schema ?? (await readCheckpoint(pool, 'chat'))!.schema_name!;
+  const snapshot: Record<string, unknown[]> = {};
+  for (const table of READ_MODEL_TABLES) {
+    const { rows } = await pool.query(
+      `SELECT to_jsonb(t) AS r FROM ${generation}.${table} t ORDER BY ${PRIMARY_KEYS[table].join(', ')}`,
+    );
+    snapshot[table] = rows.map((row) => row.r);
+  }
+  return snapshot;
+}
+
+/** A reference build: every event in the store projected into a fresh generation in one pass. */
+export async function buildReferenceGeneration(pool: pg.Pool, eventStore: EventStore): Promise<string> {
+  const client = await pool.connect();
+  try {
+    const schema = await createGenerationSchema(client);
+    let after: Parameters<EventStore['readAll']>[0] = {};
+    for (;;) {
+      const events = await eventStore.readAll({ ...after, limit: 2_000 });
+      if (events.length === 0) return schema;
+      const state = await loadBatchState(client, schema, events, eventStore);
+      applyEvents(state, events);
+      await flushBatchState(client, schema, state);
+      after = { fromPosition: events.at(-1)!.position };
+    }
+  } finally {
+    client.release();
+  }
+}
