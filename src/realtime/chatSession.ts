@@ -165,15 +165,17 @@ export function runSession(
       readModel.unreadCount(roomId, me.userId),
       deps.currentTypists(roomId),
     ]);
-    socket.send({
-      type: 'connection_established',
-      room_id: roomId,
-      unread_count: unreadCount,
-      user_id: me.userId,
-      username: me.username ?? null,
-      typing: typists.filter((typist) => typist.user_id !== me.userId),
-    });
-    await joinRoom(me, roomId, membership.joinedSeq, start.lastSeq, (outcome) => {
+    // sent once the room is subscribed: from here on the client misses nothing, typing included
+    const greet = () =>
+      socket.send({
+        type: 'connection_established',
+        room_id: roomId,
+        unread_count: unreadCount,
+        user_id: me.userId,
+        username: me.username ?? null,
+        typing: typists.filter((typist) => typist.user_id !== me.userId),
+      });
+    await joinRoom(me, roomId, membership.joinedSeq, start.lastSeq, greet, (outcome) => {
       if (outcome.resumed) socket.send({ type: 'resumed', room_id: roomId, ...describeResume(outcome) });
     });
   }
@@ -192,6 +194,7 @@ export function runSession(
     roomId: string,
     joinedSeq: number,
     afterSeq: number | undefined,
+    ready: (() => void) | undefined,
     announce: (outcome: JoinOutcome) => void,
   ) {
     const sink = roomSink(me, roomId);
@@ -200,6 +203,7 @@ export function runSession(
       await fanout.join(roomId, sink, {
         ...(afterSeq === undefined ? {} : { afterSeq }),
         notBeforeSeq: joinedSeq,
+        ...(ready ? { ready } : {}),
         announce,
       });
     } catch (error) {
@@ -342,7 +346,7 @@ export function runSession(
       socket.sendError('not_a_participant', 'Not a participant of this room', { room_id: roomId });
       return;
     }
-    await joinRoom(me, roomId, membership.joinedSeq, lastSeq, (outcome) => {
+    await joinRoom(me, roomId, membership.joinedSeq, lastSeq, undefined, (outcome) => {
       socket.send({
         type: 'subscribed',
         room_id: roomId,

@@ -84,7 +84,11 @@ export const realtimePlugin = fp<RealtimePluginOptions>(
     const commands = options.commands ?? bindCommands(fastify.eventStore, stateCache);
 
     // pub/sub needs a connection of its own; it retries forever (sockets are told when it drops)
-    const subscriber = fastify.redis.duplicate({ maxRetriesPerRequest: null, enableOfflineQueue: true });
+    const subscriber = fastify.redis.duplicate({
+      connectionName: `${prefix}realtime-subscriber`,
+      maxRetriesPerRequest: null,
+      enableOfflineQueue: true,
+    });
     subscriber.on('error', (error) => fastify.log.warn({ err: error }, 'Redis subscriber connection error'));
     const fanout = createRoomFanout({
       subscriber,

@@ -47,6 +47,8 @@ export type JoinOptions = {
   afterSeq?: number;
   /** never send entries below this seq (before the user joined the room) */
   notBeforeSeq?: number;
+  /** called once the room's channel is subscribed, before any catch-up frame (room socket: the greeting) */
+  ready?(): void;
   /** called in order: after the catch-up frames, before any live frame */
   announce(outcome: JoinOutcome): void;
 };
@@ -202,6 +204,8 @@ export function createRoomFanout(options: RoomFanoutOptions): RoomFanout {
 
   async function runJoin(hub: Hub, sink: RoomSink, options: JoinOptions) {
     const head = await source.headSeq(hub.roomId);
+    if (!sink.isOpen()) return;
+    options.ready?.();
     const floor = Math.max(0, (options.notBeforeSeq ?? 1) - 1);
     let cursor = head;
     let outcome: JoinOutcome = { resumed: false, toSeq: head };
