@@ -44,7 +44,8 @@ export async function sendMessage(ctx: CommandContext, input: SendMessageInput):
     (existing, context) =>
       decideSendMessage(command, existing, context, { room, replyTo: replyTo?.state, pairBlocks }),
     {
-      assumeNewStream: true,
+      // a fresh id needs no read; a client_id may be a retry, which must find (and answer with) the original
+      assumeNewStream: !input.clientId,
       eventId: input.clientId
         ? (event) => messageSentEventId(messageId, sendFingerprint(event.data))
         : undefined,
