@@ -16,6 +16,7 @@ import {
   WrongExpectedVersionError,
 } from '@kurrent/kurrentdb-client';
 import {
+  type AllSubscription,
   type AppendResult,
   comparePositions,
   DEFAULT_MAX_EVENT_BYTES,
@@ -83,6 +84,8 @@ export function createEsdbEventStore({
   maxEventBytes = DEFAULT_MAX_EVENT_BYTES,
 }: EsdbEventStoreOptions): EventStore {
   const client = KurrentDBClient.connectionString(connectionString);
+  /** open subscriptions, ended by close() before the client goes away */
+  const subscriptions = new Set<AllSubscription>();
 
   /** A stream's events as the server has them; an empty array when the stream does not exist. */
   async function readRaw(stream: string, options: EsdbReadStreamOptions): Promise<EsdbRecordedEvent[]> {
@@ -248,15 +251,20 @@ export function createEsdbEventStore({
         fromPosition: toReadPosition(fromPosition),
         filter: serverSideFilter(filter),
       });
-      return batchSubscription(subscription, {
+      const batched = batchSubscription(subscription, {
         batchSize,
         lingerMs: BATCH_LINGER_MS,
         map({ event }: AllStreamResolvedEvent) {
           const recorded = event && fromEsdbEvent(event);
           return recorded && matchesFilter(recorded, filter) ? recorded : undefined;
         },
-        stop: () => subscription.unsubscribe(),
+        stop: () => {
+          subscriptions.delete(batched);
+          return subscription.unsubscribe();
+        },
       });
+      subscriptions.add(batched);
+      return batched;
     },
 
     async headPosition() {
@@ -273,6 +281,7 @@ export function createEsdbEventStore({
     },
 
     async close() {
+      await Promise.all([...subscriptions].map((subscription) => subscription.close()));
       await client.dispose();
     },
   };
