@@ -13,17 +13,24 @@ const database = await createTestDatabase('eventstore');
 await migrate(database.url);
 afterAll(() => database.drop());
 
-describeEventStoreContract('PostgreSQL', async () => {
-  const pool = new pg.Pool({ connectionString: database.url, max: 20 });
-  const store = createPostgresEventStore({ pool });
-  return {
-    store,
-    async teardown() {
-      await store.close();
-      await pool.end();
-    },
+function postgresStore(appendConcurrency?: number) {
+  return async () => {
+    const pool = new pg.Pool({ connectionString: database.url, max: 20 });
+    const store = createPostgresEventStore({ pool, ...(appendConcurrency ? { appendConcurrency } : {}) });
+    return {
+      store,
+      async teardown() {
+        await store.close();
+        await pool.end();
+      },
+    };
   };
-});
+}
+
+describeEventStoreContract('PostgreSQL', postgresStore());
+// one append transaction at a time: concurrent appends are committed in groups, which must not change
+// any outcome (conflicts, idempotent retries, order)
+describeEventStoreContract('PostgreSQL, group commit only', postgresStore(1));
 
 const event = (type: string): EventToAppend => ({
   id: randomUUID(),

@@ -1,0 +1,64 @@
+import { describe, expect, it } from 'vitest';
+import { createGroupCommit } from './groupCommit.ts';
+
+/** A run() whose calls stay pending until the test settles them. */
+function controlledRun() {
+  const calls: { requests: number[]; settle(error?: Error): void }[] = [];
+  const run = (requests: number[]) =>
+    new Promise<string[]>((resolve, reject) => {
+      calls.push({
+        requests,
+        settle: (error) => (error ? reject(error) : resolve(requests.map((r) => `done ${r}`))),
+      });
+    });
+  return { calls, run };
+}
+
+const flush = () => new Promise((resolve) => setImmediate(resolve));
+
+describe('group commit', () => {
+  it('runs an append alone when a slot is free, and groups those that arrive while all slots are busy', async () => {
+    const { calls, run } = controlledRun();
+    const group = createGroupCommit({ run, maxInFlight: 2, maxGroupWeight: 100, weigh: () => 1 });
+    const results = [1, 2, 3, 4, 5].map((n) => group.submit(n));
+    expect(calls.map((c) => c.requests)).toEqual([[1], [2]]);
+    calls[0]!.settle();
+    await flush();
+    expect(calls.map((c) => c.requests)).toEqual([[1], [2], [3, 4, 5]]);
+    calls[1]!.settle();
+    calls[2]!.settle();
+    expect(await Promise.all(results)).toEqual(['done 1', 'done 2', 'done 3', 'done 4', 'done 5']);
+  });
+
+  it('stops a group at the weight limit but always takes one request', async () => {
+    const { calls, run } = controlledRun();
+    const group = createGroupCommit({ run, maxInFlight: 1, maxGroupWeight: 10, weigh: (n: number) => n });
+    const results = [1, 4, 5, 2, 30, 3].map((n) => group.submit(n));
+    for (let i = 0; i < 4; i++) {
+      calls.at(-1)!.settle();
+      await flush();
+    }
+    expect(calls.map((c) => c.requests)).toEqual([[1], [4, 5], [2], [30], [3]]);
+    calls.at(-1)!.settle();
+    await Promise.all(results);
+  });
+
+  it('a failed group rejects every append in it and only those', async () => {
+    const { calls, run } = controlledRun();
+    const group = createGroupCommit({ run, maxInFlight: 1, maxGroupWeight: 100, weigh: () => 1 });
+    const first = group.submit(1);
+    const grouped = Promise.allSettled([group.submit(2), group.submit(3)]);
+    calls[0]!.settle();
+    await flush();
+    const later = group.submit(4);
+    calls[1]!.settle(new Error('connection lost'));
+    await flush();
+    calls[2]!.settle();
+    expect(await first).toBe('done 1');
+    expect((await grouped).map((r) => r.status === 'rejected' && (r.reason as Error).message)).toEqual([
+      'connection lost',
+      'connection lost',
+    ]);
+    expect(await later).toBe('done 4');
+  });
+});
