@@ -22,6 +22,7 @@ export function openSocket(url: string, options: ClientOptions & { protocols?: s
   const ws = new WebSocket(url, protocols, clientOptions);
   const frames: Frame[] = [];
   let taken = 0;
+  const received = () => JSON.stringify(frames).slice(0, 1_000);
   const waiters = new Set<() => void>();
   ws.on('message', (data) => {
     frames.push(JSON.parse(data.toString()) as Frame);
@@ -59,12 +60,12 @@ export function openSocket(url: string, options: ClientOptions & { protocols?: s
           }
           if (ws.readyState === WebSocket.CLOSED) {
             done();
-            reject(new Error(`socket closed before the expected frame; got ${JSON.stringify(frames)}`));
+            reject(new Error(`socket closed before the expected frame; got ${received()}`));
           }
         };
         const timer = setTimeout(() => {
           done();
-          reject(new Error(`no matching frame within ${timeoutMs} ms; got ${JSON.stringify(frames)}`));
+          reject(new Error(`no matching frame within ${timeoutMs} ms; got ${received()}`));
         }, timeoutMs);
         const done = () => {
           clearTimeout(timer);
