@@ -146,8 +146,4 @@ export function summaryOf(outcome: CommandOutcome<unknown, unknown>): CommandSum
   return { changed: outcome.changed, revision: outcome.revision, position: outcome.position };
 }
 
-export type RoomCommandResult = CommandSummary & { roomId: string };
-
-export type MessageCommandResult = CommandSummary & { messageId: string; roomId: string };
-
 export type ReadCommandResult = CommandSummary & { roomId: string; userId: string };

@@ -1,22 +1,17 @@
 // HideMessage: a moderator (or the moderation pipeline) hides a message from participants, with a reason,
 // and resolves the reports it answers. The events stay; RestoreMessage undoes it.
-import { messageAggregate } from '../domain/message.ts';
 import { decideHideMessage, type HideMessage } from '../domain/moderationCommands.ts';
-import { messageStream } from '../domain/streams.ts';
 import type { CommandContext } from './context.ts';
-import { handleCommand, type MessageCommandResult, summaryOf } from './handleCommand.ts';
+import { handleMessageCommand, type MessageCommandResult } from './handlers.ts';
 import { resolveReport } from './resolveReport.ts';
 
 export async function hideMessage(ctx: CommandContext, input: HideMessage): Promise<MessageCommandResult> {
-  const outcome = await handleCommand(
-    ctx,
-    messageAggregate,
-    messageStream(input.messageId),
-    (message, context) => decideHideMessage(input, message, context),
+  const result = await handleMessageCommand(ctx, input.messageId, (message, context) =>
+    decideHideMessage(input, message, context),
   );
   // each report is its own stream: resolved after the hide is recorded (a retry of the command finishes it)
   for (const reportId of input.resolveReportIds ?? []) {
     await resolveReport(ctx, { reportId, action: 'hidden', messageId: input.messageId });
   }
-  return { messageId: input.messageId, roomId: outcome.state!.roomId, ...summaryOf(outcome) };
+  return result;
 }

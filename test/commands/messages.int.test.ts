@@ -19,18 +19,11 @@ import {
   readMarkerStream,
   reportStream,
 } from '../../src/domain/streams.ts';
-import { as, useEventStore } from './support.ts';
+import { as, createGroup, useEventStore } from './support.ts';
 
 const store = await useEventStore('commands_messages');
 
-async function groupWith(...members: string[]) {
-  const { roomId } = await createRoom(as(store, 'alice'), {
-    roomType: 'group',
-    name: 'Ops',
-    participantIds: members,
-  });
-  return roomId;
-}
+const groupWith = (...members: string[]) => createGroup(store, 'alice', ...members);
 
 const streamOf = (messageId: string) => store.readStream(messageStream(messageId));
 

@@ -12,18 +12,11 @@ import { setParticipantAdmin } from '../../src/commands/setParticipantAdmin.ts';
 import { createStateCache } from '../../src/commands/stateCache.ts';
 import { DomainError } from '../../src/domain/errors.ts';
 import { directRoomId, roomStream } from '../../src/domain/streams.ts';
-import { as, racingReadsOf, useEventStore } from './support.ts';
+import { as, createGroup, racingReadsOf, useEventStore } from './support.ts';
 
 const store = await useEventStore('commands_rooms');
 
-async function groupWith(...members: string[]) {
-  const { roomId } = await createRoom(as(store, 'alice'), {
-    roomType: 'group',
-    name: 'Maintenance',
-    participantIds: members,
-  });
-  return roomId;
-}
+const groupWith = (...members: string[]) => createGroup(store, 'alice', ...members);
 
 const eventTypes = async (roomId: string) => (await store.readStream(roomStream(roomId))).map((e) => e.type);
 

@@ -2,6 +2,7 @@
 import pg from 'pg';
 import { afterAll } from 'vitest';
 import type { CommandContext } from '../../src/commands/context.ts';
+import { createRoom } from '../../src/commands/createRoom.ts';
 import type { StateCache } from '../../src/commands/stateCache.ts';
 import { migrate } from '../../src/db/migrate.ts';
 import type { Role } from '../../src/domain/actor.ts';
@@ -61,4 +62,14 @@ export function racingReadsOf(store: EventStore, stream: string, parties: number
       return events;
     },
   };
+}
+
+/** A group room created by `owner` (its admin) with `members`; returns its id. */
+export async function createGroup(store: EventStore, owner: string, ...members: string[]): Promise<string> {
+  const { roomId } = await createRoom(as(store, owner), {
+    roomType: 'group',
+    name: 'Maintenance',
+    participantIds: members,
+  });
+  return roomId;
 }
