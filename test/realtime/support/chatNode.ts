@@ -25,6 +25,8 @@ export async function startChatNode(options: {
   redisPrefix: string;
   limits?: Partial<RealtimeLimits>;
   env?: Record<string, string>;
+  /** feed entries this node's projector "loses" on the way to Redis (pub/sub is at-most-once) */
+  dropPublish?: (entry: FeedEntry) => boolean;
 }): Promise<ChatNode> {
   const config = loadConfig({
     DATABASE_URL: options.databaseUrl,
@@ -37,7 +39,7 @@ export async function startChatNode(options: {
   const projections = await startProjections({
     pool: app.pg,
     eventStore: app.eventStore,
-    publisher: createRedisChangePublisher(app.redis, config.REDIS_PREFIX),
+    publisher: losing(createRedisChangePublisher(app.redis, config.REDIS_PREFIX), options.dropPublish),
     retryMs: 200,
   });
   await app.listen({ port: 0, host: '127.0.0.1' });
@@ -59,4 +61,9 @@ export async function startChatNode(options: {
       await app.close();
     },
   };
+}
+
+function losing(publisher: ChangePublisher, drop?: (entry: FeedEntry) => boolean): ChangePublisher {
+  if (!drop) return publisher;
+  return { publish: (entries) => publisher.publish(entries.filter((entry) => !drop(entry))) };
 }
