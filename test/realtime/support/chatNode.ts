@@ -6,6 +6,7 @@ import { buildApp } from '../../../src/app.ts';
 import type { CommandContext } from '../../../src/commands/context.ts';
 import { loadConfig } from '../../../src/config.ts';
 import type { Actor } from '../../../src/domain/actor.ts';
+import type { ChangePublisher, FeedEntry } from '../../../src/projections/changeFeed.ts';
 import { type ProjectionsHandle, startProjections } from '../../../src/projections/projectionRunner.ts';
 import type { RealtimeLimits } from '../../../src/realtime/realtimePlugin.ts';
 import { createRedisChangePublisher } from '../../../src/realtime/redisChangePublisher.ts';
