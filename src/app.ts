@@ -1,11 +1,13 @@
 // The composition root: external services first (PostgreSQL, Redis, event store), then app plugins
 // (errors, auth, OpenAPI, attachment storage), then realtime, then routes. Everything is wired from config;
 // `overrides` lets tests and main.ts hand in what they own (and close themselves).
+import { randomUUID } from 'node:crypto';
 import Fastify, { type FastifyServerOptions } from 'fastify';
 import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { Redis } from 'ioredis';
 import type pg from 'pg';
 import { attachmentRoutes } from './api/attachments.ts';
+import { commandStatePlugin } from './api/commandContext.ts';
 import { healthRoutes } from './api/health.ts';
 import { serializeRequest } from './api/logging.ts';
 import { messageRoutes } from './api/messages.ts';
@@ -22,6 +24,9 @@ import { safetyRoutes } from './api/safety.ts';
 import { createTokenVerifier, type TokenVerifier } from './auth/tokenVerifier.ts';
 import type { Config } from './config.ts';
 import type { EventStore } from './eventstore/eventStore.ts';
+import { type ProjectionsHandle, startProjections } from './projections/projectionRunner.ts';
+import { type RealtimeLimits, realtimePlugin } from './realtime/realtimePlugin.ts';
+import { createRedisChangePublisher } from './realtime/redisChangePublisher.ts';
 import type { AttachmentStorage } from './storage/attachmentStorage.ts';
 
 declare module 'fastify' {
@@ -36,6 +41,8 @@ export type AppOverrides = {
   eventStore?: EventStore;
   storage?: AttachmentStorage;
   verifyToken?: TokenVerifier;
+  /** WebSocket limits (tests shorten heartbeats, buffers and deadlines) */
+  realtimeLimits?: Partial<RealtimeLimits>;
   /** logger options merged over the defaults (tests pass a `stream` to capture log lines) */
   logger?: Exclude<FastifyServerOptions['logger'], boolean>;
 };
@@ -48,6 +55,8 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}) {
     logger: { level: config.LOG_LEVEL, ...overrides.logger, serializers: { req: serializeRequest } },
     routerOptions: { ignoreTrailingSlash: true },
     bodyLimit: JSON_BODY_LIMIT,
+    // request ids double as the correlation id of the events a request records
+    genReqId: () => randomUUID(),
   }).withTypeProvider<ZodTypeProvider>();
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
@@ -63,8 +72,14 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}) {
   await app.register(authPlugin, { verifyToken: overrides.verifyToken ?? createTokenVerifier(config) });
   await app.register(openApiPlugin);
   await app.register(storagePlugin, { directory: config.ATTACHMENTS_DIR, storage: overrides.storage });
+  await app.register(commandStatePlugin);
 
   // ── realtime (src/realtime): WebSocket endpoints and Redis fan-out register here ───────────────────────
+  await app.register(realtimePlugin, {
+    config,
+    verifyToken: app.verifyToken,
+    limits: overrides.realtimeLimits,
+  });
 
   // ── routes ──────────────────────────────────────────────────────────────────────────────────────────
   await app.register(healthRoutes);
@@ -83,3 +98,13 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}) {
 }
 
 export type App = Awaited<ReturnType<typeof buildApp>>;
+
+/** The projector for this app's stores; its batches fan out to every realtime node through Redis. */
+export function startAppProjections(app: App): Promise<ProjectionsHandle> {
+  return startProjections({
+    pool: app.pg,
+    eventStore: app.eventStore,
+    publisher: createRedisChangePublisher(app.redis, app.config.REDIS_PREFIX, app.log),
+    logger: app.log,
+  });
+}

@@ -3,6 +3,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
+import { projectionStatus } from '../projections/projectionStatus.ts';
 
 const CheckSchema = z.object({ ok: z.boolean(), detail: z.string().optional() });
 const ReadinessSchema = z
@@ -73,5 +74,15 @@ async function check(probe: () => Promise<unknown>): Promise<z.infer<typeof Chec
   }
 }
 
-/** Fails when the chat projection is further behind the event store's head than the configured lag. */
-async function projectionsWithinLag(_fastify: FastifyInstance): Promise<void> {}
+/** Fails when a live projection is not running or further behind the store's head than the allowed lag. */
+async function projectionsWithinLag(fastify: FastifyInstance): Promise<string | undefined> {
+  const maxLag = fastify.config.READY_MAX_PROJECTION_LAG;
+  for (const status of await projectionStatus(fastify.pg, fastify.eventStore)) {
+    if (status.state === 'stopped' || status.state === 'not_started') {
+      throw new Error(`projection ${status.name} is ${status.state}`);
+    }
+    if (status.lag > maxLag)
+      throw new Error(`projection ${status.name} is ${status.lag} events behind (max ${maxLag})`);
+  }
+  return undefined;
+}

@@ -1,3 +1,365 @@
+// Messages: a room's history (cursor pagination by seq, both ways), send (idempotent with client_id),
+// read, edit, soft delete, edit history, reactions, read receipts, mark read.
+import type { FastifyInstance } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { addReaction } from '../commands/addReaction.ts';
+import { deleteMessage } from '../commands/deleteMessage.ts';
+import { editMessage } from '../commands/editMessage.ts';
+import { markRead } from '../commands/markRead.ts';
+import { markRoomRead } from '../commands/markRoomRead.ts';
+import { removeReaction } from '../commands/removeReaction.ts';
+import type { SendMessageResult } from '../commands/sendMessage.ts';
+import { sendMessage } from '../commands/sendMessage.ts';
+import type { AttachmentRef } from '../domain/events.ts';
+import { MAX_EMOJI_LENGTH, MAX_MESSAGE_LENGTH } from '../domain/limits.ts';
+import type { MessageJson } from '../projections/chat/serializers.ts';
+import {
+  getMessageEditHistory,
+  getMessageForUser,
+  listMessages,
+  messageReaders,
+} from '../projections/queries/messages.ts';
+import { requireRoomParticipant } from './access.ts';
+import { commandContext, withPosition } from './commandContext.ts';
+import { commonProblemResponses, HttpProblem, notFound, ProblemSchema } from './problems.ts';
+import { answerAfterProjection, readAfter } from './readYourWrites.ts';
+import { AckSchema, MessageJsonSchema, UserJsonSchema, Uuid, WaitForQuery, WriteAck } from './schemas.ts';
 
-export const messageRoutes: FastifyPluginAsyncZod = async () => {};
+const RoomParams = z.object({ room_id: Uuid });
+const MessageParams = z.object({ id: Uuid });
+const MessageWithPosition = MessageJsonSchema.extend(WriteAck);
+const writeProblems = {
+  ...commonProblemResponses,
+  403: ProblemSchema,
+  409: ProblemSchema,
+  422: ProblemSchema,
+};
+const Seq = z.coerce.number().int().min(0);
+
+const ListQuery = z.strictObject({
+  before: Seq.optional().describe('only messages with a smaller seq (scroll back)'),
+  after: Seq.optional().describe('only messages with a larger seq (catch up)'),
+  limit: z.coerce.number().int().min(1).max(200).default(50),
+  ...WaitForQuery,
+});
+
+const MessagePage = z
+  .object({
+    results: z.array(MessageJsonSchema).describe('oldest first'),
+    has_more: z.boolean().describe('more messages beyond this page in the direction asked for'),
+  })
+  .meta({ id: 'MessagePage' });
+
+const SendBody = z
+  .strictObject({
+    content: z.string().max(MAX_MESSAGE_LENGTH).default(''),
+    message_type: z
+      .enum(['text', 'image', 'file', 'system'])
+      .optional()
+      .describe('system: moderators and ops only'),
+    reply_to: Uuid.nullish(),
+    client_id: z
+      .string()
+      .min(1)
+      .max(100)
+      .nullish()
+      .describe('idempotency key: a retry with the same client_id returns the original message (200)'),
+    attachment_id: Uuid.nullish().describe(
+      'id from POST /rooms/{room_id}/attachments/, uploaded by the caller to this room',
+    ),
+  })
+  .meta({ id: 'SendMessage' });
+
+const EditBody = z
+  .strictObject({ content: z.string().min(1).max(MAX_MESSAGE_LENGTH) })
+  .meta({ id: 'EditMessage' });
+const ReactionBody = z.strictObject({ emoji: z.string().min(1).max(MAX_EMOJI_LENGTH) });
+const MarkReadBody = z
+  .strictObject({ message_id: Uuid.optional().describe('read up to this message; omitted: everything') })
+  .optional();
+
+const EditJson = z
+  .object({ edit_no: z.number().int(), content: z.string(), edited_by: z.string(), edited_at: z.string() })
+  .meta({ id: 'MessageEdit' });
+const ReaderJson = z
+  .object({ user: UserJsonSchema, last_read_seq: z.number().int(), read_at: z.string().nullable() })
+  .meta({ id: 'MessageReader' });
+
+export const messageRoutes: FastifyPluginAsyncZod = async (fastify) => {
+  const db = fastify.pg;
+
+  /** 404 unless the message exists in a room the caller is in. */
+  const requireVisibleMessage = async (id: string, userId: string): Promise<MessageJson> => {
+    const message = await getMessageForUser(db, id, userId);
+    if (!message) throw notFound('Message');
+    return message;
+  };
+
+  fastify.get(
+    '/rooms/:room_id/messages/',
+    {
+      schema: {
+        tags: ['messages'],
+        summary: "A page of a room's messages",
+        description:
+          'Without a cursor: the newest `limit`. `before=<seq>` pages back, `after=<seq>` pages forward. Deleted and hidden messages stay as tombstones (empty content).',
+        params: RoomParams,
+        querystring: ListQuery,
+        response: { 200: MessagePage, ...commonProblemResponses },
+      },
+    },
+    async (request) => {
+      const { before, after, limit, wait_for } = request.query;
+      // one more than asked tells whether there is more
+      const page = await readAfter(fastify, wait_for, () =>
+        listMessages(db, request.params.room_id, request.user.userId, { before, after, limit: limit + 1 }),
+      );
+      if (!page) throw notFound('Room');
+      const forwards = after !== undefined && before === undefined;
+      const hasMore = page.length > limit;
+      const results = hasMore ? (forwards ? page.slice(0, limit) : page.slice(1)) : page;
+      return { results, has_more: hasMore };
+    },
+  );
+
+  fastify.post(
+    '/rooms/:room_id/messages/',
+    {
+      schema: {
+        tags: ['messages'],
+        summary: 'Send a message',
+        description:
+          'Answers as soon as the message is stored (201), with `position` for ?wait_for=. A retry with the same `client_id` answers 200 with the original; the same `client_id` with other content is 409 idempotency_conflict.',
+        params: RoomParams,
+        body: SendBody,
+        response: { 200: MessageWithPosition, 201: MessageWithPosition, 202: AckSchema, ...writeProblems },
+      },
+    },
+    async (request, reply) => {
+      const { room_id: roomId } = request.params;
+      const { userId } = request.user;
+      const { body } = request;
+      await requireRoomParticipant(db, roomId, userId);
+      const attachment = body.attachment_id
+        ? await attachmentFor(fastify, body.attachment_id, roomId, userId)
+        : null;
+      const result = await sendMessage(commandContext(request), {
+        roomId,
+        content: body.content,
+        messageType: body.message_type,
+        replyTo: body.reply_to ?? null,
+        clientId: body.client_id ?? null,
+        attachment,
+      });
+      if (!result.created) {
+        return answerAfterProjection(fastify, reply, result.position, () =>
+          getMessageForUser(db, result.messageId, userId),
+        );
+      }
+      return reply
+        .code(201)
+        .send(withPosition(reply, result.position, sentMessageJson(result, request.user.username)));
+    },
+  );
+
+  fastify.get(
+    '/messages/:id/',
+    {
+      schema: {
+        tags: ['messages'],
+        summary: 'One message',
+        params: MessageParams,
+        querystring: z.strictObject(WaitForQuery),
+        response: { 200: MessageJsonSchema, ...commonProblemResponses },
+      },
+    },
+    async (request) =>
+      readAfter(fastify, request.query.wait_for, () =>
+        requireVisibleMessage(request.params.id, request.user.userId),
+      ),
+  );
+
+  fastify.patch(
+    '/messages/:id/',
+    {
+      schema: {
+        tags: ['messages'],
+        summary: 'Edit a message (its sender only); the earlier text stays in the edit history',
+        params: MessageParams,
+        body: EditBody,
+        response: { 200: MessageWithPosition, 202: AckSchema, ...writeProblems },
+      },
+    },
+    async (request, reply) => {
+      const { id } = request.params;
+      const { userId } = request.user;
+      await requireVisibleMessage(id, userId);
+      const result = await editMessage(commandContext(request), {
+        messageId: id,
+        content: request.body.content,
+      });
+      return answerAfterProjection(fastify, reply, result.position, () => getMessageForUser(db, id, userId));
+    },
+  );
+
+  fastify.delete(
+    '/messages/:id/',
+    {
+      schema: {
+        tags: ['messages'],
+        summary: 'Delete a message (its sender, a room admin or a moderator); a tombstone stays',
+        params: MessageParams,
+        response: { 200: AckSchema, ...writeProblems },
+      },
+    },
+    async (request, reply) => {
+      const { id } = request.params;
+      await requireVisibleMessage(id, request.user.userId);
+      const result = await deleteMessage(commandContext(request), { messageId: id });
+      return withPosition(reply, result.position, { ok: true as const });
+    },
+  );
+
+  fastify.get(
+    '/messages/:id/history/',
+    {
+      schema: {
+        tags: ['messages'],
+        summary: 'Earlier versions of an edited message, oldest first (empty once deleted or hidden)',
+        params: MessageParams,
+        querystring: z.strictObject(WaitForQuery),
+        response: { 200: z.array(EditJson), ...commonProblemResponses },
+      },
+    },
+    async (request) => {
+      const history = await readAfter(fastify, request.query.wait_for, () =>
+        getMessageEditHistory(db, request.params.id, request.user.userId),
+      );
+      if (!history) throw notFound('Message');
+      return history;
+    },
+  );
+
+  fastify.get(
+    '/messages/:id/readers/',
+    {
+      schema: {
+        tags: ['messages'],
+        summary: 'Read receipts: the participants who have read this message',
+        params: MessageParams,
+        response: { 200: z.array(ReaderJson), ...commonProblemResponses },
+      },
+    },
+    async (request) => {
+      const readers = await messageReaders(db, request.params.id, request.user.userId);
+      if (!readers) throw notFound('Message');
+      return readers;
+    },
+  );
+
+  for (const [method, run, summary] of [
+    ['POST', addReaction, 'Add a reaction (one per emoji per user)'],
+    ['DELETE', removeReaction, 'Remove your reaction'],
+  ] as const) {
+    fastify.route({
+      method,
+      url: '/messages/:id/reactions/',
+      schema: {
+        tags: ['messages'],
+        summary,
+        params: MessageParams,
+        body: ReactionBody,
+        response: { 200: MessageWithPosition, 202: AckSchema, ...writeProblems },
+      },
+      handler: async (request, reply) => {
+        const { id } = request.params;
+        const { userId } = request.user;
+        await requireVisibleMessage(id, userId);
+        const result = await run(commandContext(request), { messageId: id, emoji: request.body.emoji });
+        return answerAfterProjection(fastify, reply, result.position, () =>
+          getMessageForUser(db, id, userId),
+        );
+      },
+    });
+  }
+
+  fastify.post(
+    '/rooms/:room_id/mark-read/',
+    {
+      schema: {
+        tags: ['messages'],
+        summary: 'Mark the room read (everything, or up to message_id)',
+        params: RoomParams,
+        body: MarkReadBody,
+        response: { 200: AckSchema, ...writeProblems },
+      },
+    },
+    async (request, reply) => {
+      const { room_id: roomId } = request.params;
+      await requireRoomParticipant(db, roomId, request.user.userId);
+      const ctx = commandContext(request);
+      const upTo = request.body?.message_id;
+      const result = upTo
+        ? await markRead(ctx, { roomId, upToMessageId: upTo })
+        : await markRoomRead(ctx, { roomId });
+      return withPosition(reply, result.position, { ok: true as const });
+    },
+  );
+};
+
+/** An uploaded attachment may go with a message only in its own room, and only from its uploader. */
+async function attachmentFor(
+  fastify: FastifyInstance,
+  attachmentId: string,
+  roomId: string,
+  userId: string,
+): Promise<AttachmentRef> {
+  const stored = await fastify.attachments.describe(attachmentId);
+  if (!stored || stored.roomId !== roomId || stored.uploaderId !== userId) {
+    throw new HttpProblem(
+      422,
+      'invalid_attachment',
+      'No attachment of yours with this id in this room',
+      'body.attachment_id',
+    );
+  }
+  return {
+    id: stored.id,
+    fileName: stored.fileName,
+    contentType: stored.contentType,
+    sizeBytes: stored.sizeBytes,
+  };
+}
+
+/** The answer to a first send, from the recorded event: the projection has not numbered it yet. */
+function sentMessageJson(
+  result: SendMessageResult,
+  username: string | undefined,
+): z.infer<typeof MessageJsonSchema> {
+  const { message } = result;
+  const attachment = message.attachment;
+  return {
+    id: result.messageId,
+    room: result.roomId,
+    seq: null,
+    sender: { id: message.senderId, username: message.senderUsername ?? username ?? null },
+    message_type: message.messageType,
+    content: message.content,
+    reply_to: message.replyTo ?? null,
+    attachment: attachment
+      ? {
+          id: attachment.id,
+          file_name: attachment.fileName,
+          content_type: attachment.contentType,
+          size: attachment.sizeBytes,
+        }
+      : null,
+    reactions: [],
+    is_edited: false,
+    is_deleted: false,
+    is_hidden: false,
+    created_at: new Date().toISOString(),
+    edited_at: null,
+  };
+}

@@ -1,3 +1,185 @@
+// Participants: list and add (room admins) per room; update (mute/unmute with until, admin flag, one's own
+// notification mute) and remove by participant id. Every id is checked against the caller's rooms.
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { addParticipant } from '../commands/addParticipant.ts';
+import type { CommandContext } from '../commands/context.ts';
+import { leaveRoom } from '../commands/leaveRoom.ts';
+import { muteParticipant } from '../commands/muteParticipant.ts';
+import { muteRoomNotifications } from '../commands/muteRoomNotifications.ts';
+import { removeParticipant } from '../commands/removeParticipant.ts';
+import { setParticipantAdmin } from '../commands/setParticipantAdmin.ts';
+import { unmuteParticipant } from '../commands/unmuteParticipant.ts';
+import { participantId } from '../domain/streams.ts';
+import { getParticipantForUser, listParticipants } from '../projections/queries/participants.ts';
+import { requireRoomParticipant } from './access.ts';
+import { commandContext, withPosition } from './commandContext.ts';
+import { commonProblemResponses, HttpProblem, notFound, ProblemSchema } from './problems.ts';
+import { answerAfterProjection, readAfter } from './readYourWrites.ts';
+import { AckSchema, ParticipantJsonSchema, UserIdSchema, Uuid, WaitForQuery, WriteAck } from './schemas.ts';
 
-export const participantRoutes: FastifyPluginAsyncZod = async () => {};
+const RoomParams = z.object({ room_id: Uuid });
+const ParticipantParams = z.object({ id: Uuid });
+const ParticipantWithPosition = ParticipantJsonSchema.extend(WriteAck);
+const writeProblems = {
+  ...commonProblemResponses,
+  403: ProblemSchema,
+  409: ProblemSchema,
+  422: ProblemSchema,
+};
+const FutureTime = z.iso.datetime({ offset: true });
+
+const AddBody = z
+  .strictObject({
+    user_id: UserIdSchema,
+    username: z.string().min(1).max(150).optional().describe('display name, when the caller knows it'),
+    is_admin: z.boolean().default(false),
+  })
+  .meta({ id: 'AddParticipant' });
+
+const UpdateBody = z
+  .strictObject({
+    muted: z.boolean().optional().describe('moderation mute (room admins): a muted participant cannot send'),
+    muted_until: FutureTime.nullish().describe('end of the mute; null or omitted: until unmuted'),
+    is_admin: z.boolean().optional().describe('room admins only'),
+    notifications_muted: z.boolean().optional().describe('your own participant only: silence the room'),
+    notifications_muted_until: FutureTime.nullish(),
+  })
+  .meta({ id: 'UpdateParticipant' });
+
+export const participantRoutes: FastifyPluginAsyncZod = async (fastify) => {
+  const db = fastify.pg;
+
+  const requireVisibleParticipant = async (id: string, userId: string) => {
+    const participant = await getParticipantForUser(db, id, userId);
+    if (!participant) throw notFound('Participant');
+    return participant;
+  };
+
+  fastify.get(
+    '/rooms/:room_id/participants/',
+    {
+      schema: {
+        tags: ['participants'],
+        summary: "The room's current participants, in join order",
+        params: RoomParams,
+        querystring: z.strictObject(WaitForQuery),
+        response: { 200: z.array(ParticipantJsonSchema), ...commonProblemResponses },
+      },
+    },
+    async (request) => {
+      const list = await readAfter(fastify, request.query.wait_for, () =>
+        listParticipants(db, request.params.room_id, request.user.userId),
+      );
+      if (!list) throw notFound('Room');
+      return list;
+    },
+  );
+
+  fastify.post(
+    '/rooms/:room_id/participants/',
+    {
+      schema: {
+        tags: ['participants'],
+        summary: 'Add a participant (room admins; not to direct rooms)',
+        params: RoomParams,
+        body: AddBody,
+        response: { 201: ParticipantWithPosition, 202: AckSchema, ...writeProblems },
+      },
+    },
+    async (request, reply) => {
+      const { room_id: roomId } = request.params;
+      const { userId } = request.user;
+      const { body } = request;
+      await requireRoomParticipant(db, roomId, userId);
+      const result = await addParticipant(commandContext(request), {
+        roomId,
+        userId: body.user_id,
+        username: body.username,
+        isAdmin: body.is_admin,
+      });
+      const id = participantId(roomId, body.user_id);
+      return answerAfterProjection(
+        fastify,
+        reply,
+        result.position,
+        () => getParticipantForUser(db, id, userId),
+        201,
+      );
+    },
+  );
+
+  fastify.patch(
+    '/participants/:id/',
+    {
+      schema: {
+        tags: ['participants'],
+        summary: 'Mute/unmute, make or unmake admin, or silence your own notifications',
+        description:
+          'Each given field is its own change, applied in the order muted, is_admin, notifications_muted; the answer carries the position of the last.',
+        params: ParticipantParams,
+        body: UpdateBody,
+        response: { 200: ParticipantWithPosition, 202: AckSchema, ...writeProblems },
+      },
+    },
+    async (request, reply) => {
+      const { id } = request.params;
+      const { userId: callerId } = request.user;
+      const target = await requireVisibleParticipant(id, callerId);
+      const roomId = target.room;
+      const userId = target.user.id;
+      const ctx = commandContext(request);
+      const body = request.body;
+      const changes: ((ctx: CommandContext) => Promise<{ position: string }>)[] = [];
+      const mute = body.muted ?? (body.muted_until ? true : undefined);
+      if (mute === true)
+        changes.push((c) => muteParticipant(c, { roomId, userId, until: body.muted_until ?? null }));
+      if (mute === false) changes.push((c) => unmuteParticipant(c, { roomId, userId }));
+      if (body.is_admin !== undefined) {
+        changes.push((c) => setParticipantAdmin(c, { roomId, userId, isAdmin: body.is_admin! }));
+      }
+      const silence = body.notifications_muted ?? (body.notifications_muted_until ? true : undefined);
+      if (silence !== undefined) {
+        if (userId !== callerId) {
+          throw new HttpProblem(
+            403,
+            'forbidden',
+            'Only you can silence your notifications',
+            'body.notifications_muted',
+          );
+        }
+        changes.push((c) =>
+          muteRoomNotifications(c, { roomId, muted: silence, until: body.notifications_muted_until ?? null }),
+        );
+      }
+      if (changes.length === 0) {
+        throw new HttpProblem(400, 'validation_failed', 'Nothing to change', 'body');
+      }
+      let position = '0';
+      for (const change of changes) position = (await change(ctx)).position;
+      return answerAfterProjection(fastify, reply, position, () => getParticipantForUser(db, id, callerId));
+    },
+  );
+
+  fastify.delete(
+    '/participants/:id/',
+    {
+      schema: {
+        tags: ['participants'],
+        summary: 'Remove a participant (room admins), or leave when it is you',
+        params: ParticipantParams,
+        response: { 200: AckSchema, ...writeProblems },
+      },
+    },
+    async (request, reply) => {
+      const { userId: callerId } = request.user;
+      const target = await requireVisibleParticipant(request.params.id, callerId);
+      const ctx = commandContext(request);
+      const result =
+        target.user.id === callerId
+          ? await leaveRoom(ctx, { roomId: target.room })
+          : await removeParticipant(ctx, { roomId: target.room, userId: target.user.id });
+      return withPosition(reply, result.position, { ok: true as const });
+    },
+  );
+};

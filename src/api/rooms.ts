@@ -1,3 +1,224 @@
+// Rooms: the caller's room list (unread counts, last message, newest activity first), create, read,
+// rename/reconfigure, archive (DELETE or POST archive/), unarchive, leave.
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { archiveRoom } from '../commands/archiveRoom.ts';
+import { createRoom } from '../commands/createRoom.ts';
+import { leaveRoom } from '../commands/leaveRoom.ts';
+import { unarchiveRoom } from '../commands/unarchiveRoom.ts';
+import { updateRoom } from '../commands/updateRoom.ts';
+import { MAX_ROOM_NAME_LENGTH, MAX_SLOW_MODE_SECONDS } from '../domain/limits.ts';
+import { getRoomForUser, listRoomsForUser } from '../projections/queries/rooms.ts';
+import { requireRoomParticipant } from './access.ts';
+import { commandContext, withPosition } from './commandContext.ts';
+import { commonProblemResponses, notFound, ProblemSchema } from './problems.ts';
+import { answerAfterProjection, readAfter } from './readYourWrites.ts';
+import {
+  AckSchema,
+  RoomJsonSchema,
+  RoomType,
+  UserIdSchema,
+  Uuid,
+  WaitForQuery,
+  WriteAck,
+} from './schemas.ts';
 
-export const roomRoutes: FastifyPluginAsyncZod = async () => {};
+const RoomParams = z.object({ id: Uuid });
+const RoomWithPosition = RoomJsonSchema.extend(WriteAck);
+const ExternalId = z.string().trim().min(1).max(64);
+const writeProblems = {
+  ...commonProblemResponses,
+  403: ProblemSchema,
+  409: ProblemSchema,
+  422: ProblemSchema,
+};
+
+const CreateRoomBody = z
+  .strictObject({
+    name: z.string().max(MAX_ROOM_NAME_LENGTH).optional(),
+    room_type: RoomType,
+    task: ExternalId.nullish().describe('the task this room is about (task rooms)'),
+    property: ExternalId.nullish().describe('the property this room is about (property rooms)'),
+    participant_ids: z
+      .array(UserIdSchema)
+      .max(500)
+      .default([])
+      .describe('the others to add; exactly one for a direct room. The creator joins as admin.'),
+  })
+  .meta({ id: 'CreateRoom' });
+
+const UpdateRoomBody = z
+  .strictObject({
+    name: z.string().max(MAX_ROOM_NAME_LENGTH).optional(),
+    settings: z
+      .strictObject({ slow_mode_seconds: z.number().int().min(0).max(MAX_SLOW_MODE_SECONDS).optional() })
+      .optional(),
+  })
+  .meta({ id: 'UpdateRoom' });
+
+const ListQuery = z.strictObject({
+  type: RoomType.optional().describe('only rooms of this type'),
+  task: ExternalId.optional().describe('only rooms about this task'),
+  property: ExternalId.optional().describe('only rooms about this property'),
+  include_archived: z.stringbool().default(false).describe('archived rooms too'),
+  limit: z.coerce.number().int().min(1).max(200).default(50),
+  cursor: z.string().max(200).optional().describe('next_cursor of the previous page'),
+  ...WaitForQuery,
+});
+
+const RoomPage = z
+  .object({
+    results: z.array(RoomJsonSchema),
+    next_cursor: z
+      .string()
+      .nullable()
+      .describe('pass as ?cursor= for the next (older) page; null at the end'),
+  })
+  .meta({ id: 'RoomPage' });
+
+const LIFECYCLE = [
+  {
+    method: 'DELETE',
+    url: '/rooms/:id/',
+    run: archiveRoom,
+    summary: 'Archive a room (admins; as POST archive/)',
+  },
+  { method: 'POST', url: '/rooms/:id/archive/', run: archiveRoom, summary: 'Archive a room (room admins)' },
+  {
+    method: 'POST',
+    url: '/rooms/:id/unarchive/',
+    run: unarchiveRoom,
+    summary: 'Unarchive a room (room admins)',
+  },
+  {
+    method: 'POST',
+    url: '/rooms/:id/leave/',
+    run: leaveRoom,
+    summary: 'Leave a room (not direct, not as last admin)',
+  },
+] as const;
+
+export const roomRoutes: FastifyPluginAsyncZod = async (fastify) => {
+  const db = fastify.pg;
+
+  fastify.get(
+    '/rooms/',
+    {
+      schema: {
+        tags: ['rooms'],
+        summary: "The caller's rooms, newest activity first, with unread_count and last_message",
+        querystring: ListQuery,
+        response: { 200: RoomPage, ...commonProblemResponses },
+      },
+    },
+    async (request) => {
+      const { type, task, property, include_archived, limit, cursor, wait_for } = request.query;
+      const page = await readAfter(fastify, wait_for, () =>
+        listRoomsForUser(db, request.user.userId, {
+          roomType: type,
+          task,
+          property,
+          includeArchived: include_archived,
+          limit,
+          cursor,
+        }),
+      );
+      return { results: page.rooms, next_cursor: page.nextCursor };
+    },
+  );
+
+  fastify.post(
+    '/rooms/',
+    {
+      schema: {
+        tags: ['rooms'],
+        summary: 'Create a room; the creator joins as admin',
+        description: 'A direct room with the same person again answers 200 with the existing room.',
+        body: CreateRoomBody,
+        response: { 200: RoomWithPosition, 201: RoomWithPosition, 202: AckSchema, ...writeProblems },
+      },
+    },
+    async (request, reply) => {
+      const { body } = request;
+      const result = await createRoom(commandContext(request), {
+        roomType: body.room_type,
+        name: body.name,
+        taskId: body.task ?? null,
+        propertyId: body.property ?? null,
+        participantIds: body.participant_ids,
+      });
+      return answerAfterProjection(
+        fastify,
+        reply,
+        result.position,
+        () => getRoomForUser(db, result.roomId, request.user.userId),
+        result.created ? 201 : 200,
+      );
+    },
+  );
+
+  fastify.get(
+    '/rooms/:id/',
+    {
+      schema: {
+        tags: ['rooms'],
+        summary: 'One room',
+        params: RoomParams,
+        querystring: z.strictObject(WaitForQuery),
+        response: { 200: RoomJsonSchema, ...commonProblemResponses },
+      },
+    },
+    async (request) => {
+      const { id } = request.params;
+      const room = await readAfter(fastify, request.query.wait_for, () =>
+        getRoomForUser(db, id, request.user.userId),
+      );
+      if (!room) throw notFound('Room');
+      return room;
+    },
+  );
+
+  fastify.patch(
+    '/rooms/:id/',
+    {
+      schema: {
+        tags: ['rooms'],
+        summary: 'Rename or reconfigure a room (room admins)',
+        params: RoomParams,
+        body: UpdateRoomBody,
+        response: { 200: RoomWithPosition, 202: AckSchema, ...writeProblems },
+      },
+    },
+    async (request, reply) => {
+      const { id } = request.params;
+      const { userId } = request.user;
+      await requireRoomParticipant(db, id, userId);
+      const { name, settings } = request.body;
+      const result = await updateRoom(commandContext(request), {
+        roomId: id,
+        name,
+        ...(settings ? { settings: { slowModeSeconds: settings.slow_mode_seconds } } : {}),
+      });
+      return answerAfterProjection(fastify, reply, result.position, () => getRoomForUser(db, id, userId));
+    },
+  );
+
+  for (const { method, url, run, summary } of LIFECYCLE) {
+    fastify.route({
+      method,
+      url,
+      schema: {
+        tags: ['rooms'],
+        summary,
+        params: RoomParams,
+        response: { 200: AckSchema, ...writeProblems },
+      },
+      handler: async (request, reply) => {
+        const { id } = request.params;
+        await requireRoomParticipant(db, id, request.user.userId);
+        const result = await run(commandContext(request), { roomId: id });
+        return withPosition(reply, result.position, { ok: true as const });
+      },
+    });
+  }
+};

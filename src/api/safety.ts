@@ -1,3 +1,204 @@
+// Safety: block and unblock users, report a message; and for moderators the report queue, hiding and
+// restoring messages, dismissing reports. Moderator routes check the role before looking anything up.
+import type { FastifyRequest } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { blockUser } from '../commands/blockUser.ts';
+import { hideMessage } from '../commands/hideMessage.ts';
+import { reportMessage } from '../commands/reportMessage.ts';
+import { resolveReport } from '../commands/resolveReport.ts';
+import { restoreMessage } from '../commands/restoreMessage.ts';
+import { unblockUser } from '../commands/unblockUser.ts';
+import { MAX_HIDE_REASON_LENGTH, MAX_REPORT_REASON_LENGTH } from '../domain/limits.ts';
+import { getMessageForUser } from '../projections/queries/messages.ts';
+import { listBlockedUsers, listReports } from '../projections/queries/reports.ts';
+import { commandContext, withPosition } from './commandContext.ts';
+import { commonProblemResponses, HttpProblem, notFound, ProblemSchema } from './problems.ts';
+import { readAfter } from './readYourWrites.ts';
+import { AckSchema, Position, UserIdSchema, Uuid, WaitForQuery } from './schemas.ts';
 
-export const safetyRoutes: FastifyPluginAsyncZod = async () => {};
+const writeProblems = {
+  ...commonProblemResponses,
+  403: ProblemSchema,
+  409: ProblemSchema,
+  422: ProblemSchema,
+};
+const UserParams = z.object({ user_id: UserIdSchema });
+const MessageParams = z.object({ id: Uuid });
+
+const ReportJson = z
+  .object({
+    id: Uuid,
+    message: Uuid,
+    room: Uuid,
+    reporter: z.string(),
+    reason: z.string(),
+    status: z.string().describe("'open', or how it was resolved: 'hidden' | 'dismissed'"),
+    created_at: z.string(),
+    resolved_by: z.string().nullable(),
+    resolved_at: z.string().nullable(),
+  })
+  .meta({ id: 'Report' });
+
+const ReportCreated = z
+  .object({ id: Uuid, message: Uuid, room: Uuid, created: z.boolean(), position: Position })
+  .meta({ id: 'ReportCreated' });
+
+function requireModerator(request: FastifyRequest): void {
+  if (!request.user.roles.includes('moderator')) {
+    throw new HttpProblem(403, 'forbidden', 'Only moderators may do this');
+  }
+}
+
+export const safetyRoutes: FastifyPluginAsyncZod = async (fastify) => {
+  const db = fastify.pg;
+
+  fastify.get(
+    '/blocks/',
+    {
+      schema: {
+        tags: ['safety'],
+        summary: 'The users you have blocked',
+        querystring: z.strictObject(WaitForQuery),
+        response: { 200: z.object({ user_ids: z.array(z.string()) }), ...commonProblemResponses },
+      },
+    },
+    async (request) => ({
+      user_ids: await readAfter(fastify, request.query.wait_for, () =>
+        listBlockedUsers(db, request.user.userId),
+      ),
+    }),
+  );
+
+  for (const [method, run, summary] of [
+    ['POST', blockUser, 'Block a user: neither of you can write in your direct room'],
+    ['DELETE', unblockUser, 'Unblock a user'],
+  ] as const) {
+    fastify.route({
+      method,
+      url: '/users/:user_id/block/',
+      schema: {
+        tags: ['safety'],
+        summary,
+        params: UserParams,
+        response: { 200: AckSchema, ...writeProblems },
+      },
+      handler: async (request, reply) => {
+        const result = await run(commandContext(request), { userId: request.params.user_id });
+        return withPosition(reply, result.position, { ok: true as const });
+      },
+    });
+  }
+
+  fastify.post(
+    '/messages/:id/report/',
+    {
+      schema: {
+        tags: ['safety'],
+        summary: 'Report a message to the moderators (reporting it again changes nothing)',
+        params: MessageParams,
+        body: z.strictObject({ reason: z.string().min(1).max(MAX_REPORT_REASON_LENGTH) }),
+        response: { 200: ReportCreated, 201: ReportCreated, ...writeProblems },
+      },
+    },
+    async (request, reply) => {
+      const { id } = request.params;
+      if (!(await getMessageForUser(db, id, request.user.userId))) throw notFound('Message');
+      const result = await reportMessage(commandContext(request), {
+        messageId: id,
+        reason: request.body.reason,
+      });
+      return reply.code(result.created ? 201 : 200).send(
+        withPosition(reply, result.position, {
+          id: result.reportId,
+          message: result.messageId,
+          room: result.roomId,
+          created: result.created,
+        }),
+      );
+    },
+  );
+
+  fastify.get(
+    '/moderation/reports/',
+    {
+      schema: {
+        tags: ['safety'],
+        summary: 'The report queue, oldest first (moderators)',
+        querystring: z.strictObject({
+          status: z.enum(['open', 'hidden', 'dismissed']).optional().describe('default: open'),
+          limit: z.coerce.number().int().min(1).max(500).default(100),
+          ...WaitForQuery,
+        }),
+        response: { 200: z.array(ReportJson), ...commonProblemResponses, 403: ProblemSchema },
+      },
+    },
+    async (request) => {
+      requireModerator(request);
+      const { status = 'open', limit, wait_for } = request.query;
+      return readAfter(fastify, wait_for, () => listReports(db, { status, limit }));
+    },
+  );
+
+  fastify.post(
+    '/moderation/messages/:id/hide/',
+    {
+      schema: {
+        tags: ['safety'],
+        summary: 'Hide a message from participants (moderators); resolves the given reports as hidden',
+        params: MessageParams,
+        body: z.strictObject({
+          reason: z.string().min(1).max(MAX_HIDE_REASON_LENGTH),
+          report_ids: z.array(Uuid).max(100).default([]),
+        }),
+        response: { 200: AckSchema, ...writeProblems },
+      },
+    },
+    async (request, reply) => {
+      requireModerator(request);
+      const result = await hideMessage(commandContext(request), {
+        messageId: request.params.id,
+        reason: request.body.reason,
+        resolveReportIds: request.body.report_ids,
+      });
+      return withPosition(reply, result.position, { ok: true as const });
+    },
+  );
+
+  fastify.post(
+    '/moderation/messages/:id/restore/',
+    {
+      schema: {
+        tags: ['safety'],
+        summary: 'Show a hidden message again (moderators)',
+        params: MessageParams,
+        response: { 200: AckSchema, ...writeProblems },
+      },
+    },
+    async (request, reply) => {
+      requireModerator(request);
+      const result = await restoreMessage(commandContext(request), { messageId: request.params.id });
+      return withPosition(reply, result.position, { ok: true as const });
+    },
+  );
+
+  fastify.post(
+    '/moderation/reports/:id/dismiss/',
+    {
+      schema: {
+        tags: ['safety'],
+        summary: 'Dismiss a report (moderators)',
+        params: z.object({ id: Uuid }),
+        response: { 200: AckSchema, ...writeProblems },
+      },
+    },
+    async (request, reply) => {
+      requireModerator(request);
+      const result = await resolveReport(commandContext(request), {
+        reportId: request.params.id,
+        action: 'dismissed',
+      });
+      return withPosition(reply, result.position, { ok: true as const });
+    },
+  );
+};

@@ -27,7 +27,13 @@ export const MessageJsonSchema = z
   .object({
     id: Uuid,
     room: Uuid,
-    seq: z.number().int().describe('place in the room’s feed: the pagination cursor'),
+    seq: z
+      .number()
+      .int()
+      .nullable()
+      .describe(
+        'place in the room’s feed, the pagination cursor; null in the answer to a send (not numbered yet)',
+      ),
     sender: UserJsonSchema,
     message_type: z.string(),
     content: z.string().describe('empty once deleted or hidden'),

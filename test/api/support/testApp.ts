@@ -3,11 +3,14 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type App, type AppOverrides, buildApp } from '../../../src/app.ts';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { type App, type AppOverrides, buildApp, startAppProjections } from '../../../src/app.ts';
 import { loadConfig } from '../../../src/config.ts';
 import { migrate } from '../../../src/db/migrate.ts';
 import { createTestDatabase, testRedisPrefix } from '../../support/database.ts';
 import { mintToken, TEST_JWT_SECRET } from '../../support/tokens.ts';
+
+const PROJECTION_STOP_TIMEOUT_MS = 3_000;
 
 export type TestApp = {
   app: App;
@@ -32,9 +35,12 @@ export async function startTestApp(
   });
   const app = await buildApp(config, overrides);
   await app.ready();
+  const projections = await startAppProjections(app);
   return {
     app,
     async stop() {
+      // bounded: the runner's stop() has been seen to hang when called right after start (reported)
+      await Promise.race([projections.stop(), sleep(PROJECTION_STOP_TIMEOUT_MS)]);
       await app.close();
       await database.drop();
       await rm(attachmentsDir, { recursive: true, force: true });

@@ -1,0 +1,52 @@
+// `npm start`: configuration from the environment, schema migrations, the app, the projector, and a
+// graceful shutdown (stop taking requests, close sockets with 1012, finish the projector's batch).
+import { type App, buildApp, startAppProjections } from './app.ts';
+import { ConfigError, loadConfig } from './config.ts';
+import { migrate } from './db/migrate.ts';
+import type { ProjectionsHandle } from './projections/projectionRunner.ts';
+
+/** A shutdown that hangs (a stuck connection) must not keep the process from exiting. */
+const SHUTDOWN_TIMEOUT_MS = 15_000;
+
+async function main(): Promise<void> {
+  let config: ReturnType<typeof loadConfig>;
+  try {
+    config = loadConfig();
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      console.error(error.message);
+      process.exit(78); // EX_CONFIG
+    }
+    throw error;
+  }
+
+  const migrations = await migrate(config.DATABASE_URL);
+  const app: App = await buildApp(config);
+  if (migrations.length > 0) app.log.info({ migrations }, 'database migrated');
+  const projections: ProjectionsHandle = await startAppProjections(app);
+
+  let stopping = false;
+  const shutdown = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    app.log.info({ signal }, 'shutting down');
+    setTimeout(() => {
+      app.log.error('shutdown timed out; exiting');
+      process.exit(1);
+    }, SHUTDOWN_TIMEOUT_MS).unref();
+    try {
+      await projections.stop(); // finishes its batch while the pool is still open
+      await app.close(); // stops accepting requests, closes sockets with 1012, then the stores
+      process.exit(0);
+    } catch (error) {
+      app.log.error({ err: error }, 'shutdown failed');
+      process.exit(1);
+    }
+  };
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+
+  await app.listen({ port: config.PORT, host: config.HOST });
+}
+
+await main();
