@@ -7,7 +7,7 @@ import os from 'node:os';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { migrate } from '../src/db/migrate.ts';
-import type { EventToAppend, Position } from '../src/eventstore/eventStore.ts';
+import type { EventStore, EventToAppend, Position } from '../src/eventstore/eventStore.ts';
 import { createPostgresEventStore } from '../src/eventstore/postgres/postgresEventStore.ts';
 import { createTestDatabase } from '../test/support/database.ts';
 
@@ -79,7 +79,14 @@ const percent = (part: number, whole: number) => `${Math.round((part / whole) * 
 export async function main(args: string[]) {
   const { values } = parseArgs({
     args,
-    options: { seconds: { type: 'string', default: '4' }, events: { type: 'string', default: '1000000' } },
+    options: {
+      seconds: { type: 'string', default: '4' },
+      events: { type: 'string', default: '1000000' },
+      batches: { type: 'string', default: '1,10,100' },
+      writers: { type: 'string', default: '1,8,32' },
+      /** the store's appendConcurrency (group commit slots); default: the store's default */
+      'append-concurrency': { type: 'string' },
+    },
   });
   const seconds = Number(values.seconds);
   const catchUpEvents = Number(values.events);
@@ -88,22 +95,31 @@ export async function main(args: string[]) {
   try {
     await migrate(database.url);
     await pool.query(RAW_TABLE_SQL);
-    const store = createPostgresEventStore({ pool });
+    const concurrency = values['append-concurrency'];
+    const store = createPostgresEventStore({
+      pool,
+      ...(concurrency ? { appendConcurrency: Number(concurrency) } : {}),
+    });
+    // every append in its own transaction, as many at once as the pool allows: what group commit saves
+    const ungrouped = createPostgresEventStore({ pool, appendConcurrency: Number.POSITIVE_INFINITY });
     const roomId = randomUUID();
     const { rows } = await pool.query<{ server_version: string }>('SHOW server_version');
     console.log(
-      `machine: ${os.cpus().length} cores (${os.cpus()[0]?.model}), PostgreSQL ${rows[0]!.server_version}, node ${process.version}`,
+      `machine: ${os.cpus().length} cores (${os.cpus()[0]?.model}), PostgreSQL ${rows[0]!.server_version}, node ${process.version}, load average ${os.loadavg()[0]!.toFixed(1)} at start`,
     );
 
     console.log('\nappends: events/s (one new stream per append, expected revision no_stream)');
-    console.log('| batch | writers | event store | bare INSERT | store / bare |');
-    console.log('|---:|---:|---:|---:|---:|');
-    for (const batch of [1, 10, 100]) {
-      for (const writers of [1, 8, 32]) {
-        const ours = await measureWrites(writers, seconds, batch, async () => {
+    console.log('| batch | writers | event store | store, no group commit | bare INSERT | store / bare |');
+    console.log('|---:|---:|---:|---:|---:|---:|');
+    const list = (text: string) => text.split(',').map(Number);
+    for (const batch of list(values.batches)) {
+      for (const writers of list(values.writers)) {
+        const appendWith = (target: EventStore) => async () => {
           const events = Array.from({ length: batch }, () => chatEvent(roomId));
-          await store.appendToStream(`message-${randomUUID()}`, events, { expectedRevision: 'no_stream' });
-        });
+          await target.appendToStream(`message-${randomUUID()}`, events, { expectedRevision: 'no_stream' });
+        };
+        const ours = await measureWrites(writers, seconds, batch, appendWith(store));
+        const alone = await measureWrites(writers, seconds, batch, appendWith(ungrouped));
         const bare = await measureWrites(writers, seconds, batch, async () => {
           const events = Array.from({ length: batch }, () => chatEvent(roomId));
           await pool.query(RAW_INSERT_SQL, [
@@ -114,7 +130,9 @@ export async function main(args: string[]) {
             events.map((e) => JSON.stringify(e.metadata)),
           ]);
         });
-        console.log(`| ${batch} | ${writers} | ${rate(ours)} | ${rate(bare)} | ${percent(ours, bare)} |`);
+        console.log(
+          `| ${batch} | ${writers} | ${rate(ours)} | ${rate(alone)} | ${rate(bare)} | ${percent(ours, bare)} |`,
+        );
       }
     }
 
