@@ -10,10 +10,9 @@ import { resolveReport } from '../commands/resolveReport.ts';
 import { restoreMessage } from '../commands/restoreMessage.ts';
 import { unblockUser } from '../commands/unblockUser.ts';
 import { MAX_HIDE_REASON_LENGTH, MAX_REPORT_REASON_LENGTH } from '../domain/limits.ts';
-import { getMessageForUser } from '../projections/queries/messages.ts';
 import { listBlockedUsers, listReports } from '../projections/queries/reports.ts';
 import { commandContext, withPosition } from './commandContext.ts';
-import { commonProblemResponses, HttpProblem, notFound, ProblemSchema } from './problems.ts';
+import { commonProblemResponses, HttpProblem, ProblemSchema } from './problems.ts';
 import { readAfter } from './readYourWrites.ts';
 import { AckSchema, Position, UserIdSchema, Uuid, WaitForQuery } from './schemas.ts';
 
@@ -103,7 +102,6 @@ export const safetyRoutes: FastifyPluginAsyncZod = async (fastify) => {
     },
     async (request, reply) => {
       const { id } = request.params;
-      if (!(await getMessageForUser(db, id, request.user.userId))) throw notFound('Message');
       const result = await reportMessage(commandContext(request), {
         messageId: id,
         reason: request.body.reason,
