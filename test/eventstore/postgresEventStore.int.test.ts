@@ -5,7 +5,10 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { migrate } from '../../src/db/migrate.ts';
 import type { EventStore, EventToAppend, RecordedEvent } from '../../src/eventstore/eventStore.ts';
-import { createPostgresEventStore } from '../../src/eventstore/postgres/postgresEventStore.ts';
+import {
+  createPostgresEventStore,
+  TransactionIdsAheadOfCluster,
+} from '../../src/eventstore/postgres/postgresEventStore.ts';
 import { createTestDatabase } from '../support/database.ts';
 import { describeEventStoreContract } from './eventStoreContract.ts';
 
@@ -93,6 +96,30 @@ describe('PostgreSQL event store: an event that commits late', () => {
       expect(ours.map((e) => e.id)).toEqual([late.id, early.id]);
     } finally {
       t1.release();
+    }
+  });
+});
+
+describe('PostgreSQL event store: a database restored into another cluster', () => {
+  it('refuses appends and $all reads while stored transaction ids are ahead of the cluster', async () => {
+    const restored = await createTestDatabase('eventstore_restored');
+    const pool = new pg.Pool({ connectionString: restored.url, max: 2 });
+    try {
+      await migrate(restored.url);
+      // what a restore from a busier cluster leaves: a row whose transaction id this cluster never issued
+      await pool.query(
+        `INSERT INTO events (transaction_id, stream, revision, event_id, event_type, data, metadata)
+         VALUES ((pg_snapshot_xmax(pg_current_snapshot())::text::bigint + 1000000)::text::xid8,
+                 'restored-1', 0, gen_random_uuid(), 'Old', '{}', '{}')`,
+      );
+      const store = createPostgresEventStore({ pool });
+      const append = store.appendToStream('fresh-1', [event('New')], { expectedRevision: 'no_stream' });
+      await expect(append).rejects.toBeInstanceOf(TransactionIdsAheadOfCluster);
+      await expect(store.readAll({ limit: 10 })).rejects.toThrow(/restored from a dump/);
+      expect(await store.readStream('fresh-1')).toEqual([]);
+    } finally {
+      await pool.end();
+      await restored.drop();
     }
   });
 });

@@ -91,9 +91,29 @@ const READ_STREAM_FORWARDS_SQL = `SELECT ${EVENT_COLUMNS} FROM events e
 const READ_STREAM_BACKWARDS_SQL = `SELECT ${EVENT_COLUMNS} FROM events e
   WHERE e.stream = $1 AND e.revision <= $2 ORDER BY e.revision DESC LIMIT $3`;
 
+/** Rows from a transaction the cluster has not reached yet: the database was restored into a new cluster. */
+const EVENTS_AHEAD_OF_CLUSTER_SQL = `SELECT max(e.transaction_id)::text AS transaction_id FROM events e
+  WHERE e.transaction_id >= pg_snapshot_xmax(pg_current_snapshot())`;
+
 const HEAD_POSITION_SQL = `SELECT e.transaction_id::text AS transaction_id, e.global_position FROM events e
   WHERE e.transaction_id < pg_snapshot_xmin(pg_current_snapshot())
   ORDER BY e.transaction_id DESC, e.global_position DESC LIMIT 1`;
+
+/**
+ * The stored transaction ids are ahead of this cluster's transaction counter (a logical dump restored
+ * into a new cluster): new events would sort before old ones and old ones would stay invisible, so the
+ * store refuses to work until positions are rebased (docs/eventstore.md, "Cursors after a dump/restore").
+ */
+export class TransactionIdsAheadOfCluster extends Error {
+  readonly code = 'event_store_rebase_needed';
+  constructor(storedTransactionId: string) {
+    super(
+      `The events table holds transaction id ${storedTransactionId}, which this PostgreSQL cluster has not reached: ` +
+        'it was restored from a dump. Rebase positions before use (see docs/eventstore.md).',
+    );
+    this.name = 'TransactionIdsAheadOfCluster';
+  }
+}
 
 export function createPostgresEventStore(options: PostgresEventStoreOptions): EventStore {
   const { pool } = options;
@@ -103,6 +123,20 @@ export function createPostgresEventStore(options: PostgresEventStoreOptions): Ev
   const subscriptionBatchSize = options.subscriptionBatchSize ?? 1_000;
   const appended = createWakeSignal();
   const subscriptions = new Set<{ close(): Promise<void> }>();
+  // checked once, before the first append or $all read
+  let verified: Promise<void> | undefined;
+  const verifyTransactionIds = () => {
+    verified ??= pool
+      .query<{ transaction_id: string | null }>(EVENTS_AHEAD_OF_CLUSTER_SQL)
+      .then(({ rows }) => {
+        const ahead = rows[0]?.transaction_id;
+        if (ahead) throw new TransactionIdsAheadOfCluster(ahead);
+      });
+    verified.catch(() => {
+      verified = undefined; // a failed check (say, a lost connection) is retried by the next call
+    });
+    return verified;
+  };
   const groupCommit = createGroupCommit({
     run: runAppends,
     maxInFlight: options.appendConcurrency ?? 4,
@@ -183,6 +217,7 @@ export function createPostgresEventStore(options: PostgresEventStoreOptions): Ev
   }
 
   async function readPage(after: Position, limit: number | undefined, filter?: EventFilter): Promise<Page> {
+    await verifyTransactionIds();
     const { sql, params } = readAllQuery(after, limit, filter);
     const { rows } = await pool.query<EventRow & { horizon: string }>(sql, params);
     const events = rows.filter((row) => row.global_position !== null).map(toRecordedEvent);
@@ -197,6 +232,7 @@ export function createPostgresEventStore(options: PostgresEventStoreOptions): Ev
   return {
     async appendToStream(stream, events, { expectedRevision }) {
       const request = toRequest(stream, events, expectedRevision);
+      await verifyTransactionIds();
       return toResult(request, await groupCommit.submit(request));
     },
 
