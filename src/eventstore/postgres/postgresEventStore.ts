@@ -83,7 +83,7 @@ const APPEND_SQL = `SELECT outcome, revision, transaction_id::text AS transactio
   FROM es_append($1::text[], $2::text[], $3::int[], $4::uuid[], $5::text[], $6::jsonb[], $7::jsonb[])`;
 
 const EVENT_COLUMNS = `e.global_position, e.transaction_id::text AS transaction_id, e.stream, e.revision,
-  e.event_id, e.event_type, e.data, e.metadata, (extract(epoch FROM e.recorded_at) * 1000)::float8 AS recorded_ms`;
+  e.event_id, e.event_type, e.data, e.metadata, date_part('epoch', e.recorded_at) * 1000 AS recorded_ms`;
 
 const READ_STREAM_FORWARDS_SQL = `SELECT ${EVENT_COLUMNS} FROM events e
   WHERE e.stream = $1 AND e.revision >= $2 ORDER BY e.revision LIMIT $3`;
