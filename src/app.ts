@@ -58,6 +58,8 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}) {
     // request ids double as the correlation id of the events a request records
     genReqId: () => randomUUID(),
   }).withTypeProvider<ZodTypeProvider>();
+  // JSON only (uploads register multipart on their own route): anything else is a 415, not a string body
+  app.removeContentTypeParser('text/plain');
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   app.decorate('config', config);

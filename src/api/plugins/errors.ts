@@ -50,7 +50,8 @@ export function problemFor(error: FastifyError | Error, request: FastifyRequest)
     return { status: error.code === 'auth_unavailable' ? 503 : 401, code: error.code, detail: error.message };
   }
   if (hasZodFastifySchemaValidationErrors(error)) {
-    const context = (error as FastifyError).validationContext ?? 'body';
+    // the names a client knows: body, query, params, headers
+    const context = (error as FastifyError).validationContext?.replace('querystring', 'query') ?? 'body';
     const errors = error.validation.map((issue) => {
       const unknownKeys = issue.keyword === 'unrecognized_keys' ? (issue.params.keys as string[]) : [];
       const path = [context, ...issue.instancePath.split('/').filter(Boolean), ...unknownKeys.slice(0, 1)];
@@ -73,7 +74,10 @@ export function problemFor(error: FastifyError | Error, request: FastifyRequest)
   if (error instanceof EventTooLarge)
     return { status: 413, code: 'content_too_large', detail: error.message };
   if (error instanceof DomainError) {
-    return { status: DOMAIN_STATUS[error.code], code: error.code, detail: error.message };
+    const status = DOMAIN_STATUS[error.code];
+    // "not there" and "not yours" must read the same, or the difference tells that a room exists
+    if (status === 404) return { status, code: 'not_found', detail: 'Not found' };
+    return { status, code: error.code, detail: error.message };
   }
   const fastifyError = error as FastifyError;
   switch (fastifyError.code) {
