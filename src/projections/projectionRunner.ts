@@ -19,7 +19,9 @@ import {
   createGenerationSchema,
   createSecondaryIndexes,
   dropGenerationSchema,
+  isRebuildIntact,
   pointViewsAt,
+  setGenerationLogged,
 } from './chat/schema.ts';
 import {
   type CheckpointRow,
@@ -46,7 +48,7 @@ export type ProjectionsOptions = {
   logger?: ProjectionLogger;
   /** largest live batch (default 500) */
   batchSize?: number;
-  /** largest rebuild batch (default 5000) */
+  /** largest rebuild batch (default 10000) */
   rebuildBatchSize?: number;
   /** how often a standby tries to become the leader, and a leader looks for rebuild requests (ms) */
   retryMs?: number;
@@ -80,7 +82,7 @@ export async function startProjections(options: ProjectionsOptions): Promise<Pro
   const { pool, eventStore, publisher, hooks = {} } = options;
   const logger = options.logger ?? silentLogger;
   const batchSize = options.batchSize ?? 500;
-  const rebuildBatchSize = options.rebuildBatchSize ?? 5_000;
+  const rebuildBatchSize = options.rebuildBatchSize ?? 10_000;
   const retryMs = options.retryMs ?? 1_000;
 
   await prepareReadModels(pool);
@@ -249,52 +251,62 @@ export async function startProjections(options: ProjectionsOptions): Promise<Pro
     rebuildProgress = { position, eventsProcessed: processed };
     logger.info({ schema, mode, from: position }, 'projection rebuild: building');
 
-    const step = async (bound: string | null): Promise<'more' | 'end'> => {
-      const read = await eventStore.readAll({
-        fromPosition: positionOrStart(position),
-        limit: rebuildBatchSize,
+    const readFrom = (from: string) =>
+      eventStore.readAll({ fromPosition: positionOrStart(from), limit: rebuildBatchSize });
+    const withinBound = (read: RecordedEvent[], bound: string | null) =>
+      bound === null ? read : read.filter((e) => encodePosition(e.position) <= bound);
+    const project = async (events: RecordedEvent[]) => {
+      const last = encodePosition(events.at(-1)!.position);
+      const feed = await inTransaction(pool, async (client) => {
+        // a rebuild can always be redone from its checkpoint: no need to wait for the WAL flush
+        await client.query('SET LOCAL synchronous_commit = off');
+        const row = await readCheckpoint(client, REBUILD, { forUpdate: true });
+        if (row?.position !== position || row.schema_name !== schema) {
+          throw new CheckpointMoved(`rebuild checkpoint moved from ${position}`);
+        }
+        const entries = await projectBatch(client, schema, events);
+        await advanceCheckpoint(client, REBUILD, last, events.length);
+        return entries;
       });
-      const events = bound === null ? read : read.filter((e) => encodePosition(e.position) <= bound);
-      if (events.length > 0) {
-        const last = encodePosition(events.at(-1)!.position);
-        const feed = await inTransaction(pool, async (client) => {
-          // a rebuild can always be redone from its checkpoint: no need to wait for the WAL flush
-          await client.query('SET LOCAL synchronous_commit = off');
-          const row = await readCheckpoint(client, REBUILD, { forUpdate: true });
-          if (row?.position !== position || row.schema_name !== schema) {
-            throw new CheckpointMoved(`rebuild checkpoint moved from ${position}`);
-          }
-          const entries = await projectBatch(client, schema, events);
-          await advanceCheckpoint(client, REBUILD, last, events.length);
-          return entries;
-        });
-        position = last;
-        processed += events.length;
-        rebuildProgress = { position, eventsProcessed: processed };
-        if (mode === 'takeover') await publish(feed.filter((entry) => entry.position > publishedUpTo));
-      }
-      return read.length < rebuildBatchSize || events.length < read.length ? 'end' : 'more';
+      position = last;
+      processed += events.length;
+      rebuildProgress = { position, eventsProcessed: processed };
+      if (mode === 'takeover') await publish(feed.filter((entry) => entry.position > publishedUpTo));
     };
 
-    while (!signal.aborted) {
-      if ((await step(mode === 'takeover' ? null : livePosition)) === 'more') continue;
-      await createSecondaryIndexes(pool, schema);
-      if (mode === 'takeover') {
-        await swap(schema, null);
-      } else {
-        await exclusive(async () => {
-          // the live loop waits here, so its position holds still while the rebuild draws level
-          while (!signal.aborted && position !== livePosition) {
-            if ((await step(livePosition)) === 'end' && position !== livePosition) {
-              throw new Error(`rebuild stopped at ${position}, short of the live position ${livePosition}`);
-            }
-          }
-          if (!signal.aborted) await swap(schema, livePosition);
-        });
+    // the bulk: the next batch is read while this one is written (two connections, two cores)
+    let next = readFrom(position);
+    for (;;) {
+      const read = await next;
+      if (signal.aborted) return;
+      const events = withinBound(read, mode === 'takeover' ? null : livePosition);
+      const full = read.length === rebuildBatchSize && events.length === read.length;
+      if (full) {
+        next = readFrom(encodePosition(read.at(-1)!.position));
+        next.catch(() => {}); // awaited on the next turn; a failure here surfaces there
       }
-      rebuildProgress = null;
-      return;
+      if (events.length > 0) await project(events);
+      if (!full) break;
     }
+
+    await createSecondaryIndexes(pool, schema);
+    await setGenerationLogged(pool, schema);
+    if (mode === 'takeover') {
+      await swap(schema, null);
+    } else {
+      await exclusive(async () => {
+        // the live loop waits here, so its position holds still while the rebuild draws level
+        while (!signal.aborted && position !== livePosition) {
+          const events = withinBound(await readFrom(position), livePosition);
+          if (events.length === 0) {
+            throw new Error(`rebuild stopped at ${position}, short of the live position ${livePosition}`);
+          }
+          await project(events);
+        }
+        if (!signal.aborted) await swap(schema, livePosition);
+      });
+    }
+    rebuildProgress = null;
   }
 
   /** The rebuild row, with its generation schema created (a new request) or reused (a resumed one). */
@@ -306,10 +318,16 @@ export async function startProjections(options: ProjectionsOptions): Promise<Pro
         [REBUILD, CHAT_PROJECTION_VERSION],
       );
       const row = (await readCheckpoint(client, REBUILD, { forUpdate: true }))!;
-      if (row.schema_name && row.version === CHAT_PROJECTION_VERSION) return row;
-      // new, or left over by another version of this code: start over from 0
+      if (
+        row.schema_name &&
+        row.version === CHAT_PROJECTION_VERSION &&
+        (await isRebuildIntact(client, row.schema_name, row.position))
+      ) {
+        return row;
+      }
+      // new, left over by another version of this code, or emptied by a database crash: start from 0
       if (row.schema_name) await dropGenerationSchema(client, row.schema_name);
-      const schema = await createGenerationSchema(client);
+      const schema = await createGenerationSchema(client, { unlogged: true });
       const { rows } = await client.query<CheckpointRow>(
         `UPDATE projection_checkpoints SET version = $2, schema_name = $3, position = '0', state = 'building',
            events_processed = 0, started_at = now(), updated_at = now() WHERE name = $1 RETURNING *`,

@@ -1,7 +1,7 @@
 // Rebuilds and leadership: a rebuild under concurrent writes swaps in a generation identical to a clean
 // build, reads keep working meanwhile, every frame is published once; a new projection version rebuilds
 // on start by itself; only one runner projects and a standby takes over.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import type { FeedEntry } from '../../src/projections/changeFeed.ts';
 import { CHAT_PROJECTION_VERSION } from '../../src/projections/chat/schema.ts';
 import { readCheckpoint, requestRebuild } from '../../src/projections/checkpoints.ts';
@@ -20,7 +20,7 @@ import {
 } from './support/readModels.ts';
 
 let context: ProjectionTestContext;
-const workload: WorkloadEvent[] = [...chatWorkload(4_000, { rooms: 30, users: 40, seed: 7 })];
+const workload: WorkloadEvent[] = [...chatWorkload(6_000, { rooms: 30, users: 40, seed: 7 })];
 beforeAll(async () => {
   context = await createProjectionTestContext('projections_rebuild');
 });
@@ -72,25 +72,35 @@ describe('projection rebuild', () => {
     const before = (await readCheckpoint(context.pool, 'chat'))!.schema_name;
     const member = (workload[0]!.event.data as { createdBy: string }).createdBy;
 
-    let writing = true;
-    const writes = appendEvents(context.eventStore, workload.slice(2_000, 3_000)).finally(() => {
-      writing = false;
-    });
+    // a writer that keeps appending until shortly after the swap
+    let swapped = false;
+    let writtenAfterSwap = 0;
+    const writer = (async () => {
+      let last = '0';
+      for (const item of workload.slice(2_000, 5_000)) {
+        last = await appendEvents(context.eventStore, [item]);
+        if (swapped && ++writtenAfterSwap === 50) break;
+      }
+      return last;
+    })();
     expect(await requestRebuild(context.pool)).toBe(true);
     let readsDuringRebuild = 0;
     let sawProgress = false;
-    await until(async () => {
-      const { rooms } = await listRoomsForUser(context.pool, member, { limit: 5 });
-      expect(rooms.length).toBeGreaterThan(0); // the old generation answers until the swap
-      readsDuringRebuild += 1;
-      const [status] = await projectionStatus(context.pool, context.eventStore);
-      if (status!.rebuild && status!.rebuild.progress > 0) sawProgress = true;
-      return (await readCheckpoint(context.pool, 'chat:rebuild')) === null;
-    }, 'the rebuild to swap in');
-    expect(writing).toBe(true); // the swap happened while writes were still coming in
-    await waitForProjection(context.pool, await writes);
-    await runner.stop();
-
+    try {
+      await until(async () => {
+        const { rooms } = await listRoomsForUser(context.pool, member, { limit: 5 });
+        expect(rooms.length).toBeGreaterThan(0); // the old generation answers until the swap
+        readsDuringRebuild += 1;
+        const [status] = await projectionStatus(context.pool, context.eventStore);
+        if (status!.rebuild && status!.rebuild.progress > 0) sawProgress = true;
+        return (await readCheckpoint(context.pool, 'chat:rebuild')) === null;
+      }, 'the rebuild to swap in');
+      swapped = true;
+      await waitForProjection(context.pool, await writer);
+    } finally {
+      await runner.stop();
+    }
+    expect(writtenAfterSwap).toBe(50); // the writes went on through the swap
     const after = (await readCheckpoint(context.pool, 'chat'))!.schema_name;
     expect(after).not.toBe(before);
     expect(readsDuringRebuild).toBeGreaterThan(1);
@@ -105,16 +115,19 @@ describe('projection rebuild', () => {
   it('rebuilds a projection whose version changed on start, publishing only what was never published', async () => {
     const published: FeedEntry[] = [];
     const livePosition = (await readCheckpoint(context.pool, 'chat'))!.position;
-    const last = await appendEvents(context.eventStore, workload.slice(3_000, 3_500));
+    const last = await appendEvents(context.eventStore, workload.slice(5_000, 5_500));
     // as if the stored read models came from an older version of the code
     await context.pool.query(`UPDATE projection_checkpoints SET version = version - 1 WHERE name = 'chat'`);
     const runner = await start(published);
-    await until(
-      async () => (await readCheckpoint(context.pool, 'chat'))!.version === CHAT_PROJECTION_VERSION,
-      'the new version to swap in',
-    );
-    await waitForProjection(context.pool, last);
-    await runner.stop();
+    try {
+      await until(
+        async () => (await readCheckpoint(context.pool, 'chat'))!.version === CHAT_PROJECTION_VERSION,
+        'the new version to swap in',
+      );
+      await waitForProjection(context.pool, last);
+    } finally {
+      await runner.stop();
+    }
     await expectIdenticalToCleanBuild();
     const unpublished = (await roomFeed()).filter((entry) => entry.position > livePosition);
     expect(unpublished.length).toBeGreaterThan(400);
@@ -125,19 +138,23 @@ describe('projection rebuild', () => {
 describe('projection leadership', () => {
   it('lets one runner project while another stands by, and the standby takes over', async () => {
     const [first, second] = [await start([]), await start([])];
+    onTestFinished(async () => {
+      await first.stop();
+      await second.stop();
+    });
     await until(async () => [first, second].some((r) => r.status()[0]!.state === 'running'), 'a leader');
     const [leader, standby] = first.status()[0]!.state === 'running' ? [first, second] : [second, first];
     await until(async () => standby.status()[0]!.state === 'standby', 'a standby');
 
     await waitForProjection(
       context.pool,
-      await appendEvents(context.eventStore, workload.slice(3_500, 3_700)),
+      await appendEvents(context.eventStore, workload.slice(5_500, 5_700)),
     );
     await leader.stop();
     await until(async () => standby.status()[0]!.state === 'running', 'the standby to take over');
     await waitForProjection(
       context.pool,
-      await appendEvents(context.eventStore, workload.slice(3_700, 4_000)),
+      await appendEvents(context.eventStore, workload.slice(5_700, 6_000)),
     );
     await standby.stop();
     await expectIdenticalToCleanBuild();

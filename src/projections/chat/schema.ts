@@ -101,7 +101,7 @@ CREATE TABLE ${s}.room_feed (
   room_id text NOT NULL,
   seq integer NOT NULL,
   position text NOT NULL,
-  frame jsonb NOT NULL,
+  frame json NOT NULL,
   PRIMARY KEY (room_id, seq)
 );
 CREATE TABLE ${s}.users (
@@ -151,12 +151,32 @@ CREATE SEQUENCE IF NOT EXISTS projection_generation;
 CREATE SCHEMA IF NOT EXISTS ${READ_SCHEMA};
 `;
 
-export async function createGenerationSchema(db: Db): Promise<string> {
+/**
+ * A new, empty generation. `unlogged` (for rebuilds) skips the write-ahead log while it fills; it must
+ * be made durable with setGenerationLogged before it goes live. PostgreSQL empties unlogged tables after
+ * a crash of its own, which isRebuildIntact detects.
+ */
+export async function createGenerationSchema(db: Db, options: { unlogged?: boolean } = {}): Promise<string> {
   const { rows } = await db.query<{ n: string }>(`SELECT nextval('projection_generation') AS n`);
   const schema = `chat_read_g${rows[0]!.n}`;
   await db.query(`CREATE SCHEMA ${schema}`);
-  await db.query(TABLES_SQL(schema));
+  const sql = TABLES_SQL(schema);
+  await db.query(options.unlogged ? sql.replaceAll('CREATE TABLE', 'CREATE UNLOGGED TABLE') : sql);
   return schema;
+}
+
+export async function setGenerationLogged(db: Db, schema: string): Promise<void> {
+  for (const table of READ_MODEL_TABLES) await db.query(`ALTER TABLE ${schema}.${table} SET LOGGED`);
+}
+
+/**
+ * False when a rebuild's unlogged tables were emptied by a database crash while its checkpoint says
+ * it has projected something: rooms come first in any history, so an empty rooms table gives it away.
+ */
+export async function isRebuildIntact(db: Db, schema: string, position: string): Promise<boolean> {
+  if (position === '0') return true;
+  const { rows } = await db.query(`SELECT 1 FROM ${schema}.rooms LIMIT 1`);
+  return rows.length > 0;
 }
 
 export async function createSecondaryIndexes(db: Db, schema: string): Promise<void> {

@@ -1,0 +1,118 @@
+// `npm run chat -- <command>`: operations on a running deployment.
+//   projections status            each projector's position, head, lag and state (--json for scripts)
+//   projections rebuild [chat]    rebuild the read models from position 0 beside the live ones and swap
+// Uses DATABASE_URL / EVENTSTORE_URL like the server; no token settings are needed here.
+import pg from 'pg';
+import { loadConfig } from './config.ts';
+import { migrate } from './db/migrate.ts';
+import { createEventStore } from './eventstore/createEventStore.ts';
+import type { EventStore } from './eventstore/eventStore.ts';
+import { discardChanges } from './projections/changeFeed.ts';
+import { CHAT_PROJECTION } from './projections/chat/schema.ts';
+import { readCheckpoint, requestRebuild } from './projections/checkpoints.ts';
+import { startProjections } from './projections/projectionRunner.ts';
+import { type ProjectionStatus, projectionStatus } from './projections/projectionStatus.ts';
+
+const USAGE = `usage: npm run chat -- projections status [--json]
+       npm run chat -- projections rebuild [${CHAT_PROJECTION}]`;
+
+// the CLI checks no tokens, so a deployment's token settings are optional here
+const config = loadConfig({ CHAT_JWT_SECRET: 'cli-does-not-verify-tokens-000000', ...process.env });
+
+function formatStatus(status: ProjectionStatus): string {
+  const lines = [
+    `${status.name}: ${status.state}  version ${status.version ?? '-'} (code ${status.codeVersion})  generation ${status.generation ?? '-'}`,
+    `  position ${status.position}`,
+    `  head     ${status.head ?? '(empty store)'}`,
+    `  lag      ${status.lag} events   updated ${status.updatedAt ?? '-'}`,
+  ];
+  if (status.rebuild) {
+    const r = status.rebuild;
+    lines.push(
+      `  rebuild  ${r.state} ${(r.progress * 100).toFixed(1)}%  ${r.eventsProcessed} events  ${r.eventsPerSecond} events/s  since ${r.startedAt}`,
+    );
+  }
+  return lines.join('\n');
+}
+
+/** `[██████░░░░]  62.4%  123456 events  51234 events/s` on one terminal line */
+function progressBar(progress: number, events: number, rate: number): string {
+  const width = 30;
+  const filled = Math.round(progress * width);
+  return `[${'█'.repeat(filled)}${'░'.repeat(width - filled)}] ${(progress * 100).toFixed(1).padStart(5)}%  ${events} events  ${rate} events/s`;
+}
+
+async function rebuild(pool: pg.Pool, eventStore: EventStore): Promise<void> {
+  const before = (await projectionStatus(pool, eventStore))[0]!;
+  const requested = await requestRebuild(pool);
+  console.log(requested ? 'rebuild requested' : 'a rebuild is already under way; following it');
+  // with no server leading, this process projects until the rebuild is swapped in (nobody is
+  // connected to miss a live frame); otherwise the leader does it and we only watch
+  const runner =
+    before.state === 'stopped' || before.state === 'not_started'
+      ? await startProjections({ pool, eventStore, publisher: discardChanges })
+      : null;
+  const tty = process.stdout.isTTY;
+  const started = Date.now();
+  let lastLine = 0;
+  let seen = { events: 0, rate: 0 };
+  try {
+    for (;;) {
+      const [status] = await projectionStatus(pool, eventStore);
+      const live = await readCheckpoint(pool, CHAT_PROJECTION);
+      if (!status!.rebuild && live?.schema_name !== before.generation) break;
+      const r = status!.rebuild;
+      if (r) seen = { events: r.eventsProcessed, rate: r.eventsPerSecond };
+      const line = r
+        ? progressBar(r.progress, r.eventsProcessed, r.eventsPerSecond)
+        : 'waiting for the leader to start the rebuild';
+      if (tty) process.stdout.write(`\r${line}\x1b[K`);
+      else if (Date.now() - lastLine > 2_000) {
+        console.log(line);
+        lastLine = Date.now();
+      }
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+    const [done] = await projectionStatus(pool, eventStore);
+    if (tty) process.stdout.write(`\r${progressBar(1, seen.events, seen.rate)}\x1b[K\n`);
+    console.log(
+      `rebuilt in ${((Date.now() - started) / 1000).toFixed(1)} s; live generation ${done!.generation}`,
+    );
+  } finally {
+    await runner?.stop();
+  }
+}
+
+async function main(args: string[]): Promise<number> {
+  const [area, command, name] = args;
+  if (area !== 'projections' || (command !== 'status' && command !== 'rebuild')) {
+    console.error(USAGE);
+    return 2;
+  }
+  if (command === 'rebuild' && name !== undefined && name !== CHAT_PROJECTION) {
+    console.error(`unknown projection ${name}; there is one: ${CHAT_PROJECTION}`);
+    return 2;
+  }
+  await migrate(config.DATABASE_URL);
+  const pool = new pg.Pool({ connectionString: config.DATABASE_URL, max: 4 });
+  const eventStore = createEventStore(config, { pool });
+  try {
+    if (command === 'status') {
+      const statuses = await projectionStatus(pool, eventStore);
+      console.log(
+        args.includes('--json') ? JSON.stringify(statuses, null, 2) : statuses.map(formatStatus).join('\n'),
+      );
+    } else {
+      await rebuild(pool, eventStore);
+    }
+    return 0;
+  } finally {
+    await eventStore.close();
+    await pool.end();
+  }
+}
+
+process.exitCode = await main(process.argv.slice(2)).catch((error: unknown) => {
+  console.error(error instanceof Error ? error.message : error);
+  return 1;
+});
