@@ -1,0 +1,84 @@
+import { describe, expect, it } from 'vitest';
+import type { Position, RecordedEvent } from '../eventStore.ts';
+import { createPollingSubscription, type Page } from './pollingSubscription.ts';
+import { createWakeSignal } from './wakeSignal.ts';
+
+const at = (prepare: number): Position => ({ commit: 1n, prepare: BigInt(prepare) });
+const recorded = (prepare: number) => ({ id: `e${prepare}`, position: at(prepare) }) as RecordedEvent;
+const HOUR = 3_600_000; // a poll that never comes within a test: only a wake-up or close() can end a wait
+
+/** A reader over a list that grows as the test appends; remembers where each read started. */
+function fakeStore() {
+  const events: RecordedEvent[] = [];
+  const readsAfter: bigint[] = [];
+  return {
+    events,
+    readsAfter,
+    async readPage(after: Position, limit: number): Promise<Page> {
+      readsAfter.push(after.prepare);
+      const page = events.filter((e) => e.position.prepare > after.prepare).slice(0, limit);
+      // a short page may move the cursor past what it returned (the horizon): here, to 1,000 + stored count
+      const resumeAfter = page.length === limit ? page.at(-1)!.position : at(1_000 + events.length);
+      return { events: page, resumeAfter };
+    },
+  };
+}
+
+describe('polling subscription', () => {
+  it('pages through what exists, waits, and is woken by an append in this process', async () => {
+    const store = fakeStore();
+    store.events.push(...[1, 2, 3, 4, 5].map(recorded));
+    const wake = createWakeSignal();
+    const subscription = createPollingSubscription({
+      from: at(0),
+      pageSize: 2,
+      pollIntervalMs: HOUR,
+      readPage: store.readPage,
+      wake,
+      onClose() {},
+    });
+    const iterator = subscription[Symbol.asyncIterator]();
+    const batches = [
+      (await iterator.next()).value,
+      (await iterator.next()).value,
+      (await iterator.next()).value,
+    ];
+    expect(batches.map((batch) => batch.map((e: RecordedEvent) => e.id))).toEqual([
+      ['e1', 'e2'],
+      ['e3', 'e4'],
+      ['e5'],
+    ]);
+
+    const next = iterator.next(); // now waiting: only a wake-up brings the next read
+    store.events.push(recorded(1_010));
+    wake.notify();
+    expect((await next).value.map((e: RecordedEvent) => e.id)).toEqual(['e1010']);
+    // the read after the short page started at its resumeAfter, not at the last event
+    expect(store.readsAfter).toEqual([0n, 2n, 4n, 1_005n]);
+    await subscription.close();
+  });
+
+  it('close() ends a consumer that is waiting for events, and tells its owner', async () => {
+    const store = fakeStore();
+    let closed = 0;
+    const subscription = createPollingSubscription({
+      from: at(0),
+      pageSize: 10,
+      pollIntervalMs: HOUR,
+      readPage: store.readPage,
+      wake: createWakeSignal(),
+      onClose: () => closed++,
+    });
+    const consumed = (async () => {
+      const seen: RecordedEvent[][] = [];
+      for await (const batch of subscription) seen.push(batch);
+      return seen;
+    })();
+    while (store.readsAfter.length === 0) await new Promise((resolve) => setImmediate(resolve));
+    await subscription.close();
+    expect(await consumed).toEqual([]);
+    expect(closed).toBe(1);
+    await subscription.close();
+    expect(closed).toBe(1);
+  });
+});
