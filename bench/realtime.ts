@@ -44,13 +44,22 @@ async function appClients(port: number, scenario: Scenario): Promise<GeneratorCl
   for (let room = 0; room < scenario.rooms; room++) {
     const users = Array.from({ length: scenario.members }, () => randomUUID());
     const tokens = await Promise.all(users.map(mintToken));
-    const response = await fetch(`http://127.0.0.1:${port}/api/chat/rooms/`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${tokens[0]}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ name: `bench ${room}`, room_type: 'group', participant_ids: users.slice(1) }),
+    const post = async (path: string, body: object) => {
+      const response = await fetch(`http://127.0.0.1:${port}/api/chat${path}`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${tokens[0]}`, 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+      if (!response.ok) throw new Error(`POST ${path} failed: ${response.status} ${await response.text()}`);
+      return (await response.json()) as { id: string };
+    };
+    // a room is created with at most 500 others; the rest join one by one
+    const { id } = await post('/rooms/', {
+      name: `bench ${room}`,
+      room_type: 'group',
+      participant_ids: users.slice(1, 500),
     });
-    if (!response.ok) throw new Error(`creating a room failed: ${response.status} ${await response.text()}`);
-    const { id } = (await response.json()) as { id: string };
+    for (const user of users.slice(500)) await post(`/rooms/${id}/participants/`, { user_id: user });
     for (const token of tokens)
       clients.push({ url: `ws://127.0.0.1:${port}/ws/chat/${id}/?token=${token}`, room });
   }
@@ -70,7 +79,7 @@ function relayClients(port: number, scenario: Scenario): GeneratorClient[] {
 const ms = (value: number) => (Number.isFinite(value) ? value.toFixed(1) : '-');
 
 function row(target: Target, result: StepResult) {
-  return `| ${target} | ${result.targetRate} | ${result.sentPerSecond} | ${result.deliveriesPerSecond} | ${ms(result.p50)} | ${ms(result.p95)} | ${ms(result.p99)} | ${result.lost} | ${result.duplicated} |`;
+  return `| ${target} | ${result.targetRate} | ${result.sentPerSecond} | ${result.deliveriesPerSecond} | ${ms(result.p50)} | ${ms(result.p95)} | ${ms(result.p99)} | ${ms(result.ackP50)} | ${ms(result.ackP99)} | ${result.lost} | ${result.duplicated} |`;
 }
 
 function best(results: StepResult[]): StepResult | undefined {
@@ -84,16 +93,26 @@ export async function main(args: string[]) {
   const only = args.find((arg) => arg.startsWith('--only='))?.slice('--only='.length) as Target | undefined;
   const targets: Target[] = only ? [only] : ['relay', 'app'];
   const stepSeconds = quick ? 3 : 6;
+  // --scenario=busy|big and --rates=500,1000 narrow a run down (profiling: BENCH_APP_NODE_OPTIONS=--cpu-prof)
+  const scenarioFilter = args.find((arg) => arg.startsWith('--scenario='))?.slice('--scenario='.length);
+  const rates = args
+    .find((arg) => arg.startsWith('--rates='))
+    ?.slice('--rates='.length)
+    .split(',')
+    .map(Number);
+  const scenarios = SCENARIOS.filter(
+    (scenario) => !scenarioFilter || scenario.name.startsWith(scenarioFilter),
+  ).map((scenario) => (rates ? { ...scenario, rates } : scenario));
   const lines: string[] = [];
   const summary: string[] = [];
 
-  for (const scenario of SCENARIOS) {
+  for (const scenario of scenarios) {
     lines.push(
       '',
       `### ${scenario.name}`,
       '',
-      '| target | rate (msg/s) | sent/s | deliveries/s | p50 ms | p95 ms | p99 ms | lost | duplicated |',
-      '|---|---|---|---|---|---|---|---|---|',
+      '| target | rate (msg/s) | sent/s | deliveries/s | p50 ms | p95 ms | p99 ms | ack p50 ms | ack p99 ms | lost | duplicated |',
+      '|---|---|---|---|---|---|---|---|---|---|---|',
     );
     const bestOf: Partial<Record<Target, StepResult>> = {};
     for (const target of targets) {
@@ -142,7 +161,8 @@ export async function main(args: string[]) {
     '',
   ].join('\n');
   console.log(`\n${section}`);
-  if (!args.includes('--no-write') && !only) await writeSection(section);
+  const partial = only || scenarioFilter || rates;
+  if (!args.includes('--no-write') && !partial) await writeSection(section);
 }
 
 async function startTarget(target: Target, scenario: Scenario) {

@@ -24,6 +24,9 @@ export type StepResult = {
   p50: number;
   p95: number;
   p99: number;
+  /** send -> message_ack (durable in the store): NaN against the bare relay, which does not ack */
+  ackP50: number;
+  ackP99: number;
   sent: number;
   expectedDeliveries: number;
   delivered: number;
@@ -44,6 +47,7 @@ type Client = {
 };
 
 const CONTENT = /"content":"(\d+)\|(\d+(?:\.\d+)?)"/;
+const ACKED = /"client_id":"b(\d+)"/;
 
 async function connect(
   spec: GeneratorClient,
@@ -77,6 +81,8 @@ function percentile(sorted: Float64Array, p: number): number {
 
 async function run(config: GeneratorConfig, report: (message: GeneratorMessage) => void) {
   let latencies: number[] = [];
+  let ackLatencies: number[] = [];
+  const sentAt = new Map<number, number>();
   let stepFirstIndex = 0;
   let nextIndex = 0;
   let duplicated = 0;
@@ -84,6 +90,13 @@ async function run(config: GeneratorConfig, report: (message: GeneratorMessage) 
   const onFrame = (client: Client, text: string) => {
     if (text.startsWith('{"type":"error"')) {
       errors++;
+      return;
+    }
+    if (text.startsWith('{"type":"message_ack"')) {
+      const index = Number(ACKED.exec(text)?.[1]);
+      const at = sentAt.get(index);
+      if (at !== undefined) ackLatencies.push(performance.now() - at);
+      sentAt.delete(index);
       return;
     }
     const match = CONTENT.exec(text);
@@ -109,6 +122,8 @@ async function run(config: GeneratorConfig, report: (message: GeneratorMessage) 
 
   for (const rate of config.rates) {
     latencies = [];
+    ackLatencies = [];
+    sentAt.clear();
     duplicated = 0;
     errors = 0;
     stepFirstIndex = nextIndex;
@@ -126,8 +141,10 @@ async function run(config: GeneratorConfig, report: (message: GeneratorMessage) 
           cursor = (cursor + 1) % clients.length;
           const index = nextIndex++;
           expected += roomSize.get(client.room)!;
+          const now = performance.now();
+          sentAt.set(index, now);
           client.ws.send(
-            `{"type":"chat_message","message":"${index}|${performance.now().toFixed(3)}","client_id":"b${index}"}`,
+            `{"type":"chat_message","message":"${index}|${now.toFixed(3)}","client_id":"b${index}"}`,
           );
         }
         if (elapsed >= stepMs) {
@@ -143,6 +160,7 @@ async function run(config: GeneratorConfig, report: (message: GeneratorMessage) 
       await new Promise((resolve) => setTimeout(resolve, 20));
     }
     const sorted = Float64Array.from(latencies).sort();
+    const acks = Float64Array.from(ackLatencies).sort();
     const result: StepResult = {
       targetRate: rate,
       sentPerSecond: Math.round(sent / sendSeconds),
@@ -150,6 +168,8 @@ async function run(config: GeneratorConfig, report: (message: GeneratorMessage) 
       p50: percentile(sorted, 50),
       p95: percentile(sorted, 95),
       p99: percentile(sorted, 99),
+      ackP50: percentile(acks, 50),
+      ackP99: percentile(acks, 99),
       sent,
       expectedDeliveries: expected,
       delivered: latencies.length,

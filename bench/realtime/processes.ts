@@ -33,7 +33,8 @@ export async function startBareRelay(): Promise<Server> {
 
 /** Starts `node src/main.ts` with the given environment and waits until /healthz answers. */
 export async function startApp(env: Record<string, string>): Promise<Server> {
-  const child = spawn(process.execPath, [here('../../src/main.ts')], {
+  const nodeOptions = process.env.BENCH_APP_NODE_OPTIONS?.split(' ').filter(Boolean) ?? [];
+  const child = spawn(process.execPath, [...nodeOptions, here('../../src/main.ts')], {
     env: { ...process.env, ...env },
     stdio: ['ignore', 'inherit', 'inherit'],
   });

@@ -4,7 +4,7 @@
 //   user socket  /ws/chat/            every room the client subscribes to with subscribe/unsubscribe frames
 import type { AuthenticatedUser, TokenVerifier } from '../auth/tokenVerifier.ts';
 import type { ClientSocket } from './clientSocket.ts';
-import type { WireMessage } from './feedWire.ts';
+import { frameBytes, type WireMessage } from './feedWire.ts';
 import { CLOSE, type ClientFrame, parseClientFrame } from './protocol.ts';
 import type { TokenBucket } from './rateLimiter.ts';
 import type { JoinOutcome, RoomFanout, RoomSink } from './roomFanout.ts';
@@ -217,7 +217,7 @@ export function runSession(
       userId: me.userId,
       isOpen: () => socket.isOpen() && sinks.get(roomId) === sink,
       send(_roomId, message: WireMessage) {
-        socket.sendText(message.frameText);
+        socket.sendText(frameBytes(message));
         if (message.type === 'read_receipt' && message.subject === me.userId)
           void sendUnreadCount(me, roomId);
       },

@@ -6,8 +6,8 @@ import { CLOSE, errorFrame } from './protocol.ts';
 export type ClientSocket = {
   readonly ws: WebSocket;
   isOpen(): boolean;
-  /** sends a serialized frame, or closes the socket with 4009 when its buffer is over the limit */
-  sendText(text: string): void;
+  /** sends a serialized frame (text, or its UTF-8 bytes), or closes with 4009 when the buffer is full */
+  sendText(text: string | Buffer): void;
   send(frame: object): void;
   sendError(code: string, message: string, extra?: Record<string, unknown>): void;
   close(code: number, reason: string): void;
@@ -27,7 +27,7 @@ export function wrapSocket(ws: WebSocket, maxBufferedBytes: number): ClientSocke
         socket.close(CLOSE.slowConsumer, 'slow consumer: send buffer full');
         return;
       }
-      ws.send(text);
+      ws.send(text, { binary: false });
     },
     send: (frame) => socket.sendText(JSON.stringify(frame)),
     sendError: (code, message, extra) => socket.send(errorFrame(code, message, extra)),
