@@ -7,6 +7,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { type App, type AppOverrides, buildApp, startAppProjections } from '../../../src/app.ts';
 import { loadConfig } from '../../../src/config.ts';
 import { migrate } from '../../../src/db/migrate.ts';
+import type { ProjectionsHandle } from '../../../src/projections/projectionRunner.ts';
 import { createTestDatabase, testRedisPrefix } from '../../support/database.ts';
 import { mintToken, TEST_JWT_SECRET } from '../../support/tokens.ts';
 
@@ -14,6 +15,8 @@ const PROJECTION_STOP_TIMEOUT_MS = 3_000;
 
 export type TestApp = {
   app: App;
+  /** the projector this app started (tests may stop it early) */
+  projections: ProjectionsHandle;
   stop(): Promise<void>;
 };
 
@@ -38,6 +41,7 @@ export async function startTestApp(
   const projections = await startAppProjections(app);
   return {
     app,
+    projections,
     async stop() {
       // bounded: the runner's stop() has been seen to hang when called right after start (reported)
       await Promise.race([projections.stop(), sleep(PROJECTION_STOP_TIMEOUT_MS)]);
