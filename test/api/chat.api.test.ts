@@ -54,6 +54,8 @@ describe('health', () => {
       ]),
     );
     expect(doc.components.schemas).toHaveProperty('Message');
+    const upload = doc.paths['/api/chat/rooms/{room_id}/attachments/'].post;
+    expect(upload.requestBody.content['multipart/form-data'].schema.properties.file.format).toBe('binary');
     expect((await t.app.inject({ url: '/docs/' })).statusCode).toBe(200);
   });
 });

@@ -12,6 +12,20 @@ const DESCRIPTION = `REST API of the chat service. Every /api route needs \`Auth
   \`?wait_for=<position>\` to a read to see your own write (read-your-writes).
 - Real time: \`GET /ws/chat/{room_id}/?token=<access token>\` (WebSocket).`;
 
+/** Multipart bodies are parsed by @fastify/multipart, not validated by zod: documented here instead. */
+const UPLOAD_BODY = {
+  type: 'object',
+  required: ['file'],
+  properties: { file: { type: 'string', format: 'binary', description: 'the file (one part named "file")' } },
+};
+
+const transform: typeof jsonSchemaTransform = (input) => {
+  const output = jsonSchemaTransform(input);
+  const consumes = (input.schema as { consumes?: string[] } | undefined)?.consumes;
+  if (!consumes?.includes('multipart/form-data')) return output;
+  return { ...output, schema: { ...output.schema, body: UPLOAD_BODY } };
+};
+
 export const openApiPlugin = fp(
   async (fastify) => {
     await fastify.register(fastifySwagger, {
@@ -31,7 +45,7 @@ export const openApiPlugin = fp(
           { name: 'health', description: 'liveness and readiness (no auth)' },
         ],
       },
-      transform: jsonSchemaTransform,
+      transform,
       transformObject: jsonSchemaTransformObject,
     });
     await fastify.register(fastifySwaggerUi, { routePrefix: '/docs' });
