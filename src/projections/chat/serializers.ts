@@ -52,11 +52,16 @@ export type RoomJson = {
   last_seq: number;
 };
 
+const ISO_UTC = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;
+
 /** PostgreSQL and JavaScript write ISO times differently; clients always get `toISOString()` form. */
 export function isoTime(value: string | Date): string;
 export function isoTime(value: string | Date | null): string | null;
 export function isoTime(value: string | Date | null): string | null {
-  return value === null ? null : new Date(value).toISOString();
+  if (value === null) return null;
+  // events carry toISOString() form already: skip the Date round trip on the projector's hot path
+  if (typeof value === 'string' && ISO_UTC.test(value)) return value;
+  return new Date(value).toISOString();
 }
 
 export function reactionsJson(reactions: readonly ReactionEntry[]): MessageJson['reactions'] {
