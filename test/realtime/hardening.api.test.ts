@@ -4,9 +4,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
-import { createRoom } from '../../src/commands/createRoom.ts';
 import { migrate } from '../../src/db/migrate.ts';
-import { waitForPosition } from '../../src/projections/waitForPosition.ts';
 import { encodeWire, roomChannel } from '../../src/realtime/feedWire.ts';
 import { createTestDatabase, type TestDatabase, testRedisPrefix } from '../support/database.ts';
 import { mintToken, unsignedToken } from '../support/tokens.ts';
@@ -48,9 +46,7 @@ beforeAll(async () => {
       maxBufferedBytes: 64 * 1024,
     },
   });
-  const room = await createRoom(node.as(alice), { roomType: 'group', name: 'hardening', participantIds: [] });
-  roomId = room.roomId;
-  await waitForPosition(node.app.pg, room.position, 10_000);
+  roomId = await node.groupRoom(alice, [], 'hardening');
 });
 
 afterAll(async () => {

@@ -4,14 +4,12 @@
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createRoom } from '../../src/commands/createRoom.ts';
 import { sendMessage } from '../../src/commands/sendMessage.ts';
 import { migrate } from '../../src/db/migrate.ts';
 import { waitForPosition } from '../../src/projections/waitForPosition.ts';
 import { createTestDatabase, type TestDatabase, testRedisPrefix } from '../support/database.ts';
-import { mintToken } from '../support/tokens.ts';
 import { type ChatNode, startChatNode } from './support/chatNode.ts';
-import { type Frame, openSocket, type TestSocket } from './support/testSocket.ts';
+import type { Frame, TestSocket } from './support/testSocket.ts';
 
 let database: TestDatabase;
 let nodeA: ChatNode;
@@ -21,12 +19,8 @@ const prefix = testRedisPrefix('rt_nodes');
 const alice = randomUUID();
 const bob = randomUUID();
 let roomId: string;
-const sockets: TestSocket[] = [];
-
 async function connect(node: ChatNode, userId: string, query = '') {
-  const token = await mintToken(userId);
-  const socket = openSocket(`${node.wsBase}/ws/chat/${roomId}/?token=${token}${query}`);
-  sockets.push(socket);
+  const socket = await node.connect(`/ws/chat/${roomId}/`, userId, query);
   await socket.next('connection_established');
   return socket;
 }
@@ -49,17 +43,10 @@ beforeAll(async () => {
     await new Promise((resolve) => setTimeout(resolve, 20));
   nodeB = await startChatNode({ databaseUrl: database.url, redisPrefix: prefix });
   redis = new Redis();
-  const room = await createRoom(nodeA.as(alice), {
-    roomType: 'group',
-    name: 'two nodes',
-    participantIds: [bob],
-  });
-  roomId = room.roomId;
-  await waitForPosition(nodeA.app.pg, room.position, 10_000);
+  roomId = await nodeA.groupRoom(alice, [bob], 'two nodes');
 });
 
 afterAll(async () => {
-  for (const socket of sockets) socket.ws.terminate();
   await nodeA?.stop();
   await nodeB?.stop();
   await redis?.quit();

@@ -2,15 +2,12 @@
 // projector, Redis fan-out), plus the additions: acks, idempotent retries, unread counts, the user socket.
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createRoom } from '../../src/commands/createRoom.ts';
 import { editMessage } from '../../src/commands/editMessage.ts';
 import { sendMessage } from '../../src/commands/sendMessage.ts';
 import { migrate } from '../../src/db/migrate.ts';
 import { waitForPosition } from '../../src/projections/waitForPosition.ts';
 import { createTestDatabase, type TestDatabase, testRedisPrefix } from '../support/database.ts';
-import { mintToken } from '../support/tokens.ts';
 import { type ChatNode, startChatNode } from './support/chatNode.ts';
-import { openSocket, type TestSocket } from './support/testSocket.ts';
 
 let database: TestDatabase;
 let node: ChatNode;
@@ -19,29 +16,17 @@ const bob = randomUUID();
 const outsider = randomUUID();
 let roomId: string;
 let otherRoomId: string;
-const sockets: TestSocket[] = [];
-
-async function connect(path: string, userId: string) {
-  const token = await mintToken(userId);
-  const separator = path.includes('?') ? '&' : '?';
-  const socket = openSocket(`${node.wsBase}${path}${separator}token=${token}`);
-  sockets.push(socket);
-  return socket;
-}
+const connect = (path: string, userId: string) => node.connect(path, userId);
 
 beforeAll(async () => {
   database = await createTestDatabase('realtime_protocol');
   await migrate(database.url);
   node = await startChatNode({ databaseUrl: database.url, redisPrefix: testRedisPrefix('rt_protocol') });
-  const room = await createRoom(node.as(alice), { roomType: 'group', name: 'ops', participantIds: [bob] });
-  const other = await createRoom(node.as(alice), { roomType: 'group', name: 'other', participantIds: [bob] });
-  roomId = room.roomId;
-  otherRoomId = other.roomId;
-  expect(await waitForPosition(node.app.pg, other.position, 10_000)).toBe(true);
+  roomId = await node.groupRoom(alice, [bob], 'ops');
+  otherRoomId = await node.groupRoom(alice, [bob], 'other');
 });
 
 afterAll(async () => {
-  for (const socket of sockets) socket.ws.terminate();
   await node?.stop();
   await database?.drop();
 });

@@ -3,35 +3,21 @@
 // after the removal, live or on resume.
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createRoom } from '../../src/commands/createRoom.ts';
 import { removeParticipant } from '../../src/commands/removeParticipant.ts';
 import { sendMessage } from '../../src/commands/sendMessage.ts';
 import { migrate } from '../../src/db/migrate.ts';
 import { waitForPosition } from '../../src/projections/waitForPosition.ts';
 import { createTestDatabase, type TestDatabase, testRedisPrefix } from '../support/database.ts';
-import { mintToken } from '../support/tokens.ts';
 import { type ChatNode, startChatNode } from './support/chatNode.ts';
-import { type Frame, openSocket, type TestSocket } from './support/testSocket.ts';
+import type { Frame } from './support/testSocket.ts';
 
 const MAX_REPLAY = 20;
 let database: TestDatabase;
 let node: ChatNode;
 const alice = randomUUID();
 const bob = randomUUID();
-const sockets: TestSocket[] = [];
-
-async function connect(path: string, userId: string) {
-  const token = await mintToken(userId);
-  const socket = openSocket(`${node.wsBase}${path}${path.includes('?') ? '&' : '?'}token=${token}`);
-  sockets.push(socket);
-  return socket;
-}
-
-async function newRoom() {
-  const room = await createRoom(node.as(alice), { roomType: 'group', name: 'resume', participantIds: [bob] });
-  await waitForPosition(node.app.pg, room.position, 10_000);
-  return room.roomId;
-}
+const connect = (path: string, userId: string, query = '') => node.connect(path, userId, query);
+const newRoom = () => node.groupRoom(alice, [bob], 'resume');
 
 /** Sends messages and waits until they are projected (so they are in the feed a resume reads). */
 async function send(roomId: string, contents: string[]) {
@@ -57,7 +43,6 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  for (const socket of sockets) socket.ws.terminate();
   await node?.stop();
   await database?.drop();
 });
@@ -73,7 +58,7 @@ describe('resume with last_seq', () => {
     await first.close();
 
     await send(roomId, ['three', 'four', 'five']);
-    const again = await connect(`/ws/chat/${roomId}/?last_seq=${lastSeq}`, bob);
+    const again = await connect(`/ws/chat/${roomId}/`, bob, `&last_seq=${lastSeq}`);
     await again.next('connection_established');
     const resumed = await again.next('resumed');
     const replayed = fed(again.frames);
@@ -96,7 +81,7 @@ describe('resume with last_seq', () => {
 
   it('answers recovered:false for a seq the room never reached, and one too far behind', async () => {
     const roomId = await newRoom();
-    const ahead = await connect(`/ws/chat/${roomId}/?last_seq=999999`, bob);
+    const ahead = await connect(`/ws/chat/${roomId}/`, bob, '&last_seq=999999');
     await ahead.next('connection_established');
     expect(await ahead.next('resumed')).toMatchObject({
       recovered: false,
@@ -108,7 +93,7 @@ describe('resume with last_seq', () => {
       roomId,
       Array.from({ length: MAX_REPLAY + 5 }, (_, index) => `bulk ${index}`),
     );
-    const behind = await connect(`/ws/chat/${roomId}/?last_seq=1`, bob);
+    const behind = await connect(`/ws/chat/${roomId}/`, bob, '&last_seq=1');
     await behind.next('connection_established');
     const answer = await behind.next('resumed');
     expect(answer).toMatchObject({ recovered: false, reason: 'too_far_behind', from_seq: 1 });
@@ -120,7 +105,7 @@ describe('resume with last_seq', () => {
   it('resumes a room on the user socket through subscribe', async () => {
     const roomId = await newRoom();
     await send(roomId, ['before']);
-    const seen = await connect(`/ws/chat/${roomId}/?last_seq=0`, bob);
+    const seen = await connect(`/ws/chat/${roomId}/`, bob, '&last_seq=0');
     const before = await seen.next((frame) => contents([frame])[0] === 'before');
     await seen.close();
     await send(roomId, ['missed 1', 'missed 2']);
@@ -136,7 +121,7 @@ describe('resume with last_seq', () => {
 
   it('rejects a malformed last_seq explicitly', async () => {
     const roomId = await newRoom();
-    const socket = await connect(`/ws/chat/${roomId}/?last_seq=abc`, bob);
+    const socket = await connect(`/ws/chat/${roomId}/`, bob, '&last_seq=abc');
     expect(await socket.next('error')).toMatchObject({ code: 'invalid_frame', field: 'last_seq' });
     expect((await socket.closed).code).toBe(1008);
   });
@@ -176,7 +161,7 @@ describe('removal from the room', () => {
     }
 
     // resuming from before the removal is refused before any room data
-    const resume = await connect(`/ws/chat/${roomId}/?last_seq=1`, bob);
+    const resume = await connect(`/ws/chat/${roomId}/`, bob, '&last_seq=1');
     expect((await resume.closed).code).toBe(4003);
     expect(resume.frames).toEqual([]);
     await Promise.all([userSocket.close(), watcher.close()]);

@@ -1,16 +1,18 @@
 // One running chat node for realtime tests: the real app (buildApp) listening on a random port, with the
 // projection runner publishing to Redis like `npm start` does. Several nodes may share a database and a
 // Redis prefix: that is the multi-node setup.
-
 import { buildApp } from '../../../src/app.ts';
 import type { CommandContext } from '../../../src/commands/context.ts';
+import { createRoom } from '../../../src/commands/createRoom.ts';
 import { loadConfig } from '../../../src/config.ts';
 import type { Actor } from '../../../src/domain/actor.ts';
 import type { ChangePublisher, FeedEntry } from '../../../src/projections/changeFeed.ts';
 import { type ProjectionsHandle, startProjections } from '../../../src/projections/projectionRunner.ts';
+import { waitForPosition } from '../../../src/projections/waitForPosition.ts';
 import type { RealtimeLimits } from '../../../src/realtime/realtimePlugin.ts';
 import { createRedisChangePublisher } from '../../../src/realtime/redisChangePublisher.ts';
-import { TEST_JWT_SECRET } from '../../support/tokens.ts';
+import { mintToken, TEST_JWT_SECRET } from '../../support/tokens.ts';
+import { openSocket, type TestSocket } from './testSocket.ts';
 
 export type ChatNode = {
   app: Awaited<ReturnType<typeof buildApp>>;
@@ -18,6 +20,10 @@ export type ChatNode = {
   wsBase: string;
   projections: ProjectionsHandle;
   as(actor: Actor | string): CommandContext;
+  /** a group room created by `creator` with `others`, once the projector has it (sockets can join) */
+  groupRoom(creator: string, others: string[], name?: string): Promise<string>;
+  /** a socket to `path` ('/ws/chat/...') with a fresh token for `userId` (`query` is appended); stop() ends it */
+  connect(path: string, userId: string, query?: string): Promise<TestSocket>;
   stop(): Promise<void>;
 };
 
@@ -46,7 +52,8 @@ export async function startChatNode(options: {
   await app.listen({ port: 0, host: '127.0.0.1' });
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : 0;
-  return {
+  const sockets: TestSocket[] = [];
+  const node: ChatNode = {
     app,
     wsBase: `ws://127.0.0.1:${port}`,
     projections,
@@ -57,11 +64,25 @@ export async function startChatNode(options: {
           ? { userId: actor, username: `user-${actor.slice(0, 8)}`, roles: [] }
           : actor,
     }),
+    async groupRoom(creator, others, name = 'room') {
+      const room = await createRoom(node.as(creator), { roomType: 'group', name, participantIds: others });
+      if (!(await waitForPosition(app.pg, room.position, 10_000)))
+        throw new Error('the room was not projected');
+      return room.roomId;
+    },
+    async connect(path, userId, query = '') {
+      const token = await mintToken(userId);
+      const socket = openSocket(`${node.wsBase}${path}?token=${token}${query}`);
+      sockets.push(socket);
+      return socket;
+    },
     async stop() {
+      for (const socket of sockets) socket.ws.terminate();
       await projections.stop();
       await app.close();
     },
   };
+  return node;
 }
 
 function losing(publisher: ChangePublisher, drop?: (entry: FeedEntry) => boolean): ChangePublisher {
