@@ -100,6 +100,55 @@ describe('PostgreSQL event store: an event that commits late', () => {
   });
 });
 
+describe('PostgreSQL event store: group commit', () => {
+  it('gives each append in one group its own outcome; a conflict does not undo its neighbours', async () => {
+    const pool = new pg.Pool({ connectionString: database.url, max: 2 });
+    const store = createPostgresEventStore({ pool, appendConcurrency: 1 });
+    try {
+      const prefix = `group-${randomUUID().slice(0, 8)}-`;
+      const [a, b] = [event('A'), event('B')];
+      await store.appendToStream(`${prefix}existing`, [a, b], { expectedRevision: 'no_stream' });
+      const retried = await store.appendToStream(`${prefix}retried`, [event('R')], {
+        expectedRevision: 'no_stream',
+      });
+      const retriedEvents = await store.readStream(`${prefix}retried`);
+
+      // the first append occupies the only slot; the next five queue and go to the database as one group
+      const outcomes = await Promise.allSettled([
+        store.appendToStream(`${prefix}alone`, [event('First')], { expectedRevision: 'no_stream' }),
+        store.appendToStream(`${prefix}new`, [event('N1'), event('N2')], { expectedRevision: 'no_stream' }),
+        store.appendToStream(`${prefix}existing`, [event('C')], { expectedRevision: 0n }),
+        store.appendToStream(`${prefix}retried`, [retriedEvents[0]!], { expectedRevision: 'any' }),
+        store.appendToStream(`${prefix}missing`, [event('M')], { expectedRevision: 'stream_exists' }),
+        store.appendToStream(`${prefix}existing-too`, [event('E')], { expectedRevision: 'any' }),
+      ]);
+      const [alone, fresh, stale, retry, missing, any] = outcomes;
+      expect(alone).toMatchObject({ status: 'fulfilled', value: { nextExpectedRevision: 0n } });
+      expect(fresh).toMatchObject({ status: 'fulfilled', value: { nextExpectedRevision: 1n } });
+      expect(stale).toMatchObject({
+        status: 'rejected',
+        reason: { name: 'WrongExpectedVersion', actual: 1n },
+      });
+      expect(retry).toEqual({ status: 'fulfilled', value: retried });
+      expect(missing).toMatchObject({
+        status: 'rejected',
+        reason: { name: 'WrongExpectedVersion', actual: 'no_stream' },
+      });
+      expect(any).toMatchObject({ status: 'fulfilled', value: { nextExpectedRevision: 0n } });
+      // the grouped successes share one transaction, and its events are ordered as the appends arrived
+      const grouped = [fresh, any].map((r) => (r.status === 'fulfilled' ? r.value.position : null));
+      expect(grouped[0]!.commit).toBe(grouped[1]!.commit);
+      expect(grouped[0]!.prepare).toBeLessThan(grouped[1]!.prepare);
+      expect((await store.readStream(`${prefix}existing`)).map((e) => e.type)).toEqual(['A', 'B']);
+      expect((await store.readStream(`${prefix}new`)).map((e) => e.type)).toEqual(['N1', 'N2']);
+      expect(await store.readStream(`${prefix}retried`)).toHaveLength(1);
+    } finally {
+      await store.close();
+      await pool.end();
+    }
+  });
+});
+
 describe('PostgreSQL event store: a database restored into another cluster', () => {
   it('refuses appends and $all reads while stored transaction ids are ahead of the cluster', async () => {
     const restored = await createTestDatabase('eventstore_restored');

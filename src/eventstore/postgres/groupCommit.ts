@@ -10,6 +10,11 @@ export type GroupCommitOptions<Request, Result> = {
   /** a group stops growing at this weight (say, events), but always takes at least one request */
   maxGroupWeight: number;
   weigh(request: Request): number;
+  /**
+   * requests with the same key (say, the stream) never share a group: a later one waits for a later
+   * group, so requests with one key run in arrival order and a group's requests are independent
+   */
+  key(request: Request): string;
 };
 
 type Waiting<Request, Result> = {
@@ -19,18 +24,29 @@ type Waiting<Request, Result> = {
 };
 
 export function createGroupCommit<Request, Result>(options: GroupCommitOptions<Request, Result>) {
-  const { run, maxInFlight, maxGroupWeight, weigh } = options;
-  const queue: Waiting<Request, Result>[] = [];
+  const { run, maxInFlight, maxGroupWeight, weigh, key } = options;
+  let queue: Waiting<Request, Result>[] = [];
   let inFlight = 0;
 
   function takeGroup() {
-    let weight = weigh(queue[0]!.request);
-    let size = 1;
-    while (size < queue.length && weight + weigh(queue[size]!.request) <= maxGroupWeight) {
-      weight += weigh(queue[size]!.request);
-      size++;
+    const group: Waiting<Request, Result>[] = [];
+    const left: Waiting<Request, Result>[] = [];
+    const seenKeys = new Set<string>(); // taken or left behind: either way, later ones with the key wait
+    let weight = 0;
+    for (const waiting of queue) {
+      const requestKey = key(waiting.request);
+      const requestWeight = weigh(waiting.request);
+      const fits = group.length === 0 || weight + requestWeight <= maxGroupWeight;
+      if (fits && !seenKeys.has(requestKey)) {
+        group.push(waiting);
+        weight += requestWeight;
+      } else {
+        left.push(waiting);
+      }
+      seenKeys.add(requestKey);
     }
-    return queue.splice(0, size);
+    queue = left;
+    return group;
   }
 
   function pump() {

@@ -19,7 +19,13 @@ const flush = () => new Promise((resolve) => setImmediate(resolve));
 describe('group commit', () => {
   it('runs an append alone when a slot is free, and groups those that arrive while all slots are busy', async () => {
     const { calls, run } = controlledRun();
-    const group = createGroupCommit({ run, maxInFlight: 2, maxGroupWeight: 100, weigh: () => 1 });
+    const group = createGroupCommit({
+      run,
+      maxInFlight: 2,
+      maxGroupWeight: 100,
+      weigh: () => 1,
+      key: String,
+    });
     const results = [1, 2, 3, 4, 5].map((n) => group.submit(n));
     expect(calls.map((c) => c.requests)).toEqual([[1], [2]]);
     calls[0]!.settle();
@@ -30,22 +36,53 @@ describe('group commit', () => {
     expect(await Promise.all(results)).toEqual(['done 1', 'done 2', 'done 3', 'done 4', 'done 5']);
   });
 
-  it('stops a group at the weight limit but always takes one request', async () => {
+  it('stops a group at the weight limit, lets a lighter request fill it, and always takes one', async () => {
     const { calls, run } = controlledRun();
-    const group = createGroupCommit({ run, maxInFlight: 1, maxGroupWeight: 10, weigh: (n: number) => n });
+    const group = createGroupCommit({
+      run,
+      maxInFlight: 1,
+      maxGroupWeight: 10,
+      weigh: (n: number) => n,
+      key: String,
+    });
     const results = [1, 4, 5, 2, 30, 3].map((n) => group.submit(n));
-    for (let i = 0; i < 4; i++) {
+    for (let i = 0; i < 3; i++) {
       calls.at(-1)!.settle();
       await flush();
     }
-    expect(calls.map((c) => c.requests)).toEqual([[1], [4, 5], [2], [30], [3]]);
+    expect(calls.map((c) => c.requests)).toEqual([[1], [4, 5], [2, 3], [30]]);
+    calls.at(-1)!.settle();
+    await Promise.all(results);
+  });
+
+  it('never puts two requests with one key in a group, and keeps their order', async () => {
+    const { calls, run } = controlledRun();
+    const group = createGroupCommit({
+      run,
+      maxInFlight: 1,
+      maxGroupWeight: 100,
+      weigh: () => 1,
+      key: (n: number) => String(n % 10),
+    });
+    const results = [1, 2, 11, 3, 21, 12, 4].map((n) => group.submit(n));
+    for (let i = 0; i < 3; i++) {
+      calls.at(-1)!.settle();
+      await flush();
+    }
+    expect(calls.map((c) => c.requests)).toEqual([[1], [2, 11, 3, 4], [21, 12]]);
     calls.at(-1)!.settle();
     await Promise.all(results);
   });
 
   it('a failed group rejects every append in it and only those', async () => {
     const { calls, run } = controlledRun();
-    const group = createGroupCommit({ run, maxInFlight: 1, maxGroupWeight: 100, weigh: () => 1 });
+    const group = createGroupCommit({
+      run,
+      maxInFlight: 1,
+      maxGroupWeight: 100,
+      weigh: () => 1,
+      key: String,
+    });
     const first = group.submit(1);
     const grouped = Promise.allSettled([group.submit(2), group.submit(3)]);
     calls[0]!.settle();

@@ -142,6 +142,7 @@ export function createPostgresEventStore(options: PostgresEventStoreOptions): Ev
     maxInFlight: options.appendConcurrency ?? 4,
     maxGroupWeight: MAX_EVENTS_PER_TRANSACTION,
     weigh: (request: AppendRequest) => request.ids.length,
+    key: (request: AppendRequest) => request.stream,
   });
 
   function toRequest(stream: string, events: readonly EventToAppend[], expected: ExpectedRevision) {
