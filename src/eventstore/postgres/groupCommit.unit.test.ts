@@ -16,6 +16,20 @@ function controlledRun() {
 
 const flush = () => new Promise((resolve) => setImmediate(resolve));
 
+/** One slot: completes the running group, one at a time, until every submitted request has run. */
+async function groupsOf(requests: number[], options: { maxGroupWeight: number; key(n: number): string }) {
+  const { calls, run } = controlledRun();
+  const group = createGroupCommit({ run, maxInFlight: 1, weigh: (n: number) => n, ...options });
+  const results = Promise.all(requests.map((n) => group.submit(n)));
+  while (calls.reduce((sum, call) => sum + call.requests.length, 0) < requests.length) {
+    calls.at(-1)!.settle();
+    await flush();
+  }
+  calls.at(-1)!.settle();
+  await results;
+  return calls.map((call) => call.requests);
+}
+
 describe('group commit', () => {
   it('runs an append alone when a slot is free, and groups those that arrive while all slots are busy', async () => {
     const { calls, run } = controlledRun();
@@ -37,41 +51,16 @@ describe('group commit', () => {
   });
 
   it('stops a group at the weight limit, lets a lighter request fill it, and always takes one', async () => {
-    const { calls, run } = controlledRun();
-    const group = createGroupCommit({
-      run,
-      maxInFlight: 1,
-      maxGroupWeight: 10,
-      weigh: (n: number) => n,
-      key: String,
-    });
-    const results = [1, 4, 5, 2, 30, 3].map((n) => group.submit(n));
-    for (let i = 0; i < 3; i++) {
-      calls.at(-1)!.settle();
-      await flush();
-    }
-    expect(calls.map((c) => c.requests)).toEqual([[1], [4, 5], [2, 3], [30]]);
-    calls.at(-1)!.settle();
-    await Promise.all(results);
+    const groups = await groupsOf([1, 4, 5, 2, 30, 3], { maxGroupWeight: 10, key: String });
+    expect(groups).toEqual([[1], [4, 5], [2, 3], [30]]);
   });
 
   it('never puts two requests with one key in a group, and keeps their order', async () => {
-    const { calls, run } = controlledRun();
-    const group = createGroupCommit({
-      run,
-      maxInFlight: 1,
+    const groups = await groupsOf([1, 2, 11, 3, 21, 12, 4], {
       maxGroupWeight: 100,
-      weigh: () => 1,
-      key: (n: number) => String(n % 10),
+      key: (n) => String(n % 10),
     });
-    const results = [1, 2, 11, 3, 21, 12, 4].map((n) => group.submit(n));
-    for (let i = 0; i < 3; i++) {
-      calls.at(-1)!.settle();
-      await flush();
-    }
-    expect(calls.map((c) => c.requests)).toEqual([[1], [2, 11, 3, 4], [21, 12]]);
-    calls.at(-1)!.settle();
-    await Promise.all(results);
+    expect(groups).toEqual([[1], [2, 11, 3, 4], [21, 12]]);
   });
 
   it('a failed group rejects every append in it and only those', async () => {
