@@ -1,5 +1,6 @@
 // `npm start`: configuration from the environment, schema migrations, the app, the projector, and a
 // graceful shutdown (stop taking requests, close sockets with 1012, finish the projector's batch).
+import { setTimeout as sleep } from 'node:timers/promises';
 import { type App, buildApp, startAppProjections } from './app.ts';
 import { ConfigError, loadConfig } from './config.ts';
 import { migrate } from './db/migrate.ts';
@@ -7,6 +8,7 @@ import type { ProjectionsHandle } from './projections/projectionRunner.ts';
 
 /** A shutdown that hangs (a stuck connection) must not keep the process from exiting. */
 const SHUTDOWN_TIMEOUT_MS = 15_000;
+const PROJECTOR_STOP_TIMEOUT_MS = 5_000;
 
 async function main(): Promise<void> {
   let config: ReturnType<typeof loadConfig>;
@@ -35,7 +37,9 @@ async function main(): Promise<void> {
       process.exit(1);
     }, SHUTDOWN_TIMEOUT_MS).unref();
     try {
-      await projections.stop(); // finishes its batch while the pool is still open
+      // let the projector finish its batch while the pool is open, but not forever: an abandoned batch
+      // rolls back with its checkpoint and the next leader projects it again (exactly once)
+      await Promise.race([projections.stop(), sleep(PROJECTOR_STOP_TIMEOUT_MS)]);
       await app.close(); // stops accepting requests, closes sockets with 1012, then the stores
       process.exit(0);
     } catch (error) {

@@ -15,8 +15,8 @@ const PROJECTION_STOP_TIMEOUT_MS = 3_000;
 
 export type TestApp = {
   app: App;
-  /** the projector this app started (tests may stop it early) */
-  projections: ProjectionsHandle;
+  /** the projector this app started; null when started without one */
+  projections: ProjectionsHandle | null;
   stop(): Promise<void>;
 };
 
@@ -24,6 +24,7 @@ export async function startTestApp(
   label: string,
   env: Record<string, string | undefined> = {},
   overrides: AppOverrides = {},
+  options: { projector?: boolean } = {},
 ): Promise<TestApp> {
   const database = await createTestDatabase(label);
   const attachmentsDir = await mkdtemp(join(tmpdir(), `chat-${label}-`));
@@ -38,13 +39,13 @@ export async function startTestApp(
   });
   const app = await buildApp(config, overrides);
   await app.ready();
-  const projections = await startAppProjections(app);
+  const projections = options.projector === false ? null : await startAppProjections(app);
   return {
     app,
     projections,
     async stop() {
       // bounded: the runner's stop() has been seen to hang when called right after start (reported)
-      await Promise.race([projections.stop(), sleep(PROJECTION_STOP_TIMEOUT_MS)]);
+      if (projections) await Promise.race([projections.stop(), sleep(PROJECTION_STOP_TIMEOUT_MS)]);
       await app.close();
       await database.drop();
       await rm(attachmentsDir, { recursive: true, force: true });
