@@ -104,6 +104,7 @@ export async function main(args: string[]) {
     (scenario) => !scenarioFilter || scenario.name.startsWith(scenarioFilter),
   ).map((scenario) => (rates ? { ...scenario, rates } : scenario));
   const lines: string[] = [];
+  const loadAtStart = os.loadavg()[0]!.toFixed(1);
   const summary: string[] = [];
 
   for (const scenario of scenarios) {
@@ -151,7 +152,7 @@ export async function main(args: string[]) {
   const section = [
     '## Realtime',
     '',
-    `Command: \`npm run bench -- realtime${quick ? ' --quick' : ''}\` (${new Date().toISOString().slice(0, 10)}). Machine: ${machine}; the load generator, the server and PostgreSQL/Redis share it.`,
+    `Command: \`npm run bench -- realtime${quick ? ' --quick' : ''}\` (${new Date().toISOString().slice(0, 10)}). Machine: ${machine}; the load generator, the server and PostgreSQL/Redis share it (1-minute load average ${loadAtStart} at the start, ${os.loadavg()[0]!.toFixed(1)} at the end: other work on the machine shows up as latency).`,
     `Each step sends for ${stepSeconds} s at the given total rate, round-robin over all clients; latency is send -> delivery at each receiving client (every member, the sender too), lost = expected deliveries not seen within 3 s after the step. Rising stops after a step with p99 > 1 s or a loss.`,
     '',
     '**Highest rate with p99 <= 100 ms and nothing lost:**',

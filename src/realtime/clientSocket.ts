@@ -1,5 +1,6 @@
 // One connected WebSocket with the server's guard rails: a bounded send buffer (a slow consumer is closed,
 // not allowed to grow memory), a liveness flag for the heartbeat, and a close that happens once.
+import type { Socket } from 'node:net';
 import type { WebSocket } from 'ws';
 import { CLOSE, errorFrame } from './protocol.ts';
 
@@ -15,8 +16,24 @@ export type ClientSocket = {
   alive: boolean;
 };
 
+/** ws keeps its TCP socket in `_socket` (stable since ws 1.x); the public API has no cork. */
+type WithTcpSocket = { _socket?: Socket | null };
+
 export function wrapSocket(ws: WebSocket, maxBufferedBytes: number): ClientSocket {
   let closing = false;
+  let corked = false;
+  // Frames sent to one socket in the same turn of the event loop (a projector batch often holds several
+  // for a room) leave in one write instead of one syscall each: cork now, uncork once the turn is over.
+  const coalesce = () => {
+    const tcp = (ws as unknown as WithTcpSocket)._socket;
+    if (corked || !tcp) return;
+    corked = true;
+    tcp.cork();
+    setImmediate(() => {
+      corked = false;
+      tcp.uncork();
+    });
+  };
   const socket: ClientSocket = {
     ws,
     alive: true,
@@ -27,6 +44,7 @@ export function wrapSocket(ws: WebSocket, maxBufferedBytes: number): ClientSocke
         socket.close(CLOSE.slowConsumer, 'slow consumer: send buffer full');
         return;
       }
+      coalesce();
       ws.send(text, { binary: false });
     },
     send: (frame) => socket.sendText(JSON.stringify(frame)),
