@@ -35,6 +35,11 @@ describe('bodies', () => {
     expect(answer).toMatchObject({ status: 400, body: { code: 'unknown_field', field: `body.${field}` } });
   });
 
+  it('refuses a system message from a plain user (only the server posts them)', async () => {
+    const answer = await alice.post(`/api/chat/rooms/${roomId}/messages/`, { content: 'hi', message_type: 'system' });
+    expect(answer).toMatchObject({ status: 403, body: { code: 'forbidden' } });
+  });
+
   it('refuses a participant update that tries to set who the participant is', async () => {
     const list = await alice.get(`/api/chat/rooms/${roomId}/participants/`);
     const answer = await alice.patch(`/api/chat/participants/${list.body[0].id}/`, {

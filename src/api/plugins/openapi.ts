@@ -4,13 +4,25 @@ import fastifySwaggerUi from '@fastify/swagger-ui';
 import fp from 'fastify-plugin';
 import { jsonSchemaTransform, jsonSchemaTransformObject } from 'fastify-type-provider-zod';
 
-const DESCRIPTION = `REST API of the chat service. Every /api route needs \`Authorization: Bearer <access token>\`.
+const DESCRIPTION = `REST API of the chat service. Every /api route needs \`Authorization: Bearer <access token>\`
+(a JWT: user id in \`sub\` or SimpleJWT \`user_id\`, \`username\`, \`roles\`; \`token_type\` must be \`access\`).
 
-- Errors are \`application/problem+json\` with a stable \`code\` (and \`field\` for invalid input).
+- Errors are \`application/problem+json\` with a stable \`code\` (and \`field\` naming the bad input).
 - A room you are not a participant of answers 404, as does everything in it.
 - Writes answer once the event is durable, with \`position\` (also the \`X-Chat-Position\` header). Pass it as
-  \`?wait_for=<position>\` to a read to see your own write (read-your-writes).
-- Real time: \`GET /ws/chat/{room_id}/?token=<access token>\` (WebSocket).`;
+  \`?wait_for=<position>\` to a read to see your own write. A send answers at once (its \`seq\` is null until
+  projected); other writes answer with the projected resource, or 202 with just the position if that takes
+  over 5 s.
+- Unknown fields in a body are refused (400 \`unknown_field\`); ids are uuids.
+
+**Real time (WebSocket).** \`/ws/chat/{room_id}/?token=<access token>&last_seq=<n>\` for one room, \`/ws/chat/\`
+for all your rooms (send \`{"type":"subscribe","room_id":...,"last_seq":n}\`). The token may also come as the
+subprotocol pair \`bearer, <token>\` or as a first frame \`{"type":"authenticate","token":...}\`. Client frames:
+\`chat_message\` (\`message\`, \`reply_to?\`, \`client_id?\`), \`typing\` (\`is_typing\`), \`read_receipt\`
+(\`message_id\`), \`mark_room_read\`, \`ping\`. Every server frame of a room carries its \`seq\`: reconnect with the
+last one you saw as \`last_seq\` to get exactly what you missed. Errors arrive as
+\`{"type":"error","code","message"}\`; close codes 4001 (bad token), 4003 (not a participant), 4008 (token
+expired), 4009 (too slow), 1012 (server restart: reconnect and resume). Full reference: docs/realtime.md.`;
 
 /** Multipart bodies are parsed by @fastify/multipart, not validated by zod: documented here instead. */
 const UPLOAD_BODY = {
