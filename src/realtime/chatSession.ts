@@ -103,11 +103,13 @@ export function runSession(
   });
   socket.ws.on('close', cleanUp);
 
-  if (start.token !== undefined) void authenticate(start.token);
-  else
-    timers.push(
-      setTimeout(() => socket.close(CLOSE.authTimeout, 'authentication timeout'), limits.authTimeoutMs),
-    );
+  // without a token in the URL, an `authenticate` frame must arrive and verify before the deadline
+  const authDeadline =
+    start.token === undefined
+      ? setTimeout(() => socket.close(CLOSE.authTimeout, 'authentication timeout'), limits.authTimeoutMs)
+      : undefined;
+  if (authDeadline) timers.push(authDeadline);
+  else void authenticate(start.token!);
 
   function authenticateWithFrame(text: string) {
     const parsed = parseClientFrame(text);
@@ -129,6 +131,7 @@ export function runSession(
       return;
     }
     if (!socket.isOpen()) return;
+    clearTimeout(authDeadline);
     const mine = deps.sessionsByUser.get(user.userId) ?? new Set();
     if (mine.size >= limits.maxSocketsPerUser) {
       socket.close(CLOSE.tooManySockets, 'too many sockets for this user');

@@ -167,6 +167,9 @@ describe('authentication and authorization', () => {
     const byFrame = open(`/ws/chat/${roomId}/`);
     byFrame.send({ type: 'authenticate', token: await mintToken(alice) });
     await byFrame.next('connection_established');
+    await new Promise((resolve) => setTimeout(resolve, 400)); // past the 300 ms authentication deadline
+    byFrame.send({ type: 'ping' });
+    await byFrame.next('pong');
     const byProtocol = open(`/ws/chat/${roomId}/`, { protocols: ['bearer', await mintToken(alice)] });
     await byProtocol.next('connection_established');
     expect(byProtocol.ws.protocol).toBe('bearer');
