@@ -98,6 +98,7 @@ export async function startProjections(options: ProjectionsOptions): Promise<Pro
   async function leaderLoop(): Promise<void> {
     while (!stopping.signal.aborted) {
       let lockClient: pg.PoolClient | undefined;
+      let failure: Error | undefined;
       const term = new AbortController();
       const endTerm = () => term.abort();
       stopping.signal.addEventListener('abort', endTerm, { once: true });
@@ -116,14 +117,15 @@ export async function startProjections(options: ProjectionsOptions): Promise<Pro
           state = 'standby';
           logger.info({ projection: CHAT_PROJECTION }, 'projection standby: another process leads');
         }
-        lockClient.release();
       } catch (error) {
+        failure = error instanceof Error ? error : new Error(String(error));
         if (!stopping.signal.aborted) logger.error({ err: error }, 'projection runner failed; retrying');
-        // a broken connection must not go back to the pool still holding the lock
-        lockClient?.release(error instanceof Error ? error : true);
       } finally {
         stopping.signal.removeEventListener('abort', endTerm);
         term.abort();
+        lockClient?.removeListener('error', endTerm);
+        // after a failure the connection is closed, not pooled: it must not keep the lock alive
+        lockClient?.release(failure);
       }
       if (state === 'running' || state === 'rebuilding') state = 'standby';
       await pause(retryMs, stopping.signal);
