@@ -51,7 +51,8 @@ export function contentDisposition(fileName: string): string {
 export const attachmentRoutes: FastifyPluginAsyncZod = async (fastify) => {
   const maxBytes = fastify.config.ATTACHMENTS_MAX_BYTES;
   await fastify.register(multipart, {
-    limits: { fileSize: maxBytes, files: 1, fields: 0, parts: 1, headerPairs: 100 },
+    // other form fields are tolerated (and ignored); one file only
+    limits: { fileSize: maxBytes, files: 1, fields: 10, fieldSize: 1024, parts: 11, headerPairs: 100 },
   });
 
   fastify.post(
