@@ -33,7 +33,11 @@ const ConfigSchema = z
     CHAT_ALLOWED_ORIGINS: csv.default([]),
     ATTACHMENTS_DIR: z.string().default('./data/attachments'),
     /** largest accepted upload, checked while the upload streams in (413 beyond it) */
-    ATTACHMENTS_MAX_BYTES: z.coerce.number().int().min(1).default(10 * 1024 * 1024),
+    ATTACHMENTS_MAX_BYTES: z.coerce
+      .number()
+      .int()
+      .min(1)
+      .default(10 * 1024 * 1024),
     /** readiness fails when a projector is further behind the store's head than this many events */
     READY_MAX_PROJECTION_LAG: z.coerce.number().int().min(0).default(10_000),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),

@@ -36,7 +36,10 @@ describe('bodies', () => {
   });
 
   it('refuses a system message from a plain user (only the server posts them)', async () => {
-    const answer = await alice.post(`/api/chat/rooms/${roomId}/messages/`, { content: 'hi', message_type: 'system' });
+    const answer = await alice.post(`/api/chat/rooms/${roomId}/messages/`, {
+      content: 'hi',
+      message_type: 'system',
+    });
     expect(answer).toMatchObject({ status: 403, body: { code: 'forbidden' } });
   });
 
