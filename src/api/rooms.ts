@@ -15,6 +15,7 @@ import { commonProblemResponses, notFound, ProblemSchema } from './problems.ts';
 import { answerAfterProjection, readAfter } from './readYourWrites.ts';
 import {
   AckSchema,
+  ExternalIdSchema,
   RoomJsonSchema,
   RoomType,
   UserIdSchema,
@@ -25,7 +26,6 @@ import {
 
 const RoomParams = z.object({ id: Uuid });
 const RoomWithPosition = RoomJsonSchema.extend(WriteAck);
-const ExternalId = z.string().trim().min(1).max(64);
 const writeProblems = {
   ...commonProblemResponses,
   403: ProblemSchema,
@@ -37,8 +37,8 @@ const CreateRoomBody = z
   .strictObject({
     name: z.string().max(MAX_ROOM_NAME_LENGTH).optional(),
     room_type: RoomType,
-    task: ExternalId.nullish().describe('the task this room is about (task rooms)'),
-    property: ExternalId.nullish().describe('the property this room is about (property rooms)'),
+    task: ExternalIdSchema.nullish().describe('the task this room is about (task rooms)'),
+    property: ExternalIdSchema.nullish().describe('the property this room is about (property rooms)'),
     participant_ids: z
       .array(UserIdSchema)
       .max(500)
@@ -58,8 +58,8 @@ const UpdateRoomBody = z
 
 const ListQuery = z.strictObject({
   type: RoomType.optional().describe('only rooms of this type'),
-  task: ExternalId.optional().describe('only rooms about this task'),
-  property: ExternalId.optional().describe('only rooms about this property'),
+  task: z.string().trim().min(1).max(64).optional().describe('only rooms about this task'),
+  property: z.string().trim().min(1).max(64).optional().describe('only rooms about this property'),
   include_archived: z.stringbool().default(false).describe('archived rooms too'),
   limit: z.coerce.number().int().min(1).max(200).default(50),
   cursor: z.string().max(200).optional().describe('next_cursor of the previous page'),

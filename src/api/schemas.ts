@@ -4,10 +4,20 @@ import { z } from 'zod';
 import { USER_ID_PATTERN } from '../auth/tokenVerifier.ts';
 
 export const Uuid = z.uuid().describe('uuid');
+/** The seed's clients send Django's integer ids as JSON numbers: accepted, and kept as text like all ids. */
+const IntegerId = z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER).transform(String);
+
 export const UserIdSchema = z
-  .string()
-  .regex(USER_ID_PATTERN, 'must be a uuid or an id of letters, digits, _ and - (at most 64)')
-  .describe('user id: the `sub` (or SimpleJWT `user_id`) of that user’s access token');
+  .union([
+    z.string().regex(USER_ID_PATTERN, 'must be a uuid or an id of letters, digits, _ and - (at most 64)'),
+    IntegerId,
+  ])
+  .describe(
+    'user id: the `sub` (or SimpleJWT `user_id`) of that user’s access token; a number is read as text',
+  );
+
+/** An id in another system (a task, a property): text, or a Django integer id. */
+export const ExternalIdSchema = z.union([z.string().trim().min(1).max(64), IntegerId]);
 
 export const RoomType = z.enum(['direct', 'group', 'task', 'property']);
 export const Position = z

@@ -95,6 +95,19 @@ describe('rooms', () => {
     expect(refused).toMatchObject({ status: 409, body: { code: 'room_archived' } });
   });
 
+  it("accepts the seed clients' integer ids (Django users, tasks, properties) and keeps them as text", async () => {
+    const created = await alice.post('/api/chat/rooms/', {
+      name: 'Unit 12',
+      room_type: 'property',
+      property: 12,
+      participant_ids: [42],
+    });
+    expect(created).toMatchObject({ status: 201, body: { property: '12' } });
+    const members = await alice.get(`/api/chat/rooms/${created.body.id}/participants/`);
+    expect(members.body.map((p: { user: { id: string } }) => p.user.id)).toContain('42');
+    expect((await carol.get('/api/chat/rooms/?property=12')).body.results).toHaveLength(1);
+  });
+
   it('returns the one direct room between two users, whoever creates it', async () => {
     const first = await alice.post('/api/chat/rooms/', {
       room_type: 'direct',
