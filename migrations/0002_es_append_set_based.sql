@@ -41,11 +41,14 @@ BEGIN
         ON slot.ord = x.ord
   ),
   matches AS (
-    -- ids already in the stream; one run (same revision - k for all) means the same batch appended before
+    -- ids already in the stream; one run (same revision - k for all) means the same batch appended before.
+    -- LATERAL keeps this an index probe per event whatever the planner guesses about the arrays' sizes.
     SELECT b.i, count(*) AS found, count(DISTINCT e.revision - b.k) AS runs, max(e.revision) AS last_revision
       FROM batch b
-      JOIN appends ap ON ap.i = b.i
-      JOIN events e ON e.stream = ap.stream AND e.event_id = b.id
+      JOIN appends ap ON ap.i = b.i AND ap.head >= 0
+      CROSS JOIN LATERAL (
+        SELECT e.revision FROM events e WHERE e.stream = ap.stream AND e.event_id = b.id
+      ) AS e
      GROUP BY b.i
   ),
   decided AS (
@@ -80,7 +83,10 @@ BEGIN
     FROM decided d
     LEFT JOIN (SELECT i.stream, max(i.global_position) AS last_position FROM inserted i GROUP BY i.stream) AS ins
       ON ins.stream = d.stream
-    LEFT JOIN events dup ON d.outcome = 'duplicate' AND dup.stream = d.stream AND dup.revision = d.last_revision
+    LEFT JOIN LATERAL (
+      SELECT e.transaction_id, e.global_position FROM events e
+       WHERE d.outcome = 'duplicate' AND e.stream = d.stream AND e.revision = d.last_revision
+    ) AS dup ON true
    ORDER BY d.i;
 END;
 $$;
