@@ -146,6 +146,28 @@ describe('JWKS (RS256)', () => {
   });
 });
 
+describe('JWKS unreachable', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    // a port nobody listens on: the keys cannot be fetched
+    const closed = createServer();
+    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
+    const url = `http://127.0.0.1:${(closed.address() as AddressInfo).port}/jwks.json`;
+    await new Promise((resolve) => closed.close(resolve));
+    t = await startTestApp('auth_jwks_down', { CHAT_JWT_SECRET: undefined, CHAT_JWKS_URL: url });
+  });
+  afterAll(async () => t?.stop());
+
+  it('answers 503 auth_unavailable (our fault), not 401', async () => {
+    const { privateKey } = await generateKeyPair('RS256');
+    const token = await new SignJWT({ sub: USER })
+      .setProtectedHeader({ alg: 'RS256', kid: 'k1' })
+      .setExpirationTime('5m')
+      .sign(privateKey);
+    expect(await answer(t, bearer(token))).toMatchObject({ status: 503, code: 'auth_unavailable' });
+  });
+});
+
 describe('request logs', () => {
   let t: TestApp;
   const lines: string[] = [];
