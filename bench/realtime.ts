@@ -41,6 +41,7 @@ async function mintToken(userId: string) {
 /** Rooms and tokens in the app, created over REST like a client would. */
 async function appClients(port: number, scenario: Scenario): Promise<GeneratorClient[]> {
   const clients: GeneratorClient[] = [];
+  let lastRoom: { id: string; token: string } | undefined;
   for (let room = 0; room < scenario.rooms; room++) {
     const users = Array.from({ length: scenario.members }, () => randomUUID());
     const tokens = await Promise.all(users.map(mintToken));
@@ -62,6 +63,17 @@ async function appClients(port: number, scenario: Scenario): Promise<GeneratorCl
     for (const user of users.slice(500)) await post(`/rooms/${id}/participants/`, { user_id: user });
     for (const token of tokens)
       clients.push({ url: `ws://127.0.0.1:${port}/ws/chat/${id}/?token=${token}`, room });
+    lastRoom = { id, token: tokens.at(-1)! };
+  }
+  // the projector works in the order of the store: once the last member of the last room sees it, all do
+  const deadline = Date.now() + 120_000;
+  for (;;) {
+    const response = await fetch(`http://127.0.0.1:${port}/api/chat/rooms/${lastRoom!.id}/`, {
+      headers: { authorization: `Bearer ${lastRoom!.token}` },
+    });
+    if (response.ok) break;
+    if (Date.now() > deadline) throw new Error('the rooms were not projected within 120 s');
+    await new Promise((resolve) => setTimeout(resolve, 250));
   }
   return clients;
 }
