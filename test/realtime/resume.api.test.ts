@@ -3,6 +3,7 @@
 // after the removal, live or on resume.
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { addParticipant } from '../../src/commands/addParticipant.ts';
 import { removeParticipant } from '../../src/commands/removeParticipant.ts';
 import { sendMessage } from '../../src/commands/sendMessage.ts';
 import { migrate } from '../../src/db/migrate.ts';
@@ -116,6 +117,24 @@ describe('resume with last_seq', () => {
     const subscribed = await socket.next('subscribed');
     expect(contents(fed(socket.frames))).toEqual(['missed 1', 'missed 2']);
     expect(subscribed).toMatchObject({ room_id: roomId, recovered: true, from_seq: before.seq });
+    await socket.close();
+  });
+
+  it('never replays what happened before the user joined', async () => {
+    const roomId = await newRoom();
+    const carol = randomUUID();
+    await send(roomId, ['before carol']);
+    const added = await addParticipant(node.as(alice), { roomId, userId: carol });
+    await waitForPosition(node.app.pg, added.position, 10_000);
+    await send(roomId, ['after carol']);
+
+    const socket = await connect('/ws/chat/', carol);
+    await socket.next('connection_established');
+    socket.send({ type: 'subscribe', room_id: roomId, last_seq: 0 });
+    expect(await socket.next('subscribed')).toMatchObject({ recovered: true, from_seq: 0 });
+    const replayed = fed(socket.frames);
+    expect(replayed[0]).toMatchObject({ type: 'participant_joined', participant: { user: { id: carol } } });
+    expect(contents(replayed)).toEqual(['after carol']);
     await socket.close();
   });
 
