@@ -17,7 +17,7 @@ import {
 import { type ClientSocket, wrapSocket } from './clientSocket.ts';
 import { CLOSE } from './protocol.ts';
 import { createTokenBucket, type RateLimit } from './rateLimiter.ts';
-import { createRoomFanout, type FeedSource, type RoomFanout } from './roomFanout.ts';
+import { createRoomFanout, type FeedSource } from './roomFanout.ts';
 import { currentTypists, publishTyping } from './typing.ts';
 
 export type RealtimeLimits = {
@@ -64,12 +64,6 @@ export type RealtimePluginOptions = {
   commands?: RealtimeCommands;
 };
 
-declare module 'fastify' {
-  interface FastifyInstance {
-    realtime: { fanout: RoomFanout; openSockets(): number };
-  }
-}
-
 type RoomParams = { roomId: string };
 type SocketQuery = { token?: string; last_seq?: string };
 
@@ -102,6 +96,7 @@ export const realtimePlugin = fp<RealtimePluginOptions>(
     const sessionsByUser = new Map<string, Set<object>>();
     const heartbeat = setInterval(() => {
       for (const socket of sockets) {
+        if (socket.ws.readyState !== socket.ws.OPEN) continue; // closing: ws ends it (ping would throw)
         if (!socket.alive) {
           socket.ws.terminate();
           continue;
@@ -124,7 +119,6 @@ export const realtimePlugin = fp<RealtimePluginOptions>(
         for (const socket of sockets) socket.close(CLOSE.serviceRestart, 'server shutting down');
       },
     });
-    fastify.decorate('realtime', { fanout, openSockets: () => sockets.size });
     fastify.addHook('onClose', async () => {
       clearInterval(heartbeat);
       await fanout.close();

@@ -56,8 +56,6 @@ export type JoinOptions = {
 export type RoomFanout = {
   join(roomId: string, sink: RoomSink, options: JoinOptions): Promise<void>;
   leave(roomId: string, sink: RoomSink): void;
-  /** rooms this node currently subscribes to */
-  roomsWithSockets(): number;
   close(): Promise<void>;
 };
 
@@ -267,7 +265,6 @@ export function createRoomFanout(options: RoomFanoutOptions): RoomFanout {
       const hub = hubs.get(roomId);
       if (hub?.sinks.delete(sink)) release(hub);
     },
-    roomsWithSockets: () => hubs.size,
     async close() {
       interruptAll('server shutting down');
       hubs.clear();
