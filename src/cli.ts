@@ -60,7 +60,7 @@ async function rebuild(pool: pg.Pool, eventStore: EventStore): Promise<void> {
     for (;;) {
       const [status] = await projectionStatus(pool, eventStore);
       const live = await readCheckpoint(pool, CHAT_PROJECTION);
-      if (!status!.rebuild && live?.schema_name !== before.generation) break;
+      if (!status!.rebuild && live?.generation !== before.generation) break;
       const r = status!.rebuild;
       if (r) seen = { events: r.eventsProcessed, rate: r.eventsPerSecond };
       const line = r

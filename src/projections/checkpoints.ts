@@ -1,5 +1,5 @@
-// Checkpoint rows of the chat projection. The live row says which generation (schema) the views show
-// and how far it has projected; a rebuild row, while one exists, is the shadow generation being built.
+// Checkpoint rows of the chat projection. The live row says which generation is live (in the schema
+// `chat_read`) and how far it has projected; a rebuild row, while one exists, is the generation being built.
 // A batch's read-model writes and its checkpoint move commit in one transaction: exactly once.
 import type pg from 'pg';
 import {
@@ -8,7 +8,8 @@ import {
   CHECKPOINTS_SQL,
   createGenerationSchema,
   createSecondaryIndexes,
-  pointViewsAt,
+  promoteGeneration,
+  READ_SCHEMA,
 } from './chat/schema.ts';
 
 export const LIVE = CHAT_PROJECTION;
@@ -17,8 +18,10 @@ export const REBUILD = `${CHAT_PROJECTION}:rebuild`;
 export type CheckpointRow = {
   name: string;
   version: number;
-  /** generation schema the rows go to; null for a rebuild that was requested but not started */
+  /** schema the rows go to (`chat_read` for the live row); null for a rebuild not started yet */
   schema_name: string | null;
+  /** the generation's own name (chat_read_g{N}), which its schema takes back when it is replaced */
+  generation: string | null;
   /** encoded event store position of the last projected event ('0' = none) */
   position: string;
   /** live: 'running' | 'rebuilding' (replaced by a new version's build); rebuild: 'requested' | 'building' */
@@ -45,7 +48,7 @@ export async function readCheckpoint(
 }
 
 /**
- * Creates the checkpoint table and, on a fresh database, the first generation with its views, so the
+ * Creates the checkpoint table and, on a fresh database, the first generation, live at once, so the
  * queries work as soon as this resolves. Safe to call from every process at once.
  */
 export async function prepareReadModels(pool: pg.Pool): Promise<void> {
@@ -55,13 +58,13 @@ export async function prepareReadModels(pool: pg.Pool): Promise<void> {
     await client.query('SELECT pg_advisory_xact_lock($1)', [SETUP_LOCK]);
     await client.query(CHECKPOINTS_SQL);
     if (!(await readCheckpoint(client, LIVE))) {
-      const schema = await createGenerationSchema(client);
-      await createSecondaryIndexes(client, schema);
-      await pointViewsAt(client, schema);
+      const generation = await createGenerationSchema(client);
+      await createSecondaryIndexes(client, generation);
+      await promoteGeneration(client, generation, null);
       await client.query(
-        `INSERT INTO projection_checkpoints (name, version, schema_name, position, state)
-         VALUES ($1, $2, $3, '0', 'running')`,
-        [LIVE, CHAT_PROJECTION_VERSION, schema],
+        `INSERT INTO projection_checkpoints (name, version, schema_name, generation, position, state)
+         VALUES ($1, $2, $3, $4, '0', 'running')`,
+        [LIVE, CHAT_PROJECTION_VERSION, READ_SCHEMA, generation],
       );
     }
     await client.query('COMMIT');

@@ -20,7 +20,8 @@ import {
   createSecondaryIndexes,
   dropGenerationSchema,
   isRebuildIntact,
-  pointViewsAt,
+  promoteGeneration,
+  READ_SCHEMA,
   setGenerationLogged,
 } from './chat/schema.ts';
 import {
@@ -76,6 +77,9 @@ class CheckpointMoved extends Error {
   override readonly name = 'CheckpointMoved';
 }
 
+const DROP_LOCK_TIMEOUT_MS = 100; // well under deadlock_timeout (1 s): the drop always yields first
+const DROP_ATTEMPTS = 100;
+const LOCK_NOT_AVAILABLE = '55P03';
 const silentLogger: ProjectionLogger = { info() {}, warn() {}, error() {} } as unknown as ProjectionLogger;
 
 export async function startProjections(options: ProjectionsOptions): Promise<ProjectionsHandle> {
@@ -331,7 +335,7 @@ export async function startProjections(options: ProjectionsOptions): Promise<Pro
       if (row.schema_name) await dropGenerationSchema(client, row.schema_name);
       const schema = await createGenerationSchema(client, { unlogged: true });
       const { rows } = await client.query<CheckpointRow>(
-        `UPDATE projection_checkpoints SET version = $2, schema_name = $3, position = '0', state = 'building',
+        `UPDATE projection_checkpoints SET version = $2, schema_name = $3, generation = $3, position = '0', state = 'building',
            events_processed = 0, started_at = now(), updated_at = now() WHERE name = $1 RETURNING *`,
         [REBUILD, CHAT_PROJECTION_VERSION, schema],
       );
@@ -339,9 +343,9 @@ export async function startProjections(options: ProjectionsOptions): Promise<Pro
     });
   }
 
-  /** Points the views at the rebuilt generation and makes it the live one, in one transaction. */
+  /** Makes the rebuilt generation the live one, in one transaction, then drops the one it replaced. */
   async function swap(schema: string, expectedLivePosition: string | null): Promise<void> {
-    const old = await inTransaction(pool, async (client) => {
+    const retired = await inTransaction(pool, async (client) => {
       const live = (await readCheckpoint(client, LIVE, { forUpdate: true }))!;
       const rebuild = (await readCheckpoint(client, REBUILD, { forUpdate: true }))!;
       if (expectedLivePosition !== null && live.position !== expectedLivePosition) {
@@ -350,17 +354,38 @@ export async function startProjections(options: ProjectionsOptions): Promise<Pro
       if (expectedLivePosition !== null && rebuild.position !== live.position) {
         throw new Error(`rebuild at ${rebuild.position} is not level with live ${live.position}`);
       }
+      await promoteGeneration(client, schema, live.generation);
       await client.query(
-        `UPDATE projection_checkpoints SET version = $2, schema_name = $3, position = $4, state = 'running',
-           events_processed = $5, updated_at = now() WHERE name = $1`,
-        [LIVE, rebuild.version, schema, rebuild.position, rebuild.events_processed],
+        `UPDATE projection_checkpoints SET version = $2, schema_name = $3, generation = $4, position = $5,
+           state = 'running', events_processed = $6, updated_at = now() WHERE name = $1`,
+        [LIVE, rebuild.version, READ_SCHEMA, schema, rebuild.position, rebuild.events_processed],
       );
       await client.query('DELETE FROM projection_checkpoints WHERE name = $1', [REBUILD]);
-      await pointViewsAt(client, schema);
-      return live.schema_name;
+      return live.generation;
     });
-    logger.info({ schema, replaced: old }, 'projection rebuild: swapped in');
-    if (old && old !== schema) await dropGenerationSchema(pool, old);
+    logger.info({ generation: schema, replaced: retired }, 'projection rebuild: swapped in');
+    if (retired) await dropRetiredGeneration(retired);
+  }
+
+  /**
+   * Queries planned before the swap may still read the retired generation; the drop waits for them. It
+   * gives up on a lock it cannot get quickly (and tries again), so PostgreSQL never picks a reader as the
+   * victim of a deadlock.
+   */
+  async function dropRetiredGeneration(generation: string): Promise<void> {
+    for (let attempt = 1; attempt <= DROP_ATTEMPTS; attempt++) {
+      try {
+        await inTransaction(pool, async (client) => {
+          await client.query(`SET LOCAL lock_timeout = '${DROP_LOCK_TIMEOUT_MS}ms'`);
+          await dropGenerationSchema(client, generation);
+        });
+        return;
+      } catch (error) {
+        if ((error as { code?: string }).code !== LOCK_NOT_AVAILABLE) throw error;
+        await pause(Math.min(attempt * 20, 500), stopping.signal);
+      }
+    }
+    logger.warn({ generation }, 'could not drop the replaced generation (busy); drop its schema by hand');
   }
 
   const running = leaderLoop();

@@ -77,7 +77,7 @@ export async function projectionStatus(pool: pg.Pool, eventStore: EventStore): P
             : 'running',
       version: live?.version ?? null,
       codeVersion: CHAT_PROJECTION_VERSION,
-      generation: live?.schema_name ?? null,
+      generation: live?.generation ?? null,
       position: live?.position ?? '0',
       head: head ? encodePosition(head) : null,
       lag: distance(livePosition, head),

@@ -169,6 +169,16 @@ describe('chat read models', () => {
       [m4, '', false, true],
     ]);
     expect(await getMessageEditHistory(context.pool, m4, 'bob')).toEqual([]);
+    // nor does the feed a resuming client reads keep the text of what was deleted or hidden
+    const replay = JSON.stringify(await readRoomFeed(context.pool, room, 0, 1000));
+    expect(replay).not.toContain('to be hidden');
+    expect(replay).not.toContain('hidden v2');
+    expect(replay).not.toContain('"second"');
+    const stored = await context.pool.query(
+      `SELECT count(*)::int AS n FROM chat_read.room_feed
+       WHERE frame::text LIKE '%to be hidden%' OR frame::text LIKE '%hidden v2%' OR frame::text LIKE '%"second"%'`,
+    );
+    expect(stored.rows[0].n).toBe(0);
     const { rows } = await context.pool.query(
       `SELECT count(*)::int AS n FROM chat_read.messages WHERE content LIKE '%hidden%' OR content = 'second'`,
     );
@@ -195,8 +205,17 @@ describe('chat read models', () => {
     ]);
     const feed = await readRoomFeed(context.pool, room, 0, 1000);
     expect(feed.map((entry) => entry.seq)).toEqual(feed.map((_, i) => i + 1));
+    // a resuming client reads the same changes, in the same order, as realtime got live ...
     const live = published.filter((entry) => entry.roomId === room);
-    expect(live).toEqual(feed); // what realtime got live is exactly what a resuming client reads
+    const shape = (entry: FeedEntry) => [entry.seq, entry.position, entry.frame.type];
+    expect(feed.map(shape)).toEqual(live.map(shape));
+    // ... the same frames, except that a message in them is the message as it is now
+    const withoutMessage = (entry: FeedEntry) => !('message' in entry.frame);
+    expect(feed.filter(withoutMessage)).toEqual(live.filter(withoutMessage));
+    const firstSent = feed.find((entry) => entry.frame.type === 'chat_message')!;
+    expect(firstSent.frame.message).toMatchObject({ id: m1, content: 'first (fixed)', is_edited: true });
+    const secondSent = feed.filter((entry) => entry.frame.type === 'chat_message')[1]!;
+    expect(secondSent.frame.message).toMatchObject({ id: m2, content: '', is_deleted: true });
   });
 
   it('shows members, their roles and mutes; a removed member reads nothing more', async () => {

@@ -240,15 +240,5 @@ export async function flushBatchState(db: pg.ClientBase, schema: string, state: 
   }
   await upsert(db, schema, 'user_blocks', ['user_id', 'blocked_user_id'], pick(state.blocks, dirty.blocks));
 
-  await insert(
-    db,
-    schema,
-    'room_feed',
-    state.feed.map((entry) => ({
-      room_id: entry.roomId,
-      seq: entry.seq,
-      position: entry.position,
-      frame: entry.frame,
-    })),
-  );
+  await insert(db, schema, 'room_feed', state.feedRows);
 }

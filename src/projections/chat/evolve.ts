@@ -14,11 +14,12 @@ import type {
   MessageRow,
   ParticipantRow,
   ReportRow,
+  RoomFeedRow,
   RoomRow,
   UserBlockRow,
   UserRow,
 } from './rows.ts';
-import { messageJson, participantJson, roomJson } from './serializers.ts';
+import { type MessageJson, messageJson, participantJson, type RoomJson, roomJson } from './serializers.ts';
 
 /** A message's content as of some point in its stream (what a moderator's restore brings back). */
 export type MessageSnapshot = {
@@ -49,7 +50,10 @@ export type BatchState = {
   };
   /** edit history changes per message: `replace` drops the stored history first (delete, hide, restore) */
   edits: Map<string, { replace: boolean; rows: MessageEditRow[] }>;
+  /** the frames as published live after the commit */
   feed: FeedEntry[];
+  /** the same frames as stored in room_feed: a message in them by reference (see storedFeedRow) */
+  feedRows: RoomFeedRow[];
   /** MessageRestored event id -> the message as of that event, read from its stream ahead of the apply */
   restored: Map<string, MessageSnapshot>;
 };
@@ -75,6 +79,7 @@ export function emptyBatchState(): BatchState {
     },
     edits: new Map(),
     feed: [],
+    feedRows: [],
     restored: new Map(),
   };
 }
@@ -387,6 +392,25 @@ export function applyEvent(state: BatchState, recorded: RecordedEvent): void {
   }
 }
 
+/**
+ * room_feed keeps a message out of its frames and refers to it by id instead; readRoomFeed puts the
+ * message's current JSON back. So a deleted or hidden message's text leaves the feed with the message row
+ * (nothing to scrub), and the feed stores each message once.
+ */
+function storedFeedRow(
+  head: { type: string; room_id: string; seq: number; position: string },
+  payload: Record<string, unknown>,
+): RoomFeedRow {
+  const row = { room_id: head.room_id, seq: head.seq, position: head.position };
+  const { message, room, ...rest } = payload as { message?: MessageJson; room?: RoomJson };
+  if (message) return { ...row, frame: { ...head, ...rest }, message_id: message.id };
+  if (room) {
+    const frame = { ...head, ...rest, room: { ...room, last_message: null } };
+    return { ...row, frame, message_id: room.last_message?.id ?? null };
+  }
+  return { ...row, frame: { ...head, ...rest }, message_id: null };
+}
+
 function attachmentRow(a: { id: string; fileName: string; contentType: string; sizeBytes: number }) {
   return { id: a.id, file_name: a.fileName, content_type: a.contentType, size: a.sizeBytes };
 }
@@ -409,12 +433,9 @@ class Context {
   }
 
   emit(room: RoomRow, seq: number, type: string, payload: Record<string, unknown>): void {
-    this.state.feed.push({
-      roomId: room.id,
-      seq,
-      position: this.position,
-      frame: { type, room_id: room.id, seq, position: this.position, ...payload },
-    });
+    const head = { type, room_id: room.id, seq, position: this.position };
+    this.state.feed.push({ roomId: room.id, seq, position: this.position, frame: { ...head, ...payload } });
+    this.state.feedRows.push(storedFeedRow(head, payload));
   }
 
   putRoom(room: RoomRow): void {

@@ -93,4 +93,14 @@ export type ReportRow = {
 
 export type UserBlockRow = { user_id: string; blocked_user_id: string; created_at: string };
 
-export type RoomFeedRow = { room_id: string; seq: number; position: string; frame: Record<string, unknown> };
+/**
+ * One feed entry as stored. A frame that carries a message (chat_message, message_*) or a room with its
+ * last message (room_*) is stored without it; `message_id` names the message to put back when read.
+ */
+export type RoomFeedRow = {
+  room_id: string;
+  seq: number;
+  position: string;
+  frame: Record<string, unknown>;
+  message_id: string | null;
+};

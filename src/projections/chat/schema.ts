@@ -1,14 +1,15 @@
-// Where the chat read models live. Each build ("generation") of the projection has its own schema,
-// chat_read_g{N}, with the tables below; the schema `chat_read` holds one view per table pointing at
-// the live generation. Queries read `chat_read.*` only, so a rebuild fills a new generation beside the
-// live one and swaps every view in one transaction: readers never see a half-built model.
+// Where the chat read models live. Each build ("generation") of the projection is a schema of its own,
+// created as chat_read_g{N} with the tables below. The live generation is renamed to `chat_read`, which
+// is all the queries name. A rebuild fills a new generation beside the live one; the swap renames the
+// two schemas in one transaction. Renaming a schema takes no lock a reader waits for (unlike replacing
+// views, which deadlocks with readers that hold some of them), and readers never see a half-built model.
 import type pg from 'pg';
 
 /** a pool or a client (inside a transaction) */
 export type Db = pg.Pool | pg.ClientBase;
 
 /** Bump when the projection's output changes (tables, columns, frames): a deploy then rebuilds it. */
-export const CHAT_PROJECTION_VERSION = 1;
+export const CHAT_PROJECTION_VERSION = 2;
 export const CHAT_PROJECTION = 'chat';
 export const READ_SCHEMA = 'chat_read';
 
@@ -102,6 +103,7 @@ CREATE TABLE ${s}.room_feed (
   seq integer NOT NULL,
   position text NOT NULL,
   frame json NOT NULL,
+  message_id text,
   PRIMARY KEY (room_id, seq)
 );
 CREATE TABLE ${s}.users (
@@ -141,6 +143,7 @@ CREATE TABLE IF NOT EXISTS projection_checkpoints (
   name text PRIMARY KEY,
   version integer NOT NULL,
   schema_name text,
+  generation text,
   position text NOT NULL,
   state text NOT NULL,
   events_processed bigint NOT NULL DEFAULT 0,
@@ -148,7 +151,6 @@ CREATE TABLE IF NOT EXISTS projection_checkpoints (
   updated_at timestamptz NOT NULL DEFAULT now()
 );
 CREATE SEQUENCE IF NOT EXISTS projection_generation;
-CREATE SCHEMA IF NOT EXISTS ${READ_SCHEMA};
 `;
 
 /**
@@ -183,12 +185,13 @@ export async function createSecondaryIndexes(db: Db, schema: string): Promise<vo
   await db.query(INDEXES_SQL(schema));
 }
 
-/** Points every `chat_read` view at `schema` (call inside the swap transaction). */
-export async function pointViewsAt(db: Db, schema: string): Promise<void> {
-  for (const table of READ_MODEL_TABLES) {
-    await db.query(`DROP VIEW IF EXISTS ${READ_SCHEMA}.${table}`);
-    await db.query(`CREATE VIEW ${READ_SCHEMA}.${table} AS SELECT * FROM ${schema}.${table}`);
-  }
+/**
+ * Makes `generation` the schema the queries read (call inside the swap transaction): the live one, if
+ * any, goes back to its own name `retired` first.
+ */
+export async function promoteGeneration(db: Db, generation: string, retired: string | null): Promise<void> {
+  if (retired) await db.query(`ALTER SCHEMA ${READ_SCHEMA} RENAME TO ${retired}`);
+  await db.query(`ALTER SCHEMA ${generation} RENAME TO ${READ_SCHEMA}`);
 }
 
 export async function dropGenerationSchema(db: Db, schema: string): Promise<void> {
