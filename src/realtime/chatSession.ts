@@ -31,7 +31,7 @@ export type SessionLimits = {
   authTimeoutMs: number;
   /** sockets one user may have open on this node */
   maxSocketsPerUser: number;
-  /** frames received before authentication and authorization finish, kept to be handled in order */
+  /** frames kept waiting to be handled in order (before the socket is ready, or behind a slow command) */
   maxPendingFrames: number;
 };
 
@@ -80,6 +80,7 @@ export function runSession(
   let state: 'authenticating' | 'authorizing' | 'ready' | 'closed' = 'authenticating';
   // frames are handled one after another: a client's messages are sent in the order it wrote them
   let handled: Promise<void> = Promise.resolve();
+  let waiting = 0;
   const session = {};
 
   socket.ws.on('message', (data, isBinary) => {
@@ -155,7 +156,13 @@ export function runSession(
   }
 
   function enqueue(text: string) {
-    handled = handled.then(() => handle(text));
+    // a client may not pile up work faster than its commands complete (a stalled store, a flood)
+    if (waiting >= limits.maxPendingFrames) {
+      socket.sendError('rate_limited', 'Too many frames waiting to be handled: slow down');
+      return;
+    }
+    waiting++;
+    handled = handled.then(() => handle(text)).finally(() => waiting--);
   }
 
   async function openRoomSocket(me: AuthenticatedUser, roomId: string) {
