@@ -84,8 +84,6 @@ export function emptyBatchState(): BatchState {
   };
 }
 
-type Recorded = RecordedEvent<ChatEvent['type'], unknown>;
-
 export function applyEvents(state: BatchState, events: readonly RecordedEvent[]): void {
   for (const event of events) applyEvent(state, event);
 }
@@ -93,7 +91,7 @@ export function applyEvents(state: BatchState, events: readonly RecordedEvent[])
 export function applyEvent(state: BatchState, recorded: RecordedEvent): void {
   const event = { type: recorded.type, data: recorded.data } as ChatEvent;
   const at = recorded.metadata.occurredAt;
-  const ctx = new Context(state, recorded as Recorded);
+  const ctx = new Context(state, encodePosition(recorded.position));
   switch (event.type) {
     case 'RoomCreated': {
       const d = event.data;
@@ -418,12 +416,10 @@ function attachmentRow(a: { id: string; fileName: string; contentType: string; s
 /** The helpers one event's apply needs: row bookkeeping and frame building. */
 class Context {
   readonly state: BatchState;
-  readonly event: Recorded;
   readonly position: string;
-  constructor(state: BatchState, event: Recorded) {
+  constructor(state: BatchState, position: string) {
     this.state = state;
-    this.event = event;
-    this.position = encodePosition(event.position);
+    this.position = position;
   }
 
   nextSeq(room: RoomRow): number {
