@@ -354,17 +354,19 @@ export async function startProjections(options: ProjectionsOptions): Promise<Pro
       if (expectedLivePosition !== null && rebuild.position !== live.position) {
         throw new Error(`rebuild at ${rebuild.position} is not level with live ${live.position}`);
       }
-      await promoteGeneration(client, schema, live.generation);
+      // a live row without a generation predates renaming: its chat_read held views over schema_name
+      const retiredName = live.generation ?? `${READ_SCHEMA}_views_${live.schema_name}`;
+      await promoteGeneration(client, schema, retiredName);
       await client.query(
         `UPDATE projection_checkpoints SET version = $2, schema_name = $3, generation = $4, position = $5,
            state = 'running', events_processed = $6, updated_at = now() WHERE name = $1`,
         [LIVE, rebuild.version, READ_SCHEMA, schema, rebuild.position, rebuild.events_processed],
       );
       await client.query('DELETE FROM projection_checkpoints WHERE name = $1', [REBUILD]);
-      return live.generation;
+      return live.generation ? [retiredName] : [retiredName, live.schema_name!];
     });
     logger.info({ generation: schema, replaced: retired }, 'projection rebuild: swapped in');
-    if (retired) await dropRetiredGeneration(retired);
+    for (const old of retired) await dropRetiredGeneration(old);
   }
 
   /**

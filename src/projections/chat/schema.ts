@@ -150,6 +150,8 @@ CREATE TABLE IF NOT EXISTS projection_checkpoints (
   started_at timestamptz NOT NULL DEFAULT now(),
   updated_at timestamptz NOT NULL DEFAULT now()
 );
+-- checkpoint tables made before generations were renamed into place (views then) lack this column
+ALTER TABLE projection_checkpoints ADD COLUMN IF NOT EXISTS generation text;
 CREATE SEQUENCE IF NOT EXISTS projection_generation;
 `;
 
