@@ -1,0 +1,68 @@
+// `npm run chat -- projections status|rebuild`, run as the ops would: a separate process on a database
+// with events and no server running (so the CLI projects the rebuild itself).
+import { execFile } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readCheckpoint } from '../../src/projections/checkpoints.ts';
+import { type ProjectionsHandle, startProjections } from '../../src/projections/projectionRunner.ts';
+import { chatWorkload } from './support/chatWorkload.ts';
+import {
+  appendEvents,
+  closeProjectionTestContext,
+  createProjectionTestContext,
+  type ProjectionTestContext,
+  snapshotReadModels,
+  waitForProjection,
+} from './support/readModels.ts';
+
+const NODE = fileURLToPath(new URL('../../node_modules/.bin/node', import.meta.url));
+const CLI = fileURLToPath(new URL('../../src/cli.ts', import.meta.url));
+const run = promisify(execFile);
+
+let context: ProjectionTestContext;
+beforeAll(async () => {
+  context = await createProjectionTestContext('projections_cli');
+  const runner: ProjectionsHandle = await startProjections({
+    pool: context.pool,
+    eventStore: context.eventStore,
+    publisher: { publish: async () => {} },
+  });
+  await waitForProjection(
+    context.pool,
+    await appendEvents(context.eventStore, [...chatWorkload(600, { rooms: 10, users: 20 })]),
+  );
+  await runner.stop();
+});
+afterAll(() => closeProjectionTestContext(context));
+
+const chat = (...args: string[]) =>
+  run(NODE, [CLI, ...args], { env: { ...process.env, DATABASE_URL: context.database.url } });
+
+describe('projections CLI', () => {
+  it('shows the position, head, lag and state', async () => {
+    const { stdout } = await chat('projections', 'status', '--json');
+    const [status] = JSON.parse(stdout);
+    expect(status).toMatchObject({ name: 'chat', state: 'stopped', lag: 0, rebuild: null });
+    expect(status.position).toBe(status.head);
+  });
+
+  it('rebuilds with one command into a new generation with the same rows', async () => {
+    const before = await readCheckpoint(context.pool, 'chat');
+    const rows = await snapshotReadModels(context.pool);
+    const { stdout } = await chat('projections', 'rebuild');
+    expect(stdout).toMatch(/rebuilt in [\d.]+ s; live generation chat_read_g\d+/);
+    const after = await readCheckpoint(context.pool, 'chat');
+    expect(after!.generation).not.toBe(before!.generation);
+    expect(after!.position).toBe(before!.position);
+    expect(await snapshotReadModels(context.pool)).toEqual(rows);
+  });
+
+  it('refuses an unknown command or projection with usage', async () => {
+    await expect(chat('projections', 'rebuild', 'nope')).rejects.toMatchObject({ code: 2 });
+    await expect(chat('projections')).rejects.toMatchObject({
+      code: 2,
+      stderr: expect.stringContaining('usage'),
+    });
+  });
+});
