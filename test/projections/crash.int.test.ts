@@ -4,7 +4,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { encodePosition } from '../../src/eventstore/eventStore.ts';
 import { readCheckpoint } from '../../src/projections/checkpoints.ts';
 import { chatWorkload } from './support/chatWorkload.ts';
@@ -17,6 +17,9 @@ import {
   snapshotReadModels,
   waitForProjection,
 } from './support/readModels.ts';
+
+// these drive whole rebuilds and child processes: generous limits for a loaded 2-core machine
+vi.setConfig({ testTimeout: 180_000, hookTimeout: 180_000 });
 
 const NODE = fileURLToPath(new URL('../../node_modules/.bin/node', import.meta.url));
 const RUNNER = fileURLToPath(new URL('./support/runnerProcess.ts', import.meta.url));

@@ -1,7 +1,7 @@
 // Rebuilds and leadership: a rebuild under concurrent writes swaps in a generation identical to a clean
 // build, reads keep working meanwhile, every frame is published once; a new projection version rebuilds
 // on start by itself; only one runner projects and a standby takes over.
-import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished, vi } from 'vitest';
 import type { FeedEntry } from '../../src/projections/changeFeed.ts';
 import { CHAT_PROJECTION_VERSION } from '../../src/projections/chat/schema.ts';
 import { readCheckpoint, requestRebuild } from '../../src/projections/checkpoints.ts';
@@ -19,6 +19,9 @@ import {
   snapshotReadModels,
   waitForProjection,
 } from './support/readModels.ts';
+
+// these drive whole rebuilds and child processes: generous limits for a loaded 2-core machine
+vi.setConfig({ testTimeout: 180_000, hookTimeout: 180_000 });
 
 let context: ProjectionTestContext;
 const workload: WorkloadEvent[] = [...chatWorkload(6_000, { rooms: 30, users: 40, seed: 7 })];
