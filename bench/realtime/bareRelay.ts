@@ -1,12 +1,12 @@
 // The ceiling: a WebSocket relay with no persistence, no auth, no Redis. It speaks just enough of the chat
 // protocol for the load generator (connection_established, chat_message in and out) and does the minimum
-// work per message: parse once, serialize once, send to every socket in the room.
+// work per message: parse once, serialize and encode once, send to every socket in the room.
 // Run: node bench/realtime/bareRelay.ts <port>   (prints "listening <port>")
 import { randomUUID } from 'node:crypto';
 import { type WebSocket, WebSocketServer } from 'ws';
 
 const port = Number(process.argv[2] ?? 0);
-const rooms = new Map<string, Set<WebSocket>>();
+const rooms = new Map<string, { members: Set<WebSocket>; seq: number }>();
 const server = new WebSocketServer({ port, perMessageDeflate: false, maxPayload: 64 * 1024 });
 
 server.on('connection', (ws, request) => {
@@ -14,30 +14,33 @@ server.on('connection', (ws, request) => {
   if (!match) return ws.close(4003, 'no room');
   const roomId = match[1]!;
   const userId = new URL(request.url!, 'http://relay').searchParams.get('user') ?? randomUUID();
-  const members = rooms.get(roomId) ?? new Set();
-  rooms.set(roomId, members);
+  const room = rooms.get(roomId) ?? { members: new Set<WebSocket>(), seq: 0 };
+  rooms.set(roomId, room);
+  const { members } = room;
   members.add(ws);
   ws.on('close', () => members.delete(ws));
   ws.send(
     JSON.stringify({ type: 'connection_established', room_id: roomId, unread_count: 0, user_id: userId }),
   );
-  let seq = 0;
   ws.on('message', (data) => {
     const frame = JSON.parse(data.toString()) as { type: string; message?: string; client_id?: string };
     if (frame.type !== 'chat_message') return;
-    const out = JSON.stringify({
-      type: 'chat_message',
-      room_id: roomId,
-      seq: ++seq,
-      message: {
-        id: randomUUID(),
-        room: roomId,
-        sender: { id: userId, username: null },
-        content: frame.message,
-        created_at: new Date().toISOString(),
-      },
-    });
-    for (const member of members) member.send(out);
+    const out = Buffer.from(
+      JSON.stringify({
+        type: 'chat_message',
+        room_id: roomId,
+        seq: ++room.seq,
+        message: {
+          id: randomUUID(),
+          room: roomId,
+          sender: { id: userId, username: null },
+          content: frame.message,
+          created_at: new Date().toISOString(),
+        },
+      }),
+    );
+    // encoded once, like the app does: the relay stays a fair ceiling for big rooms
+    for (const member of members) member.send(out, { binary: false });
   });
 });
 
