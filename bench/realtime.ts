@@ -27,7 +27,7 @@ const SCENARIOS: Scenario[] = [
     members: 10,
     rates: [500, 1000, 2000, 3000, 4000, 5000, 6000, 7000],
   },
-  { name: 'big room (1 x 1,000)', rooms: 1, members: 1000, rates: [10, 20, 40, 60, 80, 100] },
+  { name: 'big room (1 x 1,000)', rooms: 1, members: 1000, rates: [10, 20, 40, 60, 80, 100, 150, 200] },
 ];
 
 async function mintToken(userId: string) {
