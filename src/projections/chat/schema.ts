@@ -103,8 +103,7 @@ CREATE TABLE ${s}.room_feed (
   seq integer NOT NULL,
   position text NOT NULL,
   frame json NOT NULL,
-  message_id text,
-  PRIMARY KEY (room_id, seq)
+  message_id text
 );
 CREATE TABLE ${s}.users (
   id text PRIMARY KEY,
@@ -129,8 +128,10 @@ CREATE TABLE ${s}.user_blocks (
 );
 `;
 
-// Secondary indexes are built after a rebuild's bulk load (cheaper than maintaining them per batch).
+// Indexes no upsert needs are built after a rebuild's bulk load (cheaper than maintaining them per
+// batch); room_feed is insert-only, so its unique key is one of them.
 const INDEXES_SQL = (s: string) => `
+CREATE UNIQUE INDEX IF NOT EXISTS room_feed_room_seq ON ${s}.room_feed (room_id, seq);
 CREATE UNIQUE INDEX IF NOT EXISTS messages_room_seq ON ${s}.messages (room_id, seq);
 CREATE UNIQUE INDEX IF NOT EXISTS participants_id ON ${s}.participants (id);
 CREATE INDEX IF NOT EXISTS participants_user ON ${s}.participants (user_id) WHERE left_at IS NULL;
