@@ -1,6 +1,7 @@
 // Rebuilds and leadership: a rebuild under concurrent writes swaps in a generation identical to a clean
 // build, reads keep working meanwhile, every frame is published once; a new projection version rebuilds
 // on start by itself; only one runner projects and a standby takes over.
+import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished, vi } from 'vitest';
 import type { FeedEntry } from '../../src/projections/changeFeed.ts';
 import { CHAT_PROJECTION_VERSION } from '../../src/projections/chat/schema.ts';
@@ -38,6 +39,7 @@ function start(published: FeedEntry[]): Promise<ProjectionsHandle> {
     batchSize: 100,
     rebuildBatchSize: 300,
     retryMs: 100,
+    ...(process.env.PROJECTION_TEST_LOG ? { logger: pino(pino.destination(2)) } : {}),
   });
 }
 

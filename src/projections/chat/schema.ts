@@ -151,8 +151,14 @@ CREATE TABLE IF NOT EXISTS projection_checkpoints (
   started_at timestamptz NOT NULL DEFAULT now(),
   updated_at timestamptz NOT NULL DEFAULT now()
 );
--- checkpoint tables made before generations were renamed into place (views then) lack this column
-ALTER TABLE projection_checkpoints ADD COLUMN IF NOT EXISTS generation text;
+-- checkpoint tables made before generations were renamed into place (views then) lack this column;
+-- checked first, since ALTER TABLE would lock out the running projector at every process start
+DO $$ BEGIN
+  IF NOT EXISTS (SELECT 1 FROM information_schema.columns WHERE table_schema = current_schema()
+                 AND table_name = 'projection_checkpoints' AND column_name = 'generation') THEN
+    ALTER TABLE projection_checkpoints ADD COLUMN generation text;
+  END IF;
+END $$;
 CREATE SEQUENCE IF NOT EXISTS projection_generation;
 `;
 
