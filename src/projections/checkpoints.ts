@@ -11,6 +11,7 @@ import {
   promoteGeneration,
   READ_SCHEMA,
 } from './chat/schema.ts';
+import { inTransaction } from './transaction.ts';
 
 export const LIVE = CHAT_PROJECTION;
 export const REBUILD = `${CHAT_PROJECTION}:rebuild`;
@@ -52,28 +53,19 @@ export async function readCheckpoint(
  * queries work as soon as this resolves. Safe to call from every process at once.
  */
 export async function prepareReadModels(pool: pg.Pool): Promise<void> {
-  const client = await pool.connect();
-  try {
-    await client.query('BEGIN');
+  await inTransaction(pool, async (client) => {
     await client.query('SELECT pg_advisory_xact_lock($1)', [SETUP_LOCK]);
     await client.query(CHECKPOINTS_SQL);
-    if (!(await readCheckpoint(client, LIVE))) {
-      const generation = await createGenerationSchema(client);
-      await createSecondaryIndexes(client, generation);
-      await promoteGeneration(client, generation, null);
-      await client.query(
-        `INSERT INTO projection_checkpoints (name, version, schema_name, generation, position, state)
-         VALUES ($1, $2, $3, $4, '0', 'running')`,
-        [LIVE, CHAT_PROJECTION_VERSION, READ_SCHEMA, generation],
-      );
-    }
-    await client.query('COMMIT');
-  } catch (error) {
-    await client.query('ROLLBACK').catch(() => {});
-    throw error;
-  } finally {
-    client.release();
-  }
+    if (await readCheckpoint(client, LIVE)) return;
+    const generation = await createGenerationSchema(client);
+    await createSecondaryIndexes(client, generation);
+    await promoteGeneration(client, generation, null);
+    await client.query(
+      `INSERT INTO projection_checkpoints (name, version, schema_name, generation, position, state)
+       VALUES ($1, $2, $3, $4, '0', 'running')`,
+      [LIVE, CHAT_PROJECTION_VERSION, READ_SCHEMA, generation],
+    );
+  });
 }
 
 /**

@@ -32,6 +32,7 @@ import {
   REBUILD,
   readCheckpoint,
 } from './checkpoints.ts';
+import { inTransaction } from './transaction.ts';
 
 export type ProjectionLogger = Pick<Logger, 'info' | 'warn' | 'error'>;
 
@@ -412,21 +413,6 @@ async function advanceCheckpoint(db: pg.ClientBase, name: string, position: stri
 
 function positionOrStart(encoded: string): Position | undefined {
   return encoded === '0' ? undefined : decodePosition(encoded);
-}
-
-async function inTransaction<T>(pool: pg.Pool, work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
-  const client = await pool.connect();
-  try {
-    await client.query('BEGIN');
-    const result = await work(client);
-    await client.query('COMMIT');
-    return result;
-  } catch (error) {
-    await client.query('ROLLBACK').catch(() => {});
-    throw error;
-  } finally {
-    client.release();
-  }
 }
 
 /** Runs one task at a time, in call order. */
