@@ -252,6 +252,8 @@ export function runSession(
   }
 
   async function handle(text: string) {
+    // a socket closing (shutdown, revoked, slow) handles nothing more; the client retries after reconnecting
+    if (!socket.isOpen()) return;
     const parsed = parseClientFrame(text);
     if (!parsed.ok) {
       socket.sendError(parsed.code, parsed.message, parsed.field ? { field: parsed.field } : {});
