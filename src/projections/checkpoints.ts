@@ -54,6 +54,8 @@ export async function readCheckpoint(
  */
 export async function prepareReadModels(pool: pg.Pool): Promise<void> {
   await inTransaction(pool, async (client) => {
+    // a start that cannot get its locks fails loudly instead of hanging
+    await client.query(`SET LOCAL lock_timeout = '30s'`);
     await client.query('SELECT pg_advisory_xact_lock($1)', [SETUP_LOCK]);
     await client.query(CHECKPOINTS_SQL);
     if (await readCheckpoint(client, LIVE)) return;
