@@ -62,6 +62,20 @@ describe('chat projection (pure)', () => {
     expect(state.rooms.get(ROOM)).toMatchObject({ last_seq: 3, last_message_id: 'm2', participant_count: 2 });
   });
 
+  it('stores frames with their message by reference, so no text is kept twice', () => {
+    const state = given(created, sent('m1', 'alice', 'secret'), {
+      type: 'RoomUpdated',
+      data: { roomId: ROOM, name: 'Renamed', updatedBy: 'alice' },
+    });
+    expect(state.feed[1]!.frame).toMatchObject({ message: { content: 'secret' } });
+    expect(state.feedRows.map((row) => row.message_id)).toEqual([null, 'm1', 'm1']);
+    expect(JSON.stringify(state.feedRows)).not.toContain('secret');
+    expect(state.feedRows[2]!.frame).toMatchObject({
+      type: 'room_updated',
+      room: { name: 'Renamed', last_message: null },
+    });
+  });
+
   it("advances the sender's own read marker, not the other participants'", () => {
     const state = given(created, sent('m1', 'alice'));
     expect(state.participants.get(participantKey(ROOM, 'alice'))!.last_read_seq).toBe(2);
