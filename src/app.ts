@@ -11,6 +11,7 @@ import { commandStatePlugin } from './api/commandContext.ts';
 import { healthRoutes } from './api/health.ts';
 import { serializeRequest } from './api/logging.ts';
 import { messageRoutes } from './api/messages.ts';
+import { opsRoutes } from './api/ops.ts';
 import { participantRoutes } from './api/participants.ts';
 import { authenticate, authPlugin } from './api/plugins/auth.ts';
 import { databasePlugin } from './api/plugins/database.ts';
@@ -95,6 +96,13 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}) {
       await api.register(attachmentRoutes);
     },
     { prefix: '/api/chat' },
+  );
+  await app.register(
+    async (ops) => {
+      ops.addHook('onRequest', authenticate);
+      await ops.register(opsRoutes);
+    },
+    { prefix: '/api/ops' },
   );
   return app;
 }

@@ -1,0 +1,94 @@
+// Operations: projection status (position, lag, state, rebuild progress — the same numbers the CLI's
+// progress bar shows) and a rebuild request. Only tokens with the `ops` role get past the guard; for
+// everyone else these paths do not exist (404), like any resource they may not see.
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { requestRebuild } from '../projections/checkpoints.ts';
+import { projectionStatus } from '../projections/projectionStatus.ts';
+import { commonProblemResponses, notFound } from './problems.ts';
+
+const RebuildSchema = z.object({
+  state: z.string(),
+  position: z.string(),
+  events_processed: z.number().int(),
+  progress: z.number().min(0).max(1).describe('0..1: how far through the store the rebuild is'),
+  started_at: z.string(),
+  events_per_second: z.number(),
+});
+
+const ProjectionStatusSchema = z
+  .object({
+    name: z.string(),
+    state: z.enum(['running', 'rebuilding', 'stopped', 'not_started']),
+    version: z.number().int().nullable(),
+    code_version: z.number().int(),
+    generation: z.string().nullable().describe('the read-model generation queries read; a rebuild swaps it'),
+    position: z.string().describe('last event store position projected'),
+    head: z.string().nullable().describe('last event store position written'),
+    lag: z.number().int().describe('events the projection is behind the head'),
+    updated_at: z.string().nullable(),
+    rebuild: RebuildSchema.nullable(),
+  })
+  .meta({ id: 'ProjectionStatus' });
+
+export const opsRoutes: FastifyPluginAsyncZod = async (fastify) => {
+  fastify.addHook('preHandler', async (request) => {
+    if (!request.user.roles.includes('ops')) throw notFound('Resource');
+  });
+
+  fastify.get(
+    '/projections/',
+    {
+      schema: {
+        tags: ['ops'],
+        summary: 'Projection status: position, head, lag, state and rebuild progress (ops role)',
+        response: {
+          200: z.object({ projections: z.array(ProjectionStatusSchema) }),
+          ...commonProblemResponses,
+        },
+      },
+    },
+    async () => {
+      const statuses = await projectionStatus(fastify.pg, fastify.eventStore);
+      return {
+        projections: statuses.map((status) => ({
+          name: status.name,
+          state: status.state,
+          version: status.version,
+          code_version: status.codeVersion,
+          generation: status.generation,
+          position: status.position,
+          head: status.head,
+          lag: status.lag,
+          updated_at: status.updatedAt,
+          rebuild: status.rebuild && {
+            state: status.rebuild.state,
+            position: status.rebuild.position,
+            events_processed: status.rebuild.eventsProcessed,
+            progress: status.rebuild.progress,
+            started_at: status.rebuild.startedAt,
+            events_per_second: status.rebuild.eventsPerSecond,
+          },
+        })),
+      };
+    },
+  );
+
+  fastify.post(
+    '/projections/rebuild/',
+    {
+      schema: {
+        tags: ['ops'],
+        summary:
+          'Request a zero-downtime rebuild of the read models (ops role); progress on GET /projections/',
+        response: {
+          202: z.object({
+            requested: z.boolean().describe('false when a rebuild is already requested or running'),
+          }),
+          ...commonProblemResponses,
+        },
+      },
+    },
+    async (_request, reply) => reply.code(202).send({ requested: await requestRebuild(fastify.pg) }),
+  );
+};

@@ -1,0 +1,67 @@
+// Ops: projection status and a rebuild request over HTTP, the same numbers the CLI shows. Only the `ops`
+// role sees these paths; a plain user gets the same 404 as for anything else they may not see.
+import { setTimeout as sleep } from 'node:timers/promises';
+import { v4 as uuidv4 } from 'uuid';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { clientFor, type UserClient } from './support/client.ts';
+import { startTestApp, type TestApp } from './support/testApp.ts';
+
+let t: TestApp;
+let ops: UserClient;
+let alice: UserClient;
+
+beforeAll(async () => {
+  t = await startTestApp('ops_api');
+  ops = await clientFor(t.app, uuidv4(), { username: 'ops', roles: ['ops'] });
+  alice = await clientFor(t.app, uuidv4(), { username: 'alice' });
+});
+afterAll(async () => t?.stop());
+
+async function liveStatus() {
+  const answer = await ops.get('/api/ops/projections/');
+  expect(answer.status).toBe(200);
+  return answer.body.projections[0];
+}
+
+async function until<T>(
+  probe: () => Promise<T>,
+  done: (value: T) => boolean,
+  timeoutMs = 60_000,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (done(value) || Date.now() > deadline) return value;
+    await sleep(100);
+  }
+}
+
+it('hides the ops endpoints from users without the ops role', async () => {
+  const status = await alice.get('/api/ops/projections/');
+  expect(status.status).toBe(404);
+  expect(status.body.code).toBe('not_found');
+  expect((await alice.post('/api/ops/projections/rebuild/')).status).toBe(404);
+});
+
+it('shows the live projection catching up with what was written', async () => {
+  const room = await alice.post('/api/chat/rooms/', { name: 'Lobby', room_type: 'group' });
+  expect(room.status).toBe(201);
+  await alice.post(`/api/chat/rooms/${room.body.id}/messages/`, { content: 'hello' });
+  const status = await until(liveStatus, (s) => s.lag === 0 && s.position === s.head);
+  expect(status).toMatchObject({ state: 'running', lag: 0, rebuild: null });
+  expect(status.head).not.toBeNull();
+});
+
+it('rebuilds on request, reporting progress, and ends with the same rooms', async () => {
+  const before = await alice.get('/api/chat/rooms/');
+  const { generation } = await liveStatus();
+  const requested = await ops.post('/api/ops/projections/rebuild/');
+  expect(requested.status).toBe(202);
+  expect(requested.body.requested).toBe(true);
+
+  const finished = await until(liveStatus, (s) => s.state === 'running' && s.generation !== generation);
+  expect(finished.generation).not.toBe(generation);
+  expect(finished).toMatchObject({ state: 'running', rebuild: null });
+  const after = await alice.get('/api/chat/rooms/');
+  expect(after.body.results).toEqual(before.body.results);
+});
