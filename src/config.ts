@@ -9,6 +9,9 @@ const csv = z.string().transform((value) =>
     .filter(Boolean),
 );
 
+/** Published in the README: only ever accepted when NODE_ENV is not `production` and no key is configured. */
+export const DEVELOPMENT_JWT_SECRET = 'development-only-secret-do-not-use-in-production';
+
 const ConfigSchema = z
   .object({
     PORT: z.coerce.number().int().min(0).max(65535).default(8000),
@@ -40,14 +43,22 @@ const ConfigSchema = z
       .default(10 * 1024 * 1024),
     /** readiness fails when a projector is further behind the store's head than this many events */
     READY_MAX_PROJECTION_LAG: z.coerce.number().int().min(0).default(10_000),
+    NODE_ENV: z.string().optional(),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   })
-  .refine((c) => c.CHAT_JWT_SECRET || c.CHAT_JWKS_URL, {
+  .refine((c) => c.CHAT_JWT_SECRET || c.CHAT_JWKS_URL || c.NODE_ENV !== 'production', {
     message: 'set CHAT_JWT_SECRET (HS256, at least 32 characters) or CHAT_JWKS_URL',
     path: ['CHAT_JWT_SECRET'],
-  });
+  })
+  // Outside production a newcomer's `npm start` works with no setup: tokens signed with the published
+  // development secret are accepted (main.ts warns loudly). Production must bring its own key.
+  .transform((c) =>
+    c.CHAT_JWT_SECRET || c.CHAT_JWKS_URL
+      ? c
+      : { ...c, CHAT_JWT_SECRET: DEVELOPMENT_JWT_SECRET, usingDevelopmentSecret: true },
+  );
 
-export type Config = z.infer<typeof ConfigSchema>;
+export type Config = z.infer<typeof ConfigSchema> & { usingDevelopmentSecret?: boolean };
 
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';

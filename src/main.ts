@@ -25,6 +25,11 @@ async function main(): Promise<void> {
   const migrations = await migrate(config.DATABASE_URL);
   const app: App = await buildApp(config);
   if (migrations.length > 0) app.log.info({ migrations }, 'database migrated');
+  if (config.usingDevelopmentSecret) {
+    app.log.warn(
+      'no CHAT_JWT_SECRET or CHAT_JWKS_URL: accepting tokens signed with the published development secret (see README); never run like this in production',
+    );
+  }
   const projections: ProjectionsHandle = await startAppProjections(app);
 
   let stopping = false;

@@ -1,0 +1,42 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, DEVELOPMENT_JWT_SECRET, loadConfig } from './config.ts';
+
+describe('loadConfig', () => {
+  it('starts with no setup outside production, on the published development secret', () => {
+    const config = loadConfig({});
+    expect(config).toMatchObject({
+      PORT: 8000,
+      DATABASE_URL: 'postgres://postgres@127.0.0.1:5432/postgres',
+      REDIS_URL: 'redis://127.0.0.1:6379',
+      CHAT_JWT_SECRET: DEVELOPMENT_JWT_SECRET,
+      usingDevelopmentSecret: true,
+    });
+    expect(config.EVENTSTORE_URL).toBeUndefined();
+  });
+
+  it('refuses to start in production without a signing key, naming the variable', () => {
+    expect(() => loadConfig({ NODE_ENV: 'production' })).toThrow(/CHAT_JWT_SECRET: set CHAT_JWT_SECRET/);
+  });
+
+  it('uses the configured key and never the development one when a key is set', () => {
+    const secret = 'x'.repeat(40);
+    expect(loadConfig({ CHAT_JWT_SECRET: secret })).toMatchObject({ CHAT_JWT_SECRET: secret });
+    expect(loadConfig({ CHAT_JWT_SECRET: secret }).usingDevelopmentSecret).toBeUndefined();
+    const jwks = loadConfig({ NODE_ENV: 'production', CHAT_JWKS_URL: 'https://auth.example/jwks.json' });
+    expect(jwks.CHAT_JWT_SECRET).toBeUndefined();
+  });
+
+  it('names every bad variable in one message', () => {
+    let error: unknown;
+    try {
+      loadConfig({ PORT: 'eighty', EVENTSTORE_URL: 'http://es:2113', CHAT_JWT_SECRET: 'short' });
+    } catch (caught) {
+      error = caught;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    const message = (error as Error).message;
+    expect(message).toMatch(/PORT:/);
+    expect(message).toMatch(/EVENTSTORE_URL: must be an esdb:\/\/ or kurrentdb:\/\/ connection string/);
+    expect(message).toMatch(/CHAT_JWT_SECRET: must be at least 32 characters/);
+  });
+});
