@@ -170,6 +170,8 @@ export async function main(args: string[]) {
     '**Highest rate with p99 <= 100 ms and nothing lost:**',
     '',
     ...summary,
+    '',
+    'Where the time goes, what limits the app and how the goals stand: [realtime.md](realtime.md#performance-where-the-time-goes).',
     ...lines,
     '',
   ].join('\n');
