@@ -12,6 +12,7 @@ import type { EventStore, Position, RecordedEvent } from '../eventstore/eventSto
 import { decodePosition, encodePosition } from '../eventstore/eventStore.ts';
 import type { ChangePublisher, FeedEntry } from './changeFeed.ts';
 import { flushBatchState, loadBatchState } from './chat/batchStore.ts';
+import { bulkRebuild } from './chat/bulkRebuild.ts';
 import { applyEvents } from './chat/evolve.ts';
 import {
   CHAT_PROJECTION,
@@ -281,7 +282,35 @@ export async function startProjections(options: ProjectionsOptions): Promise<Pro
       if (mode === 'takeover') await publish(feed.filter((entry) => entry.position > publishedUpTo));
     };
 
-    // the bulk: the next batch is read while this one is written (two connections, two cores)
+    if (position === '0') {
+      // from empty tables: fold in memory and COPY the result (chat/bulkRebuild.ts), then go on in batches
+      const upTo = mode === 'takeover' ? await headPosition() : livePosition!;
+      const bulk =
+        upTo === '0'
+          ? { position, events: 0 }
+          : await bulkRebuild({
+              pool,
+              eventStore,
+              schema,
+              upTo,
+              pageSize: rebuildBatchSize,
+              signal,
+              async onPage(events, feed) {
+                processed += events.length;
+                rebuildProgress = {
+                  position: encodePosition(events.at(-1)!.position),
+                  eventsProcessed: processed,
+                };
+                if (mode === 'takeover')
+                  await publish(feed.filter((entry) => entry.position > publishedUpTo));
+              },
+            });
+      if (!bulk) return;
+      position = bulk.position;
+      processed = bulk.events;
+    }
+
+    // the rest in batches: the next batch is read while this one is written (two connections, two cores)
     let next = readFrom(position);
     for (;;) {
       const read = await next;
@@ -314,6 +343,11 @@ export async function startProjections(options: ProjectionsOptions): Promise<Pro
       });
     }
     rebuildProgress = null;
+  }
+
+  async function headPosition(): Promise<string> {
+    const head = await eventStore.headPosition();
+    return head ? encodePosition(head) : '0';
   }
 
   /** The rebuild row, with its generation schema created (a new request) or reused (a resumed one). */

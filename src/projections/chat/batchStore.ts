@@ -19,7 +19,6 @@ type Keys = {
   users: Set<string>;
   reports: Set<string>;
   blocks: Map<string, [string, string]>;
-  restores: RecordedEvent[];
 };
 
 function keysOf(events: readonly RecordedEvent[]): Keys {
@@ -31,7 +30,6 @@ function keysOf(events: readonly RecordedEvent[]): Keys {
     users: new Set(),
     reports: new Set(),
     blocks: new Map(),
-    restores: [],
   };
   const participant = (roomId: string, userId: string) => {
     keys.participants.set(participantKey(roomId, userId), [roomId, userId]);
@@ -69,9 +67,6 @@ function keysOf(events: readonly RecordedEvent[]): Keys {
       case 'RoomMarkedRead':
         participant(event.data.roomId, event.data.userId);
         keys.roomsWithLastMessage.add(event.data.roomId);
-        break;
-      case 'MessageRestored':
-        keys.restores.push(recorded);
         break;
       case 'UserBlocked':
       case 'UserUnblocked':
@@ -157,15 +152,26 @@ export async function loadBatchState(
       state.blocks.set(blockKey(block.user_id, block.blocked_user_id), block);
     }
   }
-  // a restore brings back text the read model deliberately forgot: read it from the message's stream,
-  // as of the restore (never later events, so a rebuild restores exactly what the live projector did)
-  for (const restore of keys.restores) {
+  await loadRestoredMessages(state, events, eventStore);
+  return state;
+}
+
+/**
+ * A restore brings back text the read model deliberately forgot: read it from the message's stream, as
+ * of the restore (never later events, so a rebuild restores exactly what the live projector did).
+ */
+export async function loadRestoredMessages(
+  state: BatchState,
+  events: readonly RecordedEvent[],
+  eventStore: EventStore,
+): Promise<void> {
+  for (const restore of events) {
+    if (restore.type !== 'MessageRestored') continue;
     const messageId = (restore.data as { messageId: string }).messageId;
     const history = await eventStore.readStream(messageStream(messageId));
     const upToRestore = history.filter((e) => comparePositions(e.position, restore.position) <= 0);
     state.restored.set(restore.id, messageSnapshot(upToRestore));
   }
-  return state;
 }
 
 function pick<Row>(map: Map<string, Row | null>, ids: Set<string>): Row[] {
