@@ -97,7 +97,7 @@ export function createRoomFanout(options: RoomFanoutOptions): RoomFanout {
 
   subscriber.on('message', (channel: string, text: string) => {
     const hub = hubs.get(channel.slice(channelPrefix.length));
-    const message = decodeWire(text);
+    const message = hub && decodeWire(text);
     if (!hub || !message) return;
     if (message.seq === 0) return deliverEphemeral(hub, message);
     enqueue(hub, { kind: 'live', message });
