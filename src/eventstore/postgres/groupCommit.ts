@@ -55,9 +55,13 @@ export function createGroupCommit<Request, Result>(options: GroupCommitOptions<R
       inFlight++;
       run(group.map((waiting) => waiting.request))
         .then(
-          (results) => group.forEach((waiting, i) => waiting.resolve(results[i]!)),
+          (results) => {
+            for (const [i, waiting] of group.entries()) waiting.resolve(results[i]!);
+          },
           // the transaction rolled back: nothing of the group was stored, each caller may retry
-          (error: unknown) => group.forEach((waiting) => waiting.reject(error)),
+          (error: unknown) => {
+            for (const waiting of group) waiting.reject(error);
+          },
         )
         .finally(() => {
           inFlight--;
