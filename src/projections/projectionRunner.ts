@@ -295,6 +295,7 @@ export async function startProjections(options: ProjectionsOptions): Promise<Pro
               upTo,
               pageSize: rebuildBatchSize,
               signal,
+              publishAfter: mode === 'takeover' ? publishedUpTo : null,
               async onPage(events, feed) {
                 processed += events.length;
                 rebuildProgress = {
@@ -308,6 +309,7 @@ export async function startProjections(options: ProjectionsOptions): Promise<Pro
       if (!bulk) return;
       position = bulk.position;
       processed = bulk.events;
+      logger.info({ schema, position, events: processed }, 'projection rebuild: bulk loaded');
     }
 
     // the rest in batches: the next batch is read while this one is written (two connections, two cores)
@@ -325,7 +327,9 @@ export async function startProjections(options: ProjectionsOptions): Promise<Pro
       if (!full) break;
     }
 
+    logger.info({ schema, position, events: processed }, 'projection rebuild: building indexes');
     await createSecondaryIndexes(pool, schema);
+    logger.info({ schema }, 'projection rebuild: making the tables durable');
     await setGenerationLogged(pool, schema);
     if (mode === 'takeover') {
       await swap(schema, null);

@@ -19,7 +19,7 @@ import type {
   UserBlockRow,
   UserRow,
 } from './rows.ts';
-import { type MessageJson, messageJson, participantJson, type RoomJson, roomJson } from './serializers.ts';
+import { messageJson, participantJson, type RoomJson, roomJson } from './serializers.ts';
 
 /** A message's content as of some point in its stream (what a moderator's restore brings back). */
 export type MessageSnapshot = {
@@ -52,6 +52,8 @@ export type BatchState = {
   edits: Map<string, { replace: boolean; rows: MessageEditRow[] }>;
   /** the frames as published live after the commit */
   feed: FeedEntry[];
+  /** false: frames are only stored, `feed` stays empty (a bulk rebuild over what was published before) */
+  publishes: boolean;
   /** the same frames as stored in room_feed: a message in them by reference (see storedFeedRow) */
   feedRows: RoomFeedRow[];
   /** MessageRestored event id -> the message as of that event, read from its stream ahead of the apply */
@@ -79,6 +81,7 @@ export function emptyBatchState(): BatchState {
     },
     edits: new Map(),
     feed: [],
+    publishes: true,
     feedRows: [],
     restored: new Map(),
   };
@@ -240,7 +243,7 @@ export function applyEvent(state: BatchState, recorded: RecordedEvent): void {
         sender.last_read_at = at;
         ctx.touchParticipant(sender);
       }
-      ctx.emit(room, seq, 'chat_message', { message: ctx.messageJson(message) });
+      ctx.emitMessage(room, seq, 'chat_message', message);
       return;
     }
     case 'MessageEdited': {
@@ -258,7 +261,7 @@ export function applyEvent(state: BatchState, recorded: RecordedEvent): void {
       message.is_edited = true;
       message.edited_at = at;
       ctx.touchMessage(message);
-      ctx.emit(room, ctx.nextSeq(room), 'message_edited', { message: ctx.messageJson(message) });
+      ctx.emitMessage(room, ctx.nextSeq(room), 'message_edited', message);
       return;
     }
     case 'MessageDeleted':
@@ -274,9 +277,7 @@ export function applyEvent(state: BatchState, recorded: RecordedEvent): void {
       message.attachment = null;
       state.edits.set(message.id, { replace: true, rows: [] });
       ctx.touchMessage(message);
-      ctx.emit(room, ctx.nextSeq(room), deleting ? 'message_deleted' : 'message_hidden', {
-        message: ctx.messageJson(message),
-      });
+      ctx.emitMessage(room, ctx.nextSeq(room), deleting ? 'message_deleted' : 'message_hidden', message);
       return;
     }
     case 'MessageRestored': {
@@ -293,7 +294,7 @@ export function applyEvent(state: BatchState, recorded: RecordedEvent): void {
         state.edits.set(message.id, { replace: true, rows: snapshot.edits.map((e) => ({ ...e })) });
       }
       ctx.touchMessage(message);
-      ctx.emit(room, ctx.nextSeq(room), 'message_restored', { message: ctx.messageJson(message) });
+      ctx.emitMessage(room, ctx.nextSeq(room), 'message_restored', message);
       return;
     }
     case 'ReactionAdded':
@@ -393,15 +394,15 @@ export function applyEvent(state: BatchState, recorded: RecordedEvent): void {
 /**
  * room_feed keeps a message out of its frames and refers to it by id instead; readRoomFeed puts the
  * message's current JSON back. So a deleted or hidden message's text leaves the feed with the message row
- * (nothing to scrub), and the feed stores each message once.
+ * (nothing to scrub), and the feed stores each message once. (A frame that is a message is stored by
+ * emitMessage; this is for the others, where a room's last message is the only one.)
  */
 function storedFeedRow(
   head: { type: string; room_id: string; seq: number; position: string },
   payload: Record<string, unknown>,
 ): RoomFeedRow {
   const row = { room_id: head.room_id, seq: head.seq, position: head.position };
-  const { message, room, ...rest } = payload as { message?: MessageJson; room?: RoomJson };
-  if (message) return { ...row, frame: { ...head, ...rest }, message_id: message.id };
+  const { room, ...rest } = payload as { room?: RoomJson };
   if (room) {
     const frame = { ...head, ...rest, room: { ...room, last_message: null } };
     return { ...row, frame, message_id: room.last_message?.id ?? null };
@@ -430,8 +431,26 @@ class Context {
 
   emit(room: RoomRow, seq: number, type: string, payload: Record<string, unknown>): void {
     const head = { type, room_id: room.id, seq, position: this.position };
-    this.state.feed.push({ roomId: room.id, seq, position: this.position, frame: { ...head, ...payload } });
+    if (this.state.publishes) {
+      this.state.feed.push({ roomId: room.id, seq, position: this.position, frame: { ...head, ...payload } });
+    }
     this.state.feedRows.push(storedFeedRow(head, payload));
+  }
+
+  /** a frame that carries a message: stored by reference, so its JSON is built only to be published */
+  emitMessage(room: RoomRow, seq: number, type: string, message: MessageRow): void {
+    const head = { type, room_id: room.id, seq, position: this.position };
+    if (this.state.publishes) {
+      const frame = { ...head, message: this.messageJson(message) };
+      this.state.feed.push({ roomId: room.id, seq, position: this.position, frame });
+    }
+    this.state.feedRows.push({
+      room_id: room.id,
+      seq,
+      position: this.position,
+      frame: head,
+      message_id: message.id,
+    });
   }
 
   putRoom(room: RoomRow): void {

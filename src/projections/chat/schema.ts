@@ -131,6 +131,7 @@ CREATE TABLE ${s}.user_blocks (
 // Indexes no upsert needs are built after a rebuild's bulk load (cheaper than maintaining them per
 // batch); room_feed is insert-only, so its unique key is one of them.
 const INDEXES_SQL = (s: string) => `
+SET LOCAL maintenance_work_mem = '256MB';
 CREATE UNIQUE INDEX IF NOT EXISTS room_feed_room_seq ON ${s}.room_feed (room_id, seq);
 CREATE UNIQUE INDEX IF NOT EXISTS messages_room_seq ON ${s}.messages (room_id, seq);
 CREATE UNIQUE INDEX IF NOT EXISTS participants_id ON ${s}.participants (id);
