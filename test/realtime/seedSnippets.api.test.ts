@@ -12,7 +12,7 @@ import { createTestDatabase, type TestDatabase, testRedisPrefix } from '../suppo
 import { mintToken } from '../support/tokens.ts';
 import { type ChatNode, startChatNode } from './support/chatNode.ts';
 
-const QUICKSTART = new URL('../../../shared/seed/CHAT_SYSTEM_QUICKSTART.md', import.meta.url);
+const QUICKSTART = new URL('../../docs/seed/CHAT_SYSTEM_QUICKSTART.md', import.meta.url);
 const PYTHON = '/usr/bin/python3';
 
 function pythonWithWebsockets(): boolean {
