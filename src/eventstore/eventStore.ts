@@ -41,6 +41,26 @@ export type RecordedEvent<Type extends string = string, Data = unknown> = EventT
   recordedAt: Date;
 };
 
+/**
+ * "Append only if this other stream is still at exactly this revision": the state a decision read from
+ * another stream (say, a room's membership for a message) has not changed by the time the append commits.
+ * PostgreSQL checks it atomically with the append; EventStoreDB only just before (docs/eventstore-esdb.md).
+ */
+export type StreamCondition = {
+  readonly stream: string;
+  /** revision of the stream's last event, or 'no_stream' when it must not exist */
+  readonly revision: bigint | 'no_stream';
+};
+
+export type AppendOptions = {
+  expectedRevision: ExpectedRevision;
+  /**
+   * Other streams that must be at exactly these revisions, or nothing is appended: WrongExpectedVersion
+   * then names the first condition stream found stale, with its actual revision.
+   */
+  conditions?: readonly StreamCondition[];
+};
+
 export type AppendResult = {
   /** revision of the last event now in the stream */
   nextExpectedRevision: bigint;
@@ -90,7 +110,7 @@ export interface EventStore {
   appendToStream(
     stream: string,
     events: readonly EventToAppend[],
-    options: { expectedRevision: ExpectedRevision },
+    options: AppendOptions,
   ): Promise<AppendResult>;
   /** events of one stream; an empty array when the stream does not exist */
   readStream(stream: string, options?: ReadStreamOptions): Promise<RecordedEvent[]>;

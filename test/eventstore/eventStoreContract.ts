@@ -133,6 +133,89 @@ export function describeEventStoreContract(name: string, setup: () => Promise<Ev
       });
     });
 
+    describe('conditions on other streams', () => {
+      it('appends when every condition stream is at its revision (or missing, for no_stream)', async () => {
+        const [stream, room, absent] = [
+          `contract-${suffix()}`,
+          `contract-${suffix()}`,
+          `contract-${suffix()}`,
+        ];
+        await store.appendToStream(room, numbered(2), { expectedRevision: 'no_stream' });
+        const result = await store.appendToStream(stream, numbered(1), {
+          expectedRevision: 'no_stream',
+          conditions: [
+            { stream: room, revision: 1n },
+            { stream: absent, revision: 'no_stream' },
+          ],
+        });
+        expect(result.nextExpectedRevision).toBe(0n);
+        expect(await store.readStream(stream)).toHaveLength(1);
+        expect(await store.readStream(room)).toHaveLength(2);
+      });
+
+      it('refuses a stale condition with WrongExpectedVersion naming that stream and its actual revision', async () => {
+        const [stream, room] = [`contract-${suffix()}`, `contract-${suffix()}`];
+        await store.appendToStream(room, numbered(3), { expectedRevision: 'no_stream' });
+        const refused = store.appendToStream(stream, numbered(1), {
+          expectedRevision: 'no_stream',
+          conditions: [{ stream: room, revision: 1n }],
+        });
+        await expect(refused).rejects.toBeInstanceOf(WrongExpectedVersion);
+        await expect(refused).rejects.toMatchObject({ stream: room, expected: 1n, actual: 2n });
+        expect(await store.readStream(stream)).toEqual([]);
+      });
+
+      it('no_stream as a condition refuses a stream that exists; a missing one at a revision reads no_stream', async () => {
+        const [stream, room, absent] = [
+          `contract-${suffix()}`,
+          `contract-${suffix()}`,
+          `contract-${suffix()}`,
+        ];
+        await store.appendToStream(room, numbered(1), { expectedRevision: 'no_stream' });
+        const exists = store.appendToStream(stream, numbered(1), {
+          expectedRevision: 'any',
+          conditions: [{ stream: room, revision: 'no_stream' }],
+        });
+        await expect(exists).rejects.toMatchObject({
+          name: 'WrongExpectedVersion',
+          stream: room,
+          actual: 0n,
+        });
+        const missing = store.appendToStream(stream, numbered(1), {
+          expectedRevision: 'any',
+          conditions: [{ stream: absent, revision: 0n }],
+        });
+        await expect(missing).rejects.toMatchObject({ stream: absent, actual: 'no_stream' });
+        expect(await store.readStream(stream)).toEqual([]);
+      });
+
+      it('many concurrent appends conditioned on one stream all succeed while it stays put', async () => {
+        const room = `contract-${suffix()}`;
+        await store.appendToStream(room, numbered(1), { expectedRevision: 'no_stream' });
+        const streams = Array.from({ length: 16 }, () => `contract-${suffix()}`);
+        await Promise.all(
+          streams.map((stream) =>
+            store.appendToStream(stream, numbered(1), {
+              expectedRevision: 'no_stream',
+              conditions: [{ stream: room, revision: 0n }],
+            }),
+          ),
+        );
+        for (const stream of streams) expect(await store.readStream(stream)).toHaveLength(1);
+      });
+
+      it('the stream of its own expected revision is still checked beside the conditions', async () => {
+        const [stream, room] = [`contract-${suffix()}`, `contract-${suffix()}`];
+        await store.appendToStream(stream, numbered(1), { expectedRevision: 'no_stream' });
+        await store.appendToStream(room, numbered(1), { expectedRevision: 'no_stream' });
+        const refused = store.appendToStream(stream, numbered(1), {
+          expectedRevision: 'no_stream',
+          conditions: [{ stream: room, revision: 0n }],
+        });
+        await expect(refused).rejects.toMatchObject({ stream, actual: 0n });
+      });
+    });
+
     describe('idempotent appends', () => {
       it('re-appending the same batch returns the original result whatever the expected revision', async () => {
         const stream = `contract-${suffix()}`;

@@ -4,7 +4,12 @@ import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { migrate } from '../../src/db/migrate.ts';
-import type { EventStore, EventToAppend, RecordedEvent } from '../../src/eventstore/eventStore.ts';
+import {
+  comparePositions,
+  type EventStore,
+  type EventToAppend,
+  type RecordedEvent,
+} from '../../src/eventstore/eventStore.ts';
 import {
   createPostgresEventStore,
   TransactionIdsAheadOfCluster,
@@ -76,7 +81,7 @@ describe('PostgreSQL event store: an event that commits late', () => {
       await t1.query('BEGIN');
       await t1.query(
         `SELECT * FROM es_append(ARRAY[$1], ARRAY['no_stream'], ARRAY[1], ARRAY[$2]::uuid[], ARRAY[$3],
-           ARRAY['{}']::jsonb[], ARRAY[$4]::jsonb[])`,
+           ARRAY['{}']::jsonb[], ARRAY[$4]::jsonb[], '{}'::int[], '{}'::text[], '{}'::bigint[])`,
         [`${prefix}t1`, late.id, late.type, JSON.stringify(late.metadata)],
       );
       await store.appendToStream(`${prefix}t2`, [early], { expectedRevision: 'no_stream' });
@@ -173,6 +178,85 @@ describe('PostgreSQL event store: a database restored into another cluster', () 
   });
 });
 
+describe('PostgreSQL event store: conditions are exact', () => {
+  let pool: pg.Pool;
+  let store: EventStore;
+  beforeAll(() => {
+    pool = new pg.Pool({ connectionString: database.url, max: 6 });
+    store = createPostgresEventStore({ pool });
+  });
+  afterAll(async () => {
+    await store.close();
+    await pool.end();
+  });
+
+  /** es_append of one event in a transaction the test holds open (its locks stay held until COMMIT). */
+  async function appendInOpenTransaction(client: pg.PoolClient, stream: string, condition?: string) {
+    await client.query('BEGIN');
+    const { rows } = await client.query<{ outcome: string }>(
+      `SELECT outcome FROM es_append(ARRAY[$1], ARRAY['any'], ARRAY[1], ARRAY[$2]::uuid[], ARRAY['Held'],
+         ARRAY['{}']::jsonb[], ARRAY['{}']::jsonb[], $3::int[], $4::text[], $5::bigint[])`,
+      [stream, randomUUID(), condition ? [1] : [], condition ? [condition] : [], condition ? ['0'] : []],
+    );
+    expect(rows[0]!.outcome).toBe('appended');
+  }
+
+  /** Resolves once some session waits for an advisory lock: the append under test is blocked there. */
+  async function someoneWaitsForALock() {
+    for (;;) {
+      const { rows } = await pool.query(
+        `SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND NOT granted AND database = (SELECT oid FROM pg_database WHERE datname = current_database())`,
+      );
+      if (rows.length > 0) return;
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+  }
+
+  it('an append conditioned on a stream waits for a write to it in flight, then is refused', async () => {
+    const room = `exact-${randomUUID().slice(0, 8)}`;
+    await store.appendToStream(room, [event('Opened')], { expectedRevision: 'no_stream' });
+    const writer = await pool.connect();
+    try {
+      await appendInOpenTransaction(writer, room);
+      const send = store.appendToStream(`${room}-message`, [event('Sent')], {
+        expectedRevision: 'no_stream',
+        conditions: [{ stream: room, revision: 0n }],
+      });
+      send.catch(() => {}); // settled below, after the writer commits
+      await someoneWaitsForALock();
+      await writer.query('COMMIT');
+      await expect(send).rejects.toMatchObject({ name: 'WrongExpectedVersion', stream: room, actual: 1n });
+      expect(await store.readStream(`${room}-message`)).toEqual([]);
+    } finally {
+      writer.release();
+    }
+  });
+
+  it('appends conditioned on a stream run side by side; a write to it waits and sorts after them', async () => {
+    const room = `exact-${randomUUID().slice(0, 8)}`;
+    await store.appendToStream(room, [event('Opened')], { expectedRevision: 'no_stream' });
+    const sender = await pool.connect();
+    try {
+      await appendInOpenTransaction(sender, `${room}-held`, room); // holds the room's shared lock
+      // another conditioned append is not held up by the first one's shared lock
+      const second = await store.appendToStream(`${room}-second`, [event('Sent')], {
+        expectedRevision: 'no_stream',
+        conditions: [{ stream: room, revision: 0n }],
+      });
+      // (from here on a new conditioned append would queue behind the waiting writer: no starvation)
+      const write = store.appendToStream(room, [event('Removed')], { expectedRevision: 0n });
+      await someoneWaitsForALock();
+      await sender.query('COMMIT');
+      const removed = await write;
+      const [held] = await store.readStream(`${room}-held`);
+      expect(comparePositions(held!.position, removed.position)).toBeLessThan(0);
+      expect(comparePositions(second.position, removed.position)).toBeLessThan(0);
+    } finally {
+      sender.release();
+    }
+  });
+});
+
 describe('PostgreSQL event store: es_append at scale', () => {
   it('checks revisions and idempotency through indexes, never by scanning the events table', async () => {
     const pool = new pg.Pool({ connectionString: database.url, max: 1 });
@@ -189,9 +273,11 @@ describe('PostgreSQL event store: es_append at scale', () => {
         'SELECT event_id FROM events WHERE stream = $1 AND revision = 0',
         [`${prefix}7`],
       );
+      // each append conditioned on another filler stream still being at its last revision (99)
       const append = (streams: string[], expected: string[], ids: string[]) =>
         client.query<{ outcome: string }>(
-          `SELECT outcome FROM es_append($1::text[], $2::text[], $3::int[], $4::uuid[], $5::text[], $6::jsonb[], $7::jsonb[])`,
+          `SELECT outcome FROM es_append($1::text[], $2::text[], $3::int[], $4::uuid[], $5::text[], $6::jsonb[],
+             $7::jsonb[], $8::int[], $9::text[], $10::bigint[])`,
           [
             streams,
             expected,
@@ -200,13 +286,16 @@ describe('PostgreSQL event store: es_append at scale', () => {
             ids.map(() => 'New'),
             ids.map(() => '{}'),
             ids.map(() => '{}'),
+            streams.map((_, i) => i + 1),
+            streams.map((_, i) => `${prefix}${200 + i}`),
+            streams.map(() => '99'),
           ],
         );
       await client.query('BEGIN');
       // PostgreSQL plans a function's statements for the actual arguments at first, and after five calls
       // may switch to one generic plan that knows nothing of the arrays' sizes: call it more often than that
       for (let n = 0; n < 8; n++) await append([`${prefix}${n}`], ['any'], [randomUUID()]);
-      // existing streams (head lookups and idempotency probes), a retry, and a new stream, in one group
+      // existing streams (head lookups, idempotency and condition probes), a retry, and a new stream, in one group
       const { rows } = await append(
         [`${prefix}30`, `${prefix}7`, `${prefix}new`],
         ['99', 'any', 'no_stream'],

@@ -26,6 +26,7 @@ import {
   IdempotencyMismatch,
   type Position,
   type RecordedEvent,
+  type StreamCondition,
   serializedEventSize,
   WrongExpectedVersion,
 } from '../eventStore.ts';
@@ -36,6 +37,7 @@ import {
   isFullyServerSide,
   matchesFilter,
   serverSideFilter,
+  staleCondition,
   toReadPosition,
 } from './esdbMapping.ts';
 
@@ -133,6 +135,28 @@ export function createEsdbEventStore({
     return { nextExpectedRevision: search.last.revision, position: search.last.position };
   }
 
+  /**
+   * Conditions as reads of each condition stream's head just before the append: ESDB has no multi-stream
+   * check, so a write to a condition stream between this read and the append goes unnoticed (the weaker
+   * guarantee, docs/eventstore-esdb.md). A retry whose batch is already stored answers with its original
+   * result, as the PostgreSQL adapter does, even when a condition has moved since.
+   */
+  async function checkConditions(
+    stream: string,
+    events: readonly EventToAppend[],
+    conditions: readonly StreamCondition[],
+  ): Promise<AppendResult | undefined> {
+    const heads = await Promise.all(
+      conditions.map(async (condition) => (await readTail(condition.stream, 1)).head),
+    );
+    const stale = staleCondition(conditions, heads);
+    if (!stale) return undefined;
+    const tail = await readTail(stream, IDEMPOTENCY_WINDOW + events.length);
+    const original = originalResult(stream, events, tail.events);
+    if (original) return original;
+    throw stale;
+  }
+
   /** One append with an exact expectation, answered with the position of its last event. */
   async function appendExactly(
     stream: string,
@@ -190,8 +214,12 @@ export function createEsdbEventStore({
   }
 
   return {
-    async appendToStream(stream, events, { expectedRevision }) {
+    async appendToStream(stream, events, { expectedRevision, conditions = [] }) {
       checkBatch(stream, events, maxEventBytes);
+      if (conditions.length > 0) {
+        const original = await checkConditions(stream, events, conditions);
+        if (original) return original;
+      }
       if (expectedRevision === 'any' || expectedRevision === 'stream_exists') {
         return appendAtHead(stream, events, expectedRevision);
       }

@@ -16,6 +16,8 @@ import {
   type Position,
   type RecordedEvent,
   START,
+  type StreamCondition,
+  WrongExpectedVersion,
 } from '../eventStore.ts';
 
 /** Our START sentinel ({-1,-1}) or no position means the beginning of $all. */
@@ -106,4 +108,18 @@ export function fromEsdbEvent(event: EsdbRecordedEvent): RecordedEvent | undefin
     position: { commit: event.position.commit, prepare: event.position.prepare },
     recordedAt: event.created,
   };
+}
+
+/**
+ * The first condition whose stream is not at its revision, as the port reports it; `heads` holds each
+ * condition stream's head as read, in the same order.
+ */
+export function staleCondition(
+  conditions: readonly StreamCondition[],
+  heads: readonly (bigint | 'no_stream')[],
+): WrongExpectedVersion | undefined {
+  const index = conditions.findIndex((condition, i) => condition.revision !== heads[i]);
+  if (index < 0) return undefined;
+  const condition = conditions[index]!;
+  return new WrongExpectedVersion(condition.stream, condition.revision, heads[index]!);
 }

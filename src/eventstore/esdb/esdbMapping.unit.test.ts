@@ -8,6 +8,7 @@ import {
   isFullyServerSide,
   matchesFilter,
   serverSideFilter,
+  staleCondition,
   toReadPosition,
 } from './esdbMapping.ts';
 
@@ -153,5 +154,29 @@ describe('fromEsdbEvent', () => {
 
   it('refuses events without a position (servers before 22.6)', () => {
     expect(() => fromEsdbEvent(esdbEvent({ position: undefined }))).toThrow(/22\.6/);
+  });
+});
+
+describe('staleCondition', () => {
+  const conditions = [
+    { stream: 'room-r1', revision: 4n },
+    { stream: 'blocks-u1', revision: 'no_stream' as const },
+  ];
+
+  it('is undefined when every stream is at its revision, a missing one included', () => {
+    expect(staleCondition(conditions, [4n, 'no_stream'])).toBeUndefined();
+  });
+
+  it('names the first stale stream with its expected and actual revision', () => {
+    expect(staleCondition(conditions, [4n, 0n])).toMatchObject({
+      name: 'WrongExpectedVersion',
+      stream: 'blocks-u1',
+      expected: 'no_stream',
+      actual: 0n,
+    });
+    expect(staleCondition(conditions, ['no_stream', 0n])).toMatchObject({
+      stream: 'room-r1',
+      actual: 'no_stream',
+    });
   });
 });

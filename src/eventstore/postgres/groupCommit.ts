@@ -15,6 +15,11 @@ export type GroupCommitOptions<Request, Result> = {
    * group, so requests with one key run in arrival order and a group's requests are independent
    */
   key(request: Request): string;
+  /**
+   * keys the request only reads (say, streams its append is conditioned on): it shares a group with other
+   * readers of a key but never with a writer of it, whose write the group's reads would not see
+   */
+  readKeys?(request: Request): readonly string[];
 };
 
 type Waiting<Request, Result> = {
@@ -24,7 +29,7 @@ type Waiting<Request, Result> = {
 };
 
 export function createGroupCommit<Request, Result>(options: GroupCommitOptions<Request, Result>) {
-  const { run, maxInFlight, maxGroupWeight, weigh, key } = options;
+  const { run, maxInFlight, maxGroupWeight, weigh, key, readKeys = () => [] } = options;
   let queue: Waiting<Request, Result>[] = [];
   let inFlight = 0;
 
@@ -32,13 +37,22 @@ export function createGroupCommit<Request, Result>(options: GroupCommitOptions<R
     const group: Waiting<Request, Result>[] = [];
     const left: Waiting<Request, Result>[] = [];
     const seenKeys = new Set<string>(); // taken or left behind: either way, later ones with the key wait
+    const groupKeys = new Set<string>();
+    const groupReadKeys = new Set<string>();
     let weight = 0;
     for (const waiting of queue) {
       const requestKey = key(waiting.request);
+      const requestReadKeys = readKeys(waiting.request);
       const requestWeight = weigh(waiting.request);
       const fits = group.length === 0 || weight + requestWeight <= maxGroupWeight;
-      if (fits && !seenKeys.has(requestKey)) {
+      const conflicts =
+        seenKeys.has(requestKey) ||
+        groupReadKeys.has(requestKey) ||
+        requestReadKeys.some((readKey) => groupKeys.has(readKey));
+      if (fits && !conflicts) {
         group.push(waiting);
+        groupKeys.add(requestKey);
+        for (const readKey of requestReadKeys) groupReadKeys.add(readKey);
         weight += requestWeight;
       } else {
         left.push(waiting);

@@ -17,7 +17,10 @@ function controlledRun() {
 const flush = () => new Promise((resolve) => setImmediate(resolve));
 
 /** One slot: completes the running group, one at a time, until every submitted request has run. */
-async function groupsOf(requests: number[], options: { maxGroupWeight: number; key(n: number): string }) {
+async function groupsOf(
+  requests: number[],
+  options: { maxGroupWeight: number; key(n: number): string; readKeys?(n: number): string[] },
+) {
   const { calls, run } = controlledRun();
   const group = createGroupCommit({ run, maxInFlight: 1, weigh: (n: number) => n, ...options });
   const results = Promise.all(requests.map((n) => group.submit(n)));
@@ -61,6 +64,17 @@ describe('group commit', () => {
       key: (n) => String(n % 10),
     });
     expect(groups).toEqual([[1], [2, 11, 3, 4], [21, 12]]);
+  });
+
+  it('groups readers of a key together, but never with a writer of that key', async () => {
+    // 0 writes the room; 10 and up only read it (appends conditioned on the room stream)
+    const options = {
+      maxGroupWeight: 100,
+      key: (n: number) => (n === 0 ? 'room' : String(n)),
+      readKeys: (n: number) => (n >= 10 ? ['room'] : []),
+    };
+    expect(await groupsOf([1, 10, 11, 0, 12, 2], options)).toEqual([[1], [10, 11, 12, 2], [0]]);
+    expect(await groupsOf([1, 0, 10, 11], options)).toEqual([[1], [0], [10, 11]]);
   });
 
   it('a failed group rejects every append in it and only those', async () => {

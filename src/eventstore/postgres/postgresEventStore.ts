@@ -1,4 +1,5 @@
-// The PostgreSQL event store adapter. Schema and the append function: migrations/0001_event_store.sql;
+// The PostgreSQL event store adapter. Schema and the append function: migrations/0001_event_store.sql
+// (es_append as it is now: migrations/0003_es_append_conditions.sql);
 // the technique and its costs: docs/eventstore.md.
 //
 // Global order is (transaction id, sequence). Readers take only rows of transactions older than every
@@ -20,6 +21,7 @@ import {
   type ReadStreamOptions,
   type RecordedEvent,
   START,
+  type StreamCondition,
   serializedEventSize,
   WrongExpectedVersion,
 } from '../eventStore.ts';
@@ -53,6 +55,7 @@ const MAX_REVISION = 2n ** 63n - 1n;
 type AppendRequest = {
   stream: string;
   expectedRevision: ExpectedRevision;
+  conditions: readonly StreamCondition[];
   ids: string[];
   types: string[];
   data: string[];
@@ -60,10 +63,12 @@ type AppendRequest = {
 };
 
 type AppendOutcomeRow = {
-  outcome: 'appended' | 'duplicate' | 'wrong_expected_version' | 'idempotency_mismatch';
+  outcome: 'appended' | 'duplicate' | 'wrong_expected_version' | 'condition_failed' | 'idempotency_mismatch';
   revision: string;
   transaction_id: string | null;
   global_position: string | null;
+  /** the stale condition stream, with 'condition_failed' */
+  condition_stream: string | null;
 };
 
 type EventRow = {
@@ -79,8 +84,9 @@ type EventRow = {
   recorded_ms: number;
 };
 
-const APPEND_SQL = `SELECT outcome, revision, transaction_id::text AS transaction_id, global_position
-  FROM es_append($1::text[], $2::text[], $3::int[], $4::uuid[], $5::text[], $6::jsonb[], $7::jsonb[])`;
+const APPEND_SQL = `SELECT outcome, revision, transaction_id::text AS transaction_id, global_position,
+  condition_stream FROM es_append($1::text[], $2::text[], $3::int[], $4::uuid[], $5::text[], $6::jsonb[],
+  $7::jsonb[], $8::int[], $9::text[], $10::bigint[])`;
 
 const EVENT_COLUMNS = `e.global_position, e.transaction_id::text AS transaction_id, e.stream, e.revision,
   e.event_id, e.event_type, e.data, e.metadata, date_part('epoch', e.recorded_at) * 1000 AS recorded_ms`;
@@ -143,9 +149,15 @@ export function createPostgresEventStore(options: PostgresEventStoreOptions): Ev
     maxGroupWeight: MAX_EVENTS_PER_TRANSACTION,
     weigh: (request: AppendRequest) => request.ids.length,
     key: (request: AppendRequest) => request.stream,
+    readKeys: (request: AppendRequest) => request.conditions.map((condition) => condition.stream),
   });
 
-  function toRequest(stream: string, events: readonly EventToAppend[], expected: ExpectedRevision) {
+  function toRequest(
+    stream: string,
+    events: readonly EventToAppend[],
+    expected: ExpectedRevision,
+    conditions: readonly StreamCondition[],
+  ) {
     if (events.length === 0) throw new RangeError(`Stream ${stream}: an append needs at least one event`);
     if (events.length > maxEventsPerAppend) {
       throw new RangeError(
@@ -155,6 +167,7 @@ export function createPostgresEventStore(options: PostgresEventStoreOptions): Ev
     const request: AppendRequest = {
       stream,
       expectedRevision: expected,
+      conditions,
       ids: [],
       types: [],
       data: [],
@@ -184,6 +197,11 @@ export function createPostgresEventStore(options: PostgresEventStoreOptions): Ev
       requests.flatMap((r) => r.types),
       requests.flatMap((r) => r.data),
       requests.flatMap((r) => r.metadata),
+      requests.flatMap((r, i) => r.conditions.map(() => i + 1)),
+      requests.flatMap((r) => r.conditions.map((condition) => condition.stream)),
+      requests.flatMap((r) =>
+        r.conditions.map(({ revision }) => (revision === 'no_stream' ? '-1' : String(revision))),
+      ),
     ]);
     appended.notify();
     return rows;
@@ -204,6 +222,12 @@ export function createPostgresEventStore(options: PostgresEventStoreOptions): Ev
           request.expectedRevision,
           actual < 0n ? 'no_stream' : actual,
         );
+      }
+      case 'condition_failed': {
+        const stream = row.condition_stream!;
+        const actual = BigInt(row.revision);
+        const expected = request.conditions.find((condition) => condition.stream === stream)!.revision;
+        throw new WrongExpectedVersion(stream, expected, actual < 0n ? 'no_stream' : actual);
       }
       case 'idempotency_mismatch':
         throw new IdempotencyMismatch(
@@ -231,8 +255,8 @@ export function createPostgresEventStore(options: PostgresEventStoreOptions): Ev
   }
 
   return {
-    async appendToStream(stream, events, { expectedRevision }) {
-      const request = toRequest(stream, events, expectedRevision);
+    async appendToStream(stream, events, { expectedRevision, conditions = [] }) {
+      const request = toRequest(stream, events, expectedRevision, conditions);
       await verifyTransactionIds();
       return toResult(request, await groupCommit.submit(request));
     },
