@@ -51,7 +51,10 @@ export type ProjectionsOptions = {
   logger?: ProjectionLogger;
   /** largest live batch (default 500) */
   batchSize?: number;
-  /** largest rebuild batch (default 10000) */
+  /**
+   * largest rebuild batch, and the page a bulk rebuild reads at a time (default 5000: measured faster
+   * than 10000 or 50000, the read, the fold and the COPY overlap better)
+   */
   rebuildBatchSize?: number;
   /** how often a standby tries to become the leader, and a leader looks for rebuild requests (ms) */
   retryMs?: number;
@@ -88,7 +91,7 @@ export async function startProjections(options: ProjectionsOptions): Promise<Pro
   const { pool, eventStore, publisher, hooks = {} } = options;
   const logger = options.logger ?? silentLogger;
   const batchSize = options.batchSize ?? 500;
-  const rebuildBatchSize = options.rebuildBatchSize ?? 10_000;
+  const rebuildBatchSize = options.rebuildBatchSize ?? 5_000;
   const retryMs = options.retryMs ?? 1_000;
 
   await prepareReadModels(pool);
