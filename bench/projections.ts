@@ -107,7 +107,7 @@ export async function main(args: string[]): Promise<void> {
     }
 
     // the rebuild a deploy of a new projection version runs: a new generation from position 0 to the
-    // head (unlogged while it fills, reads prefetched), indexes, made durable, swapped in
+    // head (folded in memory and COPYed, see chat/bulkRebuild.ts), indexes, swapped in
     await pool.query(`UPDATE projection_checkpoints SET version = $1 WHERE name = 'chat'`, [
       CHAT_PROJECTION_VERSION - 1,
     ]);
