@@ -1,6 +1,8 @@
 // The one way commands write: load the stream's state, decide, append with the exact expected revision,
 // and on a concurrent write re-read and decide again. A decision that records nothing (the change already
 // holds, e.g. a participant another admin removed a moment ago) succeeds without an append.
+// What a decision reads from other streams through `loadConditioned` (a message's room) becomes a condition
+// of the append: it happens only while those streams are still at the revisions the decision saw.
 import { setTimeout as sleep } from 'node:timers/promises';
 import { v7 as uuidv7 } from 'uuid';
 import type { DecideContext } from '../domain/actor.ts';
@@ -12,6 +14,7 @@ import {
   encodePosition,
   type Position,
   START,
+  type StreamCondition,
   WrongExpectedVersion,
 } from '../eventstore/eventStore.ts';
 import { type CommandContext, decideContextOf } from './context.ts';
@@ -52,6 +55,16 @@ export type HandleOptions<Event> = {
   eventId?: (event: Event, index: number) => string;
 };
 
+/**
+ * Loads another stream's state for a decision and makes the append conditional on that stream staying at
+ * the revision loaded. A cached state is taken as it is, without a read: if it is stale the condition
+ * refuses the append, the entry is dropped and the command decides again on a fresh load.
+ */
+export type ConditionedLoad = <State, Event extends DomainEvent>(
+  aggregate: Aggregate<State, Event>,
+  stream: string,
+) => Promise<State>;
+
 /** Folds a stream into its aggregate's state, starting from the cached state when there is one. */
 export async function loadAggregate<State, Event extends DomainEvent>(
   ctx: CommandContext,
@@ -68,7 +81,8 @@ export async function loadAggregate<State, Event extends DomainEvent>(
     revision = event.revision;
     position = event.position;
   }
-  if (recorded.length > 0)
+  // a stream that does not exist is cached too (revision -1): a conditioned load then needs no read
+  if (recorded.length > 0 || !cached)
     ctx.stateCache?.set(stream, { aggregate: aggregate.name, state, revision, position });
   return { state, revision, position };
 }
@@ -86,24 +100,63 @@ function metadataFor(ctx: CommandContext, event: DomainEvent, occurredAt: string
   return metadata;
 }
 
+/**
+ * The conditioned load of one attempt, with the conditions it collected. With `useCache` a cached state
+ * is taken without a read; otherwise the stream's tail is read (from the cached revision on, if any).
+ */
+function conditionedLoads(ctx: CommandContext, useCache: boolean) {
+  const conditions: StreamCondition[] = [];
+  let servedFromCache = false;
+  const load: ConditionedLoad = async <Read, ReadEvent extends DomainEvent>(
+    aggregate: Aggregate<Read, ReadEvent>,
+    stream: string,
+  ) => {
+    const cached = useCache ? ctx.stateCache?.get(stream, aggregate.name) : undefined;
+    if (cached) servedFromCache = true;
+    const read = cached ?? (await loadAggregate(ctx, aggregate, stream));
+    conditions.push({ stream, revision: read.revision < 0n ? 'no_stream' : read.revision });
+    return read.state as Read;
+  };
+  return { load, conditions, servedFromCache: () => servedFromCache };
+}
+
 export async function handleCommand<State, Event extends DomainEvent>(
   ctx: CommandContext,
   aggregate: Aggregate<State, Event>,
   stream: string,
-  decide: (state: State, context: DecideContext) => Event[] | Promise<Event[]>,
+  decide: (
+    state: State,
+    context: DecideContext,
+    loadConditioned: ConditionedLoad,
+  ) => Event[] | Promise<Event[]>,
   options: HandleOptions<Event> = {},
 ): Promise<CommandOutcome<State, Event>> {
   const context = decideContextOf(ctx);
   const correlationId = ctx.correlationId ?? uuidv7();
   const occurredAt = context.now.toISOString();
 
+  let confirmOnFreshReads = false;
   for (let attempt = 1; ; attempt++) {
     const loaded: Loaded<State> =
       options.assumeNewStream && attempt === 1
         ? { state: aggregate.initialState(), revision: -1n, position: START }
         : await loadAggregate(ctx, aggregate, stream);
-    const events = await decide(loaded.state, context);
+    const reads = conditionedLoads(ctx, !confirmOnFreshReads);
+    let events: Event[];
+    try {
+      events = await decide(loaded.state, context, reads.load);
+    } catch (error) {
+      // a refusal on cached states (say, not_a_participant from before another process added the user)
+      // is confirmed on fresh ones before it is answered
+      if (!reads.servedFromCache()) throw error;
+      confirmOnFreshReads = true;
+      continue;
+    }
     if (events.length === 0) {
+      if (reads.servedFromCache()) {
+        confirmOnFreshReads = true;
+        continue;
+      }
       return { ...loaded, events, changed: false, position: encodePosition(loaded.position) };
     }
     const toAppend: EventToAppend[] = events.map((event, index) => ({
@@ -115,6 +168,7 @@ export async function handleCommand<State, Event extends DomainEvent>(
     try {
       const result = await ctx.eventStore.appendToStream(stream, toAppend, {
         expectedRevision: loaded.revision < 0n ? 'no_stream' : loaded.revision,
+        conditions: reads.conditions,
       });
       const state = events.reduce(aggregate.evolve, loaded.state);
       ctx.stateCache?.set(stream, {
@@ -132,9 +186,11 @@ export async function handleCommand<State, Event extends DomainEvent>(
       };
     } catch (error) {
       if (!(error instanceof WrongExpectedVersion) || attempt >= MAX_ATTEMPTS) throw error;
-      ctx.stateCache?.delete(stream);
-      // jittered exponential backoff, so racing writers do not collide again in lockstep
-      await sleep(BACKOFF_BASE_MS * 2 ** (attempt - 1) * (0.5 + Math.random()));
+      // the stale stream: this one (another writer won) or a condition's (what the decision read moved on)
+      ctx.stateCache?.delete(error.stream);
+      // jittered exponential backoff, so racing writers do not collide again in lockstep; a stale condition
+      // is no race for this stream, and the next attempt's fresh load settles it
+      if (error.stream === stream) await sleep(BACKOFF_BASE_MS * 2 ** (attempt - 1) * (0.5 + Math.random()));
     }
   }
 }

@@ -1,6 +1,9 @@
 // SendMessage: text or an attachment, optionally replying to a message of the same room. With a client_id
 // the message id derives from sender + client_id, so a retry (even one racing the original) finds the
 // message already there and answers with it: never a second message.
+// The room (and, for a direct room, both block lists) is a conditioned load: a cached state costs no read,
+// and the append happens only while the room is at that revision, so a removed or muted participant can
+// never send, however stale a cache: a warm send is one round trip (the append).
 import { v7 as uuidv7 } from 'uuid';
 import type { MessageSent } from '../domain/events.ts';
 import { messageAggregate } from '../domain/message.ts';
@@ -10,10 +13,11 @@ import {
   type SendMessage,
   sendFingerprint,
 } from '../domain/messageCommands.ts';
-import { messageIdForClientId, messageSentEventId, messageStream } from '../domain/streams.ts';
+import { roomAggregate } from '../domain/room.ts';
+import { messageIdForClientId, messageSentEventId, messageStream, roomStream } from '../domain/streams.ts';
 import type { CommandContext } from './context.ts';
 import { type CommandSummary, handleCommand, loadAggregate, summaryOf } from './handleCommand.ts';
-import { loadPairBlocks, loadRoom } from './loaders.ts';
+import { loadPairBlocks } from './loaders.ts';
 
 export type SendMessageInput = Omit<SendMessage, 'messageId'>;
 
@@ -29,20 +33,22 @@ export type SendMessageResult = CommandSummary & {
 export async function sendMessage(ctx: CommandContext, input: SendMessageInput): Promise<SendMessageResult> {
   const { actor } = ctx;
   const messageId = input.clientId ? messageIdForClientId(actor.userId, input.clientId) : uuidv7();
-  const [room, replyTo] = await Promise.all([
-    loadRoom(ctx, input.roomId),
-    input.replyTo ? loadAggregate(ctx, messageAggregate, messageStream(input.replyTo)) : undefined,
-  ]);
-  const partner = room && directPartnerOf(room, actor.userId);
-  const pairBlocks = partner ? await loadPairBlocks(ctx, actor, partner) : undefined;
   const command: SendMessage = { ...input, messageId };
 
   const outcome = await handleCommand(
     ctx,
     messageAggregate,
     messageStream(messageId),
-    (existing, context) =>
-      decideSendMessage(command, existing, context, { room, replyTo: replyTo?.state, pairBlocks }),
+    async (existing, context, loadConditioned) => {
+      // the replied-to message is read, not a condition: a reaction to it must not refuse the reply
+      const [room, replyTo] = await Promise.all([
+        loadConditioned(roomAggregate, roomStream(input.roomId)),
+        input.replyTo ? loadAggregate(ctx, messageAggregate, messageStream(input.replyTo)) : undefined,
+      ]);
+      const partner = room && directPartnerOf(room, actor.userId);
+      const pairBlocks = partner ? await loadPairBlocks(ctx, actor, partner, loadConditioned) : undefined;
+      return decideSendMessage(command, existing, context, { room, replyTo: replyTo?.state, pairBlocks });
+    },
     {
       // a fresh id needs no read; a client_id may be a retry, which must find (and answer with) the original
       assumeNewStream: !input.clientId,
