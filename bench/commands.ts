@@ -1,7 +1,7 @@
 // `npm run bench -- commands [--seconds N] [--rooms N]`: SendMessage through the whole write path (load the
-// room, decide, append with the expected revision) on the PostgreSQL event store: messages/s with 1, 16 and
-// 64 concurrent senders, with and without the in-process state cache, with and without client_id. Own
-// database, dropped at the end.
+// room, or take it from the state cache without a read; decide; append conditioned on the room's revision)
+// on the PostgreSQL event store: messages/s with 1, 16 and 64 concurrent senders, with and without the
+// in-process state cache, with and without client_id. Own database, dropped at the end.
 import os from 'node:os';
 import { parseArgs } from 'node:util';
 import pg from 'pg';

@@ -1,7 +1,8 @@
 // An in-process cache of aggregate states by stream, so a hot room is not refolded from its first event on
 // every command: a load reads only the events after the cached revision. Entries are immutable snapshots
 // (evolve never mutates); a stale entry costs one more read, never a wrong decision, because the append
-// still carries the expected revision and a conflict drops the entry.
+// still carries the expected revision (or, for a state it only read, a condition on that stream's revision:
+// handleCommand's conditioned load) and a conflict drops the entry.
 import type { Position } from '../eventstore/eventStore.ts';
 
 export type CachedState = {
