@@ -66,7 +66,11 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}) {
   app.decorate('config', config);
 
   // ── external services ───────────────────────────────────────────────────────────────────────────────
-  await app.register(databasePlugin, { databaseUrl: config.DATABASE_URL, pool: overrides.pool });
+  await app.register(databasePlugin, {
+    databaseUrl: config.DATABASE_URL,
+    idleInTransactionTimeoutMs: config.DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS,
+    pool: overrides.pool,
+  });
   await app.register(redisPlugin, { redisUrl: config.REDIS_URL, redis: overrides.redis });
   await app.register(eventStorePlugin, { config, eventStore: overrides.eventStore });
 

@@ -18,6 +18,11 @@ const ConfigSchema = z
     HOST: z.string().default('0.0.0.0'),
     DATABASE_URL: z.url().default('postgres://postgres@127.0.0.1:5432/postgres'),
     REDIS_URL: z.url().default('redis://127.0.0.1:6379'),
+    /**
+     * A transaction of ours left idle this long is ended by PostgreSQL: readers of the event store wait
+     * behind the oldest open transaction (gap-free ordering), so a stuck one must not stall them for long.
+     */
+    DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS: z.coerce.number().int().min(100).default(60_000),
     /** redis key prefix: lets several deployments (or test files) share one Redis */
     REDIS_PREFIX: z.string().default('chat:'),
     /** esdb:// or kurrentdb://: use EventStoreDB; unset: the PostgreSQL event store in DATABASE_URL */
