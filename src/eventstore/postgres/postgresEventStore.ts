@@ -1,6 +1,5 @@
-// The PostgreSQL event store adapter. Schema and the append function: migrations/0001_event_store.sql
-// (es_append as it is now: migrations/0003_es_append_conditions.sql);
-// the technique and its costs: docs/eventstore.md.
+// The PostgreSQL event store adapter. Schema and the append function (es_append):
+// migrations/0001_event_store.sql; the technique and its costs: docs/eventstore.md.
 //
 // Global order is (transaction id, sequence). Readers take only rows of transactions older than every
 // transaction still running, so an event that commits late with a lower sequence value is never skipped.
