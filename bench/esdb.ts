@@ -11,21 +11,8 @@ import type { AllStreamResolvedEvent } from '@kurrent/kurrentdb-client';
 import { batchSubscription } from '../src/eventstore/esdb/batchedSubscription.ts';
 import { createEsdbEventStore } from '../src/eventstore/esdb/esdbEventStore.ts';
 import { fromEsdbEvent, matchesFilter } from '../src/eventstore/esdb/esdbMapping.ts';
-import type { EventStore, EventToAppend } from '../src/eventstore/eventStore.ts';
-
-function chatEvent(roomId: string): EventToAppend {
-  return {
-    id: randomUUID(),
-    type: 'MessageSent',
-    data: {
-      messageId: randomUUID(),
-      roomId,
-      senderId: 'user-42',
-      content: 'Meeting moved to 3pm, bring the keys',
-    },
-    metadata: { actorId: 'user-42', roomId, occurredAt: new Date().toISOString(), schemaVersion: 1 },
-  };
-}
+import type { EventStore } from '../src/eventstore/eventStore.ts';
+import { chatEvent } from './_chatEvent.ts';
 
 const rate = (count: number, ms: number) => Math.round((count / ms) * 1000).toLocaleString('en');
 

@@ -8,9 +8,10 @@ import os from 'node:os';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { migrate } from '../src/db/migrate.ts';
-import type { EventStore, EventToAppend, Position } from '../src/eventstore/eventStore.ts';
+import type { EventStore, Position } from '../src/eventstore/eventStore.ts';
 import { createPostgresEventStore } from '../src/eventstore/postgres/postgresEventStore.ts';
 import { createTestDatabase } from '../test/support/database.ts';
+import { chatEvent } from './_chatEvent.ts';
 
 const POOL_SIZE = 16;
 const ROUNDS = 3;
@@ -33,26 +34,6 @@ const FILL_RAW_SQL = `INSERT INTO raw_events (stream, event_id, event_type, data
 
 const RAW_PAGE_SQL = `SELECT id, stream, event_id, event_type, data, metadata FROM raw_events
   WHERE id > $1 ORDER BY id LIMIT $2`;
-
-function chatEvent(roomId: string): EventToAppend {
-  return {
-    id: randomUUID(),
-    type: 'MessageSent',
-    data: {
-      messageId: randomUUID(),
-      roomId,
-      senderId: 'user-42',
-      content: 'Meeting moved to 3pm, bring the keys'.repeat(3),
-    },
-    metadata: {
-      actorId: 'user-42',
-      roomId,
-      correlationId: randomUUID(),
-      occurredAt: new Date().toISOString(),
-      schemaVersion: 1,
-    },
-  };
-}
 
 /** Runs `writers` loops of `appendOnce` for `seconds`; returns events per second. */
 async function measureWrites(
