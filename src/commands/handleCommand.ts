@@ -137,18 +137,19 @@ export async function handleCommand<State, Event extends DomainEvent>(
 
   let confirmOnFreshReads = false;
   for (let attempt = 1; ; attempt++) {
-    const loaded: Loaded<State> =
-      options.assumeNewStream && attempt === 1
-        ? { state: aggregate.initialState(), revision: -1n, position: START }
-        : await loadAggregate(ctx, aggregate, stream);
+    const assumedNew = options.assumeNewStream === true && attempt === 1;
+    const loaded: Loaded<State> = assumedNew
+      ? { state: aggregate.initialState(), revision: -1n, position: START }
+      : await loadAggregate(ctx, aggregate, stream);
     const reads = conditionedLoads(ctx, !confirmOnFreshReads);
     let events: Event[];
     try {
       events = await decide(loaded.state, context, reads.load);
     } catch (error) {
-      // a refusal on cached states (say, not_a_participant from before another process added the user)
-      // is confirmed on fresh ones before it is answered
-      if (!reads.servedFromCache()) throw error;
+      // a refusal on cached states (say, not_a_participant from before another process added the user),
+      // or on a stream assumed new (a retry of a send that succeeded before the sender was removed finds
+      // its message), is confirmed on fresh ones before it is answered
+      if (!reads.servedFromCache() && !assumedNew) throw error;
       confirmOnFreshReads = true;
       continue;
     }
@@ -170,6 +171,12 @@ export async function handleCommand<State, Event extends DomainEvent>(
         expectedRevision: loaded.revision < 0n ? 'no_stream' : loaded.revision,
         conditions: reads.conditions,
       });
+      if (result.alreadyStored) {
+        // a retry of a command whose events (deterministic ids) an earlier call stored: answer with the
+        // stream as it is, recording nothing
+        const stored = await loadAggregate(ctx, aggregate, stream);
+        return { ...stored, events: [], changed: false, position: encodePosition(stored.position) };
+      }
       const state = events.reduce(aggregate.evolve, loaded.state);
       ctx.stateCache?.set(stream, {
         aggregate: aggregate.name,
@@ -189,8 +196,10 @@ export async function handleCommand<State, Event extends DomainEvent>(
       // the stale stream: this one (another writer won) or a condition's (what the decision read moved on)
       ctx.stateCache?.delete(error.stream);
       // jittered exponential backoff, so racing writers do not collide again in lockstep; a stale condition
-      // is no race for this stream, and the next attempt's fresh load settles it
-      if (error.stream === stream) await sleep(BACKOFF_BASE_MS * 2 ** (attempt - 1) * (0.5 + Math.random()));
+      // is no race for this stream, nor is a stream assumed new that already existed (a retry, say): the
+      // next attempt's fresh load settles both
+      if (error.stream === stream && !assumedNew)
+        await sleep(BACKOFF_BASE_MS * 2 ** (attempt - 1) * (0.5 + Math.random()));
     }
   }
 }

@@ -50,8 +50,10 @@ export async function sendMessage(ctx: CommandContext, input: SendMessageInput):
       return decideSendMessage(command, existing, context, { room, replyTo: replyTo?.state, pairBlocks });
     },
     {
-      // a fresh id needs no read; a client_id may be a retry, which must find (and answer with) the original
-      assumeNewStream: !input.clientId,
+      // a new message needs no read: the append expects no stream. A retried client_id finds its message
+      // stored (same event id: answered with the original) or, with other content, existing (a conflict,
+      // decided on the stream as read then): either way only a retry costs a read
+      assumeNewStream: true,
       eventId: input.clientId
         ? (event) => messageSentEventId(messageId, sendFingerprint(event.data))
         : undefined,

@@ -66,6 +66,11 @@ export type AppendResult = {
   nextExpectedRevision: bigint;
   /** global position of the last appended event */
   position: Position;
+  /**
+   * true when the whole batch was already in the stream (an idempotent retry) and this is the original
+   * result: of racing identical appends, exactly one stores the events and answers false
+   */
+  alreadyStored: boolean;
 };
 
 export type ReadStreamOptions = {

@@ -10,6 +10,7 @@ import { hideMessage } from '../../src/commands/hideMessage.ts';
 import { markRead } from '../../src/commands/markRead.ts';
 import { markRoomRead } from '../../src/commands/markRoomRead.ts';
 import { muteParticipant } from '../../src/commands/muteParticipant.ts';
+import { removeParticipant } from '../../src/commands/removeParticipant.ts';
 import { reportMessage } from '../../src/commands/reportMessage.ts';
 import { sendMessage } from '../../src/commands/sendMessage.ts';
 import { unblockUser } from '../../src/commands/unblockUser.ts';
@@ -38,15 +39,27 @@ describe('SendMessage with a client_id', () => {
     expect(await streamOf(first.messageId)).toHaveLength(1);
   });
 
-  it('retries racing each other store one message, and all answer with it', async () => {
+  it('retries racing each other store one message, and all answer with it; one says it created it', async () => {
     const roomId = await groupWith('bob');
     const send = () => sendMessage(as(store, 'bob'), { roomId, content: 'Racing', clientId: 'race-1' });
     const results = await Promise.all([send(), send(), send(), send()]);
     const messageId = messageIdForClientId('bob', 'race-1');
     expect(new Set(results.map((r) => r.messageId))).toEqual(new Set([messageId]));
     expect(new Set(results.map((r) => r.position)).size).toBe(1);
+    expect(results.filter((r) => r.created)).toHaveLength(1);
     const events = await streamOf(messageId);
     expect(events.map((e) => e.type)).toEqual(['MessageSent']);
+  });
+
+  it('a retry after the sender was removed still answers with the message it sent', async () => {
+    const roomId = await groupWith('bob');
+    const first = await sendMessage(as(store, 'bob'), { roomId, content: 'Before', clientId: 'c-gone' });
+    await removeParticipant(as(store, 'alice'), { roomId, userId: 'bob' });
+    const retry = await sendMessage(as(store, 'bob'), { roomId, content: 'Before', clientId: 'c-gone' });
+    expect(retry).toMatchObject({ created: false, messageId: first.messageId, position: first.position });
+    await expect(
+      sendMessage(as(store, 'bob'), { roomId, content: 'After', clientId: 'c-new' }),
+    ).rejects.toMatchObject({ code: 'not_a_participant' });
   });
 
   it('the same client_id with other content is a conflict, also when both race', async () => {

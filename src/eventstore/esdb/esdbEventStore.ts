@@ -132,7 +132,11 @@ export function createEsdbEventStore({
       );
     }
     if (search.found === 'none') return undefined;
-    return { nextExpectedRevision: search.last.revision, position: search.last.position };
+    return {
+      nextExpectedRevision: search.last.revision,
+      position: search.last.position,
+      alreadyStored: true,
+    };
   }
 
   /**
@@ -176,7 +180,7 @@ export function createEsdbEventStore({
       events.length === 1 && result.position
         ? result.position
         : await positionOfRevision(stream, result.nextExpectedRevision);
-    return { nextExpectedRevision: result.nextExpectedRevision, position };
+    return { nextExpectedRevision: result.nextExpectedRevision, position, alreadyStored: !result.position };
   }
 
   async function positionOfRevision(stream: string, revision: bigint): Promise<Position> {
