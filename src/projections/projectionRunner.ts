@@ -13,7 +13,8 @@ import { decodePosition, encodePosition } from '../eventstore/eventStore.ts';
 import type { ChangePublisher, FeedEntry } from './changeFeed.ts';
 import { flushBatchState, loadBatchState } from './chat/batchStore.ts';
 import { bulkRebuild } from './chat/bulkRebuild.ts';
-import { applyEvents } from './chat/evolve.ts';
+import { applyEvents, type BatchState } from './chat/evolve.ts';
+import { createRowCache, type RowCache, rememberBatch } from './chat/rowCache.ts';
 import {
   CHAT_PROJECTION,
   CHAT_PROJECTION_VERSION,
@@ -102,6 +103,8 @@ export async function startProjections(options: ProjectionsOptions): Promise<Pro
   let livePosition: string | null = null;
   let rebuildProgress: RunnerStatus['rebuild'] = null;
   let batchNumber = 0;
+  /** the live generation's rows as the last batch left them (chat/rowCache.ts); one per lead term */
+  let liveRows: RowCache | undefined;
 
   // ── leadership ──────────────────────────────────────────────────────────────────────────────────
   async function leaderLoop(): Promise<void> {
@@ -180,6 +183,7 @@ export async function startProjections(options: ProjectionsOptions): Promise<Pro
   // ── live projection ─────────────────────────────────────────────────────────────────────────────
   async function runLive(live: CheckpointRow, signal: AbortSignal): Promise<void> {
     livePosition = live.position;
+    liveRows = undefined; // another process may have led (and written) since this one last did
     const subscription = eventStore.subscribeToAll({
       fromPosition: positionOrStart(live.position),
       batchSize,
@@ -200,28 +204,44 @@ export async function startProjections(options: ProjectionsOptions): Promise<Pro
   async function projectLiveBatch(events: RecordedEvent[]): Promise<void> {
     const last = encodePosition(events.at(-1)!.position);
     const info: BatchInfo = { number: ++batchNumber, events: events.length, position: last };
-    const feed = await inTransaction(pool, async (client) => {
-      const row = (await readCheckpoint(client, LIVE, { forUpdate: true }))!;
-      if (row.position !== livePosition || row.version !== CHAT_PROJECTION_VERSION) {
-        throw new CheckpointMoved(
-          `live checkpoint is ${row.position} v${row.version}, expected ${livePosition}`,
-        );
-      }
-      const entries = await projectBatch(client, row.schema_name!, events);
-      await hooks.beforeCommit?.(info);
-      await advanceCheckpoint(client, LIVE, last, events.length);
-      return entries;
-    });
+    let cache: RowCache | undefined;
+    let batch: BatchState;
+    try {
+      batch = await inTransaction(pool, async (client) => {
+        const row = (await readCheckpoint(client, LIVE, { forUpdate: true }))!;
+        if (row.position !== livePosition || row.version !== CHAT_PROJECTION_VERSION) {
+          throw new CheckpointMoved(
+            `live checkpoint is ${row.position} v${row.version}, expected ${livePosition}`,
+          );
+        }
+        // a swap since the last batch put another generation live: its rows are not the cached ones
+        if (liveRows?.generation !== row.generation) liveRows = createRowCache(row.generation ?? '');
+        cache = liveRows;
+        const projected = await projectBatch(client, row.schema_name!, events, cache);
+        await hooks.beforeCommit?.(info);
+        await advanceCheckpoint(client, LIVE, last, events.length);
+        return projected;
+      });
+    } catch (error) {
+      liveRows = undefined; // the apply changed cached rows in place, and the batch rolled back
+      throw error;
+    }
+    rememberBatch(cache!, batch);
     livePosition = last;
     await hooks.afterCommit?.(info);
-    await publish(feed);
+    await publish(batch.feed);
   }
 
-  async function projectBatch(client: pg.ClientBase, schema: string, events: RecordedEvent[]) {
-    const batch = await loadBatchState(client, schema, events, eventStore);
+  async function projectBatch(
+    client: pg.ClientBase,
+    schema: string,
+    events: RecordedEvent[],
+    cache?: RowCache,
+  ): Promise<BatchState> {
+    const batch = await loadBatchState(client, schema, events, eventStore, cache);
     applyEvents(batch, events);
     await flushBatchState(client, schema, batch);
-    return batch.feed;
+    return batch;
   }
 
   async function publish(feed: readonly FeedEntry[]): Promise<void> {
@@ -275,7 +295,7 @@ export async function startProjections(options: ProjectionsOptions): Promise<Pro
         if (row?.position !== position || row.schema_name !== schema) {
           throw new CheckpointMoved(`rebuild checkpoint moved from ${position}`);
         }
-        const entries = await projectBatch(client, schema, events);
+        const { feed: entries } = await projectBatch(client, schema, events);
         await advanceCheckpoint(client, REBUILD, last, events.length);
         return entries;
       });

@@ -249,6 +249,39 @@ describe('chat read models', () => {
     expect((await getRoomForUser(context.pool, room, 'alice'))!.participant_count).toBe(2);
   });
 
+  it('shows a name for a sender first seen without one, from the first event that carries it', async () => {
+    const sentBy = (senderUsername?: string): ChatEvent => ({
+      type: 'MessageSent',
+      data: {
+        messageId: randomUUID(),
+        roomId: room,
+        senderId: 'dave',
+        ...(senderUsername ? { senderUsername } : {}),
+        messageType: 'text',
+        content: senderUsername ?? 'nameless',
+      },
+    });
+    // separate batches: the projector keeps rows between them, a missing name too
+    await given({ type: 'ParticipantAdded', data: { roomId: room, userId: 'dave', isAdmin: false } });
+    await given(sentBy());
+    await given(sentBy());
+    await given(sentBy('DAVE'));
+    const senders = (await listMessages(context.pool, room, 'dave', { limit: 3 }))!.map(
+      (message) => message.sender,
+    );
+    expect(senders).toEqual([
+      { id: 'dave', username: 'DAVE' },
+      { id: 'dave', username: 'DAVE' },
+      { id: 'dave', username: 'DAVE' },
+    ]);
+    const frames = published.filter((entry) => entry.frame.type === 'chat_message').slice(-3);
+    expect(frames.map((entry) => (entry.frame.message as { sender: unknown }).sender)).toEqual([
+      { id: 'dave', username: null },
+      { id: 'dave', username: null },
+      { id: 'dave', username: 'DAVE' },
+    ]);
+  });
+
   it('records reports for moderators and users seen in tokens, and reports its status', async () => {
     const report = reportId(m3, 'bob');
     await given(
@@ -274,6 +307,7 @@ describe('chat read models', () => {
       { id: 'alice', username: 'ALICE' },
       { id: 'bob', username: 'BOB' },
       { id: 'carol', username: 'CAROL' },
+      { id: 'dave', username: 'DAVE' },
     ]);
     const [status] = await projectionStatus(context.pool, context.eventStore);
     expect(status).toMatchObject({ name: 'chat', state: 'running', lag: 0, rebuild: null });

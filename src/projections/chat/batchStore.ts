@@ -1,6 +1,6 @@
-// I/O around the pure apply: load every row a batch of events touches (a handful of queries, whatever
-// the batch size), then write back what changed with one bulk statement per table. Runs inside the
-// caller's transaction, which also moves the checkpoint.
+// I/O around the pure apply: load every row a batch of events touches (from the live projector's row
+// cache, else a handful of queries, whatever the batch size), then write back what changed in one
+// statement. Runs inside the caller's transaction, which also moves the checkpoint.
 import type pg from 'pg';
 import type { ChatEvent } from '../../domain/events.ts';
 import { messageStream } from '../../domain/streams.ts';
@@ -8,37 +8,43 @@ import type { EventStore, RecordedEvent } from '../../eventstore/eventStore.ts';
 import { comparePositions } from '../../eventstore/eventStore.ts';
 import type { BatchState } from './evolve.ts';
 import { blockKey, emptyBatchState, messageSnapshot, participantKey } from './evolve.ts';
+import type { RowCache } from './rowCache.ts';
 import type { MessageRow, ParticipantRow, ReportRow, RoomRow, UserBlockRow, UserRow } from './rows.ts';
 
+/** Sets of ids are maps of id to itself, so that every kind of key goes through notCached alike. */
+type IdSet = Map<string, string>;
+const add = (ids: IdSet, id: string) => ids.set(id, id);
+
 type Keys = {
-  rooms: Set<string>;
+  rooms: IdSet;
   /** rooms whose last message the apply may need (room frames, mark-all-read) */
   roomsWithLastMessage: Set<string>;
-  messages: Set<string>;
+  messages: IdSet;
   participants: Map<string, [string, string]>;
-  users: Set<string>;
+  users: IdSet;
   reports: Set<string>;
   blocks: Map<string, [string, string]>;
 };
 
 function keysOf(events: readonly RecordedEvent[]): Keys {
   const keys: Keys = {
-    rooms: new Set(),
+    rooms: new Map(),
     roomsWithLastMessage: new Set(),
-    messages: new Set(),
+    messages: new Map(),
     participants: new Map(),
-    users: new Set(),
+    users: new Map(),
     reports: new Set(),
     blocks: new Map(),
   };
   const participant = (roomId: string, userId: string) => {
     keys.participants.set(participantKey(roomId, userId), [roomId, userId]);
-    keys.users.add(userId);
+    add(keys.users, userId);
   };
   for (const recorded of events) {
     const event = { type: recorded.type, data: recorded.data } as ChatEvent;
-    if ('roomId' in event.data) keys.rooms.add(event.data.roomId);
-    if ('messageId' in event.data) keys.messages.add(event.data.messageId);
+    if ('roomId' in event.data) add(keys.rooms, event.data.roomId);
+    // a MessageSent starts its message's stream: there is no row to load for it yet
+    if ('messageId' in event.data && event.type !== 'MessageSent') add(keys.messages, event.data.messageId);
     switch (event.type) {
       case 'RoomCreated':
         for (const p of event.data.participants) participant(event.data.roomId, p.userId);
@@ -62,7 +68,7 @@ function keysOf(events: readonly RecordedEvent[]): Keys {
         break;
       case 'MessagesRead':
         participant(event.data.roomId, event.data.userId);
-        keys.messages.add(event.data.upToMessageId);
+        add(keys.messages, event.data.upToMessageId);
         break;
       case 'RoomMarkedRead':
         participant(event.data.roomId, event.data.userId);
@@ -89,48 +95,85 @@ async function selectRows<Row>(db: pg.ClientBase, sql: string, params: unknown[]
   return rows.map((row) => row.r);
 }
 
-/** Loads the rows `events` touch from generation `schema` into a fresh BatchState. */
+/**
+ * Takes the rows a cache already holds into `state` and returns what identifies the others (the key of a
+ * set, the value of a map), which the caller reads from the database. Without a cache: all of them.
+ */
+function notCached<Id, Row extends object>(
+  keys: ReadonlyMap<string, Id>,
+  cached: { get(key: string): Row | undefined } | undefined,
+  into: Map<string, Row>,
+): Id[] {
+  const missing: Id[] = [];
+  for (const [key, id] of keys.entries()) {
+    const row = cached?.get(key);
+    if (row) into.set(key, row);
+    else missing.push(id);
+  }
+  return missing;
+}
+
+/**
+ * Loads the rows `events` touch from generation `schema` into a fresh BatchState: from `cache` when it
+ * holds them (the live projector's rows, see rowCache.ts), from the database otherwise.
+ */
 export async function loadBatchState(
   db: pg.ClientBase,
   schema: string,
   events: readonly RecordedEvent[],
   eventStore: EventStore,
+  cache?: RowCache,
 ): Promise<BatchState> {
   const keys = keysOf(events);
   const state = emptyBatchState();
 
-  for (const room of await selectRows<RoomRow>(
-    db,
-    `SELECT to_json(t) AS r FROM ${schema}.rooms t WHERE id = ANY($1)`,
-    [[...keys.rooms]],
-  )) {
-    state.rooms.set(room.id, room);
+  const rooms = notCached(keys.rooms, cache?.rooms, state.rooms);
+  if (rooms.length > 0) {
+    for (const room of await selectRows<RoomRow>(
+      db,
+      `SELECT to_json(t) AS r FROM ${schema}.rooms t WHERE id = ANY($1)`,
+      [rooms],
+    )) {
+      state.rooms.set(room.id, room);
+    }
+  }
+  for (const room of state.rooms.values()) {
     if (keys.roomsWithLastMessage.has(room.id) && room.last_message_id)
-      keys.messages.add(room.last_message_id);
+      add(keys.messages, room.last_message_id);
   }
-  for (const message of await selectRows<MessageRow>(
-    db,
-    `SELECT to_json(t) AS r FROM ${schema}.messages t WHERE id = ANY($1)`,
-    [[...keys.messages]],
-  )) {
-    state.messages.set(message.id, message);
-    keys.users.add(message.sender_id);
+  const messages = notCached(keys.messages, cache?.messages, state.messages);
+  if (messages.length > 0) {
+    for (const message of await selectRows<MessageRow>(
+      db,
+      `SELECT to_json(t) AS r FROM ${schema}.messages t WHERE id = ANY($1)`,
+      [messages],
+    )) {
+      state.messages.set(message.id, message);
+    }
   }
-  const participantKeys = [...keys.participants.values()];
-  for (const p of await selectRows<ParticipantRow>(
-    db,
-    `SELECT to_json(t) AS r FROM ${schema}.participants t
-     WHERE (room_id, user_id) IN (SELECT * FROM unnest($1::text[], $2::text[]))`,
-    [participantKeys.map(([room]) => room), participantKeys.map(([, user]) => user)],
-  )) {
-    state.participants.set(participantKey(p.room_id, p.user_id), p);
+  for (const message of state.messages.values()) add(keys.users, message.sender_id);
+  const participants = notCached(keys.participants, cache?.participants, state.participants);
+  if (participants.length > 0) {
+    for (const p of await selectRows<ParticipantRow>(
+      db,
+      `SELECT to_json(t) AS r FROM ${schema}.participants t
+       WHERE (room_id, user_id) IN (SELECT * FROM unnest($1::text[], $2::text[]))`,
+      [participants.map(([room]) => room), participants.map(([, user]) => user)],
+    )) {
+      state.participants.set(participantKey(p.room_id, p.user_id), p);
+    }
   }
-  for (const user of await selectRows<UserRow>(
-    db,
-    `SELECT to_json(t) AS r FROM ${schema}.users t WHERE id = ANY($1)`,
-    [[...keys.users]],
-  )) {
-    state.users.set(user.id, user);
+  const users = notCached(keys.users, cache?.users, state.users);
+  if (users.length > 0) {
+    for (const user of await selectRows<UserRow>(
+      db,
+      `SELECT to_json(t) AS r FROM ${schema}.users t WHERE id = ANY($1)`,
+      [users],
+    )) {
+      state.users.set(user.id, user);
+    }
+    // a user seen without a name has no row: remember that too, or every batch would look again
+    for (const id of users) if (!state.users.has(id)) cache?.users.set(id, { id, username: null });
   }
   if (keys.reports.size > 0) {
     for (const report of await selectRows<ReportRow>(
@@ -183,60 +226,50 @@ function pick<Row>(map: Map<string, Row | null>, ids: Set<string>): Row[] {
   return rows;
 }
 
-async function upsert(
-  db: pg.ClientBase,
-  schema: string,
-  table: string,
-  conflict: readonly string[],
-  rows: readonly object[],
-): Promise<void> {
-  if (rows.length === 0) return;
-  const updated = Object.keys(rows[0]!).filter((column) => !conflict.includes(column));
-  const onConflict =
-    updated.length === 0
-      ? 'DO NOTHING'
-      : `DO UPDATE SET (${updated.join(', ')}) = ROW(${updated.map((c) => `EXCLUDED.${c}`).join(', ')})`;
-  await db.query(
-    `INSERT INTO ${schema}.${table} SELECT * FROM json_populate_recordset(NULL::${schema}.${table}, $1::json)
-     ON CONFLICT (${conflict.join(', ')}) ${onConflict}`,
-    [JSON.stringify(rows)],
-  );
-}
+/**
+ * The batch's inserts and upserts as one statement (one round trip however many tables a batch touches):
+ * each is a data-modifying CTE of the last one. They write different tables, so their order does not matter.
+ */
+class Writes {
+  private readonly parts: string[] = [];
+  private readonly params: string[] = [];
+  private readonly schema: string;
+  constructor(schema: string) {
+    this.schema = schema;
+  }
 
-async function insert(db: pg.ClientBase, schema: string, table: string, rows: readonly object[]) {
-  if (rows.length === 0) return;
-  await db.query(
-    `INSERT INTO ${schema}.${table} SELECT * FROM json_populate_recordset(NULL::${schema}.${table}, $1::json)`,
-    [JSON.stringify(rows)],
-  );
+  insert(table: string, rows: readonly object[], conflict?: readonly string[]): void {
+    if (rows.length === 0) return;
+    this.params.push(JSON.stringify(rows));
+    const into = `${this.schema}.${table}`;
+    let sql = `INSERT INTO ${into} SELECT * FROM json_populate_recordset(NULL::${into}, $${this.params.length}::json)`;
+    if (conflict) {
+      const updated = Object.keys(rows[0]!).filter((column) => !conflict.includes(column));
+      sql += ` ON CONFLICT (${conflict.join(', ')}) `;
+      sql +=
+        updated.length === 0
+          ? 'DO NOTHING'
+          : `DO UPDATE SET (${updated.join(', ')}) = ROW(${updated.map((c) => `EXCLUDED.${c}`).join(', ')})`;
+    }
+    this.parts.push(sql);
+  }
+
+  async run(db: pg.ClientBase): Promise<void> {
+    if (this.parts.length === 0) return;
+    const last = this.parts.at(-1)!;
+    const ctes = this.parts.slice(0, -1).map((part, i) => `w${i} AS (${part})`);
+    await db.query(ctes.length > 0 ? `WITH ${ctes.join(', ')} ${last}` : last, this.params);
+  }
 }
 
 /** Writes everything the batch changed (and its feed) into generation `schema`. */
 export async function flushBatchState(db: pg.ClientBase, schema: string, state: BatchState): Promise<void> {
   const { dirty } = state;
-  await upsert(db, schema, 'rooms', ['id'], pick(state.rooms, dirty.rooms));
-  await upsert(
-    db,
-    schema,
-    'participants',
-    ['room_id', 'user_id'],
-    pick(state.participants, dirty.participants),
-  );
-  await upsert(db, schema, 'messages', ['id'], pick(state.messages, dirty.messages));
-  await upsert(db, schema, 'users', ['id'], pick(state.users, dirty.users));
-  await upsert(db, schema, 'reports', ['id'], pick(state.reports, dirty.reports));
-
+  // what a batch removes goes first, in statements of its own (rare: deletes, hides, restores, unblocks)
   const replaced = [...state.edits].filter(([, edits]) => edits.replace).map(([id]) => id);
   if (replaced.length > 0) {
     await db.query(`DELETE FROM ${schema}.message_edits WHERE message_id = ANY($1)`, [replaced]);
   }
-  await insert(
-    db,
-    schema,
-    'message_edits',
-    [...state.edits.values()].flatMap((edits) => edits.rows),
-  );
-
   const unblocked = [...dirty.blocks].filter((key) => state.blocks.get(key) === null);
   if (unblocked.length > 0) {
     await db.query(
@@ -244,7 +277,18 @@ export async function flushBatchState(db: pg.ClientBase, schema: string, state: 
       [unblocked.map((key) => key.split('|')[0]), unblocked.map((key) => key.split('|')[1])],
     );
   }
-  await upsert(db, schema, 'user_blocks', ['user_id', 'blocked_user_id'], pick(state.blocks, dirty.blocks));
 
-  await insert(db, schema, 'room_feed', state.feedRows);
+  const writes = new Writes(schema);
+  writes.insert('rooms', pick(state.rooms, dirty.rooms), ['id']);
+  writes.insert('participants', pick(state.participants, dirty.participants), ['room_id', 'user_id']);
+  writes.insert('messages', pick(state.messages, dirty.messages), ['id']);
+  writes.insert('users', pick(state.users, dirty.users), ['id']);
+  writes.insert('reports', pick(state.reports, dirty.reports), ['id']);
+  writes.insert(
+    'message_edits',
+    [...state.edits.values()].flatMap((edits) => edits.rows),
+  );
+  writes.insert('user_blocks', pick(state.blocks, dirty.blocks), ['user_id', 'blocked_user_id']);
+  writes.insert('room_feed', state.feedRows);
+  await writes.run(db);
 }
