@@ -262,7 +262,10 @@ describe('chat read models', () => {
       },
     });
     // separate batches: the projector keeps rows between them, a missing name too
-    await given({ type: 'ParticipantAdded', data: { roomId: room, userId: 'dave', isAdmin: false } });
+    await given({
+      type: 'ParticipantAdded',
+      data: { roomId: room, userId: 'dave', isAdmin: false, addedBy: 'alice' },
+    });
     await given(sentBy());
     await given(sentBy());
     await given(sentBy('DAVE'));
