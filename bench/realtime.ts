@@ -25,9 +25,14 @@ const SCENARIOS: Scenario[] = [
     name: 'busy rooms (100 x 10)',
     rooms: 100,
     members: 10,
-    rates: [500, 1000, 2000, 3000, 4000, 5000, 6000, 7000],
+    rates: [500, 1000, 2000, 2500, 3000, 3500, 4000, 5000, 6000, 7000, 8000, 9000],
   },
-  { name: 'big room (1 x 1,000)', rooms: 1, members: 1000, rates: [10, 20, 40, 60, 80, 100, 150, 200] },
+  {
+    name: 'big room (1 x 1,000)',
+    rooms: 1,
+    members: 1000,
+    rates: [10, 20, 40, 60, 80, 100, 150, 200, 250, 300, 400, 500],
+  },
 ];
 
 async function mintToken(userId: string) {
