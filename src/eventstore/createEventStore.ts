@@ -3,9 +3,16 @@
 import type pg from 'pg';
 import { createEsdbEventStore } from './esdb/esdbEventStore.ts';
 import type { EventStore } from './eventStore.ts';
+import type { AppendSignal } from './postgres/appendSignal.ts';
 import { createPostgresEventStore } from './postgres/postgresEventStore.ts';
 
-export function createEventStore(config: { EVENTSTORE_URL?: string }, deps: { pool: pg.Pool }): EventStore {
+export function createEventStore(
+  config: { EVENTSTORE_URL?: string },
+  deps: { pool: pg.Pool; appendSignal?: AppendSignal },
+): EventStore {
   if (config.EVENTSTORE_URL) return createEsdbEventStore({ connectionString: config.EVENTSTORE_URL });
-  return createPostgresEventStore({ pool: deps.pool });
+  return createPostgresEventStore({
+    pool: deps.pool,
+    ...(deps.appendSignal ? { appendSignal: deps.appendSignal } : {}),
+  });
 }

@@ -46,8 +46,13 @@ it('hides the ops endpoints from users without the ops role', async () => {
 it('shows the live projection catching up with what was written', async () => {
   const room = await alice.post('/api/chat/rooms/', { name: 'Lobby', room_type: 'group' });
   expect(room.status).toBe(201);
-  await alice.post(`/api/chat/rooms/${room.body.id}/messages/`, { content: 'hello' });
-  const status = await until(liveStatus, (s) => s.lag === 0 && s.position === s.head);
+  const sent = await alice.post(`/api/chat/rooms/${room.body.id}/messages/`, { content: 'hello' });
+  // the store's head only counts what every older transaction in the cluster has let through: wait for
+  // the message itself, not just for the projection to reach a head that may not show it yet
+  const status = await until(
+    liveStatus,
+    (s) => s.lag === 0 && s.position === s.head && s.position >= sent.body.position,
+  );
   expect(status).toMatchObject({ state: 'running', lag: 0, rebuild: null });
   expect(status.head).not.toBeNull();
 });

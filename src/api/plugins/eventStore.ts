@@ -4,6 +4,7 @@ import fp from 'fastify-plugin';
 import type { Config } from '../../config.ts';
 import { createEventStore } from '../../eventstore/createEventStore.ts';
 import type { EventStore } from '../../eventstore/eventStore.ts';
+import { createRedisAppendSignal } from '../../eventstore/postgres/appendSignal.ts';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -19,9 +20,16 @@ export type EventStorePluginOptions = {
 
 export const eventStorePlugin = fp<EventStorePluginOptions>(
   async (fastify, options) => {
-    const eventStore = options.eventStore ?? (await createEventStore(options.config, { pool: fastify.pg }));
+    // nodes wake each other's projector through Redis when they append (else it polls every 50 ms)
+    const appendSignal = createRedisAppendSignal({
+      redis: fastify.redis,
+      prefix: options.config.REDIS_PREFIX,
+      logger: fastify.log,
+    });
+    const eventStore =
+      options.eventStore ?? createEventStore(options.config, { pool: fastify.pg, appendSignal });
     fastify.decorate('eventStore', eventStore);
     if (!options.eventStore) fastify.addHook('onClose', async () => eventStore.close());
   },
-  { name: 'event-store', dependencies: ['database'] },
+  { name: 'event-store', dependencies: ['database', 'redis'] },
 );

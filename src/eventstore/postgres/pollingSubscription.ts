@@ -29,11 +29,13 @@ export function createPollingSubscription(options: PollingSubscriptionOptions): 
   async function* pages(): AsyncGenerator<RecordedEvent[]> {
     let cursor = options.from;
     while (!stop.signal.aborted) {
+      // an append that commits while this page is read may be missing from it: its wake-up must not be
+      const before = wake.count();
       const page = await readPage(cursor, pageSize);
       if (stop.signal.aborted) return;
       cursor = page.resumeAfter;
       if (page.events.length > 0) yield page.events;
-      if (page.events.length < pageSize) await wake.wait(pollIntervalMs, stop.signal);
+      if (page.events.length < pageSize) await wake.wait(pollIntervalMs, stop.signal, before);
     }
   }
 

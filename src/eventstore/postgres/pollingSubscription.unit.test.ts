@@ -58,6 +58,32 @@ describe('polling subscription', () => {
     await subscription.close();
   });
 
+  it('reads again at once when an append committed while a page was being read', async () => {
+    const store = fakeStore();
+    const wake = createWakeSignal();
+    let reads = 0;
+    const subscription = createPollingSubscription({
+      from: at(0),
+      pageSize: 10,
+      pollIntervalMs: HOUR,
+      // the first read misses an event that commits (and wakes) while it runs
+      async readPage(after, limit) {
+        const page = await store.readPage(after, limit);
+        if (++reads === 1) {
+          store.events.push(recorded(2_000));
+          wake.notify();
+        }
+        return page;
+      },
+      wake,
+      onClose() {},
+    });
+    const iterator = subscription[Symbol.asyncIterator]();
+    // the first page is empty: the next batch can only come from a read after the missed wake-up
+    expect((await iterator.next()).value.map((e: RecordedEvent) => e.id)).toEqual(['e2000']);
+    await subscription.close();
+  });
+
   it('close() ends a consumer that is waiting for events, and tells its owner', async () => {
     const store = fakeStore();
     let closed = 0;

@@ -24,6 +24,7 @@ import {
   serializedEventSize,
   WrongExpectedVersion,
 } from '../eventStore.ts';
+import type { AppendSignal } from './appendSignal.ts';
 import { createGroupCommit } from './groupCommit.ts';
 import { createPollingSubscription, type Page } from './pollingSubscription.ts';
 import { createWakeSignal } from './wakeSignal.ts';
@@ -37,6 +38,11 @@ export type PostgresEventStoreOptions = {
   maxEventsPerAppend?: number;
   /** how often a caught-up subscription looks for appends made by other processes */
   pollIntervalMs?: number;
+  /**
+   * carries "an append committed" between instances (other nodes, worker threads), so that their
+   * subscriptions wake at once instead of at their next poll
+   */
+  appendSignal?: AppendSignal;
   /** largest batch a subscription hands out when the caller does not say */
   subscriptionBatchSize?: number;
   /**
@@ -130,6 +136,8 @@ export function createPostgresEventStore(options: PostgresEventStoreOptions): Ev
   const subscriptionBatchSize = options.subscriptionBatchSize ?? 1_000;
   const appended = createWakeSignal();
   const subscriptions = new Set<{ close(): Promise<void> }>();
+  // other instances' appends wake this one's subscriptions; listened to from the first subscription on
+  let stopListening: (() => Promise<void>) | undefined;
   // checked once, before the first append or $all read
   let verified: Promise<void> | undefined;
   const verifyTransactionIds = () => {
@@ -207,6 +215,7 @@ export function createPostgresEventStore(options: PostgresEventStoreOptions): Ev
       ]),
     );
     appended.notify();
+    options.appendSignal?.appended();
     return rows;
   }
 
@@ -284,6 +293,9 @@ export function createPostgresEventStore(options: PostgresEventStoreOptions): Ev
     },
 
     subscribeToAll(subscribeOptions = {}) {
+      if (options.appendSignal && !stopListening) {
+        stopListening = options.appendSignal.onAppended(() => appended.notify());
+      }
       const subscription = createPollingSubscription({
         from: subscribeOptions.fromPosition ?? START,
         pageSize: subscribeOptions.batchSize ?? subscriptionBatchSize,
@@ -306,6 +318,9 @@ export function createPostgresEventStore(options: PostgresEventStoreOptions): Ev
 
     async close() {
       await Promise.all([...subscriptions].map((subscription) => subscription.close()));
+      const stop = stopListening;
+      stopListening = undefined;
+      await stop?.();
     },
   };
 }

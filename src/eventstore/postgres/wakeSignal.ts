@@ -1,23 +1,32 @@
-// Wakes subscribers in this process as soon as an append here commits; appends from other processes are
-// picked up by the subscribers' short poll instead (no NOTIFY: it takes a global lock at commit).
+// Wakes subscriptions as soon as an append commits: at once for appends of this instance, through an
+// AppendSignal (Redis) for other nodes' and threads'; a poll covers a signal that never came (no NOTIFY:
+// it takes a global lock at commit).
 
 export type WakeSignal = {
-  /** wakes every current waiter */
+  /** wakes every current waiter, and any wait that starts with an older `since` */
   notify(): void;
-  /** resolves on the next notify, after `timeoutMs`, or when `abort` fires, whichever comes first */
-  wait(timeoutMs: number, abort: AbortSignal): Promise<void>;
+  /** how many notifications so far: taken before a read, it lets the wait after it see one that came during it */
+  count(): number;
+  /**
+   * resolves on the next notify, after `timeoutMs`, or when `abort` fires, whichever comes first; at once
+   * when a notify came since `since` (an append that committed while the caller was reading)
+   */
+  wait(timeoutMs: number, abort: AbortSignal, since?: number): Promise<void>;
 };
 
 export function createWakeSignal(): WakeSignal {
   let waiters = new Set<() => void>();
+  let notified = 0;
   return {
     notify() {
+      notified++;
       const woken = waiters;
       waiters = new Set();
       for (const wake of woken) wake();
     },
-    wait(timeoutMs, abort) {
-      if (abort.aborted) return Promise.resolve();
+    count: () => notified,
+    wait(timeoutMs, abort, since = notified) {
+      if (abort.aborted || since !== notified) return Promise.resolve();
       return new Promise((resolve) => {
         const done = () => {
           clearTimeout(timer);
