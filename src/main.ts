@@ -1,14 +1,14 @@
-// `npm start`: configuration from the environment, schema migrations, the app, the projector, and a
-// graceful shutdown (stop taking requests, close sockets with 1012, finish the projector's batch).
-import { setTimeout as sleep } from 'node:timers/promises';
-import { type App, buildApp, startAppProjections } from './app.ts';
+// `npm start`: configuration from the environment, schema migrations, the app, the projector (in a worker
+// thread of its own), and a graceful shutdown (stop taking requests, close sockets with 1012, finish the
+// projector's batch).
+import { type App, buildApp } from './app.ts';
 import { ConfigError, loadConfig } from './config.ts';
 import { migrate } from './db/migrate.ts';
-import type { ProjectionsHandle } from './projections/projectionRunner.ts';
+import { prepareReadModels } from './projections/checkpoints.ts';
+import { startProjectorThread } from './projectorThread.ts';
 
 /** A shutdown that hangs (a stuck connection) must not keep the process from exiting. */
 const SHUTDOWN_TIMEOUT_MS = 15_000;
-const PROJECTOR_STOP_TIMEOUT_MS = 5_000;
 
 async function main(): Promise<void> {
   let config: ReturnType<typeof loadConfig>;
@@ -30,7 +30,9 @@ async function main(): Promise<void> {
       'no CHAT_JWT_SECRET or CHAT_JWKS_URL: accepting tokens signed with the published development secret (see README); never run like this in production',
     );
   }
-  const projections: ProjectionsHandle = await startAppProjections(app);
+  // the read models exist before the first request (the projector thread would create them too, later)
+  await prepareReadModels(app.pg);
+  const projector = startProjectorThread(config, app.log);
 
   let stopping = false;
   const shutdown = async (signal: string) => {
@@ -42,9 +44,9 @@ async function main(): Promise<void> {
       process.exit(1);
     }, SHUTDOWN_TIMEOUT_MS).unref();
     try {
-      // let the projector finish its batch while the pool is open, but not forever: an abandoned batch
-      // rolls back with its checkpoint and the next leader projects it again (exactly once)
-      await Promise.race([projections.stop(), sleep(PROJECTOR_STOP_TIMEOUT_MS)]);
+      // the projector finishes its batch, but not forever (stop() bounds it): an abandoned batch rolls
+      // back with its checkpoint and the next leader projects it again (exactly once)
+      await projector.stop();
       await app.close(); // stops accepting requests, closes sockets with 1012, then the stores
       process.exit(0);
     } catch (error) {

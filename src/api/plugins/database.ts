@@ -1,6 +1,7 @@
 // fastify.pg: the PostgreSQL pool for read-model queries (and, by default, the event store).
 import fp from 'fastify-plugin';
-import pg from 'pg';
+import type pg from 'pg';
+import { createPool, watchPool } from '../../db/pool.ts';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -18,19 +19,9 @@ export type DatabasePluginOptions = {
 
 export const databasePlugin = fp<DatabasePluginOptions>(
   async (fastify, options) => {
-    const pool =
-      options.pool ??
-      new pg.Pool({
-        connectionString: options.databaseUrl,
-        max: 10,
-        idle_in_transaction_session_timeout: options.idleInTransactionTimeoutMs,
-      });
-    // a client dropped by the server (restart, idle-in-transaction timeout) must not crash the process:
-    // the pool handles idle ones; a checked-out one gets this listener, and its next query fails instead
-    pool.on('error', (error) => fastify.log.warn({ err: error }, 'idle PostgreSQL client failed'));
-    pool.on('connect', (client) =>
-      client.on('error', (error) => fastify.log.warn({ err: error }, 'PostgreSQL client failed')),
-    );
+    const pool = options.pool ?? createPool({ ...options, max: 10 }, fastify.log);
+    // a caller's pool gets the same guard: a dropped connection must not take the process down
+    if (options.pool) watchPool(options.pool, fastify.log);
     fastify.decorate('pg', pool);
     if (!options.pool) fastify.addHook('onClose', async () => pool.end());
   },
