@@ -1,6 +1,7 @@
 // One connected WebSocket with the server's guard rails: a bounded send buffer (a slow consumer is closed,
 // not allowed to grow memory), a liveness flag for the heartbeat, and a close that happens once.
 import type { Socket } from 'node:net';
+import { performance } from 'node:perf_hooks';
 import type { WebSocket } from 'ws';
 import { CLOSE, errorFrame } from './protocol.ts';
 
@@ -19,20 +20,52 @@ export type ClientSocket = {
 /** ws keeps its TCP socket in `_socket` (stable since ws 1.x); the public API has no cork. */
 type WithTcpSocket = { _socket?: Socket | null };
 
+/**
+ * Sockets holding frames back (corked), in the order they were first written to. Frames sent to one socket
+ * before it is flushed (a projector batch often holds several for a room) leave in one write instead of a
+ * syscall each. Flushing is a write per socket, and in a big room a thousand sockets wait at once: they are
+ * flushed a slice at a time, a few milliseconds per turn of the event loop, so that the turn does not grow
+ * with the room and the I/O behind it (commands, acks, the next deliveries) waits only for a slice.
+ */
+const toFlush: { flush(): void }[] = [];
+let flushScheduled = false;
+const FLUSH_SLICE_MS = 2;
+
+function scheduleFlush(): void {
+  if (flushScheduled) return;
+  flushScheduled = true;
+  setImmediate(flushSlice);
+}
+
+function flushSlice(): void {
+  flushScheduled = false;
+  const until = performance.now() + FLUSH_SLICE_MS;
+  let flushed = 0;
+  while (flushed < toFlush.length) {
+    toFlush[flushed++]!.flush();
+    if (flushed % 32 === 0 && performance.now() > until) break;
+  }
+  toFlush.splice(0, flushed);
+  if (toFlush.length > 0) scheduleFlush();
+}
+
 export function wrapSocket(ws: WebSocket, maxBufferedBytes: number): ClientSocket {
   let closing = false;
-  let corked = false;
-  // Frames sent to one socket in the same turn of the event loop (a projector batch often holds several
-  // for a room) leave in one write instead of one syscall each: cork now, uncork once the turn is over.
+  let corked: Socket | undefined;
+  const pending = {
+    flush() {
+      const tcp = corked;
+      corked = undefined;
+      tcp?.uncork();
+    },
+  };
   const coalesce = () => {
     const tcp = (ws as unknown as WithTcpSocket)._socket;
     if (corked || !tcp) return;
-    corked = true;
+    corked = tcp;
     tcp.cork();
-    setImmediate(() => {
-      corked = false;
-      tcp.uncork();
-    });
+    toFlush.push(pending);
+    scheduleFlush();
   };
   const socket: ClientSocket = {
     ws,

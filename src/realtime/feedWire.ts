@@ -15,18 +15,14 @@ export type WireMessage = {
   /** the user the frame is about when that matters for delivery (who left, who read, who types), else '' */
   subject: string;
   frameText: string;
+  /** the frame's UTF-8 bytes once frameBytes made them */
+  bytes?: Buffer;
 };
-
-const encoded = new WeakMap<WireMessage, Buffer>();
 
 /** The frame as UTF-8 bytes, encoded once however many sockets it goes to (a big room: a thousand). */
 export function frameBytes(message: WireMessage): Buffer {
-  let bytes = encoded.get(message);
-  if (!bytes) {
-    bytes = Buffer.from(message.frameText);
-    encoded.set(message, bytes);
-  }
-  return bytes;
+  message.bytes ??= Buffer.from(message.frameText);
+  return message.bytes;
 }
 
 /** Frame types that end a user's access to the room once delivered. */

@@ -184,11 +184,14 @@ export function createRoomFanout(options: RoomFanoutOptions): RoomFanout {
 
   function deliver(hub: Hub, message: WireMessage) {
     hub.lastSeq = Math.max(hub.lastSeq, message.seq);
+    // the loop runs once per socket in the room (a thousand in a big one): what holds for the whole
+    // frame is worked out before it
+    const revoked = REVOKING_TYPES.has(message.type) ? message.subject : undefined;
     for (const [sink, state] of hub.sinks) {
       if (message.seq <= state.cursor) continue;
       state.cursor = message.seq;
       sink.send(hub.roomId, message);
-      if (isRevocationOf(message, sink)) {
+      if (sink.userId === revoked) {
         hub.sinks.delete(sink);
         release(hub);
         sink.revoke(hub.roomId);
