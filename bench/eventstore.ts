@@ -96,7 +96,11 @@ export async function main(args: string[]) {
       ...(concurrency ? { appendConcurrency: Number(concurrency) } : {}),
     });
     // every append in its own transaction, as many at once as the pool allows: what group commit saves
-    const ungrouped = createPostgresEventStore({ pool, appendConcurrency: Number.POSITIVE_INFINITY });
+    const ungrouped = createPostgresEventStore({
+      pool,
+      appendConcurrency: Number.POSITIVE_INFINITY,
+      parallelAppendEvents: 0,
+    });
     const roomId = randomUUID();
     const { rows } = await pool.query<{ server_version: string }>('SHOW server_version');
     console.log(

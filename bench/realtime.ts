@@ -171,7 +171,7 @@ export async function main(args: string[]) {
     '',
     `Command: \`npm run bench -- realtime${quick ? ' --quick' : ''}\` (${new Date().toISOString().slice(0, 10)}). Machine: ${machine}; the load generator, the server and PostgreSQL/Redis share it (1-minute load average ${loadAtStart} at the start, ${os.loadavg()[0]!.toFixed(1)} at the end: other work on the machine shows up as latency).`,
     `Each step sends for ${stepSeconds} s at the given total rate, round-robin over all clients; latency is send -> delivery at each receiving client (every member, the sender too), lost = expected deliveries not seen within 3 s after the step. A first unreported step at the lowest rate warms up; rising stops after a step with p99 > 3 s or a loss.`,
-    'The app runs as `npm start` does (its projector in a worker thread). The bare relay (`bench/realtime/bareRelay.ts`) writes through the app\'s own socket wrapper, so both coalesce the frames a socket gets in one event-loop turn into one write: the relay is the ceiling of the delivery path itself.',
+    "The app runs as `npm start` does (its projector in a worker thread). The bare relay (`bench/realtime/bareRelay.ts`) writes through the app's own socket wrapper, so both coalesce the frames a socket gets in one event-loop turn into one write: the relay is the ceiling of the delivery path itself.",
     '',
     '**Highest rate with p99 <= 100 ms and nothing lost:**',
     '',

@@ -7,6 +7,12 @@ export type GroupCommitOptions<Request, Result> = {
   run(requests: Request[]): Promise<Result[]>;
   /** groups running at once (each holds a connection) */
   maxInFlight: number;
+  /**
+   * a group starts beside one already running only when at least this much weight waits: small requests
+   * then gather into one group (one transaction does more) while large ones still run side by side
+   * (default 0: any waiting request starts a group while a slot is free)
+   */
+  parallelWeight?: number;
   /** a group stops growing at this weight (say, events), but always takes at least one request */
   maxGroupWeight: number;
   weigh(request: Request): number;
@@ -29,8 +35,9 @@ type Waiting<Request, Result> = {
 };
 
 export function createGroupCommit<Request, Result>(options: GroupCommitOptions<Request, Result>) {
-  const { run, maxInFlight, maxGroupWeight, weigh, key, readKeys = () => [] } = options;
+  const { run, maxInFlight, maxGroupWeight, weigh, key, readKeys = () => [], parallelWeight = 0 } = options;
   let queue: Waiting<Request, Result>[] = [];
+  let queuedWeight = 0;
   let inFlight = 0;
 
   function takeGroup() {
@@ -60,11 +67,15 @@ export function createGroupCommit<Request, Result>(options: GroupCommitOptions<R
       seenKeys.add(requestKey);
     }
     queue = left;
+    queuedWeight -= weight;
     return group;
   }
 
+  const mayStart = () =>
+    queue.length > 0 && (inFlight === 0 || (inFlight < maxInFlight && queuedWeight >= parallelWeight));
+
   function pump() {
-    while (inFlight < maxInFlight && queue.length > 0) {
+    while (mayStart()) {
       const group = takeGroup();
       inFlight++;
       run(group.map((waiting) => waiting.request))
@@ -88,6 +99,7 @@ export function createGroupCommit<Request, Result>(options: GroupCommitOptions<R
     submit(request: Request): Promise<Result> {
       return new Promise((resolve, reject) => {
         queue.push({ request, resolve, reject });
+        queuedWeight += weigh(request);
         pump();
       });
     },

@@ -53,6 +53,33 @@ describe('group commit', () => {
     expect(await Promise.all(results)).toEqual(['done 1', 'done 2', 'done 3', 'done 4', 'done 5']);
   });
 
+  it('starts a second group beside a running one only once enough weight waits', async () => {
+    const { calls, run } = controlledRun();
+    const group = createGroupCommit({
+      run,
+      maxInFlight: 2,
+      parallelWeight: 10,
+      maxGroupWeight: 100,
+      weigh: (n: number) => n,
+      key: String,
+    });
+    const results = [1, 2, 3, 4].map((n) => group.submit(n));
+    // 2 + 3 + 4 = 9 waiting: they wait for the running group rather than start a transaction of their own
+    expect(calls.map((c) => c.requests)).toEqual([[1]]);
+    results.push(group.submit(5)); // 14 waiting: a second group runs beside the first
+    expect(calls.map((c) => c.requests)).toEqual([[1], [2, 3, 4, 5]]);
+    results.push(group.submit(6)); // 6 waiting
+    calls[0]!.settle();
+    await flush();
+    // one group still runs and 6 is too light to start another beside it
+    expect(calls.map((c) => c.requests)).toEqual([[1], [2, 3, 4, 5]]);
+    calls[1]!.settle();
+    await flush();
+    expect(calls.map((c) => c.requests)).toEqual([[1], [2, 3, 4, 5], [6]]);
+    calls[2]!.settle();
+    expect(await Promise.all(results)).toHaveLength(6);
+  });
+
   it('stops a group at the weight limit, lets a lighter request fill it, and always takes one', async () => {
     const groups = await groupsOf([1, 4, 5, 2, 30, 3], { maxGroupWeight: 10, key: String });
     expect(groups).toEqual([[1], [4, 5], [2, 3], [30]]);

@@ -46,12 +46,19 @@ export type PostgresEventStoreOptions = {
   /** largest batch a subscription hands out when the caller does not say */
   subscriptionBatchSize?: number;
   /**
-   * append transactions in flight at once (each holds a pool connection); appends arriving while all are
-   * busy queue and then commit together in one transaction (group commit), each with its own outcome.
-   * Default 1: under load the groups grow instead of the transactions multiplying, which costs the
-   * database a fraction of the work per event (docs/eventstore.md, "Group commit")
+   * append transactions in flight at most (each holds a pool connection); appends arriving while one is
+   * busy queue and then commit together in one transaction (group commit), each with its own outcome. A
+   * second transaction starts only once `parallelAppendEvents` wait (docs/eventstore.md, "Group commit").
+   * Default 4
    */
   appendConcurrency?: number;
+  /**
+   * events waiting before another append transaction starts beside a running one. Default 100: single
+   * event appends gather into one transaction at a time, which grows with the load and costs the database
+   * far less per event than several small ones, while batches still run side by side. 0: any waiting
+   * append starts a transaction while one of `appendConcurrency` is free
+   */
+  parallelAppendEvents?: number;
 };
 
 export const DEFAULT_MAX_EVENTS_PER_APPEND = 1_000;
@@ -154,7 +161,8 @@ export function createPostgresEventStore(options: PostgresEventStoreOptions): Ev
   };
   const groupCommit = createGroupCommit({
     run: runAppends,
-    maxInFlight: options.appendConcurrency ?? 1,
+    maxInFlight: options.appendConcurrency ?? 4,
+    parallelWeight: options.parallelAppendEvents ?? 100,
     maxGroupWeight: MAX_EVENTS_PER_TRANSACTION,
     weigh: (request: AppendRequest) => request.ids.length,
     key: (request: AppendRequest) => request.stream,
