@@ -12,9 +12,24 @@ export type FeedEntry = {
   frame: { type: string } & Record<string, unknown>;
 };
 
+/**
+ * A change one user's room list shows (added to a room, or out of one), for the user's sockets whatever
+ * rooms they subscribed to. Not part of any room's feed (no seq, not kept): a hint that saves the client
+ * re-listing its rooms, which stays the way to learn them after a reconnect.
+ */
+export type UserNotice = {
+  userId: string;
+  /** encoded event store position of the event that produced it */
+  position: string;
+  frame: { type: string } & Record<string, unknown>;
+};
+
 export interface ChangePublisher {
-  /** called once per committed batch, entries in commit order; must not throw for transport errors */
-  publish(entries: readonly FeedEntry[]): Promise<void>;
+  /**
+   * called once per committed batch, entries in commit order (and the batch's notices to users, when
+   * it has any); must not throw for transport errors
+   */
+  publish(entries: readonly FeedEntry[], notices?: readonly UserNotice[]): Promise<void>;
 }
 
 /** For processes that project but serve no sockets (CLI rebuilds, benchmarks). */

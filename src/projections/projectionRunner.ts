@@ -10,7 +10,7 @@ import type pg from 'pg';
 import type { Logger } from 'pino';
 import type { EventStore, Position, RecordedEvent } from '../eventstore/eventStore.ts';
 import { decodePosition, encodePosition } from '../eventstore/eventStore.ts';
-import type { ChangePublisher, FeedEntry } from './changeFeed.ts';
+import type { ChangePublisher, FeedEntry, UserNotice } from './changeFeed.ts';
 import { flushBatchState, loadBatchState } from './chat/batchStore.ts';
 import { bulkRebuild } from './chat/bulkRebuild.ts';
 import { applyEvents, type BatchState } from './chat/evolve.ts';
@@ -229,7 +229,7 @@ export async function startProjections(options: ProjectionsOptions): Promise<Pro
     rememberBatch(cache!, batch);
     livePosition = last;
     await hooks.afterCommit?.(info);
-    await publish(batch.feed);
+    await publish(batch.feed, batch.notices);
   }
 
   async function projectBatch(
@@ -244,10 +244,10 @@ export async function startProjections(options: ProjectionsOptions): Promise<Pro
     return batch;
   }
 
-  async function publish(feed: readonly FeedEntry[]): Promise<void> {
-    if (feed.length === 0) return;
+  async function publish(feed: readonly FeedEntry[], notices: readonly UserNotice[] = []): Promise<void> {
+    if (feed.length === 0 && notices.length === 0) return;
     try {
-      await publisher.publish(feed);
+      await publisher.publish(feed, notices);
     } catch (error) {
       // clients resume from room_feed by seq, so a lost publish is a delay, never a gap
       logger.warn({ err: error }, 'publishing projected changes failed');

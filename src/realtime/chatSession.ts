@@ -8,6 +8,7 @@ import { frameBytes, type WireMessage } from './feedWire.ts';
 import { CLOSE, type ClientFrame, parseClientFrame } from './protocol.ts';
 import type { TokenBucket } from './rateLimiter.ts';
 import type { JoinOutcome, RoomFanout, RoomSink } from './roomFanout.ts';
+import type { UserNotices } from './userNotices.ts';
 
 /** What the socket reads from the read models (always for the caller: a non-participant gets null). */
 export type RealtimeReadModel = {
@@ -38,6 +39,8 @@ export type SessionLimits = {
 export type SessionDeps = {
   verifyToken: TokenVerifier;
   fanout: RoomFanout;
+  /** a user socket's notices (added to a room, out of one) */
+  userNotices: UserNotices;
   readModel: RealtimeReadModel;
   commands: RealtimeCommands;
   publishTyping(roomId: string, user: AuthenticatedUser, isTyping: boolean): Promise<void>;
@@ -75,6 +78,7 @@ export function runSession(
   const bucket = deps.rateLimiter();
   const sinks = new Map<string, RoomSink>();
   const timers: NodeJS.Timeout[] = [];
+  let stopNotices: (() => void) | undefined;
   const pending: string[] = [];
   let user: AuthenticatedUser | undefined;
   let state: 'authenticating' | 'authorizing' | 'ready' | 'closed' = 'authenticating';
@@ -144,7 +148,7 @@ export function runSession(
     timers.push(setTimeout(() => socket.close(CLOSE.tokenExpired, 'token expired'), Math.max(0, msLeft)));
     try {
       if (target.kind === 'room') await openRoomSocket(user, target.roomId);
-      else openUserSocket(user);
+      else await openUserSocket(user);
     } catch (error) {
       logger.error({ err: error }, 'opening a chat socket failed');
       socket.close(CLOSE.serviceRestart, 'try again');
@@ -190,7 +194,12 @@ export function runSession(
     });
   }
 
-  function openUserSocket(me: AuthenticatedUser) {
+  async function openUserSocket(me: AuthenticatedUser) {
+    // notices flow from the greeting on: rooms the user is added to, or taken out of, while connected
+    const notices = deps.userNotices.listen(me.userId, (message) => socket.sendText(frameBytes(message)));
+    stopNotices = notices.stop;
+    await notices.ready;
+    if (!socket.isOpen()) return;
     socket.send({
       type: 'connection_established',
       room_id: null,
@@ -377,6 +386,7 @@ export function runSession(
   function cleanUp() {
     state = 'closed';
     for (const timer of timers) clearTimeout(timer);
+    stopNotices?.();
     for (const [roomId, sink] of sinks) fanout.leave(roomId, sink);
     sinks.clear();
     if (user) {

@@ -4,9 +4,11 @@
 // A message is four lines: `seq \n type \n subject user id \n frame JSON`. Nodes route on the first three
 // without parsing the frame and send the frame text to sockets as it is: no JSON work per delivery.
 // seq 0 marks an ephemeral frame (typing) that is not part of the room's feed.
-import type { FeedEntry } from '../projections/changeFeed.ts';
+import type { FeedEntry, UserNotice } from '../projections/changeFeed.ts';
 
 export const roomChannel = (prefix: string, roomId: string) => `${prefix}rt:room:${roomId}`;
+/** one user's notices (room_added, room_removed), for the user sockets of that user on any node */
+export const userChannel = (prefix: string, userId: string) => `${prefix}rt:user:${userId}`;
 
 export type WireMessage = {
   /** 0 for ephemeral frames */
@@ -55,6 +57,11 @@ export function frameSubject(frame: FeedEntry['frame']): string {
   }
   if (frame.type === 'read_receipt' || frame.type === 'typing') return String(frame.user_id ?? '');
   return '';
+}
+
+/** A notice travels like an ephemeral frame: seq 0, about its user. */
+export function noticeToWire(notice: UserNotice): WireMessage {
+  return { seq: 0, type: notice.frame.type, subject: notice.userId, frameText: JSON.stringify(notice.frame) };
 }
 
 export function feedEntryToWire(entry: FeedEntry): WireMessage {

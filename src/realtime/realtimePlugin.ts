@@ -19,6 +19,7 @@ import { CLOSE } from './protocol.ts';
 import { createTokenBucket, type RateLimit } from './rateLimiter.ts';
 import { createRoomFanout, type FeedSource } from './roomFanout.ts';
 import { currentTypists, publishTyping } from './typing.ts';
+import { createUserNotices } from './userNotices.ts';
 
 export type RealtimeLimits = {
   /** largest frame a client may send; larger closes with 1009 (ws's default would be 100 MiB) */
@@ -92,6 +93,8 @@ export const realtimePlugin = fp<RealtimePluginOptions>(
       logger: fastify.log,
     });
 
+    const userNotices = createUserNotices({ subscriber, prefix });
+
     const sockets = new Set<ClientSocket>();
     const sessionsByUser = new Map<string, Set<object>>();
     const heartbeat = setInterval(() => {
@@ -157,6 +160,7 @@ export const realtimePlugin = fp<RealtimePluginOptions>(
         {
           verifyToken,
           fanout,
+          userNotices,
           readModel,
           commands,
           publishTyping: (roomId, user, isTyping) =>

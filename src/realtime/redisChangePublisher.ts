@@ -2,8 +2,8 @@
 // at-most-once; a lost publish is repaired by the nodes (seq gap -> refill from room_feed), so a failure
 // here is logged, never thrown into the projector.
 import type { Redis } from 'ioredis';
-import type { ChangePublisher, FeedEntry } from '../projections/changeFeed.ts';
-import { encodeWire, feedEntryToWire, roomChannel } from './feedWire.ts';
+import type { ChangePublisher, FeedEntry, UserNotice } from '../projections/changeFeed.ts';
+import { encodeWire, feedEntryToWire, noticeToWire, roomChannel, userChannel } from './feedWire.ts';
 
 export type PublisherLogger = { warn(object: object, message: string): void };
 
@@ -13,11 +13,14 @@ export function createRedisChangePublisher(
   logger?: PublisherLogger,
 ): ChangePublisher {
   return {
-    async publish(entries: readonly FeedEntry[]) {
-      if (entries.length === 0) return;
+    async publish(entries: readonly FeedEntry[], notices: readonly UserNotice[] = []) {
+      if (entries.length === 0 && notices.length === 0) return;
       const pipeline = redis.pipeline();
       for (const entry of entries) {
         pipeline.publish(roomChannel(prefix, entry.roomId), encodeWire(feedEntryToWire(entry)));
+      }
+      for (const notice of notices) {
+        pipeline.publish(userChannel(prefix, notice.userId), encodeWire(noticeToWire(notice)));
       }
       try {
         const results = await pipeline.exec();

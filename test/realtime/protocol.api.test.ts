@@ -2,7 +2,10 @@
 // projector, Redis fan-out), plus the additions: acks, idempotent retries, unread counts, the user socket.
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { addParticipant } from '../../src/commands/addParticipant.ts';
+import { createRoom } from '../../src/commands/createRoom.ts';
 import { editMessage } from '../../src/commands/editMessage.ts';
+import { removeParticipant } from '../../src/commands/removeParticipant.ts';
 import { sendMessage } from '../../src/commands/sendMessage.ts';
 import { migrate } from '../../src/db/migrate.ts';
 import { waitForPosition } from '../../src/projections/waitForPosition.ts';
@@ -203,6 +206,40 @@ describe('the user socket /ws/chat/?token=', () => {
     await sendMessage(node.as(alice), { roomId, content: 'still subscribed here' });
     await socket.next((frame) => isContent(frame, 'still subscribed here'));
     expect(socket.frames.some((frame) => isContent(frame, 'not for the socket any more'))).toBe(false);
+    await socket.close();
+  });
+
+  it('is told when the user is added to a room and taken out of one, subscribed or not', async () => {
+    const carol = randomUUID();
+    const socket = await connect('/ws/chat/', carol);
+    await socket.next('connection_established');
+    // a new room with carol in it, and an existing one she is added to
+    const created = await createRoom(node.as(alice), {
+      roomType: 'group',
+      name: 'boiler',
+      participantIds: [carol],
+    });
+    expect(await socket.next('room_added')).toMatchObject({
+      room_id: created.roomId,
+      room: { id: created.roomId, name: 'boiler', participant_count: 2 },
+    });
+    await addParticipant(node.as(alice), { roomId, userId: carol });
+    expect(await socket.next('room_added')).toMatchObject({ room_id: roomId, room: { name: 'ops' } });
+
+    // a room_added is enough to subscribe and read the room from the join on
+    socket.send({ type: 'subscribe', room_id: roomId, last_seq: 0 });
+    expect(await socket.next('subscribed')).toMatchObject({ room_id: roomId, recovered: true });
+    await removeParticipant(node.as(alice), { roomId: created.roomId, userId: carol });
+    expect(await socket.next('room_removed')).toEqual({
+      type: 'room_removed',
+      room_id: created.roomId,
+      reason: 'removed',
+    });
+    // others' comings and goings are not carol's business
+    await addParticipant(node.as(alice), { roomId: otherRoomId, userId: randomUUID() });
+    await sendMessage(node.as(alice), { roomId, content: 'after the others joined' });
+    await socket.next((frame) => isContent(frame, 'after the others joined'));
+    expect(socket.frames.filter((frame) => frame.type === 'room_added')).toHaveLength(2);
     await socket.close();
   });
 

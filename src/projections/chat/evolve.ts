@@ -7,7 +7,7 @@ import type { ChatEvent } from '../../domain/events.ts';
 import { participantId } from '../../domain/streams.ts';
 import type { RecordedEvent } from '../../eventstore/eventStore.ts';
 import { encodePosition } from '../../eventstore/eventStore.ts';
-import type { FeedEntry } from '../changeFeed.ts';
+import type { FeedEntry, UserNotice } from '../changeFeed.ts';
 import type {
   AttachmentRow,
   MessageEditRow,
@@ -52,6 +52,8 @@ export type BatchState = {
   edits: Map<string, { replace: boolean; rows: MessageEditRow[] }>;
   /** the frames as published live after the commit */
   feed: FeedEntry[];
+  /** users added to or taken out of rooms, told after the commit (with `feed`, only when publishing) */
+  notices: UserNotice[];
   /** false: frames are only stored, `feed` stays empty (a bulk rebuild over what was published before) */
   publishes: boolean;
   /** the same frames as stored in room_feed: a message in them by reference (see storedFeedRow) */
@@ -81,6 +83,7 @@ export function emptyBatchState(): BatchState {
     },
     edits: new Map(),
     feed: [],
+    notices: [],
     publishes: true,
     feedRows: [],
     restored: new Map(),
@@ -124,6 +127,10 @@ export function applyEvent(state: BatchState, recorded: RecordedEvent): void {
         ctx.join(room, p.userId, p.isAdmin, seq, at);
       }
       ctx.emit(room, seq, 'room_created', { room: ctx.roomJson(room) });
+      ctx.tellAdded(
+        room,
+        d.participants.map((p) => p.userId),
+      );
       return;
     }
     case 'RoomUpdated': {
@@ -160,6 +167,7 @@ export function applyEvent(state: BatchState, recorded: RecordedEvent): void {
       const seq = ctx.nextSeq(room);
       const participant = ctx.join(room, d.userId, d.isAdmin, seq, at);
       ctx.emit(room, seq, 'participant_joined', { participant: ctx.participantJson(participant) });
+      ctx.tellAdded(room, [d.userId]);
       return;
     }
     case 'ParticipantRemoved':
@@ -179,6 +187,7 @@ export function applyEvent(state: BatchState, recorded: RecordedEvent): void {
       ctx.emit(room, seq, removed ? 'participant_removed' : 'participant_left', {
         participant: ctx.participantJson(participant),
       });
+      ctx.tell(d.userId, { type: 'room_removed', room_id: room.id, reason: removed ? 'removed' : 'left' });
       return;
     }
     case 'ParticipantAdminSet':
@@ -451,6 +460,17 @@ class Context {
       frame: head,
       message_id: message.id,
     });
+  }
+
+  /** a notice to one user's sockets (their room list), published only when the batch publishes */
+  tell(userId: string, frame: { type: string } & Record<string, unknown>): void {
+    if (this.state.publishes) this.state.notices.push({ userId, position: this.position, frame });
+  }
+  /** tells users they are now in the room: the room's JSON as it is now, for their room list */
+  tellAdded(room: RoomRow, userIds: readonly string[]): void {
+    if (!this.state.publishes) return;
+    const frame = { type: 'room_added', room_id: room.id, room: this.roomJson(room) };
+    for (const userId of new Set(userIds)) this.tell(userId, frame);
   }
 
   putRoom(room: RoomRow): void {

@@ -45,6 +45,31 @@ const sent = (messageId: string, senderId: string, content = 'hi'): ChatEvent =>
 });
 
 describe('chat projection (pure)', () => {
+  it('tells users when they are added to a room or taken out of it, and nobody else', () => {
+    const state = given(
+      created,
+      { type: 'ParticipantAdded', data: { roomId: ROOM, userId: 'carol', isAdmin: false, addedBy: 'alice' } },
+      { type: 'ParticipantRemoved', data: { roomId: ROOM, userId: 'bob', removedBy: 'alice' } },
+      { type: 'ParticipantLeft', data: { roomId: ROOM, userId: 'carol' } },
+    );
+    expect(state.notices.map((notice) => [notice.userId, notice.frame.type, notice.frame.reason])).toEqual([
+      ['alice', 'room_added', undefined],
+      ['bob', 'room_added', undefined],
+      ['carol', 'room_added', undefined],
+      ['bob', 'room_removed', 'removed'],
+      ['carol', 'room_removed', 'left'],
+    ]);
+    expect(state.notices[2]!.frame).toMatchObject({
+      room_id: ROOM,
+      room: { name: 'Unit 4B', participant_count: 3 },
+    });
+    // a rebuild that does not publish tells nobody either
+    const quiet = emptyBatchState();
+    quiet.publishes = false;
+    applyEvent(quiet, recorded(created));
+    expect(quiet.notices).toEqual([]);
+  });
+
   it('numbers every visible change of a room in order, and a message keeps the seq it was sent at', () => {
     const state = given(created, sent('m1', 'alice'), sent('m2', 'bob'));
     expect(state.feed.map((entry) => [entry.seq, entry.frame.type])).toEqual([
