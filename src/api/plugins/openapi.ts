@@ -16,7 +16,8 @@ const DESCRIPTION = `REST API of the chat service. Every /api route needs \`Auth
 - Unknown fields in a body are refused (400 \`unknown_field\`); ids are uuids.
 
 **Real time (WebSocket).** \`/ws/chat/{room_id}/?token=<access token>&last_seq=<n>\` for one room, \`/ws/chat/\`
-for all your rooms (send \`{"type":"subscribe","room_id":...,"last_seq":n}\`). The token may also come as the
+for all your rooms (send \`{"type":"subscribe","room_id":...,"last_seq":n}\`; it also tells you of rooms you
+are added to or taken out of: \`room_added\`, \`room_removed\`). The token may also come as the
 subprotocol pair \`bearer, <token>\` or as a first frame \`{"type":"authenticate","token":...}\`. Client frames:
 \`chat_message\` (\`message\`, \`reply_to?\`, \`client_id?\`), \`typing\` (\`is_typing\`), \`read_receipt\`
 (\`message_id\`), \`mark_room_read\`, \`ping\`. Every server frame of a room carries its \`seq\`: reconnect with the
