@@ -6,7 +6,7 @@
 // Run: node bench/realtime/bareRelay.ts <port>   (prints "listening <port>")
 import { randomUUID } from 'node:crypto';
 import { WebSocketServer } from 'ws';
-import { type ClientSocket, wrapSocket } from '../../src/realtime/clientSocket.ts';
+import { type ClientSocket, textFrame, wrapSocket } from '../../src/realtime/clientSocket.ts';
 
 const MAX_BUFFERED_BYTES = 1024 * 1024; // the app's default send buffer per socket
 const port = Number(process.argv[2] ?? 0);
@@ -28,22 +28,24 @@ server.on('connection', (ws, request) => {
   ws.on('message', (data) => {
     const frame = JSON.parse(data.toString()) as { type: string; message?: string; client_id?: string };
     if (frame.type !== 'chat_message') return;
-    const out = Buffer.from(
-      JSON.stringify({
-        type: 'chat_message',
-        room_id: roomId,
-        seq: ++room.seq,
-        message: {
-          id: randomUUID(),
-          room: roomId,
-          sender: { id: userId, username: null },
-          content: frame.message,
-          created_at: new Date().toISOString(),
-        },
-      }),
+    const out = textFrame(
+      Buffer.from(
+        JSON.stringify({
+          type: 'chat_message',
+          room_id: roomId,
+          seq: ++room.seq,
+          message: {
+            id: randomUUID(),
+            room: roomId,
+            sender: { id: userId, username: null },
+            content: frame.message,
+            created_at: new Date().toISOString(),
+          },
+        }),
+      ),
     );
-    // encoded once, like the app does: the relay stays a fair ceiling for big rooms
-    for (const member of members) member.sendText(out);
+    // framed once, like the app does: the relay stays a fair ceiling for big rooms
+    for (const member of members) member.sendPrepared(out);
   });
 });
 

@@ -204,7 +204,6 @@ export async function startProjections(options: ProjectionsOptions): Promise<Pro
   async function projectLiveBatch(events: RecordedEvent[]): Promise<void> {
     const last = encodePosition(events.at(-1)!.position);
     const info: BatchInfo = { number: ++batchNumber, events: events.length, position: last };
-    let cache: RowCache | undefined;
     let batch: BatchState;
     try {
       batch = await inTransaction(pool, async (client) => {
@@ -216,8 +215,7 @@ export async function startProjections(options: ProjectionsOptions): Promise<Pro
         }
         // a swap since the last batch put another generation live: its rows are not the cached ones
         if (liveRows?.generation !== row.generation) liveRows = createRowCache(row.generation ?? '');
-        cache = liveRows;
-        const projected = await projectBatch(client, row.schema_name!, events, cache);
+        const projected = await projectBatch(client, row.schema_name!, events, liveRows);
         await hooks.beforeCommit?.(info);
         await advanceCheckpoint(client, LIVE, last, events.length);
         return projected;
@@ -226,7 +224,7 @@ export async function startProjections(options: ProjectionsOptions): Promise<Pro
       liveRows = undefined; // the apply changed cached rows in place, and the batch rolled back
       throw error;
     }
-    rememberBatch(cache!, batch);
+    if (liveRows) rememberBatch(liveRows, batch);
     livePosition = last;
     await hooks.afterCommit?.(info);
     await publish(batch.feed, batch.notices);

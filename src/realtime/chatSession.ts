@@ -4,7 +4,7 @@
 //   user socket  /ws/chat/            every room the client subscribes to with subscribe/unsubscribe frames
 import type { AuthenticatedUser, TokenVerifier } from '../auth/tokenVerifier.ts';
 import type { ClientSocket } from './clientSocket.ts';
-import { frameBytes, type WireMessage } from './feedWire.ts';
+import { type WireMessage, wsFrame } from './feedWire.ts';
 import { CLOSE, type ClientFrame, parseClientFrame } from './protocol.ts';
 import type { TokenBucket } from './rateLimiter.ts';
 import type { JoinOutcome, RoomFanout, RoomSink } from './roomFanout.ts';
@@ -196,7 +196,7 @@ export function runSession(
 
   async function openUserSocket(me: AuthenticatedUser) {
     // notices flow from the greeting on: rooms the user is added to, or taken out of, while connected
-    const notices = deps.userNotices.listen(me.userId, (message) => socket.sendText(frameBytes(message)));
+    const notices = deps.userNotices.listen(me.userId, (message) => socket.sendPrepared(wsFrame(message)));
     stopNotices = notices.stop;
     await notices.ready;
     if (!socket.isOpen()) return;
@@ -236,7 +236,7 @@ export function runSession(
       userId: me.userId,
       isOpen: () => socket.isOpen() && sinks.get(roomId) === sink,
       send(_roomId, message: WireMessage) {
-        socket.sendText(frameBytes(message));
+        socket.sendPrepared(wsFrame(message));
         if (message.type === 'read_receipt' && message.subject === me.userId)
           void sendUnreadCount(me, roomId);
       },

@@ -5,6 +5,7 @@
 // without parsing the frame and send the frame text to sockets as it is: no JSON work per delivery.
 // seq 0 marks an ephemeral frame (typing) that is not part of the room's feed.
 import type { FeedEntry, UserNotice } from '../projections/changeFeed.ts';
+import { textFrame } from './clientSocket.ts';
 
 export const roomChannel = (prefix: string, roomId: string) => `${prefix}rt:room:${roomId}`;
 /** one user's notices (room_added, room_removed), for the user sockets of that user on any node */
@@ -17,14 +18,14 @@ export type WireMessage = {
   /** the user the frame is about when that matters for delivery (who left, who read, who types), else '' */
   subject: string;
   frameText: string;
-  /** the frame's UTF-8 bytes once frameBytes made them */
-  bytes?: Buffer;
+  /** the WebSocket frame once wsFrame built it */
+  wsFrame?: Buffer;
 };
 
-/** The frame as UTF-8 bytes, encoded once however many sockets it goes to (a big room: a thousand). */
-export function frameBytes(message: WireMessage): Buffer {
-  message.bytes ??= Buffer.from(message.frameText);
-  return message.bytes;
+/** The frame as sockets get it, built once however many sockets it goes to (a big room: a thousand). */
+export function wsFrame(message: WireMessage): Buffer {
+  message.wsFrame ??= textFrame(Buffer.from(message.frameText));
+  return message.wsFrame;
 }
 
 /** Frame types that end a user's access to the room once delivered. */

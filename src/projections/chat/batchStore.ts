@@ -9,7 +9,7 @@ import { comparePositions } from '../../eventstore/eventStore.ts';
 import type { BatchState } from './evolve.ts';
 import { blockKey, emptyBatchState, messageSnapshot, participantKey } from './evolve.ts';
 import type { RowCache } from './rowCache.ts';
-import type { MessageRow, ParticipantRow, ReportRow, RoomRow, UserBlockRow, UserRow } from './rows.ts';
+import type { ParticipantRow, UserBlockRow } from './rows.ts';
 
 /** Sets of ids are maps of id to itself, so that every kind of key goes through notCached alike. */
 type IdSet = Map<string, string>;
@@ -90,11 +90,6 @@ function keysOf(events: readonly RecordedEvent[]): Keys {
   return keys;
 }
 
-async function selectRows<Row>(db: pg.ClientBase, sql: string, params: unknown[]): Promise<Row[]> {
-  const { rows } = await db.query<{ r: Row }>(sql, params);
-  return rows.map((row) => row.r);
-}
-
 /**
  * Takes the rows a cache already holds into `state` and returns what identifies the others (the key of a
  * set, the value of a map), which the caller reads from the database. Without a cache: all of them.
@@ -126,77 +121,68 @@ export async function loadBatchState(
 ): Promise<BatchState> {
   const keys = keysOf(events);
   const state = emptyBatchState();
-
-  const rooms = notCached(keys.rooms, cache?.rooms, state.rooms);
-  if (rooms.length > 0) {
-    for (const room of await selectRows<RoomRow>(
+  const byId = <Row extends { id: string }>(table: string, ids: string[], into: Map<string, Row>) =>
+    loadRows<Row>(
       db,
-      `SELECT to_json(t) AS r FROM ${schema}.rooms t WHERE id = ANY($1)`,
-      [rooms],
-    )) {
-      state.rooms.set(room.id, room);
-    }
-  }
+      `${schema}.${table}`,
+      ['id'],
+      ids.map((id) => [id]),
+      into,
+      (row) => row.id,
+    );
+
+  await byId('rooms', notCached(keys.rooms, cache?.rooms, state.rooms), state.rooms);
   for (const room of state.rooms.values()) {
     if (keys.roomsWithLastMessage.has(room.id) && room.last_message_id)
       add(keys.messages, room.last_message_id);
   }
-  const messages = notCached(keys.messages, cache?.messages, state.messages);
-  if (messages.length > 0) {
-    for (const message of await selectRows<MessageRow>(
-      db,
-      `SELECT to_json(t) AS r FROM ${schema}.messages t WHERE id = ANY($1)`,
-      [messages],
-    )) {
-      state.messages.set(message.id, message);
-    }
-  }
+  await byId('messages', notCached(keys.messages, cache?.messages, state.messages), state.messages);
   for (const message of state.messages.values()) add(keys.users, message.sender_id);
-  const participants = notCached(keys.participants, cache?.participants, state.participants);
-  if (participants.length > 0) {
-    for (const p of await selectRows<ParticipantRow>(
-      db,
-      `SELECT to_json(t) AS r FROM ${schema}.participants t
-       WHERE (room_id, user_id) IN (SELECT * FROM unnest($1::text[], $2::text[]))`,
-      [participants.map(([room]) => room), participants.map(([, user]) => user)],
-    )) {
-      state.participants.set(participantKey(p.room_id, p.user_id), p);
-    }
-  }
+  await loadRows<ParticipantRow>(
+    db,
+    `${schema}.participants`,
+    ['room_id', 'user_id'],
+    notCached(keys.participants, cache?.participants, state.participants),
+    state.participants,
+    (p) => participantKey(p.room_id, p.user_id),
+  );
   const users = notCached(keys.users, cache?.users, state.users);
-  if (users.length > 0) {
-    for (const user of await selectRows<UserRow>(
-      db,
-      `SELECT to_json(t) AS r FROM ${schema}.users t WHERE id = ANY($1)`,
-      [users],
-    )) {
-      state.users.set(user.id, user);
-    }
-    // a user seen without a name has no row: remember that too, or every batch would look again
-    for (const id of users) if (!state.users.has(id)) cache?.users.set(id, { id, username: null });
-  }
-  if (keys.reports.size > 0) {
-    for (const report of await selectRows<ReportRow>(
-      db,
-      `SELECT to_json(t) AS r FROM ${schema}.reports t WHERE id = ANY($1)`,
-      [[...keys.reports]],
-    )) {
-      state.reports.set(report.id, report);
-    }
-  }
-  if (keys.blocks.size > 0) {
-    const pairs = [...keys.blocks.values()];
-    for (const block of await selectRows<UserBlockRow>(
-      db,
-      `SELECT to_json(t) AS r FROM ${schema}.user_blocks t
-       WHERE (user_id, blocked_user_id) IN (SELECT * FROM unnest($1::text[], $2::text[]))`,
-      [pairs.map(([user]) => user), pairs.map(([, blocked]) => blocked)],
-    )) {
-      state.blocks.set(blockKey(block.user_id, block.blocked_user_id), block);
-    }
-  }
+  await byId('users', users, state.users);
+  // a user seen without a name has no row: remember that too, or every batch would look again
+  for (const id of users) if (!state.users.has(id)) cache?.users.set(id, { id, username: null });
+  await byId('reports', [...keys.reports], state.reports);
+  await loadRows<UserBlockRow>(
+    db,
+    `${schema}.user_blocks`,
+    ['user_id', 'blocked_user_id'],
+    [...keys.blocks.values()],
+    state.blocks,
+    (block) => blockKey(block.user_id, block.blocked_user_id),
+  );
   await loadRestoredMessages(state, events, eventStore);
   return state;
+}
+
+/** The rows of `table` whose `columns` hold one of `keys` (none asked: no query), into `into` by `keyOf`. */
+async function loadRows<Row>(
+  db: pg.ClientBase,
+  table: string,
+  columns: readonly string[],
+  keys: readonly (readonly string[])[],
+  into: Map<string, Row | null>,
+  keyOf: (row: Row) => string,
+): Promise<void> {
+  if (keys.length === 0) return;
+  const unnest = columns.map((_, i) => `$${i + 1}::text[]`).join(', ');
+  const match =
+    columns.length === 1
+      ? `${columns[0]} = ANY($1::text[])` // an index probe per key, whatever the planner guesses
+      : `(${columns.join(', ')}) IN (SELECT * FROM unnest(${unnest}))`;
+  const { rows } = await db.query<{ r: Row }>(
+    `SELECT to_json(t) AS r FROM ${table} t WHERE ${match}`,
+    columns.map((_, i) => keys.map((key) => key[i])),
+  );
+  for (const { r } of rows) into.set(keyOf(r), r);
 }
 
 /**
