@@ -25,6 +25,16 @@ export async function createTestDatabase(label = 'test'): Promise<TestDatabase> 
       const client = new pg.Client({ connectionString: ADMIN_URL });
       await client.connect();
       try {
+        // a pool's end() resolves before its connections have closed: give them a moment, or FORCE
+        // terminates one still closing and its client reports the termination as an unhandled error
+        for (let waited = 0; waited < 2_000; waited += 20) {
+          const { rows } = await client.query<{ open: number }>(
+            'SELECT count(*)::int AS open FROM pg_stat_activity WHERE datname = $1',
+            [name],
+          );
+          if (rows[0]!.open === 0) break;
+          await new Promise((resolve) => setTimeout(resolve, 20));
+        }
         await client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
       } finally {
         await client.end();
