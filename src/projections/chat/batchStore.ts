@@ -91,8 +91,8 @@ function keysOf(events: readonly RecordedEvent[]): Keys {
 }
 
 /**
- * Takes the rows a cache already holds into `state` and returns what identifies the others (the key of a
- * set, the value of a map), which the caller reads from the database. Without a cache: all of them.
+ * Takes the rows a cache already holds into `state` and returns what identifies the others (the values of
+ * `keys`), which the caller reads from the database. Without a cache: all of them.
  */
 function notCached<Id, Row extends object>(
   keys: ReadonlyMap<string, Id>,
