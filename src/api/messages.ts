@@ -11,12 +11,14 @@ import { markRoomRead } from '../commands/markRoomRead.ts';
 import { removeReaction } from '../commands/removeReaction.ts';
 import type { SendMessageResult } from '../commands/sendMessage.ts';
 import { sendMessage } from '../commands/sendMessage.ts';
+import { DomainError } from '../domain/errors.ts';
 import type { AttachmentRef } from '../domain/events.ts';
 import { MAX_EMOJI_LENGTH, MAX_MESSAGE_LENGTH } from '../domain/limits.ts';
 import type { MessageJson } from '../projections/chat/serializers.ts';
 import {
   getMessageEditHistory,
   getMessageForUser,
+  isMessageHiddenFrom,
   listMessages,
   messageReaders,
 } from '../projections/queries/messages.ts';
@@ -89,6 +91,8 @@ const ReaderJson = z
 // Writes on a message id (edit, delete, reactions, report) are authorized by the command itself: the
 // decision checks participation in the message's room before any other rule (a non-participant gets
 // not_found / not_a_participant, both 404). A read-model check would refuse a message sent a moment ago.
+// Reactions also ask the read model whether the history visibility keeps a projected message from the
+// caller (the write side knows no membership windows); a message not projected yet is left to the command.
 export const messageRoutes: FastifyPluginAsyncZod = async (fastify) => {
   const db = fastify.pg;
 
@@ -248,11 +252,14 @@ export const messageRoutes: FastifyPluginAsyncZod = async (fastify) => {
         tags: ['messages'],
         summary: 'Read receipts: the participants who have read this message',
         params: MessageParams,
+        querystring: z.strictObject(WaitForQuery),
         response: { 200: z.array(ReaderJson), ...commonProblemResponses },
       },
     },
     async (request) => {
-      const readers = await messageReaders(db, request.params.id, request.user.userId);
+      const readers = await readAfter(fastify, request.query.wait_for, () =>
+        messageReaders(db, request.params.id, request.user.userId),
+      );
       if (!readers) throw notFound('Message');
       return readers;
     },
@@ -275,6 +282,9 @@ export const messageRoutes: FastifyPluginAsyncZod = async (fastify) => {
       handler: async (request, reply) => {
         const { id } = request.params;
         const { userId } = request.user;
+        // the very answer the command gives a message that does not exist, or one in another room
+        if (await isMessageHiddenFrom(db, id, userId))
+          throw new DomainError('not_found', 'Message not found');
         const result = await run(commandContext(request), { messageId: id, emoji: request.body.emoji });
         return answerAfterProjection(fastify, reply, result.position, () =>
           getMessageForUser(db, id, userId),

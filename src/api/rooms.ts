@@ -7,6 +7,7 @@ import { createRoom } from '../commands/createRoom.ts';
 import { leaveRoom } from '../commands/leaveRoom.ts';
 import { unarchiveRoom } from '../commands/unarchiveRoom.ts';
 import { updateRoom } from '../commands/updateRoom.ts';
+import type { RoomSettings } from '../domain/events.ts';
 import { MAX_ROOM_NAME_LENGTH, MAX_SLOW_MODE_SECONDS } from '../domain/limits.ts';
 import { getRoomForUser, listRoomsForUser } from '../projections/queries/rooms.ts';
 import { requireRoomParticipant } from './access.ts';
@@ -16,6 +17,7 @@ import { answerAfterProjection, readAfter } from './readYourWrites.ts';
 import {
   AckSchema,
   ExternalIdSchema,
+  HistoryVisibility,
   RoomJsonSchema,
   RoomType,
   UserIdSchema,
@@ -33,6 +35,20 @@ const writeProblems = {
   422: ProblemSchema,
 };
 
+const RoomSettingsBody = z
+  .strictObject({
+    slow_mode_seconds: z.number().int().min(0).max(MAX_SLOW_MODE_SECONDS).optional(),
+    history_visibility: HistoryVisibility.optional().describe(
+      'who reads the history: `shared` (default), every member all of it; `joined`, each member what was sent while they were in the room. Not for direct rooms',
+    ),
+  })
+  .meta({ id: 'RoomSettingsChange' });
+
+const domainSettings = (settings: z.infer<typeof RoomSettingsBody>): RoomSettings => ({
+  slowModeSeconds: settings.slow_mode_seconds,
+  historyVisibility: settings.history_visibility,
+});
+
 const CreateRoomBody = z
   .strictObject({
     name: z.string().max(MAX_ROOM_NAME_LENGTH).optional(),
@@ -44,15 +60,14 @@ const CreateRoomBody = z
       .max(500)
       .default([])
       .describe('the others to add; exactly one for a direct room. The creator joins as admin.'),
+    settings: RoomSettingsBody.optional(),
   })
   .meta({ id: 'CreateRoom' });
 
 const UpdateRoomBody = z
   .strictObject({
     name: z.string().max(MAX_ROOM_NAME_LENGTH).optional(),
-    settings: z
-      .strictObject({ slow_mode_seconds: z.number().int().min(0).max(MAX_SLOW_MODE_SECONDS).optional() })
-      .optional(),
+    settings: RoomSettingsBody.optional(),
   })
   .meta({ id: 'UpdateRoom' });
 
@@ -146,6 +161,7 @@ export const roomRoutes: FastifyPluginAsyncZod = async (fastify) => {
         taskId: body.task ?? null,
         propertyId: body.property ?? null,
         participantIds: body.participant_ids,
+        ...(body.settings ? { settings: domainSettings(body.settings) } : {}),
       });
       return answerAfterProjection(
         fastify,
@@ -197,7 +213,7 @@ export const roomRoutes: FastifyPluginAsyncZod = async (fastify) => {
       const result = await updateRoom(commandContext(request), {
         roomId: id,
         name,
-        ...(settings ? { settings: { slowModeSeconds: settings.slow_mode_seconds } } : {}),
+        ...(settings ? { settings: domainSettings(settings) } : {}),
       });
       return answerAfterProjection(fastify, reply, result.position, () => getRoomForUser(db, id, userId));
     },

@@ -20,6 +20,7 @@ export const UserIdSchema = z
 export const ExternalIdSchema = z.union([z.string().trim().min(1).max(64), IntegerId]);
 
 export const RoomType = z.enum(['direct', 'group', 'task', 'property']);
+export const HistoryVisibility = z.enum(['shared', 'joined']);
 export const Position = z
   .string()
   .regex(/^(0|\d{1,20}-\d{1,20})$/, 'must be a position returned by a write')
@@ -89,7 +90,14 @@ export const RoomJsonSchema = z
     archived_at: z.string().nullable(),
     participant_count: z.number().int(),
     last_message: MessageJsonSchema.nullable(),
-    settings: z.record(z.string(), z.unknown()),
+    settings: z
+      .object({
+        slow_mode_seconds: z.number().int().optional(),
+        history_visibility: HistoryVisibility.optional().describe(
+          'who reads the history (absent in direct rooms): `shared`, every current member all of it; `joined`, each member only what was sent while they were in the room',
+        ),
+      })
+      .meta({ id: 'RoomSettings' }),
     last_seq: z.number().int().describe('the room’s newest feed seq: resume the WebSocket from here'),
     unread_count: z.number().int(),
   })

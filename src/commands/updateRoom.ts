@@ -1,4 +1,4 @@
-// UpdateRoom: rename a room or change its settings (slow mode). Room admins and moderators.
+// UpdateRoom: rename a room or change its settings (slow mode, history visibility). Room admins and moderators.
 import { decideUpdateRoom, type UpdateRoom } from '../domain/roomCommands.ts';
 import type { CommandContext } from './context.ts';
 import { handleRoomCommand, type RoomCommandResult } from './handlers.ts';

@@ -17,9 +17,18 @@ export type UserId = string;
 export type RoomType = 'direct' | 'group' | 'task' | 'property';
 export type MessageType = 'text' | 'image' | 'file' | 'system';
 
+/**
+ * Who reads a room's history: `shared`, every current member reads all of it, from the room's creation;
+ * `joined`, a member reads only what was sent while they were in the room (each of their membership
+ * windows). A room without the setting is `shared`; direct rooms never carry it.
+ */
+export type HistoryVisibility = 'shared' | 'joined';
+
 export type RoomSettings = {
   /** minimum seconds between two messages of one member (0 = off); enforced at the edge by the rate limiter */
   slowModeSeconds?: number;
+  /** absent: `shared` */
+  historyVisibility?: HistoryVisibility;
 };
 
 export type AttachmentRef = {

@@ -3,6 +3,7 @@ import type { DecideContext } from './actor.ts';
 import { type PairBlocks, requireNotBlocked } from './blocks.ts';
 import { DomainError } from './errors.ts';
 import type {
+  HistoryVisibility,
   RoomArchived,
   RoomCreated,
   RoomSettings,
@@ -13,6 +14,7 @@ import type {
 } from './events.ts';
 import { characterCount, MAX_ROOM_NAME_LENGTH, MAX_SLOW_MODE_SECONDS } from './limits.ts';
 import {
+  type Room,
   type RoomState,
   requireNotArchived,
   requireNotDirect,
@@ -47,6 +49,9 @@ function validName(name: string | undefined): string {
   return trimmed;
 }
 
+const HISTORY_VISIBILITIES: readonly string[] = ['shared', 'joined'] satisfies HistoryVisibility[];
+
+/** The settings given, checked; keys given as undefined are dropped (they change nothing). */
 function validSettings(settings: RoomSettings | undefined): RoomSettings {
   const slowMode = settings?.slowModeSeconds;
   if (
@@ -58,7 +63,27 @@ function validSettings(settings: RoomSettings | undefined): RoomSettings {
       `Slow mode is a whole number of seconds from 0 to ${MAX_SLOW_MODE_SECONDS}`,
     );
   }
-  return settings ? { ...settings } : {};
+  const visibility = settings?.historyVisibility;
+  if (visibility !== undefined && !HISTORY_VISIBILITIES.includes(visibility)) {
+    throw new DomainError('invalid_input', `History visibility is one of ${HISTORY_VISIBILITIES.join(', ')}`);
+  }
+  return Object.fromEntries(
+    Object.entries(settings ?? {}).filter(([, value]) => value !== undefined),
+  ) as RoomSettings;
+}
+
+/** A direct room's two members never change, so who reads its history is not a setting there. */
+function validDirectSettings(settings: RoomSettings | undefined): RoomSettings {
+  const valid = validSettings(settings);
+  if (valid.historyVisibility !== undefined) {
+    throw new DomainError('not_allowed_in_direct_room', 'Direct rooms have no history visibility setting');
+  }
+  return valid;
+}
+
+/** The settings as they apply: a room created without a history visibility is `shared`. */
+function effectiveSettings(room: Room): RoomSettings {
+  return { historyVisibility: 'shared', ...room.settings };
 }
 
 /**
@@ -90,6 +115,7 @@ export function decideCreateRoom(
     }
     if (!pairBlocks) throw new Error('decideCreateRoom: block lists are required for a direct room');
     requireNotBlocked(actor.userId, pairBlocks);
+    const settings = validDirectSettings(command.settings);
     if (state) return [];
     return [
       {
@@ -105,7 +131,7 @@ export function decideCreateRoom(
             { userId: actor.userId, username: actor.username, isAdmin: false },
             { userId: other, username: usernameOf(other), isAdmin: false },
           ],
-          settings: validSettings(command.settings),
+          settings,
         },
       },
     ];
@@ -159,8 +185,9 @@ export function decideUpdateRoom(
   }
   if (command.settings !== undefined) {
     const settings = validSettings(command.settings);
+    const current = effectiveSettings(room);
     const changed = Object.entries(settings).filter(
-      ([key, value]) => room.settings[key as keyof RoomSettings] !== value,
+      ([key, value]) => current[key as keyof RoomSettings] !== value,
     );
     if (changed.length > 0) data.settings = Object.fromEntries(changed);
   }

@@ -10,6 +10,12 @@ export type FeedEntry = {
   position: string;
   /** the server frame exactly as sent on the wire (snake_case, `type` as in the seed's protocol) */
   frame: { type: string } & Record<string, unknown>;
+  /**
+   * In a room whose history is `joined`: the seq of the message the frame shows or is about (a message
+   * frame, a reaction, a read receipt). Only members whose membership windows include it get the frame.
+   * Absent in `shared` rooms and on frames about no message.
+   */
+  messageSeq?: number;
 };
 
 /**

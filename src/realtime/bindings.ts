@@ -7,8 +7,9 @@ import { sendMessage } from '../commands/sendMessage.ts';
 import type { StateCache } from '../commands/stateCache.ts';
 import type { EventStore } from '../eventstore/eventStore.ts';
 import type { Db } from '../projections/chat/schema.ts';
-import { getMembership, unreadCount } from '../projections/queries/participants.ts';
-import { readRoomFeed, roomFeedHead } from '../projections/queries/roomFeed.ts';
+import { historyAccess } from '../projections/queries/historyVisibility.ts';
+import { unreadCount } from '../projections/queries/participants.ts';
+import { readRoomFeed, readRoomFeedFor, roomFeedHead } from '../projections/queries/roomFeed.ts';
 import type { RealtimeCommands, RealtimeReadModel } from './chatSession.ts';
 import type { FeedSource } from './roomFanout.ts';
 
@@ -34,10 +35,7 @@ export function bindCommands(eventStore: EventStore, stateCache?: StateCache): R
 
 export function bindReadModel(db: Db): RealtimeReadModel {
   return {
-    async membership(roomId, userId) {
-      const membership = await getMembership(db, roomId, userId);
-      return membership?.active ? { joinedSeq: membership.joinedSeq } : null;
-    },
+    membership: (roomId, userId) => historyAccess(db, roomId, userId),
     async unreadCount(roomId, userId) {
       return (await unreadCount(db, roomId, userId)) ?? 0;
     },
@@ -47,6 +45,7 @@ export function bindReadModel(db: Db): RealtimeReadModel {
 export function bindFeedSource(db: Db): FeedSource {
   return {
     readFeed: (roomId, afterSeq, limit) => readRoomFeed(db, roomId, afterSeq, limit),
+    readFeedFor: (roomId, userId, afterSeq, limit) => readRoomFeedFor(db, roomId, userId, afterSeq, limit),
     headSeq: (roomId) => roomFeedHead(db, roomId),
   };
 }

@@ -10,10 +10,18 @@ import type { TokenBucket } from './rateLimiter.ts';
 import type { JoinOutcome, RoomFanout, RoomSink } from './roomFanout.ts';
 import type { UserNotices } from './userNotices.ts';
 
+/** A user's membership of a room as the socket needs it: which part of its history they may read. */
+export type RoomAccess = {
+  /** `shared`: everything since the room began; `joined`: what was sent within their windows */
+  history: 'shared' | 'joined';
+  /** the user's membership windows in feed seqs, oldest first, both ends included; the last one is open */
+  windows: readonly { fromSeq: number; toSeq: number | null }[];
+};
+
 /** What the socket reads from the read models (always for the caller: a non-participant gets null). */
 export type RealtimeReadModel = {
   /** the user's current membership, null when they are not (or no longer) a participant */
-  membership(roomId: string, userId: string): Promise<{ joinedSeq: number } | null>;
+  membership(roomId: string, userId: string): Promise<RoomAccess | null>;
   unreadCount(roomId: string, userId: string): Promise<number>;
 };
 
@@ -189,7 +197,7 @@ export function runSession(
         username: me.username ?? null,
         typing: typists.filter((typist) => typist.user_id !== me.userId),
       });
-    await joinRoom(me, roomId, membership.joinedSeq, start.lastSeq, greet, (outcome) => {
+    await joinRoom(me, roomId, membership, start.lastSeq, greet, (outcome) => {
       if (outcome.resumed) socket.send({ type: 'resumed', room_id: roomId, ...describeResume(outcome) });
     });
   }
@@ -211,17 +219,18 @@ export function runSession(
   async function joinRoom(
     me: AuthenticatedUser,
     roomId: string,
-    joinedSeq: number,
+    access: RoomAccess,
     afterSeq: number | undefined,
     ready: (() => void) | undefined,
     announce: (outcome: JoinOutcome) => void,
   ) {
-    const sink = roomSink(me, roomId);
+    const sink = roomSink(me, roomId, access);
     sinks.set(roomId, sink);
     try {
       await fanout.join(roomId, sink, {
         ...(afterSeq === undefined ? {} : { afterSeq }),
-        notBeforeSeq: joinedSeq,
+        joinedSeq: access.windows.at(-1)!.fromSeq,
+        firstReadableSeq: access.history === 'joined' ? access.windows[0]!.fromSeq : 1,
         ...(ready ? { ready } : {}),
         announce,
       });
@@ -231,9 +240,15 @@ export function runSession(
     }
   }
 
-  function roomSink(me: AuthenticatedUser, roomId: string): RoomSink {
+  function roomSink(me: AuthenticatedUser, roomId: string, access: RoomAccess): RoomSink {
     const sink: RoomSink = {
       userId: me.userId,
+      // the windows stay as read while the socket is in the room: the open one lasts until the removal
+      // or leave, which ends the delivery
+      sees: (messageSeq) =>
+        access.windows.some(
+          (window) => window.fromSeq <= messageSeq && (window.toSeq === null || messageSeq <= window.toSeq),
+        ),
       isOpen: () => socket.isOpen() && sinks.get(roomId) === sink,
       send(_roomId, message: WireMessage) {
         socket.sendPrepared(wsFrame(message));
@@ -367,7 +382,7 @@ export function runSession(
       socket.sendError('not_a_participant', 'Not a participant of this room', { room_id: roomId });
       return;
     }
-    await joinRoom(me, roomId, membership.joinedSeq, lastSeq, undefined, (outcome) => {
+    await joinRoom(me, roomId, membership, lastSeq, undefined, (outcome) => {
       socket.send({
         type: 'subscribed',
         room_id: roomId,

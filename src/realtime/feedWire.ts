@@ -1,9 +1,10 @@
 // How feed entries and typing indicators travel through Redis pub/sub: one channel per room, so Redis only
 // sends a node the rooms it has sockets in (thousands of rooms, any number of nodes).
 //
-// A message is four lines: `seq \n type \n subject user id \n frame JSON`. Nodes route on the first three
-// without parsing the frame and send the frame text to sockets as it is: no JSON work per delivery.
-// seq 0 marks an ephemeral frame (typing) that is not part of the room's feed.
+// A message is five lines: `seq \n type \n subject user id \n message seq \n frame JSON`. Nodes route on
+// the first four without parsing the frame and send the frame text to sockets as it is: no JSON work per
+// delivery. seq 0 marks an ephemeral frame (typing) that is not part of the room's feed; message seq 0
+// a frame any member may get (see FeedEntry.messageSeq).
 import type { FeedEntry, UserNotice } from '../projections/changeFeed.ts';
 import { textFrame } from './clientSocket.ts';
 
@@ -17,6 +18,8 @@ export type WireMessage = {
   type: string;
   /** the user the frame is about when that matters for delivery (who left, who read, who types), else '' */
   subject: string;
+  /** in a `joined` room, the seq of the message the frame is about: for members who may read it only */
+  messageSeq?: number;
   frameText: string;
   /** the WebSocket frame once wsFrame built it */
   wsFrame?: Buffer;
@@ -32,22 +35,30 @@ export function wsFrame(message: WireMessage): Buffer {
 export const REVOKING_TYPES: ReadonlySet<string> = new Set(['participant_left', 'participant_removed']);
 
 export function encodeWire(message: WireMessage): string {
-  return `${message.seq}\n${message.type}\n${message.subject}\n${message.frameText}`;
+  return `${message.seq}\n${message.type}\n${message.subject}\n${message.messageSeq ?? 0}\n${message.frameText}`;
 }
 
 export function decodeWire(text: string): WireMessage | null {
   const first = text.indexOf('\n');
   const second = text.indexOf('\n', first + 1);
   const third = text.indexOf('\n', second + 1);
-  if (first < 0 || second < 0 || third < 0) return null;
-  const seq = Number(text.slice(0, first));
-  if (!Number.isSafeInteger(seq) || seq < 0) return null;
+  const fourth = text.indexOf('\n', third + 1);
+  if (first < 0 || second < 0 || third < 0 || fourth < 0) return null;
+  const seq = wireNumber(text.slice(0, first));
+  const messageSeq = wireNumber(text.slice(third + 1, fourth));
+  if (seq === null || messageSeq === null) return null;
   return {
     seq,
     type: text.slice(first + 1, second),
     subject: text.slice(second + 1, third),
-    frameText: text.slice(third + 1),
+    messageSeq,
+    frameText: text.slice(fourth + 1),
   };
+}
+
+function wireNumber(text: string): number | null {
+  const value = Number(text);
+  return text !== '' && Number.isSafeInteger(value) && value >= 0 ? value : null;
 }
 
 /** The user a projected frame is about, for the frames whose delivery depends on it. */
@@ -70,6 +81,7 @@ export function feedEntryToWire(entry: FeedEntry): WireMessage {
     seq: entry.seq,
     type: entry.frame.type,
     subject: frameSubject(entry.frame),
+    messageSeq: entry.messageSeq ?? 0,
     frameText: JSON.stringify(entry.frame),
   };
 }

@@ -5,14 +5,27 @@
 // entries arriving meanwhile cannot interleave. Redis pub/sub may drop messages: when a live entry's seq
 // jumps past the hub's last one, the hub first fetches the missing entries from room_feed. Every socket also
 // keeps its own cursor, which drops what it already has (an entry seen in catch-up and again live).
+// History visibility: a socket's catch-up reads only what its user may read (the read model decides); a
+// live frame about a message in a `joined` room (WireMessage.messageSeq) goes only to sockets whose user
+// may read that message (RoomSink.sees).
 import type { Redis } from 'ioredis';
 import type { FeedEntry } from '../projections/changeFeed.ts';
 import { decodeWire, feedEntryToWire, REVOKING_TYPES, roomChannel, type WireMessage } from './feedWire.ts';
 
 /** Where catch-up and gap fills read from: the room_feed read model. */
 export type FeedSource = {
-  /** entries with seq > afterSeq, in seq order, at most `limit` */
+  /** entries with seq > afterSeq, in seq order, at most `limit` (gap fills, for every socket of the room) */
   readFeed(roomId: string, afterSeq: number, limit: number): Promise<FeedEntry[]>;
+  /**
+   * the entries with seq > afterSeq that `userId` may read, in seq order, at most `limit` (a catch-up);
+   * `toSeq`: how far the feed was read (the entries up to it that are missing were not theirs to read)
+   */
+  readFeedFor(
+    roomId: string,
+    userId: string,
+    afterSeq: number,
+    limit: number,
+  ): Promise<{ entries: FeedEntry[]; toSeq: number }>;
   /** the room's last feed seq (0 when the room has none) */
   headSeq(roomId: string): Promise<number>;
 };
@@ -22,6 +35,8 @@ export type RoomSink = {
   readonly userId: string;
   isOpen(): boolean;
   send(roomId: string, message: WireMessage): void;
+  /** whether the user may read the message sent at this seq (asked of frames about a message in `joined` rooms) */
+  sees(messageSeq: number): boolean;
   /** the user left or was removed: the frame saying so was the last one sent; the hub has dropped the sink */
   revoke(roomId: string): void;
   /** delivery can no longer be guaranteed (Redis connection lost, feed unreadable): reconnect and resume */
@@ -45,8 +60,13 @@ export type JoinOutcome =
 export type JoinOptions = {
   /** the client's last seen seq (resume); omitted: start live at the room's head */
   afterSeq?: number;
-  /** never send entries below this seq (before the user joined the room) */
-  notBeforeSeq?: number;
+  /**
+   * the seq of the user's current join: a removal of theirs after it ends the delivery (one from an
+   * earlier membership, replayed, does not)
+   */
+  joinedSeq: number;
+  /** the first seq the user may read (1: all of the room's history); a resume from before starts here */
+  firstReadableSeq: number;
   /** called once the room's channel is subscribed, before any catch-up frame (room socket: the greeting) */
   ready?(): void;
   /** called in order: after the catch-up frames, before any live frame */
@@ -187,9 +207,11 @@ export function createRoomFanout(options: RoomFanoutOptions): RoomFanout {
     // the loop runs once per socket in the room (a thousand in a big one): what holds for the whole
     // frame is worked out before it
     const revoked = REVOKING_TYPES.has(message.type) ? message.subject : undefined;
+    const aboutSeq = message.messageSeq ?? 0;
     for (const [sink, state] of hub.sinks) {
       if (message.seq <= state.cursor) continue;
       state.cursor = message.seq;
+      if (aboutSeq > 0 && !sink.sees(aboutSeq)) continue;
       sink.send(hub.roomId, message);
       if (sink.userId === revoked) {
         hub.sinks.delete(sink);
@@ -207,7 +229,7 @@ export function createRoomFanout(options: RoomFanoutOptions): RoomFanout {
     const head = await source.headSeq(hub.roomId);
     if (!sink.isOpen()) return;
     options.ready?.();
-    const floor = Math.max(0, (options.notBeforeSeq ?? 1) - 1);
+    const floor = Math.max(0, options.firstReadableSeq - 1);
     let cursor = head;
     let outcome: JoinOutcome = { resumed: false, toSeq: head };
     if (options.afterSeq !== undefined) {
@@ -220,15 +242,16 @@ export function createRoomFanout(options: RoomFanoutOptions): RoomFanout {
         cursor = Math.max(fromSeq, floor);
         // read to the end of the feed, not just to `head`: entries committed since are in it too
         for (;;) {
-          const entries = await source.readFeed(hub.roomId, cursor, PAGE);
-          for (const entry of entries) {
+          const page = await source.readFeedFor(hub.roomId, sink.userId, cursor, PAGE);
+          for (const entry of page.entries) {
             if (!sink.isOpen()) return;
             const message = feedEntryToWire(entry);
             sink.send(hub.roomId, message);
-            cursor = entry.seq;
-            if (isRevocationOf(message, sink)) return sink.revoke(hub.roomId);
+            if (entry.seq > options.joinedSeq && isRevocationOf(message, sink))
+              return sink.revoke(hub.roomId);
           }
-          if (entries.length < PAGE) break;
+          cursor = page.toSeq;
+          if (page.entries.length < PAGE) break;
         }
         outcome = { resumed: true, recovered: true, fromSeq, toSeq: cursor };
       }

@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import type { DecideContext } from '../../src/domain/actor.ts';
 import { blocksAggregate, type PairBlocks } from '../../src/domain/blocks.ts';
-import type { RoomEvent, UserBlocked } from '../../src/domain/events.ts';
+import type { HistoryVisibility, RoomEvent, UserBlocked } from '../../src/domain/events.ts';
 import { MAX_ROOM_NAME_LENGTH } from '../../src/domain/limits.ts';
 import {
   decideAddParticipant,
@@ -143,6 +143,48 @@ describe('CreateRoom', () => {
       expected: { error: 'invalid_input' },
     },
     {
+      name: 'a task room created with history visible only while a member records the setting',
+      given: [],
+      when: create({ roomType: 'task', taskId: '42', settings: { historyVisibility: 'joined' } }),
+      expected: [roomCreated({ roomType: 'task', taskId: '42', settings: { historyVisibility: 'joined' } })],
+    },
+    {
+      name: 'a history visibility other than shared or joined is refused',
+      given: [],
+      when: create({ settings: { historyVisibility: 'world_readable' as never } }),
+      expected: { error: 'invalid_input' },
+    },
+    {
+      name: 'a direct room cannot be given a history visibility (its two members never change)',
+      given: [],
+      when: create(
+        {
+          roomId: DIRECT,
+          roomType: 'direct',
+          participantIds: ['bob'],
+          settings: { historyVisibility: 'joined' },
+        },
+        alice,
+        noBlocks,
+      ),
+      expected: { error: 'not_allowed_in_direct_room' },
+    },
+    {
+      name: 'nor when asking for the existing direct room again',
+      given: [directRoomCreated(DIRECT, 'bob', 'alice')],
+      when: create(
+        {
+          roomId: DIRECT,
+          roomType: 'direct',
+          participantIds: ['bob'],
+          settings: { historyVisibility: 'shared' },
+        },
+        alice,
+        noBlocks,
+      ),
+      expected: { error: 'not_allowed_in_direct_room' },
+    },
+    {
       name: 'a direct room: the two users, no admins, id derived from the pair',
       given: [],
       when: create(
@@ -197,6 +239,12 @@ describe('UpdateRoom, ArchiveRoom, UnarchiveRoom', () => {
     (s: RoomState) =>
       decideUpdateRoom({ roomId: ROOM, name }, s, ctx);
   const renamed = { type: 'RoomUpdated', data: { roomId: ROOM, name: 'Repairs', updatedBy: 'alice' } };
+  const visibility = (ctx: DecideContext, historyVisibility: HistoryVisibility) => (s: RoomState) =>
+    decideUpdateRoom({ roomId: ROOM, settings: { historyVisibility } }, s, ctx);
+  const visibilitySet = (historyVisibility: HistoryVisibility): RoomEvent => ({
+    type: 'RoomUpdated',
+    data: { roomId: ROOM, settings: { historyVisibility }, updatedBy: 'alice' },
+  });
   run([
     { name: 'an admin renames the room', given: [created], when: rename(alice), expected: [renamed] },
     {
@@ -209,6 +257,66 @@ describe('UpdateRoom, ArchiveRoom, UnarchiveRoom', () => {
           data: { roomId: ROOM, settings: { slowModeSeconds: 30 }, updatedBy: 'alice' },
         },
       ],
+    },
+    {
+      name: 'an admin limits the history to each member’s own time in the room',
+      given: [created],
+      when: visibility(alice, 'joined'),
+      expected: [visibilitySet('joined')],
+    },
+    {
+      name: 'and shares it again',
+      given: [created, visibilitySet('joined')],
+      when: visibility(alice, 'shared'),
+      expected: [visibilitySet('shared')],
+    },
+    {
+      name: 'shared on a room created without the setting records nothing: shared is the default',
+      given: [created],
+      when: visibility(alice, 'shared'),
+      expected: [],
+    },
+    {
+      name: 'joined on a room that is joined already records nothing',
+      given: [created, visibilitySet('joined')],
+      when: visibility(alice, 'joined'),
+      expected: [],
+    },
+    {
+      name: 'a moderator sets the history visibility of a group',
+      given: [created],
+      when: visibility(moderator, 'joined'),
+      expected: [{ ...visibilitySet('joined'), data: { ...visibilitySet('joined').data, updatedBy: 'mod' } }],
+    },
+    {
+      name: 'a member who is not admin cannot change it',
+      given: [created],
+      when: visibility(bob, 'joined'),
+      expected: { error: 'not_room_admin' },
+    },
+    {
+      name: 'an unknown history visibility is refused',
+      given: [created],
+      when: visibility(alice, 'everyone' as never),
+      expected: { error: 'invalid_input' },
+    },
+    {
+      name: 'a direct room has no history visibility to change',
+      given: [directRoomCreated(ROOM, 'alice', 'bob')],
+      when: visibility(alice, 'joined'),
+      expected: { error: 'not_allowed_in_direct_room' },
+    },
+    {
+      name: 'a setting given as undefined changes nothing and records nothing',
+      given: [
+        created,
+        {
+          type: 'RoomUpdated',
+          data: { roomId: ROOM, settings: { slowModeSeconds: 30 }, updatedBy: 'alice' },
+        },
+      ],
+      when: (s) => decideUpdateRoom({ roomId: ROOM, settings: { slowModeSeconds: undefined } }, s, alice),
+      expected: [],
     },
     {
       name: 'the same name again records nothing',

@@ -51,6 +51,11 @@ async function expectIdenticalToCleanBuild() {
   ];
   for (const table of Object.keys(rebuilt))
     expect({ table, rows: live[table] }).toEqual({ table, rows: rebuilt[table] });
+  // the membership windows compared include stays that ended and users who came back
+  const windows = live.membership_windows as { room_id: string; user_id: string; to_seq: number | null }[];
+  const stays = Map.groupBy(windows, (window) => `${window.room_id}|${window.user_id}`);
+  expect(windows.some((window) => window.to_seq !== null)).toBe(true);
+  expect([...stays.values()].some((userStays) => userStays.length > 1)).toBe(true);
   await context.pool.query(`DROP SCHEMA ${reference} CASCADE`);
 }
 

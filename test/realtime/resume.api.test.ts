@@ -4,6 +4,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { addParticipant } from '../../src/commands/addParticipant.ts';
+import { createRoom } from '../../src/commands/createRoom.ts';
 import { removeParticipant } from '../../src/commands/removeParticipant.ts';
 import { sendMessage } from '../../src/commands/sendMessage.ts';
 import { migrate } from '../../src/db/migrate.ts';
@@ -120,22 +121,35 @@ describe('resume with last_seq', () => {
     await socket.close();
   });
 
-  it('never replays what happened before the user joined', async () => {
-    const roomId = await newRoom();
+  it('replays a shared room from its start to a new member, and a joined room from their join only', async () => {
     const carol = randomUUID();
-    await send(roomId, ['before carol']);
-    const added = await addParticipant(node.as(alice), { roomId, userId: carol });
-    await waitForPosition(node.app.pg, added.position, 10_000);
-    await send(roomId, ['after carol']);
+    const replayFor = async (historyVisibility: 'shared' | 'joined') => {
+      const room = await createRoom(node.as(alice), {
+        roomType: 'group',
+        name: historyVisibility,
+        participantIds: [bob],
+        settings: { historyVisibility },
+      });
+      await waitForPosition(node.app.pg, room.position, 10_000);
+      await send(room.roomId, ['before carol']);
+      const added = await addParticipant(node.as(alice), { roomId: room.roomId, userId: carol });
+      await waitForPosition(node.app.pg, added.position, 10_000);
+      await send(room.roomId, ['after carol']);
 
-    const socket = await connect('/ws/chat/', carol);
-    await socket.next('connection_established');
-    socket.send({ type: 'subscribe', room_id: roomId, last_seq: 0 });
-    expect(await socket.next('subscribed')).toMatchObject({ recovered: true, from_seq: 0 });
-    const replayed = fed(socket.frames);
-    expect(replayed[0]).toMatchObject({ type: 'participant_joined', participant: { user: { id: carol } } });
-    expect(contents(replayed)).toEqual(['after carol']);
-    await socket.close();
+      const socket = await connect('/ws/chat/', carol);
+      await socket.next('connection_established');
+      socket.send({ type: 'subscribe', room_id: room.roomId, last_seq: 0 });
+      expect(await socket.next('subscribed')).toMatchObject({ recovered: true, from_seq: 0 });
+      await socket.close();
+      return fed(socket.frames);
+    };
+
+    const shared = await replayFor('shared');
+    expect(shared[0]).toMatchObject({ type: 'room_created', seq: 1 });
+    expect(contents(shared)).toEqual(['before carol', 'after carol']);
+    const joined = await replayFor('joined');
+    expect(joined[0]).toMatchObject({ type: 'participant_joined', participant: { user: { id: carol } } });
+    expect(contents(joined)).toEqual(['after carol']);
   });
 
   it('rejects a malformed last_seq explicitly', async () => {

@@ -267,6 +267,7 @@ export async function flushBatchState(db: pg.ClientBase, schema: string, state: 
   const writes = new Writes(schema);
   writes.insert('rooms', pick(state.rooms, dirty.rooms), ['id']);
   writes.insert('participants', pick(state.participants, dirty.participants), ['room_id', 'user_id']);
+  writes.insert('membership_windows', [...state.windows.values()], ['room_id', 'user_id', 'from_seq']);
   writes.insert('messages', pick(state.messages, dirty.messages), ['id']);
   writes.insert('users', pick(state.users, dirty.users), ['id']);
   writes.insert('reports', pick(state.reports, dirty.reports), ['id']);

@@ -103,6 +103,7 @@ export async function bulkRebuild(
       const finalRows: Record<Exclude<ReadModelTable, 'room_feed'>, Iterable<object>> = {
         rooms: state.rooms.values(),
         participants: state.participants.values(),
+        membership_windows: state.windows.values(),
         messages: state.messages.values(),
         message_edits: [...state.edits.values()].flatMap((edits) => edits.rows),
         users: state.users.values(),

@@ -10,6 +10,7 @@ import { encodePosition } from '../../eventstore/eventStore.ts';
 import type { FeedEntry, UserNotice } from '../changeFeed.ts';
 import type {
   AttachmentRow,
+  MembershipWindowRow,
   MessageEditRow,
   MessageRow,
   ParticipantRow,
@@ -19,7 +20,7 @@ import type {
   UserBlockRow,
   UserRow,
 } from './rows.ts';
-import { messageJson, participantJson, type RoomJson, roomJson } from './serializers.ts';
+import { historyIsJoined, messageJson, participantJson, roomJson } from './serializers.ts';
 
 /** A message's content as of some point in its stream (what a moderator's restore brings back). */
 export type MessageSnapshot = {
@@ -35,6 +36,11 @@ export type BatchState = {
   rooms: Map<string, RoomRow>;
   /** keyed by participantKey(roomId, userId) */
   participants: Map<string, ParticipantRow>;
+  /**
+   * the membership windows this batch opened or closed, keyed by windowKey (all of them written back). A
+   * window is known from the participant row at its join and at its end, so none is ever loaded.
+   */
+  windows: Map<string, MembershipWindowRow>;
   messages: Map<string, MessageRow>;
   users: Map<string, UserRow>;
   reports: Map<string, ReportRow>;
@@ -56,7 +62,7 @@ export type BatchState = {
   notices: UserNotice[];
   /** false: frames are only stored, `feed` stays empty (a bulk rebuild over what was published before) */
   publishes: boolean;
-  /** the same frames as stored in room_feed: a message in them by reference (see storedFeedRow) */
+  /** the same frames as stored in room_feed: a message in them by reference (see Context.emitMessage) */
   feedRows: RoomFeedRow[];
   /** MessageRestored event id -> the message as of that event, read from its stream ahead of the apply */
   restored: Map<string, MessageSnapshot>;
@@ -64,11 +70,14 @@ export type BatchState = {
 
 export const participantKey = (roomId: string, userId: string) => `${roomId}|${userId}`;
 export const blockKey = (userId: string, blockedUserId: string) => `${userId}|${blockedUserId}`;
+export const windowKey = (roomId: string, userId: string, fromSeq: number) =>
+  `${roomId}|${userId}|${fromSeq}`;
 
 export function emptyBatchState(): BatchState {
   return {
     rooms: new Map(),
     participants: new Map(),
+    windows: new Map(),
     messages: new Map(),
     users: new Map(),
     reports: new Map(),
@@ -126,7 +135,7 @@ export function applyEvent(state: BatchState, recorded: RecordedEvent): void {
         if (ctx.activeParticipant(d.roomId, p.userId)) continue;
         ctx.join(room, p.userId, p.isAdmin, seq, at);
       }
-      ctx.emit(room, seq, 'room_created', { room: ctx.roomJson(room) });
+      ctx.emitRoom(room, seq, 'room_created');
       ctx.tellAdded(
         room,
         d.participants.map((p) => p.userId),
@@ -140,7 +149,7 @@ export function applyEvent(state: BatchState, recorded: RecordedEvent): void {
       if (event.data.settings !== undefined) room.settings = { ...room.settings, ...event.data.settings };
       room.modified_at = at;
       ctx.touchRoom(room);
-      ctx.emit(room, ctx.nextSeq(room), 'room_updated', { room: ctx.roomJson(room) });
+      ctx.emitRoom(room, ctx.nextSeq(room), 'room_updated');
       return;
     }
     case 'RoomArchived':
@@ -153,9 +162,7 @@ export function applyEvent(state: BatchState, recorded: RecordedEvent): void {
       room.archived_at = archived ? at : null;
       room.modified_at = at;
       ctx.touchRoom(room);
-      ctx.emit(room, ctx.nextSeq(room), archived ? 'room_archived' : 'room_unarchived', {
-        room: ctx.roomJson(room),
-      });
+      ctx.emitRoom(room, ctx.nextSeq(room), archived ? 'room_archived' : 'room_unarchived');
       return;
     }
     case 'ParticipantAdded': {
@@ -182,6 +189,7 @@ export function applyEvent(state: BatchState, recorded: RecordedEvent): void {
       participant.left_seq = seq;
       participant.left_reason = removed ? 'removed' : 'left';
       ctx.touchParticipant(participant);
+      ctx.putWindow(participant, seq);
       room.participant_count -= 1;
       ctx.touchRoom(room);
       ctx.emit(room, seq, removed ? 'participant_removed' : 'participant_left', {
@@ -323,12 +331,13 @@ export function applyEvent(state: BatchState, recorded: RecordedEvent): void {
         if (entry.user_ids.length === 0) message.reactions = message.reactions.filter((r) => r !== entry);
       }
       ctx.touchMessage(message);
-      ctx.emit(room, ctx.nextSeq(room), adding ? 'reaction_added' : 'reaction_removed', {
+      const payload = {
         message_id: message.id,
         user_id: d.userId,
         emoji: d.emoji,
         reactions: ctx.messageJson(message).reactions,
-      });
+      };
+      ctx.emit(room, ctx.nextSeq(room), adding ? 'reaction_added' : 'reaction_removed', payload, message.seq);
       return;
     }
     case 'MessagesRead':
@@ -345,12 +354,13 @@ export function applyEvent(state: BatchState, recorded: RecordedEvent): void {
       participant.last_read_seq = message.seq;
       participant.last_read_at = at;
       ctx.touchParticipant(participant);
-      ctx.emit(room, ctx.nextSeq(room), 'read_receipt', {
+      const payload = {
         message_id: message.id,
         user_id: participant.user_id,
         read_at: at,
         last_read_seq: message.seq,
-      });
+      };
+      ctx.emit(room, ctx.nextSeq(room), 'read_receipt', payload, message.seq);
       return;
     }
     case 'UserBlocked':
@@ -400,25 +410,6 @@ export function applyEvent(state: BatchState, recorded: RecordedEvent): void {
   }
 }
 
-/**
- * room_feed keeps a message out of its frames and refers to it by id instead; readRoomFeed puts the
- * message's current JSON back. So a deleted or hidden message's text leaves the feed with the message row
- * (nothing to scrub), and the feed stores each message once. (A frame that is a message is stored by
- * emitMessage; this is for the others, where a room's last message is the only one.)
- */
-function storedFeedRow(
-  head: { type: string; room_id: string; seq: number; position: string },
-  payload: Record<string, unknown>,
-): RoomFeedRow {
-  const row = { room_id: head.room_id, seq: head.seq, position: head.position };
-  const { room, ...rest } = payload as { room?: RoomJson };
-  if (room) {
-    const frame = { ...head, ...rest, room: { ...room, last_message: null } };
-    return { ...row, frame, message_id: room.last_message?.id ?? null };
-  }
-  return { ...row, frame: { ...head, ...rest }, message_id: null };
-}
-
 function attachmentRow(a: { id: string; fileName: string; contentType: string; sizeBytes: number }) {
   return { id: a.id, file_name: a.fileName, content_type: a.contentType, size: a.sizeBytes };
 }
@@ -438,28 +429,71 @@ class Context {
     return room.last_seq;
   }
 
-  emit(room: RoomRow, seq: number, type: string, payload: Record<string, unknown>): void {
+  /**
+   * A frame without a message or room in it, stored as published; `messageSeq` names the message it is
+   * about (a reaction, a read receipt), which in a `joined` room decides who gets it.
+   */
+  emit(
+    room: RoomRow,
+    seq: number,
+    type: string,
+    payload: Record<string, unknown>,
+    messageSeq: number | null = null,
+  ): void {
     const head = { type, room_id: room.id, seq, position: this.position };
-    if (this.state.publishes) {
-      this.state.feed.push({ roomId: room.id, seq, position: this.position, frame: { ...head, ...payload } });
-    }
-    this.state.feedRows.push(storedFeedRow(head, payload));
+    const frame = { ...head, ...payload };
+    this.publish(room, seq, frame, messageSeq);
+    this.state.feedRows.push({
+      room_id: room.id,
+      seq,
+      position: this.position,
+      frame,
+      message_id: null,
+      message_seq: messageSeq,
+    });
   }
+
+  // room_feed keeps a message out of its frames and refers to it by id instead; readRoomFeed puts the
+  // message's current JSON back. So a deleted or hidden message's text leaves the feed with the message
+  // row (nothing to scrub), and the feed stores each message once.
 
   /** a frame that carries a message: stored by reference, so its JSON is built only to be published */
   emitMessage(room: RoomRow, seq: number, type: string, message: MessageRow): void {
     const head = { type, room_id: room.id, seq, position: this.position };
-    if (this.state.publishes) {
-      const frame = { ...head, message: this.messageJson(message) };
-      this.state.feed.push({ roomId: room.id, seq, position: this.position, frame });
-    }
+    if (this.state.publishes)
+      this.publish(room, seq, { ...head, message: this.messageJson(message) }, message.seq);
     this.state.feedRows.push({
       room_id: room.id,
       seq,
       position: this.position,
       frame: head,
       message_id: message.id,
+      message_seq: message.seq,
     });
+  }
+
+  /**
+   * a frame that carries the room: its last message is stored by reference (read back under the history
+   * visibility of the time of reading), and left out of the live frame of a `joined` room (roomJson)
+   */
+  emitRoom(room: RoomRow, seq: number, type: string): void {
+    const head = { type, room_id: room.id, seq, position: this.position };
+    if (this.state.publishes) this.publish(room, seq, { ...head, room: this.roomJson(room) }, null);
+    this.state.feedRows.push({
+      room_id: room.id,
+      seq,
+      position: this.position,
+      frame: { ...head, room: roomJson(room, null) },
+      message_id: room.last_message_id,
+      message_seq: null,
+    });
+  }
+
+  private publish(room: RoomRow, seq: number, frame: FeedEntry['frame'], messageSeq: number | null): void {
+    if (!this.state.publishes) return;
+    const entry: FeedEntry = { roomId: room.id, seq, position: this.position, frame };
+    if (messageSeq !== null && historyIsJoined(room)) entry.messageSeq = messageSeq;
+    this.state.feed.push(entry);
   }
 
   /** a notice to one user's sockets (their room list), published only when the batch publishes */
@@ -519,9 +553,20 @@ class Context {
     };
     this.state.participants.set(participantKey(room.id, userId), participant);
     this.touchParticipant(participant);
+    this.putWindow(participant, null);
     room.participant_count += 1;
     this.touchRoom(room);
     return participant;
+  }
+
+  /** the participant's current membership window (from their latest join), open or ended at `toSeq` */
+  putWindow(p: ParticipantRow, toSeq: number | null): void {
+    this.state.windows.set(windowKey(p.room_id, p.user_id, p.joined_seq), {
+      room_id: p.room_id,
+      user_id: p.user_id,
+      from_seq: p.joined_seq,
+      to_seq: toSeq,
+    });
   }
 
   messageAndRoom(messageId: string): { message?: MessageRow; room?: RoomRow } {
@@ -544,8 +589,15 @@ class Context {
   participantJson(p: ParticipantRow) {
     return participantJson(p, this.username(p.user_id));
   }
+  /**
+   * the room as its frames and notices show it to every member: in a `joined` room without its last
+   * message, which some members may not be allowed to see (each one's is in their room list)
+   */
   roomJson(room: RoomRow) {
-    const last = room.last_message_id ? this.state.messages.get(room.last_message_id) : undefined;
+    const last =
+      room.last_message_id && !historyIsJoined(room)
+        ? this.state.messages.get(room.last_message_id)
+        : undefined;
     return roomJson(room, last ? this.messageJson(last) : null);
   }
 }

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import type { ChatEvent } from '../../domain/events.ts';
+import type { ChatEvent, RoomCreated } from '../../domain/events.ts';
 import type { RecordedEvent } from '../../eventstore/eventStore.ts';
-import { applyEvent, emptyBatchState, messageSnapshot, participantKey } from './evolve.ts';
+import { applyEvent, type BatchState, emptyBatchState, messageSnapshot, participantKey } from './evolve.ts';
 
 const ROOM = 'room-1';
 let position = 0n;
@@ -25,7 +25,7 @@ function given(...events: ChatEvent[]) {
   return state;
 }
 
-const created: ChatEvent = {
+const created: RoomCreated = {
   type: 'RoomCreated',
   data: {
     roomId: ROOM,
@@ -203,6 +203,72 @@ describe('chat projection (pure)', () => {
       'chat_message',
       'participant_joined',
     ]);
+  });
+
+  it('keeps one membership window per stay in the room, from its join frame to its leave frame', () => {
+    const state = given(
+      created,
+      sent('m1', 'alice'),
+      { type: 'ParticipantRemoved', data: { roomId: ROOM, userId: 'bob', removedBy: 'alice' } },
+      sent('m2', 'alice'),
+      { type: 'ParticipantAdded', data: { roomId: ROOM, userId: 'bob', isAdmin: false, addedBy: 'alice' } },
+      { type: 'ParticipantLeft', data: { roomId: ROOM, userId: 'bob' } },
+      { type: 'ParticipantAdded', data: { roomId: ROOM, userId: 'bob', isAdmin: false, addedBy: 'alice' } },
+    );
+    const windows = [...state.windows.values()].sort(
+      (a, b) => a.user_id.localeCompare(b.user_id) || a.from_seq - b.from_seq,
+    );
+    expect(windows.map((w) => [w.user_id, w.from_seq, w.to_seq])).toEqual([
+      ['alice', 1, null],
+      ['bob', 1, 3], // created at 1, removed at 3
+      ['bob', 5, 6], // added at 5, left at 6
+      ['bob', 7, null], // added again at 7, still in
+    ]);
+  });
+
+  it('names the message a frame is about, and in a joined room tells realtime to check it per member', () => {
+    const joined: RoomCreated = {
+      ...created,
+      data: { ...created.data, settings: { historyVisibility: 'joined' } },
+    };
+    const events = (room: ChatEvent) =>
+      given(
+        room,
+        sent('m1', 'alice', 'before carol'),
+        {
+          type: 'ParticipantAdded',
+          data: { roomId: ROOM, userId: 'carol', isAdmin: false, addedBy: 'alice' },
+        },
+        { type: 'ReactionAdded', data: { messageId: 'm1', roomId: ROOM, userId: 'bob', emoji: '👍' } },
+        { type: 'MessagesRead', data: { roomId: ROOM, userId: 'bob', upToMessageId: 'm1' } },
+        { type: 'RoomUpdated', data: { roomId: ROOM, name: 'Renamed', updatedBy: 'alice' } },
+      );
+    const shared = events(created);
+    const restricted = events(joined);
+    const aboutSeqs = (state: BatchState) => state.feedRows.map((row) => [row.frame.type, row.message_seq]);
+    const expected = [
+      ['room_created', null],
+      ['chat_message', 2],
+      ['participant_joined', null],
+      ['reaction_added', 2],
+      ['read_receipt', 2],
+      ['room_updated', null],
+    ];
+    expect(aboutSeqs(shared)).toEqual(expected);
+    expect(aboutSeqs(restricted)).toEqual(expected);
+    // only a joined room's live frames carry it: a shared room's go to every member as they are
+    expect(shared.feed.map((entry) => entry.messageSeq)).toEqual(expected.map(() => undefined));
+    expect(restricted.feed.map((entry) => entry.messageSeq)).toEqual(
+      expected.map(([, seq]) => seq ?? undefined),
+    );
+    // a room frame shows every member the room: in a joined room without a last message carol may not read
+    expect(shared.feed.at(-1)!.frame).toMatchObject({ room: { last_message: { content: 'before carol' } } });
+    expect(restricted.feed.at(-1)!.frame).toMatchObject({
+      room: { last_message: null, settings: { history_visibility: 'joined' } },
+    });
+    expect(JSON.stringify(restricted.notices)).not.toContain('before carol'); // carol's room_added
+    // the stored room frame keeps the reference, for a replay under the setting as it is then
+    expect(restricted.feedRows.at(-1)!.message_id).toBe('m1');
   });
 
   it('folds a message stream into the content a restore brings back', () => {

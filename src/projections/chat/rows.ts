@@ -1,6 +1,7 @@
 // Rows of the chat read models, exactly as stored (snake_case columns). The projector evolves these in
 // memory for a batch and writes them back; the queries read them and serialize with serializers.ts.
 // Timestamps are ISO strings here (PostgreSQL timestamptz in the tables).
+import type { RoomSettings } from '../../domain/events.ts';
 
 export type ReactionEntry = { emoji: string; user_ids: string[] };
 export type AttachmentRow = { id: string; file_name: string; content_type: string; size: number };
@@ -16,7 +17,8 @@ export type RoomRow = {
   modified_at: string;
   is_active: boolean;
   archived_at: string | null;
-  settings: Record<string, unknown>;
+  /** as the events set them (camelCase keys; no historyVisibility: shared) */
+  settings: RoomSettings;
   /** last feed seq handed out in this room (0 = none yet) */
   last_seq: number;
   last_message_id: string | null;
@@ -45,6 +47,19 @@ export type ParticipantRow = {
   left_reason: string | null;
   last_read_seq: number;
   last_read_at: string | null;
+};
+
+/**
+ * One stretch of time a user was a member of a room, in feed seqs: from the frame of their join (or the
+ * room's creation) to the frame of their leave or removal, both included. A `joined` room's member reads
+ * what was sent within their windows.
+ */
+export type MembershipWindowRow = {
+  room_id: string;
+  user_id: string;
+  from_seq: number;
+  /** null while the membership lasts */
+  to_seq: number | null;
 };
 
 export type MessageRow = {
@@ -103,4 +118,9 @@ export type RoomFeedRow = {
   position: string;
   frame: Record<string, unknown>;
   message_id: string | null;
+  /**
+   * the seq of the message the frame shows or is about (a message frame, a reaction, a read receipt); null
+   * for the others. Under `joined` history a member is sent the frame only if that message is theirs to see.
+   */
+  message_seq: number | null;
 };

@@ -9,13 +9,14 @@ import type pg from 'pg';
 export type Db = pg.Pool | pg.ClientBase;
 
 /** Bump when the projection's output changes (tables, columns, frames): a deploy then rebuilds it. */
-export const CHAT_PROJECTION_VERSION = 2;
+export const CHAT_PROJECTION_VERSION = 3;
 export const CHAT_PROJECTION = 'chat';
 export const READ_SCHEMA = 'chat_read';
 
 export const READ_MODEL_TABLES = [
   'rooms',
   'participants',
+  'membership_windows',
   'messages',
   'message_edits',
   'room_feed',
@@ -29,6 +30,7 @@ export type ReadModelTable = (typeof READ_MODEL_TABLES)[number];
 export const PRIMARY_KEYS: Record<ReadModelTable, readonly string[]> = {
   rooms: ['id'],
   participants: ['room_id', 'user_id'],
+  membership_windows: ['room_id', 'user_id', 'from_seq'],
   messages: ['id'],
   message_edits: ['message_id', 'edit_no'],
   room_feed: ['room_id', 'seq'],
@@ -73,6 +75,13 @@ CREATE TABLE ${s}.participants (
   last_read_at timestamptz,
   PRIMARY KEY (room_id, user_id)
 );
+CREATE TABLE ${s}.membership_windows (
+  room_id text NOT NULL,
+  user_id text NOT NULL,
+  from_seq integer NOT NULL,
+  to_seq integer,
+  PRIMARY KEY (room_id, user_id, from_seq)
+);
 CREATE TABLE ${s}.messages (
   id text PRIMARY KEY,
   room_id text NOT NULL,
@@ -103,7 +112,8 @@ CREATE TABLE ${s}.room_feed (
   seq integer NOT NULL,
   position text NOT NULL,
   frame json NOT NULL,
-  message_id text
+  message_id text,
+  message_seq integer
 );
 CREATE TABLE ${s}.users (
   id text PRIMARY KEY,

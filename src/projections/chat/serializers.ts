@@ -1,5 +1,6 @@
 // The JSON shapes clients see (the seed's serializers, snake_case). Frames, REST answers and the
 // WebSocket catch-up all go through these, so a message looks the same wherever it is read.
+import type { HistoryVisibility } from '../../domain/events.ts';
 import type { MessageRow, ParticipantRow, ReactionEntry, RoomRow } from './rows.ts';
 
 export type UserJson = { id: string; username: string | null };
@@ -34,6 +35,12 @@ export type ParticipantJson = {
   last_read_seq: number;
 };
 
+export type RoomSettingsJson = {
+  slow_mode_seconds?: number;
+  /** every room but a direct one: `shared` unless set to `joined` */
+  history_visibility?: HistoryVisibility;
+};
+
 export type RoomJson = {
   id: string;
   name: string;
@@ -47,7 +54,7 @@ export type RoomJson = {
   archived_at: string | null;
   participant_count: number;
   last_message: MessageJson | null;
-  settings: Record<string, unknown>;
+  settings: RoomSettingsJson;
   /** the room's newest feed seq: where a client resumes the WebSocket from (extension to the seed) */
   last_seq: number;
 };
@@ -116,7 +123,20 @@ export function roomJson(row: RoomRow, lastMessage: MessageJson | null): RoomJso
     archived_at: isoTime(row.archived_at),
     participant_count: row.participant_count,
     last_message: lastMessage,
-    settings: row.settings,
+    settings: settingsJson(row),
     last_seq: row.last_seq,
+  };
+}
+
+/** A member of a `joined` room reads only what was sent during their membership windows. */
+export function historyIsJoined(row: RoomRow): boolean {
+  return row.settings.historyVisibility === 'joined';
+}
+
+function settingsJson(row: RoomRow): RoomSettingsJson {
+  const { slowModeSeconds } = row.settings;
+  return {
+    ...(slowModeSeconds === undefined ? {} : { slow_mode_seconds: slowModeSeconds }),
+    ...(row.room_type === 'direct' ? {} : { history_visibility: historyIsJoined(row) ? 'joined' : 'shared' }),
   };
 }

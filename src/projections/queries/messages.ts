@@ -1,17 +1,20 @@
-// Message queries. Every one takes the caller's user id: only a current participant of the message's
-// room reads it (a user who left or was removed reads nothing more); anyone else gets null.
+// Message queries. Every one takes the caller's user id and answers only what the room's history
+// visibility lets them read (historyVisibility.ts): nothing for anyone but a current participant (a user
+// who left or was removed reads nothing more), and in a `joined` room only what was sent during their
+// membership windows. Anything else is null, as if it did not exist.
 
 import type { MessageRow } from '../chat/rows.ts';
 import type { Db } from '../chat/schema.ts';
 import { isoTime, type MessageJson, messageJson, type UserJson } from '../chat/serializers.ts';
+import { seesSeq, visibleRanges } from './historyVisibility.ts';
 
 /** a message row with its sender's username, as the message queries select it */
 export const MESSAGE_COLUMNS = 'to_json(m) AS m, u.username AS sender_username';
 export type MessageSelectRow = { m: MessageRow; sender_username: string | null };
 export const toMessageJson = (row: MessageSelectRow) => messageJson(row.m, row.sender_username);
 
-const MEMBER_OF_MESSAGE_ROOM = `EXISTS (SELECT 1 FROM chat_read.participants p
-  WHERE p.room_id = m.room_id AND p.user_id = $2 AND p.left_at IS NULL)`;
+/** the caller ($2) may read message `m` */
+const CALLER_SEES_MESSAGE = seesSeq('m.room_id', '$2', 'm.seq');
 
 export type ListMessagesOptions = {
   /** messages with seq below this (older page) */
@@ -23,8 +26,9 @@ export type ListMessagesOptions = {
 
 /**
  * A page of a room's messages in seq order (oldest first). Without a cursor: the newest `limit`.
- * Deleted and hidden messages stay in the page as tombstones (content ''). Null when the user is not a
- * participant of the room.
+ * Only messages the user may read (in a `joined` room: sent during their membership windows); the
+ * cursors are seqs, so the pages skip what lies outside. Deleted and hidden messages stay in the page as
+ * tombstones (content ''). Null when the user is not a participant of the room.
  */
 export async function listMessages(
   db: Db,
@@ -33,18 +37,24 @@ export async function listMessages(
   options: ListMessagesOptions,
 ): Promise<MessageJson[] | null> {
   const forwards = options.after !== undefined && options.before === undefined;
+  const order = forwards ? 'ASC' : 'DESC';
   const params: unknown[] = [roomId, userId, options.limit];
-  const where = ['m.room_id = $1', MEMBER_OF_MESSAGE_ROOM];
-  if (options.before !== undefined) where.push(`m.seq < $${params.push(options.before)}`);
-  if (options.after !== undefined) where.push(`m.seq > $${params.push(options.after)}`);
+  const bounds: string[] = [];
+  if (options.before !== undefined) bounds.push(`AND m.seq < $${params.push(options.before)}`);
+  if (options.after !== undefined) bounds.push(`AND m.seq > $${params.push(options.after)}`);
   const [member, page] = await Promise.all([
     db.query('SELECT 1 FROM chat_read.participants WHERE room_id = $1 AND user_id = $2 AND left_at IS NULL', [
       roomId,
       userId,
     ]),
+    // a page per visible range, each an index range scan that stops at `limit`, then the page of pages
     db.query<MessageSelectRow>(
-      `SELECT ${MESSAGE_COLUMNS} FROM chat_read.messages m LEFT JOIN chat_read.users u ON u.id = m.sender_id
-       WHERE ${where.join(' AND ')} ORDER BY m.seq ${forwards ? 'ASC' : 'DESC'} LIMIT $3`,
+      `SELECT ${MESSAGE_COLUMNS} FROM (${visibleRanges('$1', '$2')}) hv
+       CROSS JOIN LATERAL (SELECT * FROM chat_read.messages m
+         WHERE m.room_id = $1 AND m.seq BETWEEN hv.from_seq AND hv.to_seq ${bounds.join(' ')}
+         ORDER BY m.seq ${order} LIMIT $3) m
+       LEFT JOIN chat_read.users u ON u.id = m.sender_id
+       ORDER BY m.seq ${order} LIMIT $3`,
       params,
     ),
   ]);
@@ -60,10 +70,22 @@ export async function getMessageForUser(
 ): Promise<MessageJson | null> {
   const { rows } = await db.query<MessageSelectRow>(
     `SELECT ${MESSAGE_COLUMNS} FROM chat_read.messages m LEFT JOIN chat_read.users u ON u.id = m.sender_id
-     WHERE m.id = $1 AND ${MEMBER_OF_MESSAGE_ROOM}`,
+     WHERE m.id = $1 AND ${CALLER_SEES_MESSAGE}`,
     [messageId, userId],
   );
   return rows[0] ? toMessageJson(rows[0]) : null;
+}
+
+/**
+ * True when the message is in the read models and `userId` may not read it (a write about it is then
+ * refused as if it did not exist). False for a message not projected yet: its command decides alone.
+ */
+export async function isMessageHiddenFrom(db: Db, messageId: string, userId: string): Promise<boolean> {
+  const { rows } = await db.query<{ hidden: boolean }>(
+    `SELECT NOT ${CALLER_SEES_MESSAGE} AS hidden FROM chat_read.messages m WHERE m.id = $1`,
+    [messageId, userId],
+  );
+  return rows[0]?.hidden ?? false;
 }
 
 export type MessageEditJson = { edit_no: number; content: string; edited_by: string; edited_at: string };
@@ -81,7 +103,7 @@ export async function getMessageEditHistory(
     `SELECT true AS visible, coalesce((SELECT json_agg(json_build_object('edit_no', e.edit_no, 'content', e.content,
          'edited_by', e.edited_by, 'edited_at', e.edited_at) ORDER BY e.edit_no)
        FROM chat_read.message_edits e WHERE e.message_id = m.id), '[]') AS edits
-     FROM chat_read.messages m WHERE m.id = $1 AND ${MEMBER_OF_MESSAGE_ROOM}`,
+     FROM chat_read.messages m WHERE m.id = $1 AND ${CALLER_SEES_MESSAGE}`,
     [messageId, userId],
   );
   return rows[0] ? rows[0].edits.map((edit) => ({ ...edit, edited_at: isoTime(edit.edited_at) })) : null;
@@ -90,8 +112,10 @@ export async function getMessageEditHistory(
 export type MessageReaderJson = { user: UserJson; last_read_seq: number; read_at: string | null };
 
 /**
- * Who has read a message: current participants (not its sender) whose read marker is at or past it.
- * Derived from the markers, nothing stored per message. Null for a non-participant.
+ * Who has read a message: participants (not its sender) whose read marker is at or past it and who may
+ * read the message themselves: current participants, and in a `joined` room only those who were members
+ * when it was sent. Derived from the markers, nothing stored per message. Null when the caller may not
+ * read the message.
  */
 export async function messageReaders(
   db: Db,
@@ -106,10 +130,10 @@ export async function messageReaders(
   }>(
     `SELECT r.user_id, u.username, r.last_read_seq, r.last_read_at
      FROM chat_read.messages m
-     LEFT JOIN chat_read.participants r ON r.room_id = m.room_id AND r.left_at IS NULL
-       AND r.user_id <> m.sender_id AND r.last_read_seq >= m.seq
+     LEFT JOIN chat_read.participants r ON r.room_id = m.room_id
+       AND r.user_id <> m.sender_id AND r.last_read_seq >= m.seq AND ${seesSeq('m.room_id', 'r.user_id', 'm.seq')}
      LEFT JOIN chat_read.users u ON u.id = r.user_id
-     WHERE m.id = $1 AND ${MEMBER_OF_MESSAGE_ROOM}
+     WHERE m.id = $1 AND ${CALLER_SEES_MESSAGE}
      ORDER BY r.last_read_at NULLS LAST, r.user_id`,
     [messageId, userId],
   );

@@ -78,7 +78,9 @@ export async function getMembership(db: Db, roomId: string, userId: string): Pro
 
 /**
  * SQL for a participant's unread count: messages after their read marker, not deleted or hidden, not
- * their own. `p` is the participant row.
+ * their own. `p` is the participant row. It needs no history visibility check: a (re)join puts the
+ * marker at the join, so only messages of the current membership window can count, and a current
+ * participant may read those under either setting.
  */
 export const UNREAD_COUNT_SQL = `(SELECT count(*) FROM chat_read.messages um
   WHERE um.room_id = p.room_id AND um.seq > p.last_read_seq AND NOT um.is_deleted AND NOT um.is_hidden

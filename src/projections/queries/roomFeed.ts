@@ -1,16 +1,25 @@
 // The per-room change feed: every frame a room's participants saw, by seq. Realtime resumes a client
-// from here (seq > last_seq) and then goes live; it checks membership itself (getMembership).
+// from here (seq > last_seq, only what the room's history visibility lets them read) and fills gaps in
+// what Redis delivered (the whole feed: each socket then checks the frames about a message itself).
 import type { FeedEntry } from '../changeFeed.ts';
 import type { MessageRow, RoomFeedRow } from '../chat/rows.ts';
 import type { Db } from '../chat/schema.ts';
 import { messageJson } from '../chat/serializers.ts';
+import { JOINED_HISTORY_SQL, visibleRanges } from './historyVisibility.ts';
 
-type FeedSelectRow = RoomFeedRow & { m: MessageRow | null; sender_username: string | null };
+type FeedSelectRow = RoomFeedRow & { joined: boolean; m: MessageRow | null; sender_username: string | null };
+
+const FEED_COLUMNS = `f.room_id, f.seq, f.position, f.frame, f.message_id, f.message_seq,
+  ${JOINED_HISTORY_SQL('r')} AS joined, to_json(m) AS m, u.username AS sender_username`;
+const FEED_JOINS = `JOIN chat_read.rooms r ON r.id = f.room_id
+  LEFT JOIN chat_read.messages m ON m.id = f.message_id
+  LEFT JOIN chat_read.users u ON u.id = m.sender_id`;
 
 /**
- * Feed entries of a room with seq > afterSeq, oldest first, at most `limit`. A message in a frame is the
- * message as it is now (so a deleted or hidden one has no text, an edited one its latest); everything
- * else is the frame as it was published.
+ * Feed entries of a room with seq > afterSeq, oldest first, at most `limit`, as they were published
+ * live under the room's history visibility as it is now. A message in a frame is the message as it is
+ * now (so a deleted or hidden one has no text, an edited one its latest); everything else is the frame as
+ * it was published.
  */
 export async function readRoomFeed(
   db: Db,
@@ -19,27 +28,68 @@ export async function readRoomFeed(
   limit: number,
 ): Promise<FeedEntry[]> {
   const { rows } = await db.query<FeedSelectRow>(
-    `SELECT f.room_id, f.seq, f.position, f.frame, f.message_id, to_json(m) AS m, u.username AS sender_username
-     FROM chat_read.room_feed f
-     LEFT JOIN chat_read.messages m ON m.id = f.message_id
-     LEFT JOIN chat_read.users u ON u.id = m.sender_id
+    `SELECT ${FEED_COLUMNS} FROM chat_read.room_feed f ${FEED_JOINS}
      WHERE f.room_id = $1 AND f.seq > $2 ORDER BY f.seq LIMIT $3`,
     [roomId, afterSeq, limit],
   );
-  return rows.map((row) => ({
+  return rows.map(toFeedEntry);
+}
+
+/**
+ * The feed entries after `afterSeq` that `userId` may read, oldest first, at most `limit`: none for
+ * anyone but a current participant; in a `joined` room only frames within their membership windows, and
+ * of those only the ones whose message (`message_seq`) was sent within one too. `toSeq` is how far the
+ * feed was read: the last entry's seq when there are `limit` of them, otherwise the end of the feed (what
+ * lies between was not theirs to read), so that live delivery goes on from there.
+ */
+export async function readRoomFeedFor(
+  db: Db,
+  roomId: string,
+  userId: string,
+  afterSeq: number,
+  limit: number,
+): Promise<{ entries: FeedEntry[]; toSeq: number }> {
+  // the head first: the feed read below starts later, so it sees every entry up to it
+  const head = await roomFeedHead(db, roomId);
+  const { rows } = await db.query<FeedSelectRow>(
+    `WITH hv AS (${visibleRanges('$1', '$2')})
+     SELECT ${FEED_COLUMNS} FROM hv
+     CROSS JOIN LATERAL (SELECT * FROM chat_read.room_feed f
+       WHERE f.room_id = $1 AND f.seq > $3 AND f.seq BETWEEN hv.from_seq AND hv.to_seq
+         AND (f.message_seq IS NULL
+           OR EXISTS (SELECT 1 FROM hv seen WHERE f.message_seq BETWEEN seen.from_seq AND seen.to_seq))
+       ORDER BY f.seq LIMIT $4) f
+     ${FEED_JOINS}
+     ORDER BY f.seq LIMIT $4`,
+    [roomId, userId, afterSeq, limit],
+  );
+  const entries = rows.map(toFeedEntry);
+  const last = entries.at(-1)?.seq ?? afterSeq;
+  return { entries, toSeq: entries.length === limit ? last : Math.max(head, last) };
+}
+
+function toFeedEntry(row: FeedSelectRow): FeedEntry {
+  const entry: FeedEntry = {
     roomId: row.room_id,
     seq: row.seq,
     position: row.position,
     frame: withMessage(row),
-  }));
+  };
+  if (row.joined && row.message_seq !== null) entry.messageSeq = row.message_seq;
+  return entry;
 }
 
+/**
+ * A frame that carries a message gets it back as it is now; a frame that carries the room gets its last
+ * message back unless the room's history is `joined` (then no member is shown it: some may not read it).
+ */
 function withMessage(row: FeedSelectRow): FeedEntry['frame'] {
   const frame = row.frame as FeedEntry['frame'];
   if (!row.m) return frame;
   const message = messageJson(row.m, row.sender_username);
   const room = frame.room as Record<string, unknown> | undefined;
-  return room ? { ...frame, room: { ...room, last_message: message } } : { ...frame, message };
+  if (room) return row.joined ? frame : { ...frame, room: { ...room, last_message: message } };
+  return { ...frame, message };
 }
 
 /** The room's newest seq (0 for a room without changes or unknown): where a fresh client starts. */

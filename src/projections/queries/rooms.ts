@@ -3,6 +3,7 @@
 import type { MessageRow, RoomRow } from '../chat/rows.ts';
 import type { Db } from '../chat/schema.ts';
 import { messageJson, type RoomJson, roomJson } from '../chat/serializers.ts';
+import { visibleRanges } from './historyVisibility.ts';
 import { UNREAD_COUNT_SQL } from './participants.ts';
 
 export type RoomForUserJson = RoomJson & { unread_count: number };
@@ -25,11 +26,16 @@ type RoomSelectRow = {
   last_sender_username: string | null;
 };
 
+// The last message is the newest the participant may read: the room's last one, except in a `joined` room
+// whose last message was sent outside their membership windows (then the newest within one, or none).
 const ROOM_SELECT = `SELECT to_json(r) AS r, ${UNREAD_COUNT_SQL} AS unread_count,
     to_json(lm) AS lm, lu.username AS last_sender_username
   FROM chat_read.participants p
   JOIN chat_read.rooms r ON r.id = p.room_id
-  LEFT JOIN chat_read.messages lm ON lm.id = r.last_message_id
+  LEFT JOIN LATERAL (SELECT vm.* FROM (${visibleRanges('r.id', 'p.user_id')}) hv
+    CROSS JOIN LATERAL (SELECT * FROM chat_read.messages vm
+      WHERE vm.room_id = r.id AND vm.seq BETWEEN hv.from_seq AND hv.to_seq ORDER BY vm.seq DESC LIMIT 1) vm
+    ORDER BY vm.seq DESC LIMIT 1) lm ON true
   LEFT JOIN chat_read.users lu ON lu.id = lm.sender_id`;
 
 function toJson(row: RoomSelectRow): RoomForUserJson {

@@ -1,6 +1,8 @@
 // A deterministic, realistic stream of chat events for tests and the projections benchmark: rooms with
 // members, then mostly messages (90%) with edits, reactions, read markers, membership changes, deletes,
-// moderation hides/restores and reports mixed in. Every event is valid for the state before it.
+// moderation hides/restores and reports mixed in. Every event is valid for the state before it. A third of
+// the rooms show each member only their own time in the room (`joined` history), and renames now and then
+// switch it (without drawing from the random sequence, so the rest of the workload stays as it was).
 import { randomUUID } from 'node:crypto';
 import type { ChatEvent } from '../../../src/domain/events.ts';
 import {
@@ -102,7 +104,7 @@ export function* chatWorkload(count: number, options: WorkloadOptions): Generato
         propertyId: rand() < 0.3 ? `property-${r % 50}` : null,
         createdBy: members[0]!,
         participants: members.map((userId, i) => ({ userId, username: `name-${userId}`, isAdmin: i === 0 })),
-        settings: {},
+        settings: r % 3 === 0 ? { historyVisibility: 'joined' } : {},
       },
     });
   }
@@ -211,7 +213,14 @@ export function* chatWorkload(count: number, options: WorkloadOptions): Generato
     } else {
       yield emit({
         type: 'RoomUpdated',
-        data: { roomId: room.id, name: `Renamed ${produced}`, updatedBy: room.members[0]! },
+        data: {
+          roomId: room.id,
+          name: `Renamed ${produced}`,
+          ...(produced % 4 === 0
+            ? { settings: { historyVisibility: produced % 8 === 0 ? 'shared' : 'joined' } }
+            : {}),
+          updatedBy: room.members[0]!,
+        },
       });
     }
   }
