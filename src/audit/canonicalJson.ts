@@ -13,7 +13,11 @@ export class NotCanonicalJson extends Error {
   }
 }
 
-/** Deep copy as plain JSON: bigints as decimal strings, Dates as ISO strings; undefined members dropped. */
+/**
+ * Deep copy as plain JSON: bigints as decimal strings, Dates as ISO strings, undefined members dropped,
+ * object keys in canonical order (so JSON.stringify of the copy is its canonical form, unless a key is an
+ * array index like "7": JavaScript puts those first whatever the insertion order).
+ */
 export function toJsonValue(value: unknown, path = ''): JsonValue {
   switch (typeof value) {
     case 'string':
@@ -31,7 +35,8 @@ export function toJsonValue(value: unknown, path = ''): JsonValue {
       if (value instanceof Date) return value.toISOString();
       if (Array.isArray(value)) return value.map((item, i) => toJsonValue(item, `${path}[${i}]`));
       const copy: { [key: string]: JsonValue } = {};
-      for (const [key, member] of Object.entries(value)) {
+      for (const key of Object.keys(value).sort()) {
+        const member = (value as Record<string, unknown>)[key];
         if (member !== undefined) copy[key] = toJsonValue(member, path ? `${path}.${key}` : key);
       }
       return copy;
