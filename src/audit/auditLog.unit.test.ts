@@ -32,10 +32,10 @@ describe('AuditLog', () => {
     const whole = new AuditLog();
     const halves = new AuditLog();
     const secrets = events.map(() => randomBytes(32));
-    events.forEach((e, i) => whole.appendEvent(e, secrets[i]!));
-    events.slice(0, 5).forEach((e, i) => halves.appendEvent(e, secrets[i]!));
+    for (let i = 0; i < events.length; i++) whole.appendEvent(events[i]!, secrets[i]!);
+    for (let i = 0; i < 5; i++) halves.appendEvent(events[i]!, secrets[i]!);
     const resumed = new AuditLog({ state: halves.state() });
-    events.slice(5).forEach((e, i) => resumed.appendEvent(e, secrets[i + 5]!));
+    for (let i = 5; i < events.length; i++) resumed.appendEvent(events[i]!, secrets[i]!);
     const signer = parseSignerKey(keys.signerKey);
     const a = whole.checkpoint(ORIGIN, signer);
     const b = resumed.checkpoint(ORIGIN, signer);

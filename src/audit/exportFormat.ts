@@ -8,7 +8,6 @@
 //   end         the number of events, so a truncated file is told from a complete one
 // The checkpoint comes first so a verifier checks the signature before anything else and each proof as
 // it streams. Hashes and salts are standard base64. Details: docs/audit.md.
-import { canonicalJson, type JsonValue } from './canonicalJson.ts';
 import type { AuditEvent } from './leaf.ts';
 
 export const EXPORT_FORMAT = 'chat-audit-export';
