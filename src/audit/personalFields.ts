@@ -60,7 +60,14 @@ export function removeAtPath(root: JsonValue, path: string): void {
   let value: JsonValue | undefined = root;
   for (const segment of segments) {
     if (value === null || typeof value !== 'object') return;
-    value = Array.isArray(value) ? value[Number(segment)] : value[segment];
+    // own members only: a path from a file must never reach Object.prototype
+    value = Array.isArray(value)
+      ? value[Number(segment)]
+      : Object.hasOwn(value, segment)
+        ? value[segment]
+        : undefined;
   }
-  if (value !== null && typeof value === 'object' && !Array.isArray(value)) delete value[last];
+  if (value !== null && typeof value === 'object' && !Array.isArray(value) && Object.hasOwn(value, last)) {
+    delete value[last];
+  }
 }

@@ -254,6 +254,22 @@ describe('a changed export fails, naming the event and the reason', () => {
     expect((await failureOf(spelled, sample.verifierKey))!.eventId).toBe(line.event.id);
   });
 
+  it('crafted field paths fail the event and reach nothing outside it', async () => {
+    const { sample, lines } = await roomAExport();
+    const k = eventLines(lines)[2]!;
+    const line = parse(lines[k]!);
+    for (const path of ['constructor.prototype.toString', '__proto__.hasOwnProperty']) {
+      const crafted = [...lines];
+      crafted[k] = `${JSON.stringify({ ...line, erased: { ...line.erased, [path]: line.proof[0] } })}\n`;
+      expect((await failureOf(crafted, sample.verifierKey))!.eventId).toBe(line.event.id);
+      const salted = [...lines];
+      salted[k] = `${JSON.stringify({ ...line, salts: { ...line.salts, [path]: line.proof[0] } })}\n`;
+      expect((await failureOf(salted, sample.verifierKey))!.reason).toMatch(/has a salt but no text/);
+    }
+    expect(typeof Object.prototype.toString).toBe('function');
+    expect(typeof Object.prototype.hasOwnProperty).toBe('function');
+  });
+
   it('an event of another room slipped in, and lines after the end', async () => {
     const { sample, lines } = await roomAExport();
     const roomB = await exportLines(sample, ['room-b']);
