@@ -1,0 +1,92 @@
+// A room's history as CSV for e-discovery tools: one row per event (edits, hides, deletes and reports
+// included, each with its actor and time), RFC 4180 quoting, CRLF line ends. A cell that a spreadsheet
+// would run as a formula (starting with = + - @, tab or CR) is prefixed with an apostrophe.
+import { canonicalJson, type JsonValue } from './canonicalJson.ts';
+import type { AuditEvent } from './leaf.ts';
+import { readLines } from './lineReader.ts';
+
+export type CsvEvent = {
+  readonly leafIndex?: number;
+  readonly event: AuditEvent;
+  readonly erased?: readonly string[];
+};
+
+export const HISTORY_CSV_COLUMNS = [
+  'recorded_at',
+  'occurred_at',
+  'position',
+  'leaf_index',
+  'event_id',
+  'event_type',
+  'room_id',
+  'stream',
+  'actor_id',
+  'message_id',
+  'user_id',
+  'text',
+  'erased_fields',
+  'data',
+] as const;
+
+// the free text each event type carries, shown in the `text` column
+const TEXT_FIELD: Readonly<Record<string, string>> = {
+  MessageSent: 'content',
+  MessageEdited: 'content',
+  MessageHidden: 'reason',
+  MessageReported: 'reason',
+  RoomCreated: 'name',
+  RoomUpdated: 'name',
+};
+
+export async function* renderHistoryCsv(events: AsyncIterable<CsvEvent>): AsyncGenerator<string> {
+  yield row(HISTORY_CSV_COLUMNS);
+  for await (const { leafIndex, event, erased } of events) {
+    const data = isObject(event.data) ? event.data : {};
+    const metadata = isObject(event.metadata) ? event.metadata : {};
+    const textField = TEXT_FIELD[event.type];
+    yield row([
+      event.recordedAt,
+      text(metadata.occurredAt),
+      event.position,
+      leafIndex === undefined ? '' : String(leafIndex),
+      event.id,
+      event.type,
+      text(metadata.roomId ?? data.roomId),
+      event.stream,
+      text(metadata.actorId),
+      text(data.messageId),
+      text(data.userId ?? data.blockedUserId),
+      textField === undefined ? '' : text(data[textField]),
+      (erased ?? []).join(' '),
+      canonicalJson(event.data),
+    ]);
+  }
+}
+
+/** the events of an export file (verify it first: this only reads), for renderHistoryCsv */
+export async function* eventsOfExport(source: AsyncIterable<string | Uint8Array>): AsyncGenerator<CsvEvent> {
+  for await (const line of readLines(source)) {
+    if (!line.complete) return;
+    const record = JSON.parse(line.text) as { t?: string; i?: number; event?: AuditEvent; erased?: object };
+    if (record.t === 'event' && record.event !== undefined) {
+      yield { leafIndex: record.i, event: record.event, erased: Object.keys(record.erased ?? {}) };
+    }
+  }
+}
+
+function row(cells: readonly string[]): string {
+  return `${cells.map(cell).join(',')}\r\n`;
+}
+
+function cell(value: string): string {
+  const safe = /^[=+\-@\t\r]/.test(value) ? `'${value}` : value;
+  return /[",\r\n]/.test(safe) ? `"${safe.replaceAll('"', '""')}"` : safe;
+}
+
+function text(value: JsonValue | undefined): string {
+  return typeof value === 'string' ? value : value === undefined || value === null ? '' : String(value);
+}
+
+function isObject(value: JsonValue): value is { [key: string]: JsonValue } {
+  return value !== null && typeof value === 'object' && !Array.isArray(value);
+}

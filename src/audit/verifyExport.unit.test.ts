@@ -1,0 +1,284 @@
+import { describe, expect, it } from 'vitest';
+import {
+  append,
+  asStream,
+  checkpoint,
+  exportLines,
+  interleave,
+  newSampleLog,
+  ORIGIN,
+  roomStory,
+} from './fixtures/sampleLog.ts';
+import { generateNoteKeys, parseSignerKey, signNote } from './signedNote.ts';
+import { verifyExport } from './verifyExport.ts';
+
+async function sampleWithTwoRooms() {
+  const sample = newSampleLog();
+  append(sample, interleave(roomStory('room-a', 6), roomStory('room-b', 4)));
+  append(sample, [
+    // an event of no room is in the global log, in no room's tree
+    {
+      ...sample.appended[0]!.event,
+      id: '00000000-0000-4000-8000-999999999999',
+      stream: 'blocks-u1',
+      type: 'UserBlocked',
+      data: { userId: 'u1', blockedUserId: 'u2' },
+      metadata: { actorId: 'u1', occurredAt: '2026-01-01T00:00:00.000Z', schemaVersion: 1 },
+    },
+  ]);
+  checkpoint(sample);
+  return sample;
+}
+
+const parse = (line: string) => JSON.parse(line);
+const eventLines = (lines: string[]) => lines.flatMap((l, i) => (parse(l).t === 'event' ? [i] : []));
+
+describe('a room export', () => {
+  it('verifies with the log key: every event of the room, in order, each proven in the signed tree', async () => {
+    const sample = await sampleWithTwoRooms();
+    const lines = await exportLines(sample, ['room-a']);
+    const result = await verifyExport(asStream(lines), sample.verifierKey);
+    expect(result.ok).toBe(true);
+    if (!result.ok) return;
+    const roomA = sample.appended.filter((a) => a.stored.roomId === 'room-a');
+    expect(result.export.events).toBe(roomA.length);
+    expect(result.export.rooms).toEqual([{ roomId: 'room-a', events: roomA.length }]);
+    expect(result.export.checkpoint.size).toBe(sample.log.size);
+    const exported = eventLines(lines).map((i) => parse(lines[i]!));
+    expect(exported.map((e) => e.event.id)).toEqual(roomA.map((a) => a.event.id));
+    // the original text of an edited, hidden, then deleted message is there, with everything the auditor needs
+    const sent = exported.find(
+      (e) => e.event.type === 'MessageSent' && e.event.data.messageId === 'room-a-m0',
+    );
+    expect(sent.event.data.content).toBe('message 0 in room-a: the boiler is fixed');
+    expect(Object.keys(sent.salts).sort()).toEqual(['data.content', 'data.senderUsername']);
+    expect(exported.map((e) => e.event.type)).toEqual(
+      expect.arrayContaining(['MessageEdited', 'MessageHidden', 'MessageDeleted']),
+    );
+  });
+
+  it('verifies an export of several rooms, and one taken at an earlier checkpoint', async () => {
+    const sample = await sampleWithTwoRooms();
+    const early = sample.checkpoints[0]!;
+    append(sample, roomStory('room-c', 2));
+    checkpoint(sample);
+    const both = await verifyExport(
+      asStream(await exportLines(sample, ['room-b', 'room-a'])),
+      sample.verifierKey,
+    );
+    expect(both.ok && both.export.rooms.map((r) => r.roomId)).toEqual(['room-a', 'room-b']);
+    const old = await verifyExport(
+      asStream(await exportLines(sample, ['room-a'], { at: early })),
+      sample.verifierKey,
+    );
+    expect(old.ok && old.export.checkpoint.size).toBe(early.checkpoint.size);
+  });
+
+  it('still verifies after message text is erased, and no longer contains that text', async () => {
+    const sample = await sampleWithTwoRooms();
+    const target = sample.appended.find(
+      (a) =>
+        a.event.type === 'MessageSent' && (a.event.data as { messageId: string }).messageId === 'room-a-m1',
+    )!;
+    const editEvent = sample.appended.find(
+      (a) => a.event.type === 'MessageEdited' && a.stored.roomId === 'room-a',
+    )!;
+    const lines = await exportLines(sample, ['room-a'], {
+      // the text of one message is removed from the store; the edit's secret is destroyed
+      replace: (e) =>
+        e.id === target.event.id ? { ...e, data: { ...(e.data as object), content: null } } : e,
+      secretless: new Set([editEvent.event.id]),
+    });
+    const result = await verifyExport(asStream(lines), sample.verifierKey);
+    expect(result.ok).toBe(true);
+    const file = lines.join('');
+    expect(file).not.toContain('message 1 in room-a');
+    expect(file).not.toContain('edited text');
+    const erasedLine = lines.map(parse).find((l) => l.t === 'event' && l.event.id === target.event.id);
+    expect(erasedLine.event.data.content).toBeUndefined();
+    expect(Object.keys(erasedLine.erased)).toEqual(['data.content']);
+    expect(erasedLine.salts['data.senderUsername']).toBeDefined();
+  });
+});
+
+describe('a changed export fails, naming the event and the reason', () => {
+  async function roomAExport() {
+    const sample = await sampleWithTwoRooms();
+    return { sample, lines: await exportLines(sample, ['room-a']) };
+  }
+  async function failureOf(lines: string[], key: string) {
+    const result = await verifyExport(asStream(lines), key);
+    expect(result.ok).toBe(false);
+    return result.ok ? null : result.failure;
+  }
+
+  it('one byte of a message edited', async () => {
+    const { sample, lines } = await roomAExport();
+    const k = lines.findIndex((l) => l.includes('message 2 in room-a'));
+    const changed = [...lines];
+    changed[k] = changed[k]!.replace('message 2 in room-a', 'message 3 in room-a');
+    const failure = await failureOf(changed, sample.verifierKey);
+    expect(failure).toMatchObject({
+      line: k + 1,
+      leafIndex: parse(lines[k]!).i,
+      eventId: parse(lines[k]!).event.id,
+    });
+    expect(failure!.reason).toMatch(/not the log's leaf/);
+  });
+
+  it('one byte of a non-text field (the actor) edited', async () => {
+    const { sample, lines } = await roomAExport();
+    const k = eventLines(lines)[3]!;
+    const changed = [...lines];
+    changed[k] = changed[k]!.replace('"actorId":"u', '"actorId":"x');
+    expect((await failureOf(changed, sample.verifierKey))!.eventId).toBe(parse(lines[k]!).event.id);
+  });
+
+  it('an event dropped from the middle, and the last event dropped', async () => {
+    const { sample, lines } = await roomAExport();
+    const events = eventLines(lines);
+    const middle = events[4]!;
+    const dropped = lines.filter((_, i) => i !== middle);
+    const failure = await failureOf(dropped, sample.verifierKey);
+    expect(failure).toMatchObject({ line: middle + 1, eventId: parse(lines[middle + 1]!).event.id });
+    expect(failure!.reason).toMatch(/events 4 to 4 are missing/);
+
+    const last = events[events.length - 1]!;
+    const endLine = parse(lines[lines.length - 1]!);
+    const withoutLast = lines.filter((_, i) => i !== last);
+    withoutLast[withoutLast.length - 1] = `${JSON.stringify({ ...endLine, events: endLine.events - 1 })}\n`;
+    expect((await failureOf(withoutLast, sample.verifierKey))!.reason).toMatch(
+      /has \d+ events, the file has \d+: events are missing/,
+    );
+  });
+
+  it('two events swapped', async () => {
+    const { sample, lines } = await roomAExport();
+    const [a, b] = [eventLines(lines)[2]!, eventLines(lines)[3]!];
+    const swapped = [...lines];
+    [swapped[a], swapped[b]] = [swapped[b]!, swapped[a]!];
+    const failure = await failureOf(swapped, sample.verifierKey);
+    // the later event, now first, is where the room's sequence breaks
+    expect(failure).toMatchObject({ line: a + 1, eventId: parse(lines[b]!).event.id });
+    expect(failure!.reason).toMatch(/missing before this one \(dropped, or out of order\)/);
+
+    // in an export of two rooms, a swap across rooms breaks the global order
+    const two = await exportLines(sample, ['room-a', 'room-b']);
+    const events = eventLines(two);
+    const crossing = events.findIndex(
+      (i, n) =>
+        n > 0 && parse(two[i]!).event.metadata.roomId !== parse(two[events[n - 1]!]!).event.metadata.roomId,
+    );
+    const [c, d] = [events[crossing - 1]!, events[crossing]!];
+    const crossed = [...two];
+    [crossed[c], crossed[d]] = [crossed[d]!, crossed[c]!];
+    const across = await failureOf(crossed, sample.verifierKey);
+    expect(across).toMatchObject({ line: d + 1, eventId: parse(two[c]!).event.id });
+    expect(across!.reason).toMatch(/out of order/);
+  });
+
+  it("a forged event added (with a real event's proof)", async () => {
+    const { sample, lines } = await roomAExport();
+    const k = eventLines(lines)[5]!;
+    const model = parse(lines[k]!);
+    const forged = {
+      ...model,
+      i: model.i + 1,
+      ri: model.ri + 1,
+      event: { ...model.event, id: 'forged', data: { ...model.event.data, content: 'I never said that' } },
+    };
+    const added = [...lines.slice(0, k + 1), `${JSON.stringify(forged)}\n`, ...lines.slice(k + 1)];
+    const failure = await failureOf(added, sample.verifierKey);
+    expect(failure).toMatchObject({ line: k + 2, eventId: 'forged' });
+  });
+
+  it('a wrong key, and a checkpoint re-signed with another key', async () => {
+    const { sample, lines } = await roomAExport();
+    const other = generateNoteKeys(ORIGIN);
+    const failure = await failureOf(lines, other.verifierKey);
+    expect(failure).toMatchObject({ line: 1 });
+    expect(failure!.reason).toMatch(/not signed by this key/);
+    // someone who holds another key re-signs the same tree head: the pinned key is what counts
+    const header = JSON.parse(lines[0]!);
+    const body = header.checkpoint.slice(0, header.checkpoint.lastIndexOf('\n\n') + 1);
+    const resigned = [
+      `${JSON.stringify({ ...header, checkpoint: signNote(body, [parseSignerKey(other.signerKey)]) })}\n`,
+      ...lines.slice(1),
+    ];
+    expect((await failureOf(resigned, sample.verifierKey))!.reason).toMatch(/no signature of a trusted key/);
+    expect((await failureOf(lines, 'not a key'))!.reason).toMatch(/not a verifier key/);
+  });
+
+  it('a truncated file: cut in a line, and cut between lines', async () => {
+    const { sample, lines } = await roomAExport();
+    const file = lines.join('');
+    const cutInLine = file.slice(0, file.length - 200);
+    expect((await failureOf([cutInLine], sample.verifierKey))!.reason).toMatch(/truncated/);
+    const cutAtLine = lines.slice(0, eventLines(lines)[6]!);
+    expect((await failureOf(cutAtLine, sample.verifierKey))!.reason).toMatch(/truncated/);
+  });
+
+  it('a changed proof element, room head, or base64 spelling of a hash', async () => {
+    const { sample, lines } = await roomAExport();
+    const k = eventLines(lines)[5]!;
+    const line = parse(lines[k]!);
+    const top = line.proof.length - 1;
+    const flipped = {
+      ...line,
+      proof: line.proof.map((p: string, j: number) =>
+        j === top
+          ? Buffer.from(Buffer.from(p, 'base64').map((b, x) => (x === 0 ? b ^ 1 : b))).toString('base64')
+          : p,
+      ),
+    };
+    const changed = [...lines];
+    changed[k] = `${JSON.stringify(flipped)}\n`;
+    expect((await failureOf(changed, sample.verifierKey))!.eventId).toBe(line.event.id);
+
+    const head = lines.findIndex((l) => parse(l).t === 'roomHead');
+    const grown = [...lines];
+    grown[head] = `${JSON.stringify({ ...parse(lines[head]!), size: parse(lines[head]!).size + 1 })}\n`;
+    expect((await failureOf(grown, sample.verifierKey))!.reason).toMatch(
+      /not in the checkpoint's room heads/,
+    );
+
+    // a hash whose padding bits differ decodes to the same bytes in lenient decoders
+    const respelled = {
+      ...line,
+      proof: line.proof.map((p: string, j: number) =>
+        j === 0 ? `${p.slice(0, 42)}${String.fromCharCode(p.charCodeAt(42) + 1)}=` : p,
+      ),
+    };
+    const spelled = [...lines];
+    spelled[k] = `${JSON.stringify(respelled)}\n`;
+    expect((await failureOf(spelled, sample.verifierKey))!.eventId).toBe(line.event.id);
+  });
+
+  it('crafted field paths fail the event and reach nothing outside it', async () => {
+    const { sample, lines } = await roomAExport();
+    const k = eventLines(lines)[2]!;
+    const line = parse(lines[k]!);
+    for (const path of ['constructor.prototype.toString', '__proto__.hasOwnProperty']) {
+      const crafted = [...lines];
+      crafted[k] = `${JSON.stringify({ ...line, erased: { ...line.erased, [path]: line.proof[0] } })}\n`;
+      expect((await failureOf(crafted, sample.verifierKey))!.eventId).toBe(line.event.id);
+      const salted = [...lines];
+      salted[k] = `${JSON.stringify({ ...line, salts: { ...line.salts, [path]: line.proof[0] } })}\n`;
+      expect((await failureOf(salted, sample.verifierKey))!.reason).toMatch(/has a salt but no text/);
+    }
+    expect(typeof Object.prototype.toString).toBe('function');
+    expect(typeof Object.prototype.hasOwnProperty).toBe('function');
+  });
+
+  it('an event of another room slipped in, and lines after the end', async () => {
+    const { sample, lines } = await roomAExport();
+    const roomB = await exportLines(sample, ['room-b']);
+    const foreign = roomB[eventLines(roomB)[2]!]!;
+    const k = eventLines(lines).find((i) => parse(lines[i]!).i > parse(foreign).i)!;
+    const mixed = [...lines.slice(0, k), foreign, ...lines.slice(k)];
+    expect((await failureOf(mixed, sample.verifierKey))!.reason).toMatch(/not of an exported room/);
+    expect((await failureOf([...lines, lines[1]!], sample.verifierKey))!.reason).toMatch(
+      /more after the end/,
+    );
+  });
+});
