@@ -10,7 +10,7 @@ import { migrate } from '../src/db/migrate.ts';
 import { encodePosition } from '../src/eventstore/eventStore.ts';
 import { createPostgresEventStore } from '../src/eventstore/postgres/postgresEventStore.ts';
 import { discardChanges } from '../src/projections/changeFeed.ts';
-import { CHAT_PROJECTION_VERSION } from '../src/projections/chat/schema.ts';
+import { chatProjection } from '../src/projections/chat/chatProjection.ts';
 import { prepareReadModels, readCheckpoint } from '../src/projections/checkpoints.ts';
 import { startProjections } from '../src/projections/projectionRunner.ts';
 import { waitForPosition } from '../src/projections/waitForPosition.ts';
@@ -94,8 +94,14 @@ export async function main(args: string[]): Promise<void> {
     if (values.live) {
       // the live projector catching up from position 0 (small batches, durable commits)
       started = performance.now();
-      const live = await startProjections({ pool, eventStore, publisher: discardChanges, retryMs: 50 });
-      if (!(await waitForPosition(pool, head, 3_600_000)))
+      const live = await startProjections({
+        pool,
+        eventStore,
+        projections: [chatProjection],
+        publisher: discardChanges,
+        retryMs: 50,
+      });
+      if (!(await waitForPosition(pool, head, 3_600_000, 'chat')))
         throw new Error('the live projection did not catch up');
       const liveSeconds = (performance.now() - started) / 1000;
       await live.stop();
@@ -103,22 +109,29 @@ export async function main(args: string[]): Promise<void> {
         `live catch-up from 0: ${loaded} events in ${liveSeconds.toFixed(1)} s = ${Math.round(loaded / liveSeconds)} events/s`,
       );
     } else {
-      await prepareReadModels(pool);
+      await prepareReadModels(pool, [chatProjection]);
     }
 
     // the rebuild a deploy of a new projection version runs: a new generation from position 0 to the
     // head (folded in memory and COPYed, see chat/bulkRebuild.ts), indexes, swapped in
     await pool.query(`UPDATE projection_checkpoints SET version = $1 WHERE name = 'chat'`, [
-      CHAT_PROJECTION_VERSION - 1,
+      chatProjection.version - 1,
     ]);
     started = performance.now();
-    const runner = await startProjections({ pool, eventStore, publisher: discardChanges, retryMs: 50 });
-    while ((await readCheckpoint(pool, 'chat'))!.version !== CHAT_PROJECTION_VERSION) {
+    const runner = await startProjections({
+      pool,
+      eventStore,
+      projections: [chatProjection],
+      publisher: discardChanges,
+      retryMs: 50,
+    });
+    while ((await readCheckpoint(pool, 'chat'))!.version !== chatProjection.version) {
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
     const seconds = (performance.now() - started) / 1000;
     await runner.stop();
-    if (!(await waitForPosition(pool, head, 0))) throw new Error('the rebuild did not reach the head');
+    if (!(await waitForPosition(pool, head, 0, 'chat')))
+      throw new Error('the rebuild did not reach the head');
     const counts = await pool.query<{ messages: string; feed: string }>(
       'SELECT (SELECT count(*) FROM chat_read.messages) AS messages, (SELECT count(*) FROM chat_read.room_feed) AS feed',
     );

@@ -26,6 +26,7 @@ import { createTokenVerifier, type TokenVerifier } from './auth/tokenVerifier.ts
 import type { Config } from './config.ts';
 import type { EventStore } from './eventstore/eventStore.ts';
 import { type ProjectionsHandle, startProjections } from './projections/projectionRunner.ts';
+import { PROJECTIONS } from './projections/registry.ts';
 import { type RealtimeLimits, realtimePlugin } from './realtime/realtimePlugin.ts';
 import { createRedisChangePublisher } from './realtime/redisChangePublisher.ts';
 import type { AttachmentStorage } from './storage/attachmentStorage.ts';
@@ -118,6 +119,7 @@ export function startAppProjections(app: App): Promise<ProjectionsHandle> {
   return startProjections({
     pool: app.pg,
     eventStore: app.eventStore,
+    projections: PROJECTIONS,
     publisher: createRedisChangePublisher(app.redis, app.config.REDIS_PREFIX, app.log),
     logger: app.log,
   });

@@ -1,6 +1,7 @@
 // `npm run chat -- <command>`: operations on a running deployment.
-//   projections status            each projector's position, head, lag and state (--json for scripts)
-//   projections rebuild [chat]    rebuild the read models from position 0 beside the live ones and swap
+//   projections status              each projection's position, head, lag and state (--json for scripts)
+//   projections rebuild [name...]   rebuild projections (all without a name) from position 0 beside the
+//                                   live ones and swap
 // Uses DATABASE_URL / EVENTSTORE_URL like the server; no token settings are needed here.
 import pg from 'pg';
 import { loadConfig } from './config.ts';
@@ -8,13 +9,15 @@ import { migrate } from './db/migrate.ts';
 import { createEventStore } from './eventstore/createEventStore.ts';
 import type { EventStore } from './eventstore/eventStore.ts';
 import { discardChanges } from './projections/changeFeed.ts';
-import { CHAT_PROJECTION } from './projections/chat/schema.ts';
 import { readCheckpoint, requestRebuild } from './projections/checkpoints.ts';
+import type { Projection } from './projections/projection.ts';
 import { startProjections } from './projections/projectionRunner.ts';
 import { type ProjectionStatus, projectionStatus } from './projections/projectionStatus.ts';
+import { PROJECTIONS, projectionNamed } from './projections/registry.ts';
 
+const NAMES = PROJECTIONS.map((projection) => projection.name);
 const USAGE = `usage: npm run chat -- projections status [--json]
-       npm run chat -- projections rebuild [${CHAT_PROJECTION}]`;
+       npm run chat -- projections rebuild [${NAMES.join('|')} ...]`;
 
 // the CLI checks no tokens, so a deployment's token settings are optional here
 const config = loadConfig({ CHAT_JWT_SECRET: 'cli-does-not-verify-tokens-000000', ...process.env });
@@ -42,55 +45,68 @@ function progressBar(progress: number, events: number, rate: number): string {
   return `[${'█'.repeat(filled)}${'░'.repeat(width - filled)}] ${(progress * 100).toFixed(1).padStart(5)}%  ${events} events  ${rate} events/s`;
 }
 
-async function rebuild(pool: pg.Pool, eventStore: EventStore): Promise<void> {
-  const before = (await projectionStatus(pool, eventStore))[0]!;
-  const requested = await requestRebuild(pool);
-  console.log(requested ? 'rebuild requested' : 'a rebuild is already under way; following it');
-  // with no server leading, this process projects until the rebuild is swapped in (nobody is
+/** Rebuilds `projections` one after another, each with its progress bar. */
+async function rebuild(
+  pool: pg.Pool,
+  eventStore: EventStore,
+  projections: readonly Projection[],
+): Promise<void> {
+  const statuses = await projectionStatus(pool, eventStore, projections);
+  // with no server leading, this process projects until the rebuilds are swapped in (nobody is
   // connected to miss a live frame); otherwise the leader does it and we only watch
-  const runner =
-    before.state === 'stopped' || before.state === 'not_started'
-      ? await startProjections({ pool, eventStore, publisher: discardChanges })
-      : null;
-  const tty = process.stdout.isTTY;
-  const started = Date.now();
-  let lastLine = 0;
-  let seen = { events: 0, rate: 0 };
+  const runner = statuses.every((status) => status.state === 'stopped' || status.state === 'not_started')
+    ? await startProjections({ pool, eventStore, projections: PROJECTIONS, publisher: discardChanges })
+    : null;
   try {
-    for (;;) {
-      const [status] = await projectionStatus(pool, eventStore);
-      const live = await readCheckpoint(pool, CHAT_PROJECTION);
-      if (!status!.rebuild && live?.generation !== before.generation) break;
-      const r = status!.rebuild;
-      if (r) seen = { events: r.eventsProcessed, rate: r.eventsPerSecond };
-      const line = r
-        ? progressBar(r.progress, r.eventsProcessed, r.eventsPerSecond)
-        : 'waiting for the leader to start the rebuild';
-      if (tty) process.stdout.write(`\r${line}\x1b[K`);
-      else if (Date.now() - lastLine > 2_000) {
-        console.log(line);
-        lastLine = Date.now();
-      }
-      await new Promise((resolve) => setTimeout(resolve, 200));
-    }
-    const [done] = await projectionStatus(pool, eventStore);
-    if (tty) process.stdout.write(`\r${progressBar(1, seen.events, seen.rate)}\x1b[K\n`);
-    console.log(
-      `rebuilt in ${((Date.now() - started) / 1000).toFixed(1)} s; live generation ${done!.generation}`,
-    );
+    for (const projection of projections) await rebuildOne(pool, eventStore, projection);
   } finally {
     await runner?.stop();
   }
 }
 
+async function rebuildOne(pool: pg.Pool, eventStore: EventStore, projection: Projection): Promise<void> {
+  const before = await readCheckpoint(pool, projection.name);
+  const requested = await requestRebuild(pool, projection);
+  console.log(
+    `${projection.name}: ${requested ? 'rebuild requested' : 'a rebuild is already under way; following it'}`,
+  );
+  const tty = process.stdout.isTTY;
+  const started = Date.now();
+  let lastLine = 0;
+  let seen = { events: 0, rate: 0 };
+  for (;;) {
+    const [status] = await projectionStatus(pool, eventStore, [projection]);
+    const live = await readCheckpoint(pool, projection.name);
+    if (!status!.rebuild && live?.generation !== before?.generation) break;
+    const r = status!.rebuild;
+    if (r) seen = { events: r.eventsProcessed, rate: r.eventsPerSecond };
+    const line = r
+      ? progressBar(r.progress, r.eventsProcessed, r.eventsPerSecond)
+      : 'waiting for the leader to start the rebuild';
+    if (tty) process.stdout.write(`\r${line}\x1b[K`);
+    else if (Date.now() - lastLine > 2_000) {
+      console.log(line);
+      lastLine = Date.now();
+    }
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  const [done] = await projectionStatus(pool, eventStore, [projection]);
+  if (tty) process.stdout.write(`\r${progressBar(1, seen.events, seen.rate)}\x1b[K\n`);
+  console.log(
+    `${projection.name}: rebuilt in ${((Date.now() - started) / 1000).toFixed(1)} s; live generation ${done!.generation}`,
+  );
+}
+
 async function main(args: string[]): Promise<number> {
-  const [area, command, name] = args;
+  const [area, command, ...rest] = args;
   if (area !== 'projections' || (command !== 'status' && command !== 'rebuild')) {
     console.error(USAGE);
     return 2;
   }
-  if (command === 'rebuild' && name !== undefined && name !== CHAT_PROJECTION) {
-    console.error(`unknown projection ${name}; there is one: ${CHAT_PROJECTION}`);
+  const names = rest.filter((arg) => !arg.startsWith('--'));
+  const unknown = names.find((name) => !projectionNamed(name));
+  if (unknown !== undefined) {
+    console.error(`unknown projection ${unknown}; there are: ${NAMES.join(', ')}`);
     return 2;
   }
   await migrate(config.DATABASE_URL);
@@ -98,12 +114,16 @@ async function main(args: string[]): Promise<number> {
   const eventStore = createEventStore(config, { pool });
   try {
     if (command === 'status') {
-      const statuses = await projectionStatus(pool, eventStore);
+      const statuses = await projectionStatus(pool, eventStore, PROJECTIONS);
       console.log(
         args.includes('--json') ? JSON.stringify(statuses, null, 2) : statuses.map(formatStatus).join('\n'),
       );
     } else {
-      await rebuild(pool, eventStore);
+      await rebuild(
+        pool,
+        eventStore,
+        names.length > 0 ? names.map((name) => projectionNamed(name)!) : PROJECTIONS,
+      );
     }
     return 0;
   } finally {

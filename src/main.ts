@@ -5,6 +5,7 @@ import { type App, buildApp } from './app.ts';
 import { ConfigError, loadConfig } from './config.ts';
 import { migrate } from './db/migrate.ts';
 import { prepareReadModels } from './projections/checkpoints.ts';
+import { PROJECTIONS } from './projections/registry.ts';
 import { startProjectorThread } from './projectorThread.ts';
 
 /** A shutdown that hangs (a stuck connection) must not keep the process from exiting. */
@@ -31,7 +32,7 @@ async function main(): Promise<void> {
     );
   }
   // the read models exist before the first request (the projector thread would create them too, later)
-  await prepareReadModels(app.pg);
+  await prepareReadModels(app.pg, PROJECTIONS);
   const projector = startProjectorThread(config, app.log);
 
   let stopping = false;

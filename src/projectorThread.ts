@@ -13,6 +13,7 @@ import { createPool } from './db/pool.ts';
 import { createEventStore } from './eventstore/createEventStore.ts';
 import { createRedisAppendSignal } from './eventstore/postgres/appendSignal.ts';
 import { startProjections } from './projections/projectionRunner.ts';
+import { PROJECTIONS } from './projections/registry.ts';
 import { createRedisChangePublisher } from './realtime/redisChangePublisher.ts';
 
 export type ProjectorThread = { stop(): Promise<void> };
@@ -59,7 +60,7 @@ async function runThread(config: Config): Promise<void> {
     {
       databaseUrl: config.DATABASE_URL,
       idleInTransactionTimeoutMs: config.DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS,
-      max: 4,
+      max: 6,
     },
     logger,
   );
@@ -70,6 +71,7 @@ async function runThread(config: Config): Promise<void> {
   const projections = await startProjections({
     pool,
     eventStore,
+    projections: PROJECTIONS,
     publisher: createRedisChangePublisher(redis, config.REDIS_PREFIX, logger),
     logger,
   });

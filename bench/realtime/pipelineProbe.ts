@@ -12,6 +12,7 @@ import { migrate } from '../../src/db/migrate.ts';
 import { createPostgresEventStore } from '../../src/eventstore/postgres/postgresEventStore.ts';
 import { discardChanges } from '../../src/projections/changeFeed.ts';
 import { startProjections } from '../../src/projections/projectionRunner.ts';
+import { PROJECTIONS } from '../../src/projections/registry.ts';
 import { createTestDatabase } from '../../test/support/database.ts';
 
 const rate = Number(process.argv[2] ?? 1000);
@@ -28,6 +29,7 @@ let lastCommit = performance.now();
 const projections = await startProjections({
   pool,
   eventStore,
+  projections: PROJECTIONS,
   publisher: discardChanges,
   hooks: {
     afterCommit: (batch) => {

@@ -1,7 +1,7 @@
 // Authorization against the read models: is this user a current participant of that room? Every route
 // that takes a room-scoped id checks it, and a "no" is always the same 404 as a missing resource.
 import type pg from 'pg';
-import { getMembership } from '../projections/queries/participants.ts';
+import { getMembership } from '../projections/chat/queries/participants.ts';
 import { notFound } from './problems.ts';
 
 export async function requireRoomParticipant(

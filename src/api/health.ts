@@ -4,6 +4,7 @@ import type { FastifyInstance } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { projectionStatus } from '../projections/projectionStatus.ts';
+import { PROJECTIONS } from '../projections/registry.ts';
 
 const CheckSchema = z.object({ ok: z.boolean(), detail: z.string().optional() });
 const ReadinessSchema = z
@@ -77,7 +78,7 @@ async function check(probe: () => Promise<unknown>): Promise<z.infer<typeof Chec
 /** Fails when a live projection is not running or further behind the store's head than the allowed lag. */
 async function projectionsWithinLag(fastify: FastifyInstance): Promise<string | undefined> {
   const maxLag = fastify.config.READY_MAX_PROJECTION_LAG;
-  for (const status of await projectionStatus(fastify.pg, fastify.eventStore)) {
+  for (const status of await projectionStatus(fastify.pg, fastify.eventStore, PROJECTIONS)) {
     if (status.state === 'stopped' || status.state === 'not_started') {
       throw new Error(`projection ${status.name} is ${status.state}`);
     }

@@ -14,14 +14,14 @@ import { sendMessage } from '../commands/sendMessage.ts';
 import { DomainError } from '../domain/errors.ts';
 import type { AttachmentRef } from '../domain/events.ts';
 import { MAX_EMOJI_LENGTH, MAX_MESSAGE_LENGTH } from '../domain/limits.ts';
-import type { MessageJson } from '../projections/chat/serializers.ts';
 import {
   getMessageEditHistory,
   getMessageForUser,
   isMessageHiddenFrom,
   listMessages,
   messageReaders,
-} from '../projections/queries/messages.ts';
+} from '../projections/chat/queries/messages.ts';
+import type { MessageJson } from '../projections/chat/serializers.ts';
 import { requireRoomParticipant } from './access.ts';
 import { commandContext, withPosition } from './commandContext.ts';
 import { commonProblemResponses, HttpProblem, notFound, ProblemSchema } from './problems.ts';

@@ -5,6 +5,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { requestRebuild } from '../projections/checkpoints.ts';
 import { projectionStatus } from '../projections/projectionStatus.ts';
+import { PROJECTIONS, projectionNamed } from '../projections/registry.ts';
 import { commonProblemResponses, notFound } from './problems.ts';
 
 const RebuildSchema = z.object({
@@ -49,7 +50,7 @@ export const opsRoutes: FastifyPluginAsyncZod = async (fastify) => {
       },
     },
     async () => {
-      const statuses = await projectionStatus(fastify.pg, fastify.eventStore);
+      const statuses = await projectionStatus(fastify.pg, fastify.eventStore, PROJECTIONS);
       return {
         projections: statuses.map((status) => ({
           name: status.name,
@@ -79,16 +80,37 @@ export const opsRoutes: FastifyPluginAsyncZod = async (fastify) => {
     {
       schema: {
         tags: ['ops'],
-        summary:
-          'Request a zero-downtime rebuild of the read models (ops role); progress on GET /projections/',
+        summary: 'Request a zero-downtime rebuild of read models (ops role); progress on GET /projections/',
+        body: z
+          .strictObject({
+            projections: z
+              .array(z.enum(PROJECTIONS.map((projection) => projection.name) as [string, ...string[]]))
+              .min(1)
+              .optional()
+              .describe('the projections to rebuild; omitted: all of them'),
+          })
+          .nullish(),
         response: {
           202: z.object({
-            requested: z.boolean().describe('false when a rebuild is already requested or running'),
+            requested: z.boolean().describe('false when every rebuild asked for is already under way'),
+            projections: z.array(
+              z.object({
+                name: z.string(),
+                requested: z.boolean().describe('false when it was already requested or running'),
+              }),
+            ),
           }),
           ...commonProblemResponses,
         },
       },
     },
-    async (_request, reply) => reply.code(202).send({ requested: await requestRebuild(fastify.pg) }),
+    async (request, reply) => {
+      const names = request.body?.projections ?? PROJECTIONS.map((projection) => projection.name);
+      const projections = [];
+      for (const name of names) {
+        projections.push({ name, requested: await requestRebuild(fastify.pg, projectionNamed(name)!) });
+      }
+      return reply.code(202).send({ requested: projections.some((p) => p.requested), projections });
+    },
   );
 };

@@ -11,7 +11,7 @@ import { removeParticipant } from '../commands/removeParticipant.ts';
 import { setParticipantAdmin } from '../commands/setParticipantAdmin.ts';
 import { unmuteParticipant } from '../commands/unmuteParticipant.ts';
 import { participantId } from '../domain/streams.ts';
-import { getParticipantForUser, listParticipants } from '../projections/queries/participants.ts';
+import { getParticipantForUser, listParticipants } from '../projections/chat/queries/participants.ts';
 import { requireRoomParticipant } from './access.ts';
 import { commandContext, withPosition } from './commandContext.ts';
 import { commonProblemResponses, HttpProblem, notFound, ProblemSchema } from './problems.ts';

@@ -1,6 +1,7 @@
 // Read-your-writes over an asynchronous projection: a write answers with its event's position; a read
 // given that position (?wait_for=) waits until the read models include it, for a bounded time.
 import type { FastifyInstance, FastifyReply } from 'fastify';
+import { CHAT_PROJECTION } from '../projections/chat/chatProjection.ts';
 import { waitForPosition } from '../projections/waitForPosition.ts';
 import { withPosition } from './commandContext.ts';
 
@@ -8,15 +9,17 @@ import { withPosition } from './commandContext.ts';
 export const READ_WAIT_TIMEOUT_MS = 5_000;
 
 /**
- * Runs `load` once the projection has reached `position` (at once without one). When the projection does
- * not get there in time the read still runs: the answer may then miss the write, never block forever.
+ * Runs `load` once projection `projection` (the one `load` reads) has reached `position` (at once without
+ * one). When it does not get there in time the read still runs: the answer may then miss the write, never
+ * block forever.
  */
 export async function readAfter<T>(
   fastify: FastifyInstance,
   position: string | undefined,
   load: () => Promise<T>,
+  projection = CHAT_PROJECTION,
 ): Promise<T> {
-  if (position) await waitForPosition(fastify.pg, position, READ_WAIT_TIMEOUT_MS);
+  if (position) await waitForPosition(fastify.pg, position, READ_WAIT_TIMEOUT_MS, projection);
   return load();
 }
 
@@ -32,7 +35,7 @@ export async function answerAfterProjection<T extends object>(
   load: () => Promise<T | null>,
   status = 200,
 ) {
-  const caughtUp = await waitForPosition(fastify.pg, position, READ_WAIT_TIMEOUT_MS);
+  const caughtUp = await waitForPosition(fastify.pg, position, READ_WAIT_TIMEOUT_MS, CHAT_PROJECTION);
   const resource = caughtUp ? await load() : null;
   if (!resource) return reply.code(202).send(withPosition(reply, position, { ok: true as const }));
   return reply.code(status).send(withPosition(reply, position, resource));

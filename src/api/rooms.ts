@@ -9,7 +9,7 @@ import { unarchiveRoom } from '../commands/unarchiveRoom.ts';
 import { updateRoom } from '../commands/updateRoom.ts';
 import type { RoomSettings } from '../domain/events.ts';
 import { MAX_ROOM_NAME_LENGTH, MAX_SLOW_MODE_SECONDS } from '../domain/limits.ts';
-import { getRoomForUser, listRoomsForUser } from '../projections/queries/rooms.ts';
+import { getRoomForUser, listRoomsForUser } from '../projections/chat/queries/rooms.ts';
 import { requireRoomParticipant } from './access.ts';
 import { commandContext, withPosition } from './commandContext.ts';
 import { commonProblemResponses, notFound, ProblemSchema } from './problems.ts';

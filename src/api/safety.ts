@@ -10,7 +10,8 @@ import { resolveReport } from '../commands/resolveReport.ts';
 import { restoreMessage } from '../commands/restoreMessage.ts';
 import { unblockUser } from '../commands/unblockUser.ts';
 import { MAX_HIDE_REASON_LENGTH, MAX_REPORT_REASON_LENGTH } from '../domain/limits.ts';
-import { listBlockedUsers, listReports } from '../projections/queries/reports.ts';
+import { listBlockedUsers, listReports } from '../projections/safety/queries.ts';
+import { SAFETY_PROJECTION } from '../projections/safety/safetyProjection.ts';
 import { commandContext, withPosition } from './commandContext.ts';
 import { commonProblemResponses, HttpProblem, ProblemSchema } from './problems.ts';
 import { readAfter } from './readYourWrites.ts';
@@ -63,8 +64,11 @@ export const safetyRoutes: FastifyPluginAsyncZod = async (fastify) => {
       },
     },
     async (request) => ({
-      user_ids: await readAfter(fastify, request.query.wait_for, () =>
-        listBlockedUsers(db, request.user.userId),
+      user_ids: await readAfter(
+        fastify,
+        request.query.wait_for,
+        () => listBlockedUsers(db, request.user.userId),
+        SAFETY_PROJECTION,
       ),
     }),
   );
@@ -134,7 +138,7 @@ export const safetyRoutes: FastifyPluginAsyncZod = async (fastify) => {
     async (request) => {
       requireModerator(request);
       const { status = 'open', limit, wait_for } = request.query;
-      return readAfter(fastify, wait_for, () => listReports(db, { status, limit }));
+      return readAfter(fastify, wait_for, () => listReports(db, { status, limit }), SAFETY_PROJECTION);
     },
   );
 

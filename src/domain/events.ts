@@ -179,4 +179,3 @@ export type BlockEvent = UserBlocked | UserUnblocked;
 export type ReportEvent = MessageReported | ReportResolved;
 
 export type ChatEvent = RoomEvent | MessageEvent | ReadMarkerEvent | BlockEvent | ReportEvent;
-export type ChatEventType = ChatEvent['type'];

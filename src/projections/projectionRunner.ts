@@ -1,39 +1,34 @@
-// Runs the chat projection: one subscription to the event store, one transaction per batch for all read
-// models and the checkpoint (exactly once), then the batch's frames go to the realtime layer.
+// Runs the projections (registry.ts): each follows the event store with a subscription of its own and
+// commits each batch's read-model writes with its own checkpoint in one transaction (exactly once); a
+// batch's frames then go to the realtime layer.
 //
 // Only one process projects at a time: the leader holds a PostgreSQL session advisory lock on a
-// dedicated connection; the others stand by and retry every second, so one takes over when the leader
-// dies (its connection closes, the lock goes with it). The leader also runs rebuilds: a shadow generation
-// built from position 0 beside the live one, swapped in atomically once it has caught up (see
-// docs/projections.md).
+// dedicated connection and runs every projection; the others stand by and retry every second, so one
+// takes over when the leader dies (its connection closes, the lock goes with it). The leader also runs
+// rebuilds, one projection at a time each: a shadow generation built from position 0 beside the live
+// one, swapped in atomically once it has caught up (see docs/projections.md). One projection failing
+// (a bug in a new read model, say) is retried on its own and never stops the others.
 import type pg from 'pg';
 import type { Logger } from 'pino';
 import type { EventStore, Position, RecordedEvent } from '../eventstore/eventStore.ts';
 import { decodePosition, encodePosition } from '../eventstore/eventStore.ts';
 import type { ChangePublisher, FeedEntry, UserNotice } from './changeFeed.ts';
-import { flushBatchState, loadBatchState } from './chat/batchStore.ts';
-import { bulkRebuild } from './chat/bulkRebuild.ts';
-import { applyEvents, type BatchState } from './chat/evolve.ts';
-import { createRowCache, type RowCache, rememberBatch } from './chat/rowCache.ts';
-import {
-  CHAT_PROJECTION,
-  CHAT_PROJECTION_VERSION,
-  createGenerationSchema,
-  createSecondaryIndexes,
-  dropGenerationSchema,
-  isRebuildIntact,
-  promoteGeneration,
-  READ_SCHEMA,
-  setGenerationLogged,
-} from './chat/schema.ts';
 import {
   type CheckpointRow,
   LEADER_LOCK,
-  LIVE,
   prepareReadModels,
-  REBUILD,
   readCheckpoint,
+  rebuildCheckpoint,
 } from './checkpoints.ts';
+import {
+  createGeneration,
+  createSecondaryIndexes,
+  dropGeneration,
+  isRebuildIntact,
+  promoteGeneration,
+  setGenerationLogged,
+} from './generations.ts';
+import type { ProjectedBatch, Projection } from './projection.ts';
 import { inTransaction } from './transaction.ts';
 
 export type ProjectionLogger = Pick<Logger, 'info' | 'warn' | 'error'>;
@@ -43,11 +38,13 @@ export type ProjectionHooks = {
   beforeCommit?(batch: BatchInfo): void | Promise<void>;
   afterCommit?(batch: BatchInfo): void | Promise<void>;
 };
-export type BatchInfo = { number: number; events: number; position: string };
+export type BatchInfo = { projection: string; number: number; events: number; position: string };
 
 export type ProjectionsOptions = {
   pool: pg.Pool;
   eventStore: EventStore;
+  /** the read models to build (registry.ts's PROJECTIONS in the service) */
+  projections: readonly Projection[];
   publisher: ChangePublisher;
   logger?: ProjectionLogger;
   /** largest live batch (default 500) */
@@ -86,7 +83,32 @@ class CheckpointMoved extends Error {
 const DROP_LOCK_TIMEOUT_MS = 100; // well under deadlock_timeout (1 s): the drop always yields first
 const DROP_ATTEMPTS = 100;
 const LOCK_NOT_AVAILABLE = '55P03';
+/**
+ * A live batch with nothing for a projection moves its checkpoint without a transaction of rows, at most
+ * this often: read-your-writes (waitForPosition) then sees every projection pass every position, and a
+ * projection that handles few events costs no write per batch of the busy ones.
+ */
+const IDLE_CHECKPOINT_MS = 100;
 const silentLogger: ProjectionLogger = { info() {}, warn() {}, error() {} } as unknown as ProjectionLogger;
+
+/** One projection's part of the runner: its state, positions and the rows it keeps between batches. */
+type ProjectionRun = {
+  projection: Projection;
+  state: RunnerState;
+  /** the live checkpoint's position as this process last committed it */
+  livePosition: string | null;
+  /** events read live that this projection does not handle, not yet in its checkpoint */
+  idle: { position: string; events: number } | null;
+  idleTimer: NodeJS.Timeout | null;
+  rebuildProgress: RunnerStatus['rebuild'];
+  batchNumber: number;
+  /** the live generation's rows as the last batch left them, for one lead term and generation */
+  cache: { generation: string | null; rows: unknown } | null;
+  /** the live loop and a rebuild's last steps take turns */
+  exclusive: <T>(task: () => Promise<T>) => Promise<T>;
+  /** ends the live subscription of this term (the loop then resubscribes from the checkpoint) */
+  restartLive: (() => void) | null;
+};
 
 export async function startProjections(options: ProjectionsOptions): Promise<ProjectionsHandle> {
   const { pool, eventStore, publisher, hooks = {} } = options;
@@ -95,19 +117,28 @@ export async function startProjections(options: ProjectionsOptions): Promise<Pro
   const rebuildBatchSize = options.rebuildBatchSize ?? 5_000;
   const retryMs = options.retryMs ?? 1_000;
 
-  await prepareReadModels(pool);
+  await prepareReadModels(pool, options.projections);
 
   const stopping = new AbortController();
-  const exclusive = createMutex();
-  let state: RunnerState = 'starting';
-  let livePosition: string | null = null;
-  let rebuildProgress: RunnerStatus['rebuild'] = null;
-  let batchNumber = 0;
-  /** the live generation's rows as the last batch left them (chat/rowCache.ts); one per lead term */
-  let liveRows: RowCache | undefined;
+  const runs: ProjectionRun[] = options.projections.map((projection) => ({
+    projection,
+    state: 'starting',
+    livePosition: null,
+    idle: null,
+    idleTimer: null,
+    rebuildProgress: null,
+    batchNumber: 0,
+    cache: null,
+    exclusive: createMutex(),
+    restartLive: null,
+  }));
+  const setState = (state: RunnerState) => {
+    for (const run of runs) run.state = state;
+  };
 
   // ── leadership ──────────────────────────────────────────────────────────────────────────────────
   async function leaderLoop(): Promise<void> {
+    let standby = false;
     while (!stopping.signal.aborted) {
       let lockClient: pg.PoolClient | undefined;
       let failure: Error | undefined;
@@ -122,12 +153,17 @@ export async function startProjections(options: ProjectionsOptions): Promise<Pro
           [LEADER_LOCK],
         );
         if (rows[0]!.locked) {
-          logger.info({ projection: CHAT_PROJECTION }, 'projection leader: projecting');
-          await lead(term.signal);
+          standby = false;
+          logger.info(
+            { projections: runs.map((run) => run.projection.name) },
+            'projection leader: projecting',
+          );
+          await Promise.all(runs.map((run) => lead(run, term.signal)));
           await lockClient.query('SELECT pg_advisory_unlock($1)', [LEADER_LOCK]);
-        } else if (state !== 'standby') {
-          state = 'standby';
-          logger.info({ projection: CHAT_PROJECTION }, 'projection standby: another process leads');
+        } else if (!standby) {
+          standby = true;
+          setState('standby');
+          logger.info('projection standby: another process leads');
         }
       } catch (error) {
         failure = error instanceof Error ? error : new Error(String(error));
@@ -139,107 +175,172 @@ export async function startProjections(options: ProjectionsOptions): Promise<Pro
         // after a failure the connection is closed, not pooled: it must not keep the lock alive
         lockClient?.release(failure);
       }
-      if (state === 'running' || state === 'rebuilding') state = 'standby';
+      for (const run of runs)
+        if (run.state === 'running' || run.state === 'rebuilding') run.state = 'standby';
       await pause(retryMs, stopping.signal);
     }
-    state = 'stopped';
+    setState('stopped');
   }
 
-  async function lead(signal: AbortSignal): Promise<void> {
+  /** One projection for as long as this term leads; its failures are retried here, alone. */
+  async function lead(run: ProjectionRun, signal: AbortSignal): Promise<void> {
     while (!signal.aborted) {
-      const live = (await readCheckpoint(pool, LIVE))!;
-      if (live.version > CHAT_PROJECTION_VERSION) {
-        // a newer deployment owns the read models; this (old) code must not write them
-        state = 'outdated';
-        await pause(retryMs, signal);
-        continue;
-      }
-      if (live.version < CHAT_PROJECTION_VERSION) {
-        // a deploy changed the projection: build the new version from 0 and swap; reads stay on the old
-        // one meanwhile (they are stale until the swap: old code is no longer running to update them)
-        state = 'rebuilding';
-        await pool.query(`UPDATE projection_checkpoints SET state = 'rebuilding' WHERE name = $1`, [LIVE]);
-        await buildRebuild('takeover', signal);
-        continue;
-      }
-      state = 'running';
-      const term = new AbortController();
-      const endTerm = () => term.abort();
-      signal.addEventListener('abort', endTerm, { once: true });
-      const watcher = watchRebuildRequests(term.signal);
       try {
-        await runLive(live, term.signal);
+        await leadOnce(run, signal);
       } catch (error) {
-        if (!(error instanceof CheckpointMoved)) throw error;
-        logger.warn({ err: error }, 'projection checkpoint moved; resubscribing');
-      } finally {
-        signal.removeEventListener('abort', endTerm);
-        term.abort();
-        await watcher;
+        if (signal.aborted) return;
+        if (error instanceof CheckpointMoved) {
+          logger.warn(
+            { err: error, projection: run.projection.name },
+            'projection checkpoint moved; resubscribing',
+          );
+        } else {
+          logger.error({ err: error, projection: run.projection.name }, 'projection failed; retrying');
+          await pause(retryMs, signal);
+        }
       }
+    }
+  }
+
+  async function leadOnce(run: ProjectionRun, signal: AbortSignal): Promise<void> {
+    const { projection } = run;
+    const live = (await readCheckpoint(pool, projection.name))!;
+    if (live.version > projection.version) {
+      // a newer deployment owns these read models; this (old) code must not write them
+      run.state = 'outdated';
+      await pause(retryMs, signal);
+      return;
+    }
+    if (live.version < projection.version) {
+      // a deploy changed the projection: build the new version from 0 and swap; reads stay on the old
+      // one meanwhile (they are stale until the swap: old code is no longer running to update them)
+      run.state = 'rebuilding';
+      await pool.query(`UPDATE projection_checkpoints SET state = 'rebuilding' WHERE name = $1`, [
+        projection.name,
+      ]);
+      await buildRebuild(run, 'takeover', signal);
+      return;
+    }
+    run.state = 'running';
+    const term = new AbortController();
+    const endTerm = () => term.abort();
+    signal.addEventListener('abort', endTerm, { once: true });
+    const watcher = watchRebuildRequests(run, term.signal);
+    try {
+      await runLive(run, live, term.signal);
+    } finally {
+      signal.removeEventListener('abort', endTerm);
+      term.abort();
+      await watcher;
     }
   }
 
   // ── live projection ─────────────────────────────────────────────────────────────────────────────
-  async function runLive(live: CheckpointRow, signal: AbortSignal): Promise<void> {
-    livePosition = live.position;
-    liveRows = undefined; // another process may have led (and written) since this one last did
+  async function runLive(run: ProjectionRun, live: CheckpointRow, signal: AbortSignal): Promise<void> {
+    run.livePosition = live.position;
+    run.idle = null;
+    run.cache = null; // another process may have led (and written) since this one last did
     const subscription = eventStore.subscribeToAll({
       fromPosition: positionOrStart(live.position),
       batchSize,
     });
+    let moved: CheckpointMoved | undefined;
     const close = () => void subscription.close();
+    run.restartLive = () => {
+      moved ??= new CheckpointMoved(`${run.projection.name}: idle checkpoint moved`);
+      close();
+    };
     signal.addEventListener('abort', close, { once: true });
     try {
       for await (const events of subscription) {
-        if (signal.aborted) break;
-        await exclusive(() => projectLiveBatch(events));
+        if (signal.aborted || moved) break;
+        await run.exclusive(() => projectLiveBatch(run, events));
       }
+      if (moved && !signal.aborted) throw moved;
     } finally {
       signal.removeEventListener('abort', close);
+      run.restartLive = null;
+      clearIdleTimer(run);
       await subscription.close();
     }
   }
 
-  async function projectLiveBatch(events: RecordedEvent[]): Promise<void> {
+  async function projectLiveBatch(run: ProjectionRun, events: RecordedEvent[]): Promise<void> {
+    const { projection } = run;
     const last = encodePosition(events.at(-1)!.position);
-    const info: BatchInfo = { number: ++batchNumber, events: events.length, position: last };
-    let batch: BatchState;
+    const handled = events.filter((event) => projection.handles(event.type));
+    if (handled.length === 0) {
+      run.idle = { position: last, events: (run.idle?.events ?? 0) + events.length };
+      run.idleTimer ??= setTimeout(() => {
+        run.idleTimer = null;
+        void run
+          .exclusive(() => checkpointIdle(run))
+          .catch((error: unknown) => {
+            logger.warn({ err: error, projection: projection.name }, 'moving an idle checkpoint failed');
+            run.restartLive?.();
+          });
+      }, IDLE_CHECKPOINT_MS);
+      return;
+    }
+    const skipped = run.idle?.events ?? 0;
+    const info: BatchInfo = {
+      projection: projection.name,
+      number: ++run.batchNumber,
+      events: events.length,
+      position: last,
+    };
+    let batch: ProjectedBatch;
     try {
       batch = await inTransaction(pool, async (client) => {
-        const row = (await readCheckpoint(client, LIVE, { forUpdate: true }))!;
-        if (row.position !== livePosition || row.version !== CHAT_PROJECTION_VERSION) {
+        const row = (await readCheckpoint(client, projection.name, { forUpdate: true }))!;
+        if (row.position !== run.livePosition || row.version !== projection.version) {
           throw new CheckpointMoved(
-            `live checkpoint is ${row.position} v${row.version}, expected ${livePosition}`,
+            `${projection.name}: live checkpoint is ${row.position} v${row.version}, expected ${run.livePosition}`,
           );
         }
         // a swap since the last batch put another generation live: its rows are not the cached ones
-        if (liveRows?.generation !== row.generation) liveRows = createRowCache(row.generation ?? '');
-        const projected = await projectBatch(client, row.schema_name!, events, liveRows);
+        if (run.cache?.generation !== row.generation) {
+          run.cache = projection.createCache
+            ? { generation: row.generation, rows: projection.createCache() }
+            : null;
+        }
+        const projected = await projection.projectBatch(client, row.schema_name!, handled, {
+          eventStore,
+          cache: run.cache?.rows,
+        });
         await hooks.beforeCommit?.(info);
-        await advanceCheckpoint(client, LIVE, last, events.length);
+        await advanceCheckpoint(client, projection.name, last, events.length + skipped);
         return projected;
       });
     } catch (error) {
-      liveRows = undefined; // the apply changed cached rows in place, and the batch rolled back
+      run.cache = null; // the apply changed cached rows in place, and the batch rolled back
       throw error;
     }
-    if (liveRows) rememberBatch(liveRows, batch);
-    livePosition = last;
+    batch.committed?.();
+    run.livePosition = last;
+    run.idle = null;
+    clearIdleTimer(run);
     await hooks.afterCommit?.(info);
     await publish(batch.feed, batch.notices);
   }
 
-  async function projectBatch(
-    client: pg.ClientBase,
-    schema: string,
-    events: RecordedEvent[],
-    cache?: RowCache,
-  ): Promise<BatchState> {
-    const batch = await loadBatchState(client, schema, events, eventStore, cache);
-    applyEvents(batch, events);
-    await flushBatchState(client, schema, batch);
-    return batch;
+  /** Moves the checkpoint over events the projection does not handle (no rows, no durability needed). */
+  async function checkpointIdle(run: ProjectionRun): Promise<void> {
+    const idle = run.idle;
+    if (!idle || run.livePosition === null) return;
+    const { rowCount } = await pool.query(
+      `UPDATE projection_checkpoints SET position = $2, events_processed = events_processed + $3, updated_at = now()
+       WHERE name = $1 AND position = $4 AND version = $5`,
+      [run.projection.name, idle.position, idle.events, run.livePosition, run.projection.version],
+    );
+    if (rowCount !== 1) throw new CheckpointMoved(`${run.projection.name}: live checkpoint moved`);
+    run.livePosition = idle.position;
+    run.idle = null;
+  }
+
+  function clearIdleTimer(run: ProjectionRun): void {
+    if (run.idleTimer) clearTimeout(run.idleTimer);
+    run.idleTimer = null;
   }
 
   async function publish(feed: readonly FeedEntry[], notices: readonly UserNotice[] = []): Promise<void> {
@@ -253,12 +354,19 @@ export async function startProjections(options: ProjectionsOptions): Promise<Pro
   }
 
   // ── rebuilds ────────────────────────────────────────────────────────────────────────────────────
-  async function watchRebuildRequests(signal: AbortSignal): Promise<void> {
+  async function watchRebuildRequests(run: ProjectionRun, signal: AbortSignal): Promise<void> {
     while (!signal.aborted) {
       try {
-        if (await readCheckpoint(pool, REBUILD)) await buildRebuild('beside-live', signal);
+        if (await readCheckpoint(pool, rebuildCheckpoint(run.projection))) {
+          await buildRebuild(run, 'beside-live', signal);
+        }
       } catch (error) {
-        if (!signal.aborted) logger.error({ err: error }, 'projection rebuild failed; retrying');
+        if (!signal.aborted) {
+          logger.error(
+            { err: error, projection: run.projection.name },
+            'projection rebuild failed; retrying',
+          );
+        }
       }
       await pause(retryMs, signal);
     }
@@ -271,14 +379,23 @@ export async function startProjections(options: ProjectionsOptions): Promise<Pro
    * takeover: nothing projects live (a new version replaces an old one); the rebuild goes to the head,
    *   publishes what the old generation never did, and the swap moves the live checkpoint to it.
    */
-  async function buildRebuild(mode: 'beside-live' | 'takeover', signal: AbortSignal): Promise<void> {
-    const rebuild = await beginRebuild();
+  async function buildRebuild(
+    run: ProjectionRun,
+    mode: 'beside-live' | 'takeover',
+    signal: AbortSignal,
+  ): Promise<void> {
+    const { projection } = run;
+    const checkpoint = rebuildCheckpoint(projection);
+    const rebuild = await beginRebuild(projection);
     const schema = rebuild.schema_name!;
-    const publishedUpTo = (await readCheckpoint(pool, LIVE))!.position;
+    const publishedUpTo = (await readCheckpoint(pool, projection.name))!.position;
     let position = rebuild.position;
     let processed = Number(rebuild.events_processed);
-    rebuildProgress = { position, eventsProcessed: processed };
-    logger.info({ schema, mode, from: position }, 'projection rebuild: building');
+    run.rebuildProgress = { position, eventsProcessed: processed };
+    const log = { projection: projection.name, schema };
+    logger.info({ ...log, mode, from: position }, 'projection rebuild: building');
+    const publishNew = (feed: readonly FeedEntry[]) =>
+      mode === 'takeover' ? publish(feed.filter((entry) => entry.position > publishedUpTo)) : undefined;
 
     const readFrom = (from: string) =>
       eventStore.readAll({ fromPosition: positionOrStart(from), limit: rebuildBatchSize });
@@ -286,51 +403,53 @@ export async function startProjections(options: ProjectionsOptions): Promise<Pro
       bound === null ? read : read.filter((e) => encodePosition(e.position) <= bound);
     const project = async (events: RecordedEvent[]) => {
       const last = encodePosition(events.at(-1)!.position);
+      const handled = events.filter((event) => projection.handles(event.type));
       const feed = await inTransaction(pool, async (client) => {
         // a rebuild can always be redone from its checkpoint: no need to wait for the WAL flush
         await client.query('SET LOCAL synchronous_commit = off');
-        const row = await readCheckpoint(client, REBUILD, { forUpdate: true });
+        const row = await readCheckpoint(client, checkpoint, { forUpdate: true });
         if (row?.position !== position || row.schema_name !== schema) {
-          throw new CheckpointMoved(`rebuild checkpoint moved from ${position}`);
+          throw new CheckpointMoved(`${checkpoint} moved from ${position}`);
         }
-        const { feed: entries } = await projectBatch(client, schema, events);
-        await advanceCheckpoint(client, REBUILD, last, events.length);
-        return entries;
+        const projected =
+          handled.length > 0 ? await projection.projectBatch(client, schema, handled, { eventStore }) : null;
+        await advanceCheckpoint(client, checkpoint, last, events.length);
+        return projected?.feed ?? [];
       });
       position = last;
       processed += events.length;
-      rebuildProgress = { position, eventsProcessed: processed };
-      if (mode === 'takeover') await publish(feed.filter((entry) => entry.position > publishedUpTo));
+      run.rebuildProgress = { position, eventsProcessed: processed };
+      await publishNew(feed);
     };
 
-    if (position === '0') {
-      // from empty tables: fold in memory and COPY the result (chat/bulkRebuild.ts), then go on in batches
-      const upTo = mode === 'takeover' ? await headPosition() : livePosition!;
+    if (position === '0' && projection.bulkLoad) {
+      // from empty tables: the projection's own bulk load, then go on in batches
+      const upTo = mode === 'takeover' ? await headPosition() : run.livePosition!;
       const bulk =
         upTo === '0'
           ? { position, events: 0 }
-          : await bulkRebuild({
+          : await projection.bulkLoad({
               pool,
               eventStore,
               schema,
+              checkpoint,
               upTo,
               pageSize: rebuildBatchSize,
               signal,
               publishAfter: mode === 'takeover' ? publishedUpTo : null,
               async onPage(events, feed) {
                 processed += events.length;
-                rebuildProgress = {
+                run.rebuildProgress = {
                   position: encodePosition(events.at(-1)!.position),
                   eventsProcessed: processed,
                 };
-                if (mode === 'takeover')
-                  await publish(feed.filter((entry) => entry.position > publishedUpTo));
+                await publishNew(feed);
               },
             });
       if (!bulk) return;
       position = bulk.position;
       processed = bulk.events;
-      logger.info({ schema, position, events: processed }, 'projection rebuild: bulk loaded');
+      logger.info({ ...log, position, events: processed }, 'projection rebuild: bulk loaded');
     }
 
     // the rest in batches: the next batch is read while this one is written (two connections, two cores)
@@ -338,7 +457,7 @@ export async function startProjections(options: ProjectionsOptions): Promise<Pro
     for (;;) {
       const read = await next;
       if (signal.aborted) return;
-      const events = withinBound(read, mode === 'takeover' ? null : livePosition);
+      const events = withinBound(read, mode === 'takeover' ? null : run.livePosition);
       const full = read.length === rebuildBatchSize && events.length === read.length;
       if (full) {
         next = readFrom(encodePosition(read.at(-1)!.position));
@@ -348,26 +467,28 @@ export async function startProjections(options: ProjectionsOptions): Promise<Pro
       if (!full) break;
     }
 
-    logger.info({ schema, position, events: processed }, 'projection rebuild: building indexes');
-    await createSecondaryIndexes(pool, schema);
-    logger.info({ schema }, 'projection rebuild: making the tables durable');
-    await setGenerationLogged(pool, schema);
+    logger.info({ ...log, position, events: processed }, 'projection rebuild: building indexes');
+    await createSecondaryIndexes(pool, projection, schema);
+    logger.info(log, 'projection rebuild: making the tables durable');
+    await setGenerationLogged(pool, projection, schema);
     if (mode === 'takeover') {
-      await swap(schema, null);
+      await swap(run, schema, null);
     } else {
-      await exclusive(async () => {
-        // the live loop waits here, so its position holds still while the rebuild draws level
-        while (!signal.aborted && position !== livePosition) {
-          const events = withinBound(await readFrom(position), livePosition);
+      await run.exclusive(async () => {
+        // the live loop waits here, so its position holds still while the rebuild draws level (an idle
+        // tail the live loop has not checkpointed is level too: the rebuild reads it and skips it alike)
+        await checkpointIdle(run);
+        while (!signal.aborted && position !== run.livePosition) {
+          const events = withinBound(await readFrom(position), run.livePosition);
           if (events.length === 0) {
-            throw new Error(`rebuild stopped at ${position}, short of the live position ${livePosition}`);
+            throw new Error(`rebuild stopped at ${position}, short of the live position ${run.livePosition}`);
           }
           await project(events);
         }
-        if (!signal.aborted) await swap(schema, livePosition);
+        if (!signal.aborted) await swap(run, schema, run.livePosition);
       });
     }
-    rebuildProgress = null;
+    run.rebuildProgress = null;
   }
 
   async function headPosition(): Promise<string> {
@@ -376,57 +497,73 @@ export async function startProjections(options: ProjectionsOptions): Promise<Pro
   }
 
   /** The rebuild row, with its generation schema created (a new request) or reused (a resumed one). */
-  async function beginRebuild(): Promise<CheckpointRow> {
+  async function beginRebuild(projection: Projection): Promise<CheckpointRow> {
+    const checkpoint = rebuildCheckpoint(projection);
     return inTransaction(pool, async (client) => {
       await client.query(
         `INSERT INTO projection_checkpoints (name, version, schema_name, position, state)
          VALUES ($1, $2, NULL, '0', 'requested') ON CONFLICT (name) DO NOTHING`,
-        [REBUILD, CHAT_PROJECTION_VERSION],
+        [checkpoint, projection.version],
       );
-      const row = (await readCheckpoint(client, REBUILD, { forUpdate: true }))!;
+      const row = (await readCheckpoint(client, checkpoint, { forUpdate: true }))!;
       if (
         row.schema_name &&
-        row.version === CHAT_PROJECTION_VERSION &&
-        (await isRebuildIntact(client, row.schema_name, row.position))
+        row.version === projection.version &&
+        (await isRebuildIntact(client, row.schema_name))
       ) {
         return row;
       }
       // new, left over by another version of this code, or emptied by a database crash: start from 0
-      if (row.schema_name) await dropGenerationSchema(client, row.schema_name);
-      const schema = await createGenerationSchema(client, { unlogged: true });
+      if (row.schema_name) await dropGeneration(client, row.schema_name);
+      const schema = await createGeneration(client, projection, { unlogged: true });
       const { rows } = await client.query<CheckpointRow>(
         `UPDATE projection_checkpoints SET version = $2, schema_name = $3, generation = $3, position = '0', state = 'building',
            events_processed = 0, started_at = now(), updated_at = now() WHERE name = $1 RETURNING *`,
-        [REBUILD, CHAT_PROJECTION_VERSION, schema],
+        [checkpoint, projection.version, schema],
       );
       return rows[0]!;
     });
   }
 
   /** Makes the rebuilt generation the live one, in one transaction, then drops the one it replaced. */
-  async function swap(schema: string, expectedLivePosition: string | null): Promise<void> {
+  async function swap(
+    run: ProjectionRun,
+    schema: string,
+    expectedLivePosition: string | null,
+  ): Promise<void> {
+    const { projection } = run;
     const retired = await inTransaction(pool, async (client) => {
-      const live = (await readCheckpoint(client, LIVE, { forUpdate: true }))!;
-      const rebuild = (await readCheckpoint(client, REBUILD, { forUpdate: true }))!;
+      const live = (await readCheckpoint(client, projection.name, { forUpdate: true }))!;
+      const rebuild = (await readCheckpoint(client, rebuildCheckpoint(projection), { forUpdate: true }))!;
       if (expectedLivePosition !== null && live.position !== expectedLivePosition) {
-        throw new CheckpointMoved(`live moved to ${live.position} during the swap`);
+        throw new CheckpointMoved(`${projection.name}: live moved to ${live.position} during the swap`);
       }
       if (expectedLivePosition !== null && rebuild.position !== live.position) {
         throw new Error(`rebuild at ${rebuild.position} is not level with live ${live.position}`);
       }
-      // a live row without a generation predates renaming: its chat_read held views over schema_name
-      const retiredName = live.generation ?? `${READ_SCHEMA}_views_${live.schema_name}`;
-      await promoteGeneration(client, schema, retiredName);
+      await promoteGeneration(client, projection, schema, live.generation);
       await client.query(
         `UPDATE projection_checkpoints SET version = $2, schema_name = $3, generation = $4, position = $5,
            state = 'running', events_processed = $6, updated_at = now() WHERE name = $1`,
-        [LIVE, rebuild.version, READ_SCHEMA, schema, rebuild.position, rebuild.events_processed],
+        [
+          projection.name,
+          rebuild.version,
+          projection.readSchema,
+          schema,
+          rebuild.position,
+          rebuild.events_processed,
+        ],
       );
-      await client.query('DELETE FROM projection_checkpoints WHERE name = $1', [REBUILD]);
-      return live.generation ? [retiredName] : [retiredName, live.schema_name!];
+      await client.query('DELETE FROM projection_checkpoints WHERE name = $1', [
+        rebuildCheckpoint(projection),
+      ]);
+      return live.generation;
     });
-    logger.info({ generation: schema, replaced: retired }, 'projection rebuild: swapped in');
-    for (const old of retired) await dropRetiredGeneration(old);
+    logger.info(
+      { projection: projection.name, generation: schema, replaced: retired },
+      'projection rebuild: swapped in',
+    );
+    if (retired) await dropRetiredGeneration(retired);
   }
 
   /**
@@ -439,7 +576,7 @@ export async function startProjections(options: ProjectionsOptions): Promise<Pro
       try {
         await inTransaction(pool, async (client) => {
           await client.query(`SET LOCAL lock_timeout = '${DROP_LOCK_TIMEOUT_MS}ms'`);
-          await dropGenerationSchema(client, generation);
+          await dropGeneration(client, generation);
         });
         return;
       } catch (error) {
@@ -457,7 +594,12 @@ export async function startProjections(options: ProjectionsOptions): Promise<Pro
       await running;
     },
     status() {
-      return [{ name: CHAT_PROJECTION, state, position: livePosition, rebuild: rebuildProgress }];
+      return runs.map((run) => ({
+        name: run.projection.name,
+        state: run.state,
+        position: run.livePosition,
+        rebuild: run.rebuildProgress,
+      }));
     },
   };
 }

@@ -1,9 +1,9 @@
-// How far the projection is, readable from any process (the status endpoint, /readyz, the CLI).
+// How far each projection is, readable from any process (the status endpoint, /readyz, the CLI).
 import type pg from 'pg';
 import type { EventStore, Position } from '../eventstore/eventStore.ts';
 import { decodePosition, encodePosition } from '../eventstore/eventStore.ts';
-import { CHAT_PROJECTION_VERSION } from './chat/schema.ts';
-import { type CheckpointRow, LEADER_LOCK, LIVE, REBUILD } from './checkpoints.ts';
+import { type CheckpointRow, LEADER_LOCK, rebuildCheckpoint } from './checkpoints.ts';
+import type { Projection } from './projection.ts';
 
 export type RebuildStatus = {
   state: string;
@@ -44,13 +44,18 @@ function distance(from: Position | null, to: Position | null): number {
   return Math.max(0, Number(to.prepare - start));
 }
 
-export async function projectionStatus(pool: pg.Pool, eventStore: EventStore): Promise<ProjectionStatus[]> {
+export async function projectionStatus(
+  pool: pg.Pool,
+  eventStore: EventStore,
+  projections: readonly Projection[],
+): Promise<ProjectionStatus[]> {
+  const names = projections.flatMap((projection) => [projection.name, rebuildCheckpoint(projection)]);
   const [checkpoints, leader, head] = await Promise.all([
     pool
-      .query<CheckpointRow>('SELECT * FROM projection_checkpoints WHERE name = ANY($1)', [[LIVE, REBUILD]])
+      .query<CheckpointRow>('SELECT * FROM projection_checkpoints WHERE name = ANY($1)', [names])
       .then((result) => result.rows)
       .catch((error: { code?: string }) => {
-        if (error.code === '42P01') return []; // no read models yet: the table comes with the first start
+        if (error.code === '42P01') return []; // not migrated yet
         throw error;
       }),
     pool.query<{ held: boolean }>(
@@ -61,13 +66,13 @@ export async function projectionStatus(pool: pg.Pool, eventStore: EventStore): P
     ),
     eventStore.headPosition(),
   ]);
-  const live = checkpoints.find((row) => row.name === LIVE);
-  const rebuild = checkpoints.find((row) => row.name === REBUILD);
   const leading = leader.rows[0]!.held;
-  const livePosition = live ? decodePosition(live.position) : null;
-  return [
-    {
-      name: LIVE,
+  return projections.map((projection) => {
+    const live = checkpoints.find((row) => row.name === projection.name);
+    const rebuild = checkpoints.find((row) => row.name === rebuildCheckpoint(projection));
+    const livePosition = live ? decodePosition(live.position) : null;
+    return {
+      name: projection.name,
       state: !live
         ? 'not_started'
         : !leading
@@ -76,15 +81,15 @@ export async function projectionStatus(pool: pg.Pool, eventStore: EventStore): P
             ? 'rebuilding'
             : 'running',
       version: live?.version ?? null,
-      codeVersion: CHAT_PROJECTION_VERSION,
+      codeVersion: projection.version,
       generation: live?.generation ?? null,
       position: live?.position ?? '0',
       head: head ? encodePosition(head) : null,
       lag: distance(livePosition, head),
       updatedAt: live?.updated_at.toISOString() ?? null,
       rebuild: rebuild ? rebuildStatus(rebuild, head) : null,
-    },
-  ];
+    };
+  });
 }
 
 function rebuildStatus(row: CheckpointRow, head: Position | null): RebuildStatus {

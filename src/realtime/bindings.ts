@@ -6,10 +6,10 @@ import { markRoomRead } from '../commands/markRoomRead.ts';
 import { sendMessage } from '../commands/sendMessage.ts';
 import type { StateCache } from '../commands/stateCache.ts';
 import type { EventStore } from '../eventstore/eventStore.ts';
-import type { Db } from '../projections/chat/schema.ts';
-import { historyAccess } from '../projections/queries/historyVisibility.ts';
-import { unreadCount } from '../projections/queries/participants.ts';
-import { readRoomFeed, readRoomFeedFor, roomFeedHead } from '../projections/queries/roomFeed.ts';
+import { historyAccess } from '../projections/chat/queries/historyVisibility.ts';
+import { unreadCount } from '../projections/chat/queries/participants.ts';
+import { readRoomFeed, readRoomFeedFor, roomFeedHead } from '../projections/chat/queries/roomFeed.ts';
+import type { Db } from '../projections/projection.ts';
 import type { RealtimeCommands, RealtimeReadModel } from './chatSession.ts';
 import type { FeedSource } from './roomFanout.ts';
 

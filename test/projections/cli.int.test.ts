@@ -6,6 +6,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readCheckpoint } from '../../src/projections/checkpoints.ts';
 import { type ProjectionsHandle, startProjections } from '../../src/projections/projectionRunner.ts';
+import { PROJECTIONS } from '../../src/projections/registry.ts';
 import { chatWorkload } from './support/chatWorkload.ts';
 import {
   appendEvents,
@@ -25,6 +26,7 @@ beforeAll(async () => {
   context = await createProjectionTestContext('projections_cli');
   const runner: ProjectionsHandle = await startProjections({
     pool: context.pool,
+    projections: PROJECTIONS,
     eventStore: context.eventStore,
     publisher: { publish: async () => {} },
   });

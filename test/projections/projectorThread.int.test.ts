@@ -10,9 +10,10 @@ import { migrate } from '../../src/db/migrate.ts';
 import type { ChatEvent } from '../../src/domain/events.ts';
 import { createRedisAppendSignal } from '../../src/eventstore/postgres/appendSignal.ts';
 import { createPostgresEventStore } from '../../src/eventstore/postgres/postgresEventStore.ts';
+import { getRoomForUser } from '../../src/projections/chat/queries/rooms.ts';
 import { prepareReadModels } from '../../src/projections/checkpoints.ts';
 import { startProjections } from '../../src/projections/projectionRunner.ts';
-import { getRoomForUser } from '../../src/projections/queries/rooms.ts';
+import { PROJECTIONS } from '../../src/projections/registry.ts';
 import { startProjectorThread } from '../../src/projectorThread.ts';
 import { decodeWire, roomChannel } from '../../src/realtime/feedWire.ts';
 import { createTestDatabase, testRedisPrefix } from '../support/database.ts';
@@ -39,7 +40,7 @@ const silent = { info() {}, error() {} };
 
 describe('projector thread', () => {
   it('projects and publishes what the main thread appends; stop() hands leadership on', async () => {
-    await prepareReadModels(pool);
+    await prepareReadModels(pool, PROJECTIONS);
     const config = loadConfig({ DATABASE_URL: database.url, REDIS_PREFIX: prefix, LOG_LEVEL: 'silent' });
     const thread = startProjectorThread(config, silent);
     const roomId = randomUUID();
@@ -78,7 +79,12 @@ describe('projector thread', () => {
     }
 
     // the thread's leader lock went with it: a runner here takes over and projects what comes next
-    const runner = await startProjections({ pool, eventStore, publisher: { publish: async () => {} } });
+    const runner = await startProjections({
+      pool,
+      eventStore,
+      projections: PROJECTIONS,
+      publisher: { publish: async () => {} },
+    });
     try {
       const later: ChatEvent = {
         type: 'MessageSent',

@@ -4,23 +4,24 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ChatEvent } from '../../src/domain/events.ts';
 import { participantId, reportId } from '../../src/domain/streams.ts';
 import type { FeedEntry } from '../../src/projections/changeFeed.ts';
-import { type ProjectionsHandle, startProjections } from '../../src/projections/projectionRunner.ts';
-import { projectionStatus } from '../../src/projections/projectionStatus.ts';
 import {
   getMessageEditHistory,
   getMessageForUser,
   listMessages,
   messageReaders,
-} from '../../src/projections/queries/messages.ts';
+} from '../../src/projections/chat/queries/messages.ts';
 import {
   getMembership,
   getParticipantForUser,
   listParticipants,
   unreadCount,
-} from '../../src/projections/queries/participants.ts';
-import { listBlockedUsers, listReports } from '../../src/projections/queries/reports.ts';
-import { readRoomFeed } from '../../src/projections/queries/roomFeed.ts';
-import { getRoomForUser, listRoomsForUser } from '../../src/projections/queries/rooms.ts';
+} from '../../src/projections/chat/queries/participants.ts';
+import { readRoomFeed } from '../../src/projections/chat/queries/roomFeed.ts';
+import { getRoomForUser, listRoomsForUser } from '../../src/projections/chat/queries/rooms.ts';
+import { type ProjectionsHandle, startProjections } from '../../src/projections/projectionRunner.ts';
+import { projectionStatus } from '../../src/projections/projectionStatus.ts';
+import { PROJECTIONS } from '../../src/projections/registry.ts';
+import { listBlockedUsers, listReports } from '../../src/projections/safety/queries.ts';
 import {
   appendEvents,
   closeProjectionTestContext,
@@ -37,6 +38,7 @@ beforeAll(async () => {
   context = await createProjectionTestContext('projections_read');
   runner = await startProjections({
     pool: context.pool,
+    projections: PROJECTIONS,
     eventStore: context.eventStore,
     publisher: { publish: async (entries) => void published.push(...entries) },
     retryMs: 100,
@@ -312,7 +314,7 @@ describe('chat read models', () => {
       { id: 'carol', username: 'CAROL' },
       { id: 'dave', username: 'DAVE' },
     ]);
-    const [status] = await projectionStatus(context.pool, context.eventStore);
+    const [status] = await projectionStatus(context.pool, context.eventStore, PROJECTIONS);
     expect(status).toMatchObject({ name: 'chat', state: 'running', lag: 0, rebuild: null });
     expect(runner.status()[0]!.state).toBe('running');
   });

@@ -4,18 +4,20 @@
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished, vi } from 'vitest';
 import type { FeedEntry } from '../../src/projections/changeFeed.ts';
-import { CHAT_PROJECTION_VERSION } from '../../src/projections/chat/schema.ts';
+import { chatProjection } from '../../src/projections/chat/chatProjection.ts';
+import { listMessages } from '../../src/projections/chat/queries/messages.ts';
+import { listRoomsForUser } from '../../src/projections/chat/queries/rooms.ts';
 import { readCheckpoint, requestRebuild } from '../../src/projections/checkpoints.ts';
 import { type ProjectionsHandle, startProjections } from '../../src/projections/projectionRunner.ts';
 import { projectionStatus } from '../../src/projections/projectionStatus.ts';
-import { listMessages } from '../../src/projections/queries/messages.ts';
-import { listRoomsForUser } from '../../src/projections/queries/rooms.ts';
+import { PROJECTIONS } from '../../src/projections/registry.ts';
 import { chatWorkload, type WorkloadEvent } from './support/chatWorkload.ts';
 import {
   appendEvents,
   buildReferenceGeneration,
   closeProjectionTestContext,
   createProjectionTestContext,
+  dropReferenceGeneration,
   type ProjectionTestContext,
   snapshotReadModels,
   waitForProjection,
@@ -34,6 +36,7 @@ afterAll(() => closeProjectionTestContext(context));
 function start(published: FeedEntry[]): Promise<ProjectionsHandle> {
   return startProjections({
     pool: context.pool,
+    projections: PROJECTIONS,
     eventStore: context.eventStore,
     publisher: { publish: async (entries) => void published.push(...entries) },
     batchSize: 100,
@@ -56,7 +59,7 @@ async function expectIdenticalToCleanBuild() {
   const stays = Map.groupBy(windows, (window) => `${window.room_id}|${window.user_id}`);
   expect(windows.some((window) => window.to_seq !== null)).toBe(true);
   expect([...stays.values()].some((userStays) => userStays.length > 1)).toBe(true);
-  await context.pool.query(`DROP SCHEMA ${reference} CASCADE`);
+  await dropReferenceGeneration(context.pool, reference);
 }
 
 /** every stored feed entry, as (room, seq, position, type), in room and seq order */
@@ -113,7 +116,7 @@ describe('projection rebuild', () => {
       }
       return reads;
     });
-    expect(await requestRebuild(context.pool)).toBe(true);
+    expect(await requestRebuild(context.pool, chatProjection)).toBe(true);
     let readsDuringRebuild = 0;
     let sawProgress = false;
     try {
@@ -121,7 +124,7 @@ describe('projection rebuild', () => {
         const { rooms } = await listRoomsForUser(context.pool, member, { limit: 5 });
         expect(rooms.length).toBeGreaterThan(0); // the old generation answers until the swap
         readsDuringRebuild += 1;
-        const [status] = await projectionStatus(context.pool, context.eventStore);
+        const [status] = await projectionStatus(context.pool, context.eventStore, PROJECTIONS);
         if (status!.rebuild && status!.rebuild.progress > 0) sawProgress = true;
         return (await readCheckpoint(context.pool, 'chat:rebuild')) === null;
       }, 'the rebuild to swap in');
@@ -152,7 +155,7 @@ describe('projection rebuild', () => {
     const runner = await start(published);
     try {
       await until(
-        async () => (await readCheckpoint(context.pool, 'chat'))!.version === CHAT_PROJECTION_VERSION,
+        async () => (await readCheckpoint(context.pool, 'chat'))!.version === chatProjection.version,
         'the new version to swap in',
       );
       await waitForProjection(context.pool, last);

@@ -87,7 +87,7 @@ describe('two nodes', () => {
     await leader.projections.stop();
     const sent = await sendMessage(follower.as(alice), { roomId, content: 'after the failover' });
     await waitForContent(listener, 'after the failover');
-    expect(await waitForPosition(follower.app.pg, sent.position, 10_000)).toBe(true);
+    expect(await waitForPosition(follower.app.pg, sent.position, 10_000, 'chat')).toBe(true);
     expect(follower.projections.status()[0]!.state).toBe('running');
     await listener.close();
   });
@@ -108,7 +108,7 @@ describe('two nodes', () => {
     expect(await listener.closed).toMatchObject({ code: 1012 });
 
     const missed = await sendMessage(nodeA.as(alice), { roomId, content: 'during the outage' });
-    await waitForPosition(nodeA.app.pg, missed.position, 10_000);
+    await waitForPosition(nodeA.app.pg, missed.position, 10_000, 'chat');
     const resumed = await connect(nodeB, bob, `&last_seq=${before.seq}`);
     expect(await resumed.next('resumed')).toMatchObject({ recovered: true });
     await sendMessage(nodeA.as(alice), { roomId, content: 'after the drop' });

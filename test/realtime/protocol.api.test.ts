@@ -126,7 +126,7 @@ describe('the seed room socket /ws/chat/{room_id}/?token=', () => {
   it('turns read_receipt and mark_room_read into read receipts and unread counts', async () => {
     const sent = await sendMessage(node.as(alice), { roomId, content: 'please read' });
     const last = await sendMessage(node.as(alice), { roomId, content: 'and this' });
-    await waitForPosition(node.app.pg, last.position, 10_000);
+    await waitForPosition(node.app.pg, last.position, 10_000, 'chat');
     const bobSocket = await connect(`/ws/chat/${roomId}/`, bob);
     const established = await bobSocket.next('connection_established');
     expect(established.unread_count).toBeGreaterThanOrEqual(2);

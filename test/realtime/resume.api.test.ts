@@ -25,7 +25,7 @@ const newRoom = () => node.groupRoom(alice, [bob], 'resume');
 async function send(roomId: string, contents: string[]) {
   let position = '0';
   for (const content of contents) ({ position } = await sendMessage(node.as(alice), { roomId, content }));
-  await waitForPosition(node.app.pg, position, 10_000);
+  await waitForPosition(node.app.pg, position, 10_000, 'chat');
 }
 
 const fed = (frames: Frame[]) => frames.filter((frame) => typeof frame.seq === 'number');
@@ -130,10 +130,10 @@ describe('resume with last_seq', () => {
         participantIds: [bob],
         settings: { historyVisibility },
       });
-      await waitForPosition(node.app.pg, room.position, 10_000);
+      await waitForPosition(node.app.pg, room.position, 10_000, 'chat');
       await send(room.roomId, ['before carol']);
       const added = await addParticipant(node.as(alice), { roomId: room.roomId, userId: carol });
-      await waitForPosition(node.app.pg, added.position, 10_000);
+      await waitForPosition(node.app.pg, added.position, 10_000, 'chat');
       await send(room.roomId, ['after carol']);
 
       const socket = await connect('/ws/chat/', carol);
@@ -174,7 +174,7 @@ describe('removal from the room', () => {
     await roomSocket.next('chat_message');
     const removal = await removeParticipant(node.as(alice), { roomId, userId: bob });
     await send(roomId, ['after the removal']);
-    await waitForPosition(node.app.pg, removal.position, 10_000);
+    await waitForPosition(node.app.pg, removal.position, 10_000, 'chat');
 
     const removedFrame = await roomSocket.next('participant_removed');
     expect(removedFrame).toMatchObject({ participant: { user: { id: bob } } });

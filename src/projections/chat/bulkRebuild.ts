@@ -10,27 +10,12 @@ import type pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import type { EventStore, RecordedEvent } from '../../eventstore/eventStore.ts';
 import { encodePosition } from '../../eventstore/eventStore.ts';
-import type { FeedEntry } from '../changeFeed.ts';
-import { REBUILD } from '../checkpoints.ts';
+import { setGenerationLogged } from '../generations.ts';
+import type { BulkLoadOptions, Projection } from '../projection.ts';
 import { inTransaction } from '../transaction.ts';
+import { applyChatEvents, emptyBatchState } from './applyChatEvent.ts';
 import { loadRestoredMessages } from './batchStore.ts';
-import { applyEvents, emptyBatchState } from './evolve.ts';
-import { PRIMARY_KEYS, READ_MODEL_TABLES, type ReadModelTable, setGenerationLogged } from './schema.ts';
-
-export type BulkRebuildOptions = {
-  pool: pg.Pool;
-  eventStore: EventStore;
-  /** the rebuild's generation; its checkpoint must be at 0 */
-  schema: string;
-  /** encoded position to fold up to, inclusive */
-  upTo: string;
-  pageSize: number;
-  signal: AbortSignal;
-  /** frames after this position are built for publishing (handed to onPage); null: none are */
-  publishAfter: string | null;
-  /** after each page is folded: its events and the frames they produced (as published live) */
-  onPage(events: RecordedEvent[], feed: FeedEntry[]): Promise<void>;
-};
+import { CHAT_TABLES, type ChatTable } from './schema.ts';
 
 /** Rows are encoded for COPY this many at a time (one chunk written to the connection). */
 const COPY_CHUNK_ROWS = 2_000;
@@ -39,7 +24,7 @@ const COPY_CHUNK_ROWS = 2_000;
 const BULK_INDEX_MEMORY = '256MB';
 
 /** tables created with a primary key (room_feed's key is built with the secondary indexes) */
-const KEYED_TABLES = READ_MODEL_TABLES.filter((table) => table !== 'room_feed');
+const KEYED_TABLES = CHAT_TABLES.filter((table) => table.name !== 'room_feed');
 
 class Aborted extends Error {
   override readonly name = 'Aborted';
@@ -50,7 +35,8 @@ class Aborted extends Error {
  * the position reached and the events folded, or null when `signal` aborted it (nothing is kept).
  */
 export async function bulkRebuild(
-  options: BulkRebuildOptions,
+  projection: Projection,
+  options: BulkLoadOptions,
 ): Promise<{ position: string; events: number } | null> {
   const { pool, eventStore, schema, signal } = options;
   const state = emptyBatchState();
@@ -60,8 +46,6 @@ export async function bulkRebuild(
     participants: new IgnoredKeys(),
     messages: new IgnoredKeys(),
     users: new IgnoredKeys(),
-    reports: new IgnoredKeys(),
-    blocks: new IgnoredKeys(),
   };
   let position = '0';
   let folded = 0;
@@ -73,7 +57,7 @@ export async function bulkRebuild(
       position = encodePosition(events.at(-1)!.position);
       state.publishes = options.publishAfter !== null && position > options.publishAfter;
       await loadRestoredMessages(state, events, eventStore);
-      applyEvents(state, events);
+      applyChatEvents(state, events);
       const rows = state.feedRows;
       const feed = state.feed;
       state.feedRows = [];
@@ -90,39 +74,35 @@ export async function bulkRebuild(
       // a rebuild can always be redone: no need to wait for the WAL flush
       await client.query('SET LOCAL synchronous_commit = off');
       const columns = await tableColumns(client, schema);
-      await client.query(`TRUNCATE ${READ_MODEL_TABLES.map((table) => `${schema}.${table}`).join(', ')}`);
+      await client.query(`TRUNCATE ${CHAT_TABLES.map((table) => `${schema}.${table.name}`).join(', ')}`);
       // written once, from the start: cheaper than the WAL-logged rewrite SET LOGGED does at the end
-      await setGenerationLogged(client, schema);
+      await setGenerationLogged(client, projection, schema);
       // a key built once over the loaded rows (a sort) is cheaper than one maintained row by row
       await client.query(`SET LOCAL maintenance_work_mem = '${BULK_INDEX_MEMORY}'`);
-      for (const table of KEYED_TABLES) {
-        await client.query(`ALTER TABLE ${schema}.${table} DROP CONSTRAINT ${table}_pkey`);
+      for (const { name } of KEYED_TABLES) {
+        await client.query(`ALTER TABLE ${schema}.${name} DROP CONSTRAINT ${name}_pkey`);
       }
       await copyInto(client, schema, 'room_feed', columns.room_feed, feedRows(columns.room_feed));
       if (signal.aborted) throw new Aborted('rebuild stopped');
-      const finalRows: Record<Exclude<ReadModelTable, 'room_feed'>, Iterable<object>> = {
+      const finalRows: Record<Exclude<ChatTable, 'room_feed'>, Iterable<object>> = {
         rooms: state.rooms.values(),
         participants: state.participants.values(),
         membership_windows: state.windows.values(),
         messages: state.messages.values(),
         message_edits: [...state.edits.values()].flatMap((edits) => edits.rows),
         users: state.users.values(),
-        reports: state.reports.values(),
-        user_blocks: [...state.blocks.values()].filter((block) => block !== null),
       };
-      for (const [table, rows] of Object.entries(finalRows) as [ReadModelTable, Iterable<object>][]) {
+      for (const [table, rows] of Object.entries(finalRows) as [ChatTable, Iterable<object>][]) {
         await copyInto(client, schema, table, columns[table], copyText(rows, columns[table]));
       }
 
-      for (const table of KEYED_TABLES) {
-        await client.query(
-          `ALTER TABLE ${schema}.${table} ADD PRIMARY KEY (${PRIMARY_KEYS[table].join(', ')})`,
-        );
+      for (const { name, primaryKey } of KEYED_TABLES) {
+        await client.query(`ALTER TABLE ${schema}.${name} ADD PRIMARY KEY (${primaryKey.join(', ')})`);
       }
       const moved = await client.query(
         `UPDATE projection_checkpoints SET position = $3, events_processed = $4, updated_at = now()
          WHERE name = $1 AND schema_name = $2 AND position = '0'`,
-        [REBUILD, schema, position, folded],
+        [options.checkpoint, schema, position, folded],
       );
       if (moved.rowCount !== 1) throw new Error(`rebuild checkpoint of ${schema} moved during the bulk load`);
       return { position, events: folded };
@@ -159,20 +139,20 @@ class IgnoredKeys extends Set<string> {
 }
 
 async function tableColumns(client: pg.ClientBase, schema: string) {
-  const { rows } = await client.query<{ table: ReadModelTable; columns: string[] }>(
+  const { rows } = await client.query<{ table: ChatTable; columns: string[] }>(
     `SELECT c.relname AS table, array_agg(a.attname::text ORDER BY a.attnum) AS columns
      FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace
      WHERE n.nspname = $1 AND c.relkind = 'r' AND a.attnum > 0 AND NOT a.attisdropped
      GROUP BY c.relname`,
     [schema],
   );
-  return Object.fromEntries(rows.map((row) => [row.table, row.columns])) as Record<ReadModelTable, string[]>;
+  return Object.fromEntries(rows.map((row) => [row.table, row.columns])) as Record<ChatTable, string[]>;
 }
 
 async function copyInto(
   client: pg.PoolClient,
   schema: string,
-  table: ReadModelTable,
+  table: ChatTable,
   columns: readonly string[],
   text: Iterable<string> | AsyncIterable<string>,
 ): Promise<void> {

@@ -5,12 +5,10 @@
 // The runner keeps one cache per lead term and generation, and drops it whenever a batch fails: the apply
 // changes cached rows in place, and a rolled-back batch must not leave its changes behind.
 import { LRUCache } from 'lru-cache';
-import type { BatchState } from './evolve.ts';
+import type { BatchState } from './applyChatEvent.ts';
 import type { MessageRow, ParticipantRow, RoomRow, UserRow } from './rows.ts';
 
 export type RowCache = {
-  /** the generation (checkpoint `generation`) these rows belong to */
-  readonly generation: string;
   readonly rooms: LRUCache<string, RoomRow>;
   /** keyed by participantKey(roomId, userId) */
   readonly participants: LRUCache<string, ParticipantRow>;
@@ -21,9 +19,8 @@ export type RowCache = {
 /** Rows per table: a few hundred bytes each, so tens of megabytes at most. */
 const MAX_ROWS = 50_000;
 
-export function createRowCache(generation: string, maxRows = MAX_ROWS): RowCache {
+export function createRowCache(maxRows = MAX_ROWS): RowCache {
   return {
-    generation,
     rooms: new LRUCache({ max: maxRows }),
     participants: new LRUCache({ max: maxRows }),
     users: new LRUCache({ max: maxRows }),

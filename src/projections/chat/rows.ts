@@ -93,21 +93,6 @@ export type MessageEditRow = {
 
 export type UserRow = { id: string; username: string | null };
 
-export type ReportRow = {
-  id: string;
-  message_id: string;
-  room_id: string;
-  reporter_id: string;
-  reason: string;
-  /** 'open' until resolved, then the action: 'hidden' or 'dismissed' */
-  status: string;
-  created_at: string;
-  resolved_by: string | null;
-  resolved_at: string | null;
-};
-
-export type UserBlockRow = { user_id: string; blocked_user_id: string; created_at: string };
-
 /**
  * One feed entry as stored. A frame that carries a message (chat_message, message_*) or a room with its
  * last message (room_*) is stored without it; `message_id` names the message to put back when read.

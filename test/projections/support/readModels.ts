@@ -5,14 +5,9 @@ import { migrate } from '../../../src/db/migrate.ts';
 import type { ChatEvent } from '../../../src/domain/events.ts';
 import { type EventStore, encodePosition } from '../../../src/eventstore/eventStore.ts';
 import { createPostgresEventStore } from '../../../src/eventstore/postgres/postgresEventStore.ts';
-import { flushBatchState, loadBatchState } from '../../../src/projections/chat/batchStore.ts';
-import { applyEvents } from '../../../src/projections/chat/evolve.ts';
-import {
-  createGenerationSchema,
-  PRIMARY_KEYS,
-  READ_MODEL_TABLES,
-} from '../../../src/projections/chat/schema.ts';
 import { readCheckpoint } from '../../../src/projections/checkpoints.ts';
+import { createGeneration, dropGeneration } from '../../../src/projections/generations.ts';
+import { PROJECTIONS } from '../../../src/projections/registry.ts';
 import { waitForPosition } from '../../../src/projections/waitForPosition.ts';
 import { createTestDatabase, type TestDatabase } from '../../support/database.ts';
 import { toAppend, type WorkloadEvent } from './chatWorkload.ts';
@@ -48,39 +43,56 @@ export async function appendEvents(eventStore: EventStore, events: readonly (Cha
  * the head stops at the oldest running transaction anywhere in the cluster, so it can lag our appends.
  */
 export async function waitForProjection(pool: pg.Pool, position: string, timeoutMs = 30_000) {
-  if (!(await waitForPosition(pool, position, timeoutMs))) {
+  if (!(await waitForPosition(pool, position, timeoutMs, 'chat'))) {
     throw new Error(`projection did not reach ${position} within ${timeoutMs} ms`);
   }
 }
 
-/** Every row of every read model of `schema` (default: the live generation), in primary-key order. */
-export async function snapshotReadModels(pool: pg.Pool, schema?: string): Promise<Record<string, unknown[]>> {
-  const generation = schema ?? (await readCheckpoint(pool, 'chat'))!.schema_name!;
+/** The generation of each projection to read: by projection name. */
+export type Generations = Record<string, string>;
+
+/** Every row of every read model (default: the live generations), by table, in primary-key order. */
+export async function snapshotReadModels(
+  pool: pg.Pool,
+  generations?: Generations,
+): Promise<Record<string, unknown[]>> {
   const snapshot: Record<string, unknown[]> = {};
-  for (const table of READ_MODEL_TABLES) {
-    const { rows } = await pool.query(
-      `SELECT to_jsonb(t) AS r FROM ${generation}.${table} t ORDER BY ${PRIMARY_KEYS[table].join(', ')}`,
-    );
-    snapshot[table] = rows.map((row) => row.r);
+  for (const projection of PROJECTIONS) {
+    const schema =
+      generations?.[projection.name] ?? (await readCheckpoint(pool, projection.name))!.schema_name!;
+    for (const table of projection.tables) {
+      const { rows } = await pool.query(
+        `SELECT to_jsonb(t) AS r FROM ${schema}.${table.name} t ORDER BY ${table.primaryKey.join(', ')}`,
+      );
+      snapshot[table.name] = rows.map((row) => row.r);
+    }
   }
   return snapshot;
 }
 
-/** A reference build: every event in the store projected into a fresh generation in one pass. */
-export async function buildReferenceGeneration(pool: pg.Pool, eventStore: EventStore): Promise<string> {
+/** A reference build: every event in the store projected into a fresh generation of each projection. */
+export async function buildReferenceGeneration(pool: pg.Pool, eventStore: EventStore): Promise<Generations> {
   const client = await pool.connect();
   try {
-    const schema = await createGenerationSchema(client);
-    let after: Parameters<EventStore['readAll']>[0] = {};
-    for (;;) {
-      const events = await eventStore.readAll({ ...after, limit: 2_000 });
-      if (events.length === 0) return schema;
-      const state = await loadBatchState(client, schema, events, eventStore);
-      applyEvents(state, events);
-      await flushBatchState(client, schema, state);
-      after = { fromPosition: events.at(-1)!.position };
+    const generations: Generations = {};
+    for (const projection of PROJECTIONS) {
+      const schema = await createGeneration(client, projection);
+      generations[projection.name] = schema;
+      let after: Parameters<EventStore['readAll']>[0] = {};
+      for (;;) {
+        const events = await eventStore.readAll({ ...after, limit: 2_000 });
+        if (events.length === 0) break;
+        const handled = events.filter((event) => projection.handles(event.type));
+        if (handled.length > 0) await projection.projectBatch(client, schema, handled, { eventStore });
+        after = { fromPosition: events.at(-1)!.position };
+      }
     }
+    return generations;
   } finally {
     client.release();
   }
+}
+
+export async function dropReferenceGeneration(pool: pg.Pool, generations: Generations): Promise<void> {
+  for (const schema of Object.values(generations)) await dropGeneration(pool, schema);
 }

@@ -5,17 +5,21 @@ import { createPostgresEventStore } from '../../../src/eventstore/postgres/postg
 import { discardChanges } from '../../../src/projections/changeFeed.ts';
 import type { BatchInfo } from '../../../src/projections/projectionRunner.ts';
 import { startProjections } from '../../../src/projections/projectionRunner.ts';
+import { PROJECTIONS } from '../../../src/projections/registry.ts';
 
 const pool = new pg.Pool({ connectionString: process.env.DATABASE_URL });
 const eventStore = createPostgresEventStore({ pool, pollIntervalMs: 20 });
 const [hook, batch] = (process.env.PROJECTION_CRASH ?? '').split(':');
 const crashIn = (name: string) => (info: BatchInfo) => {
-  if (hook === name && info.number === Number(batch)) process.kill(process.pid, 'SIGKILL');
+  // the crash tests count the chat projection's batches
+  if (hook === name && info.projection === 'chat' && info.number === Number(batch))
+    process.kill(process.pid, 'SIGKILL');
 };
 
 const runner = await startProjections({
   pool,
   eventStore,
+  projections: PROJECTIONS,
   publisher: discardChanges,
   batchSize: Number(process.env.PROJECTION_BATCH_SIZE ?? 100),
   retryMs: 100,

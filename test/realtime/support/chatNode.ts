@@ -8,6 +8,7 @@ import { loadConfig } from '../../../src/config.ts';
 import type { Actor } from '../../../src/domain/actor.ts';
 import type { ChangePublisher, FeedEntry } from '../../../src/projections/changeFeed.ts';
 import { type ProjectionsHandle, startProjections } from '../../../src/projections/projectionRunner.ts';
+import { PROJECTIONS } from '../../../src/projections/registry.ts';
 import { waitForPosition } from '../../../src/projections/waitForPosition.ts';
 import type { RealtimeLimits } from '../../../src/realtime/realtimePlugin.ts';
 import { createRedisChangePublisher } from '../../../src/realtime/redisChangePublisher.ts';
@@ -45,6 +46,7 @@ export async function startChatNode(options: {
   const app = await buildApp(config, { realtimeLimits: options.limits });
   const projections = await startProjections({
     pool: app.pg,
+    projections: PROJECTIONS,
     eventStore: app.eventStore,
     publisher: losing(createRedisChangePublisher(app.redis, config.REDIS_PREFIX), options.dropPublish),
     retryMs: 200,
@@ -66,7 +68,7 @@ export async function startChatNode(options: {
     }),
     async groupRoom(creator, others, name = 'room') {
       const room = await createRoom(node.as(creator), { roomType: 'group', name, participantIds: others });
-      if (!(await waitForPosition(app.pg, room.position, 10_000)))
+      if (!(await waitForPosition(app.pg, room.position, 10_000, 'chat')))
         throw new Error('the room was not projected');
       return room.roomId;
     },

@@ -1,7 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import type { ChatEvent, RoomCreated } from '../../domain/events.ts';
 import type { RecordedEvent } from '../../eventstore/eventStore.ts';
-import { applyEvent, type BatchState, emptyBatchState, messageSnapshot, participantKey } from './evolve.ts';
+import {
+  applyChatEvent,
+  type BatchState,
+  emptyBatchState,
+  messageSnapshot,
+  participantKey,
+} from './applyChatEvent.ts';
 
 const ROOM = 'room-1';
 let position = 0n;
@@ -21,7 +27,7 @@ function recorded(event: ChatEvent, at = '2026-01-01T10:00:00.000Z'): RecordedEv
 
 function given(...events: ChatEvent[]) {
   const state = emptyBatchState();
-  for (const event of events) applyEvent(state, recorded(event));
+  for (const event of events) applyChatEvent(state, recorded(event));
   return state;
 }
 
@@ -66,7 +72,7 @@ describe('chat projection (pure)', () => {
     // a rebuild that does not publish tells nobody either
     const quiet = emptyBatchState();
     quiet.publishes = false;
-    applyEvent(quiet, recorded(created));
+    applyChatEvent(quiet, recorded(created));
     expect(quiet.notices).toEqual([]);
   });
 
@@ -164,7 +170,7 @@ describe('chat projection (pure)', () => {
       data: { messageId: 'm1', roomId: ROOM, hiddenBy: 'mod', reason: 'x' },
     });
     state.restored.set(restoreEvent.id, messageSnapshot([recorded(sent('m1', 'alice', 'original'))]));
-    applyEvent(state, restoreEvent);
+    applyChatEvent(state, restoreEvent);
     expect(state.messages.get('m1')).toMatchObject({ content: 'original', is_hidden: false });
     expect(state.feed.at(-1)!.frame.type).toBe('message_restored');
   });

@@ -1,10 +1,10 @@
 // The per-room change feed: every frame a room's participants saw, by seq. Realtime resumes a client
 // from here (seq > last_seq, only what the room's history visibility lets them read) and fills gaps in
 // what Redis delivered (the whole feed: each socket then checks the frames about a message itself).
-import type { FeedEntry } from '../changeFeed.ts';
-import type { MessageRow, RoomFeedRow } from '../chat/rows.ts';
-import type { Db } from '../chat/schema.ts';
-import { messageJson } from '../chat/serializers.ts';
+import type { FeedEntry } from '../../changeFeed.ts';
+import type { Db } from '../../projection.ts';
+import type { MessageRow, RoomFeedRow } from '../rows.ts';
+import { messageJson } from '../serializers.ts';
 import { JOINED_HISTORY_SQL, visibleRanges } from './historyVisibility.ts';
 
 type FeedSelectRow = RoomFeedRow & { joined: boolean; m: MessageRow | null; sender_username: string | null };

@@ -1,9 +1,9 @@
 // The chat projection as a pure function: one event at a time, over the rows a batch has loaded.
-// `applyEvent` changes rows in the BatchState, marks them dirty, and appends the feed entries (frames)
+// `applyChatEvent` changes rows in the BatchState, marks them dirty, and appends the feed entries (frames)
 // the room's participants will see. No I/O here: batchStore.ts loads the rows before and writes them
 // after, which is what lets one transaction project thousands of events.
 
-import type { ChatEvent } from '../../domain/events.ts';
+import type { MessageEvent, ReadMarkerEvent, RoomEvent } from '../../domain/events.ts';
 import { participantId } from '../../domain/streams.ts';
 import type { RecordedEvent } from '../../eventstore/eventStore.ts';
 import { encodePosition } from '../../eventstore/eventStore.ts';
@@ -14,10 +14,8 @@ import type {
   MessageEditRow,
   MessageRow,
   ParticipantRow,
-  ReportRow,
   RoomFeedRow,
   RoomRow,
-  UserBlockRow,
   UserRow,
 } from './rows.ts';
 import { historyIsJoined, messageJson, participantJson, roomJson } from './serializers.ts';
@@ -43,16 +41,11 @@ export type BatchState = {
   windows: Map<string, MembershipWindowRow>;
   messages: Map<string, MessageRow>;
   users: Map<string, UserRow>;
-  reports: Map<string, ReportRow>;
-  /** keyed by blockKey(userId, blockedUserId); null = unblocked (delete the row) */
-  blocks: Map<string, UserBlockRow | null>;
   dirty: {
     rooms: Set<string>;
     participants: Set<string>;
     messages: Set<string>;
     users: Set<string>;
-    reports: Set<string>;
-    blocks: Set<string>;
   };
   /** edit history changes per message: `replace` drops the stored history first (delete, hide, restore) */
   edits: Map<string, { replace: boolean; rows: MessageEditRow[] }>;
@@ -69,7 +62,6 @@ export type BatchState = {
 };
 
 export const participantKey = (roomId: string, userId: string) => `${roomId}|${userId}`;
-export const blockKey = (userId: string, blockedUserId: string) => `${userId}|${blockedUserId}`;
 export const windowKey = (roomId: string, userId: string, fromSeq: number) =>
   `${roomId}|${userId}|${fromSeq}`;
 
@@ -80,15 +72,11 @@ export function emptyBatchState(): BatchState {
     windows: new Map(),
     messages: new Map(),
     users: new Map(),
-    reports: new Map(),
-    blocks: new Map(),
     dirty: {
       rooms: new Set(),
       participants: new Set(),
       messages: new Set(),
       users: new Set(),
-      reports: new Set(),
-      blocks: new Set(),
     },
     edits: new Map(),
     feed: [],
@@ -99,14 +87,43 @@ export function emptyBatchState(): BatchState {
   };
 }
 
-export function applyEvents(state: BatchState, events: readonly RecordedEvent[]): void {
-  for (const event of events) applyEvent(state, event);
+/** What the chat read model is built from: rooms, messages and read markers (blocks and reports: safety). */
+export type ChatProjectedEvent = RoomEvent | MessageEvent | ReadMarkerEvent;
+
+/** Every type applyChatEvent projects: a record, so that a new chat event type cannot be left out. */
+const CHAT_EVENT_TYPES: Record<ChatProjectedEvent['type'], true> = {
+  RoomCreated: true,
+  RoomUpdated: true,
+  RoomArchived: true,
+  RoomUnarchived: true,
+  ParticipantAdded: true,
+  ParticipantRemoved: true,
+  ParticipantLeft: true,
+  ParticipantAdminSet: true,
+  ParticipantMuted: true,
+  ParticipantUnmuted: true,
+  RoomNotificationsMuted: true,
+  MessageSent: true,
+  MessageEdited: true,
+  MessageDeleted: true,
+  MessageHidden: true,
+  MessageRestored: true,
+  ReactionAdded: true,
+  ReactionRemoved: true,
+  MessagesRead: true,
+  RoomMarkedRead: true,
+};
+
+export const isChatProjectedEvent = (type: string): boolean => Object.hasOwn(CHAT_EVENT_TYPES, type);
+
+export function applyChatEvents(state: BatchState, events: readonly RecordedEvent[]): void {
+  for (const event of events) applyChatEvent(state, event);
 }
 
-export function applyEvent(state: BatchState, recorded: RecordedEvent): void {
-  const event = { type: recorded.type, data: recorded.data } as ChatEvent;
+export function applyChatEvent(state: BatchState, recorded: RecordedEvent): void {
+  const event = { type: recorded.type, data: recorded.data } as ChatProjectedEvent;
   const at = recorded.metadata.occurredAt;
-  const ctx = new Context(state, encodePosition(recorded.position));
+  const ctx = new BatchEditor(state, encodePosition(recorded.position));
   switch (event.type) {
     case 'RoomCreated': {
       const d = event.data;
@@ -363,45 +380,6 @@ export function applyEvent(state: BatchState, recorded: RecordedEvent): void {
       ctx.emit(room, ctx.nextSeq(room), 'read_receipt', payload, message.seq);
       return;
     }
-    case 'UserBlocked':
-    case 'UserUnblocked': {
-      const d = event.data;
-      const key = blockKey(d.userId, d.blockedUserId);
-      const blocked = event.type === 'UserBlocked';
-      if (blocked === Boolean(state.blocks.get(key))) return;
-      state.blocks.set(
-        key,
-        blocked ? { user_id: d.userId, blocked_user_id: d.blockedUserId, created_at: at } : null,
-      );
-      state.dirty.blocks.add(key);
-      return;
-    }
-    case 'MessageReported': {
-      const d = event.data;
-      if (state.reports.has(d.reportId)) return;
-      state.reports.set(d.reportId, {
-        id: d.reportId,
-        message_id: d.messageId,
-        room_id: d.roomId,
-        reporter_id: d.reporterId,
-        reason: d.reason,
-        status: 'open',
-        created_at: at,
-        resolved_by: null,
-        resolved_at: null,
-      });
-      state.dirty.reports.add(d.reportId);
-      return;
-    }
-    case 'ReportResolved': {
-      const report = state.reports.get(event.data.reportId);
-      if (report?.status !== 'open') return;
-      report.status = event.data.action;
-      report.resolved_by = event.data.resolvedBy;
-      report.resolved_at = at;
-      state.dirty.reports.add(report.id);
-      return;
-    }
     default: {
       // an event type this code does not know (a newer writer): skip it, the next version projects it
       const _unknown: never = event;
@@ -415,7 +393,7 @@ function attachmentRow(a: { id: string; fileName: string; contentType: string; s
 }
 
 /** The helpers one event's apply needs: row bookkeeping and frame building. */
-class Context {
+class BatchEditor {
   readonly state: BatchState;
   readonly position: string;
   constructor(state: BatchState, position: string) {
@@ -613,7 +591,7 @@ export function messageSnapshot(events: readonly RecordedEvent[]): MessageSnapsh
     edited_at: null,
   };
   for (const recorded of events) {
-    const event = { type: recorded.type, data: recorded.data } as ChatEvent;
+    const event = { type: recorded.type, data: recorded.data } as ChatProjectedEvent;
     if (event.type === 'MessageSent') {
       snapshot.content = event.data.content;
       snapshot.attachment = event.data.attachment ? attachmentRow(event.data.attachment) : null;

@@ -1,7 +1,8 @@
 // Moderation queries (the caller checks the moderator role) and the user's own block list.
-import type { ReportRow } from '../chat/rows.ts';
-import type { Db } from '../chat/schema.ts';
+
 import { isoTime } from '../chat/serializers.ts';
+import type { Db } from '../projection.ts';
+import type { ReportRow } from './rows.ts';
 
 export type ReportJson = {
   id: string;
@@ -22,7 +23,7 @@ export async function listReports(
   options: { status?: string; limit?: number } = {},
 ): Promise<ReportJson[]> {
   const { rows } = await db.query<ReportRow>(
-    `SELECT * FROM chat_read.reports WHERE ($1::text IS NULL OR status = $1) ORDER BY created_at, id LIMIT $2`,
+    `SELECT * FROM safety_read.reports WHERE ($1::text IS NULL OR status = $1) ORDER BY created_at, id LIMIT $2`,
     [options.status ?? null, options.limit ?? 100],
   );
   return rows.map((r) => ({
@@ -41,7 +42,7 @@ export async function listReports(
 /** The ids of the users this user has blocked. */
 export async function listBlockedUsers(db: Db, userId: string): Promise<string[]> {
   const { rows } = await db.query<{ blocked_user_id: string }>(
-    'SELECT blocked_user_id FROM chat_read.user_blocks WHERE user_id = $1 ORDER BY created_at, blocked_user_id',
+    'SELECT blocked_user_id FROM safety_read.user_blocks WHERE user_id = $1 ORDER BY created_at, blocked_user_id',
     [userId],
   );
   return rows.map((row) => row.blocked_user_id);

@@ -1,8 +1,8 @@
 // Room queries for one user: their room list (newest activity first, with unread counts) and one room.
 
-import type { MessageRow, RoomRow } from '../chat/rows.ts';
-import type { Db } from '../chat/schema.ts';
-import { messageJson, type RoomJson, roomJson } from '../chat/serializers.ts';
+import type { Db } from '../../projection.ts';
+import type { MessageRow, RoomRow } from '../rows.ts';
+import { messageJson, type RoomJson, roomJson } from '../serializers.ts';
 import { visibleRanges } from './historyVisibility.ts';
 import { UNREAD_COUNT_SQL } from './participants.ts';
 

@@ -7,8 +7,8 @@
 //     join to its leave or removal), every time they were in.
 // The room's setting as it is now decides, also for what was sent before it changed.
 // The rule is SQL for the queries to join or test against, so that lists are filtered in the database.
-import type { HistoryVisibility } from '../../domain/events.ts';
-import type { Db } from '../chat/schema.ts';
+import type { HistoryVisibility } from '../../../domain/events.ts';
+import type { Db } from '../../projection.ts';
 
 /** the end of a range that has none (an open membership window, or the whole of a shared history) */
 const OPEN_END = 2_147_483_647;
