@@ -24,7 +24,14 @@ server.on('connection', (ws, request) => {
   const socket = wrapSocket(ws, MAX_BUFFERED_BYTES);
   members.add(socket);
   ws.on('close', () => members.delete(socket));
-  socket.send({ type: 'connection_established', room_id: roomId, unread_count: 0, user_id: userId });
+  socket.send({
+    type: 'connection_established',
+    room_id: roomId,
+    unread_count: 0,
+    user_id: userId,
+    username: null,
+    typing: [],
+  });
   ws.on('message', (data) => {
     const frame = JSON.parse(data.toString()) as { type: string; message?: string; client_id?: string };
     if (frame.type !== 'chat_message') return;

@@ -6,10 +6,10 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { fileTypeFromBuffer } from 'file-type';
 import { v4 as uuidv4 } from 'uuid';
 import { z } from 'zod';
+import { Uuid } from '../contract/resources.ts';
 import { type StoredAttachment, sanitizeFileName } from '../storage/attachmentStorage.ts';
 import { requireRoomParticipant } from './access.ts';
 import { commonProblemResponses, HttpProblem, notFound, ProblemSchema } from './problems.ts';
-import { Uuid } from './schemas.ts';
 
 /** Types a browser or phone can show safely once served as a download; nothing that runs script. */
 export const ALLOWED_ATTACHMENT_TYPES = new Set([

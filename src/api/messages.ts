@@ -11,6 +11,8 @@ import { markRoomRead } from '../commands/markRoomRead.ts';
 import { removeReaction } from '../commands/removeReaction.ts';
 import type { SendMessageResult } from '../commands/sendMessage.ts';
 import { sendMessage } from '../commands/sendMessage.ts';
+import type { MessageJson } from '../contract/resources.ts';
+import { MessageJsonSchema, UserJsonSchema, Uuid } from '../contract/resources.ts';
 import { DomainError } from '../domain/errors.ts';
 import type { AttachmentRef } from '../domain/events.ts';
 import { MAX_EMOJI_LENGTH, MAX_MESSAGE_LENGTH } from '../domain/limits.ts';
@@ -21,12 +23,11 @@ import {
   listMessages,
   messageReaders,
 } from '../projections/chat/queries/messages.ts';
-import type { MessageJson } from '../projections/chat/serializers.ts';
 import { requireRoomParticipant } from './access.ts';
 import { commandContext, withPosition } from './commandContext.ts';
 import { commonProblemResponses, HttpProblem, notFound, ProblemSchema } from './problems.ts';
 import { answerAfterProjection, readAfter } from './readYourWrites.ts';
-import { AckSchema, MessageJsonSchema, UserJsonSchema, Uuid, WaitForQuery, WriteAck } from './schemas.ts';
+import { AckSchema, WaitForQuery, WriteAck } from './schemas.ts';
 
 const RoomParams = z.object({ room_id: Uuid });
 const MessageParams = z.object({ id: Uuid });

@@ -10,13 +10,14 @@ import { muteRoomNotifications } from '../commands/muteRoomNotifications.ts';
 import { removeParticipant } from '../commands/removeParticipant.ts';
 import { setParticipantAdmin } from '../commands/setParticipantAdmin.ts';
 import { unmuteParticipant } from '../commands/unmuteParticipant.ts';
+import { ParticipantJsonSchema, Uuid } from '../contract/resources.ts';
 import { participantId } from '../domain/streams.ts';
 import { getParticipantForUser, listParticipants } from '../projections/chat/queries/participants.ts';
 import { requireRoomParticipant } from './access.ts';
 import { commandContext, withPosition } from './commandContext.ts';
 import { commonProblemResponses, HttpProblem, notFound, ProblemSchema } from './problems.ts';
 import { answerAfterProjection, readAfter } from './readYourWrites.ts';
-import { AckSchema, ParticipantJsonSchema, UserIdSchema, Uuid, WaitForQuery, WriteAck } from './schemas.ts';
+import { AckSchema, UserIdSchema, WaitForQuery, WriteAck } from './schemas.ts';
 
 const RoomParams = z.object({ room_id: Uuid });
 const ParticipantParams = z.object({ id: Uuid });

@@ -7,6 +7,7 @@ import { createRoom } from '../commands/createRoom.ts';
 import { leaveRoom } from '../commands/leaveRoom.ts';
 import { unarchiveRoom } from '../commands/unarchiveRoom.ts';
 import { updateRoom } from '../commands/updateRoom.ts';
+import { HistoryVisibility, RoomType, RoomWithUnreadJsonSchema, Uuid } from '../contract/resources.ts';
 import type { RoomSettings } from '../domain/events.ts';
 import { MAX_ROOM_NAME_LENGTH, MAX_SLOW_MODE_SECONDS } from '../domain/limits.ts';
 import { getRoomForUser, listRoomsForUser } from '../projections/chat/queries/rooms.ts';
@@ -14,20 +15,10 @@ import { requireRoomParticipant } from './access.ts';
 import { commandContext, withPosition } from './commandContext.ts';
 import { commonProblemResponses, notFound, ProblemSchema } from './problems.ts';
 import { answerAfterProjection, readAfter } from './readYourWrites.ts';
-import {
-  AckSchema,
-  ExternalIdSchema,
-  HistoryVisibility,
-  RoomJsonSchema,
-  RoomType,
-  UserIdSchema,
-  Uuid,
-  WaitForQuery,
-  WriteAck,
-} from './schemas.ts';
+import { AckSchema, ExternalIdSchema, UserIdSchema, WaitForQuery, WriteAck } from './schemas.ts';
 
 const RoomParams = z.object({ id: Uuid });
-const RoomWithPosition = RoomJsonSchema.extend(WriteAck);
+const RoomWithPosition = RoomWithUnreadJsonSchema.extend(WriteAck);
 const writeProblems = {
   ...commonProblemResponses,
   403: ProblemSchema,
@@ -83,7 +74,7 @@ const ListQuery = z.strictObject({
 
 const RoomPage = z
   .object({
-    results: z.array(RoomJsonSchema),
+    results: z.array(RoomWithUnreadJsonSchema),
     next_cursor: z
       .string()
       .nullable()
@@ -181,7 +172,7 @@ export const roomRoutes: FastifyPluginAsyncZod = async (fastify) => {
         summary: 'One room',
         params: RoomParams,
         querystring: z.strictObject(WaitForQuery),
-        response: { 200: RoomJsonSchema, ...commonProblemResponses },
+        response: { 200: RoomWithUnreadJsonSchema, ...commonProblemResponses },
       },
     },
     async (request) => {

@@ -9,13 +9,14 @@ import { reportMessage } from '../commands/reportMessage.ts';
 import { resolveReport } from '../commands/resolveReport.ts';
 import { restoreMessage } from '../commands/restoreMessage.ts';
 import { unblockUser } from '../commands/unblockUser.ts';
+import { Position, Uuid } from '../contract/resources.ts';
 import { MAX_HIDE_REASON_LENGTH, MAX_REPORT_REASON_LENGTH } from '../domain/limits.ts';
 import { listBlockedUsers, listReports } from '../projections/safety/queries.ts';
 import { SAFETY_PROJECTION } from '../projections/safety/safetyProjection.ts';
 import { commandContext, withPosition } from './commandContext.ts';
 import { commonProblemResponses, HttpProblem, ProblemSchema } from './problems.ts';
 import { readAfter } from './readYourWrites.ts';
-import { AckSchema, Position, UserIdSchema, Uuid, WaitForQuery } from './schemas.ts';
+import { AckSchema, UserIdSchema, WaitForQuery } from './schemas.ts';
 
 const writeProblems = {
   ...commonProblemResponses,

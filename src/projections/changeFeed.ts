@@ -1,5 +1,8 @@
 // What the projector hands to the realtime layer after each committed batch. Projections know no
 // transport: realtime implements ChangePublisher (Redis pub/sub) and delivers `frame` to the room's sockets.
+// Who a frame goes to is decided here, when it is projected (subject, revokes, messageSeq), never
+// re-derived by realtime from frame types.
+import type { FeedFrame, NoticeFrame } from '../contract/serverFrames.ts';
 
 /** One change a room's participants can see, numbered per room in global order (`seq`). */
 export type FeedEntry = {
@@ -8,8 +11,15 @@ export type FeedEntry = {
   seq: number;
   /** encoded event store position of the event that produced it (see encodePosition) */
   position: string;
-  /** the server frame exactly as sent on the wire (snake_case, `type` as in the seed's protocol) */
-  frame: { type: string } & Record<string, unknown>;
+  /** the server frame exactly as sent on the wire (src/contract/serverFrames.ts) */
+  frame: FeedFrame;
+  /**
+   * the user whose delivery the frame concerns (who left or was removed, whose read marker moved), null
+   * for frames about nobody in particular
+   */
+  subject: string | null;
+  /** the frame is the subject's last of this room: their access ends once it is delivered */
+  revokes: boolean;
   /**
    * In a room whose history is `joined`: the seq of the message the frame shows or is about (a message
    * frame, a reaction, a read receipt). Only members whose membership windows include it get the frame.
@@ -27,7 +37,7 @@ export type UserNotice = {
   userId: string;
   /** encoded event store position of the event that produced it */
   position: string;
-  frame: { type: string } & Record<string, unknown>;
+  frame: NoticeFrame;
 };
 
 export interface ChangePublisher {

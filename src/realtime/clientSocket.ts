@@ -3,7 +3,8 @@
 import type { Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import type { WebSocket } from 'ws';
-import { CLOSE, errorFrame } from './protocol.ts';
+import type { ServerFrame } from '../contract/serverFrames.ts';
+import { CLOSE, type ErrorFrameDetails, errorFrame } from './protocol.ts';
 
 export type ClientSocket = {
   readonly ws: WebSocket;
@@ -12,8 +13,8 @@ export type ClientSocket = {
   sendText(text: string): void;
   /** sends a WebSocket frame built once for many sockets (textFrame), or closes with 4009 likewise */
   sendPrepared(frame: Buffer): void;
-  send(frame: object): void;
-  sendError(code: string, message: string, extra?: Record<string, unknown>): void;
+  send(frame: ServerFrame): void;
+  sendError(code: string, message: string, extra?: ErrorFrameDetails): void;
   close(code: number, reason: string): void;
   /** heartbeat: false once a ping went unanswered for a whole interval */
   alive: boolean;

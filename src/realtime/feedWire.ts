@@ -1,10 +1,11 @@
 // How feed entries and typing indicators travel through Redis pub/sub: one channel per room, so Redis only
 // sends a node the rooms it has sockets in (thousands of rooms, any number of nodes).
 //
-// A message is five lines: `seq \n type \n subject user id \n message seq \n frame JSON`. Nodes route on
-// the first four without parsing the frame and send the frame text to sockets as it is: no JSON work per
-// delivery. seq 0 marks an ephemeral frame (typing) that is not part of the room's feed; message seq 0
-// a frame any member may get (see FeedEntry.messageSeq).
+// A message is six lines: `seq \n type \n subject user id \n revokes (1 or 0) \n message seq \n frame
+// JSON`. Nodes route on the first five, which the projector set (FeedEntry), without parsing the frame,
+// and send the frame text to sockets as it is: no JSON work per delivery. seq 0 marks an ephemeral frame
+// (typing) that is not part of the room's feed; message seq 0 a frame any member may get (see
+// FeedEntry.messageSeq).
 import type { FeedEntry, UserNotice } from '../projections/changeFeed.ts';
 import { textFrame } from './clientSocket.ts';
 
@@ -18,6 +19,8 @@ export type WireMessage = {
   type: string;
   /** the user the frame is about when that matters for delivery (who left, who read, who types), else '' */
   subject: string;
+  /** delivering the frame ends the subject's access to the room (FeedEntry.revokes) */
+  revokes: boolean;
   /** in a `joined` room, the seq of the message the frame is about: for members who may read it only */
   messageSeq?: number;
   frameText: string;
@@ -31,11 +34,8 @@ export function wsFrame(message: WireMessage): Buffer {
   return message.wsFrame;
 }
 
-/** Frame types that end a user's access to the room once delivered. */
-export const REVOKING_TYPES: ReadonlySet<string> = new Set(['participant_left', 'participant_removed']);
-
 export function encodeWire(message: WireMessage): string {
-  return `${message.seq}\n${message.type}\n${message.subject}\n${message.messageSeq ?? 0}\n${message.frameText}`;
+  return `${message.seq}\n${message.type}\n${message.subject}\n${message.revokes ? 1 : 0}\n${message.messageSeq ?? 0}\n${message.frameText}`;
 }
 
 export function decodeWire(text: string): WireMessage | null {
@@ -43,16 +43,19 @@ export function decodeWire(text: string): WireMessage | null {
   const second = text.indexOf('\n', first + 1);
   const third = text.indexOf('\n', second + 1);
   const fourth = text.indexOf('\n', third + 1);
-  if (first < 0 || second < 0 || third < 0 || fourth < 0) return null;
+  const fifth = text.indexOf('\n', fourth + 1);
+  if (first < 0 || second < 0 || third < 0 || fourth < 0 || fifth < 0) return null;
   const seq = wireNumber(text.slice(0, first));
-  const messageSeq = wireNumber(text.slice(third + 1, fourth));
-  if (seq === null || messageSeq === null) return null;
+  const revokes = text.slice(third + 1, fourth);
+  const messageSeq = wireNumber(text.slice(fourth + 1, fifth));
+  if (seq === null || messageSeq === null || (revokes !== '0' && revokes !== '1')) return null;
   return {
     seq,
     type: text.slice(first + 1, second),
     subject: text.slice(second + 1, third),
+    revokes: revokes === '1',
     messageSeq,
-    frameText: text.slice(fourth + 1),
+    frameText: text.slice(fifth + 1),
   };
 }
 
@@ -61,26 +64,23 @@ function wireNumber(text: string): number | null {
   return text !== '' && Number.isSafeInteger(value) && value >= 0 ? value : null;
 }
 
-/** The user a projected frame is about, for the frames whose delivery depends on it. */
-export function frameSubject(frame: FeedEntry['frame']): string {
-  if (REVOKING_TYPES.has(frame.type)) {
-    const participant = frame.participant as { user?: { id?: unknown } } | undefined;
-    return String(participant?.user?.id ?? '');
-  }
-  if (frame.type === 'read_receipt' || frame.type === 'typing') return String(frame.user_id ?? '');
-  return '';
-}
-
 /** A notice travels like an ephemeral frame: seq 0, about its user. */
 export function noticeToWire(notice: UserNotice): WireMessage {
-  return { seq: 0, type: notice.frame.type, subject: notice.userId, frameText: JSON.stringify(notice.frame) };
+  return {
+    seq: 0,
+    type: notice.frame.type,
+    subject: notice.userId,
+    revokes: false,
+    frameText: JSON.stringify(notice.frame),
+  };
 }
 
 export function feedEntryToWire(entry: FeedEntry): WireMessage {
   return {
     seq: entry.seq,
     type: entry.frame.type,
-    subject: frameSubject(entry.frame),
+    subject: entry.subject ?? '',
+    revokes: entry.revokes,
     messageSeq: entry.messageSeq ?? 0,
     frameText: JSON.stringify(entry.frame),
   };

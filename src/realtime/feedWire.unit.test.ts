@@ -1,5 +1,18 @@
 import { describe, expect, it } from 'vitest';
+import type { FeedFrame } from '../contract/serverFrames.ts';
+import type { FeedEntry } from '../projections/changeFeed.ts';
 import { decodeWire, encodeWire, feedEntryToWire } from './feedWire.ts';
+
+/** the wire does not look into frames: a partial one stands for any */
+const entry = (frame: object, delivery: Partial<FeedEntry> = {}): FeedEntry => ({
+  roomId: 'r',
+  seq: (frame as { seq: number }).seq,
+  position: 'p',
+  frame: frame as FeedFrame,
+  subject: null,
+  revokes: false,
+  ...delivery,
+});
 
 describe('feed wire format', () => {
   it('round-trips an entry and keeps the frame text byte for byte', () => {
@@ -9,12 +22,12 @@ describe('feed wire format', () => {
       seq: 7,
       message: { content: 'line\nbreak | and \\n' },
     };
-    const wire = feedEntryToWire({ roomId: 'r', seq: 7, position: 'p', frame });
-    const decoded = decodeWire(encodeWire(wire));
+    const decoded = decodeWire(encodeWire(feedEntryToWire(entry(frame))));
     expect(decoded).toEqual({
       seq: 7,
       type: 'chat_message',
       subject: '',
+      revokes: false,
       messageSeq: 0,
       frameText: JSON.stringify(frame),
     });
@@ -23,7 +36,7 @@ describe('feed wire format', () => {
 
   it('carries the seq of the message a frame is about in a joined room, so nodes filter without parsing', () => {
     const frame = { type: 'reaction_added', room_id: 'r', seq: 9, message_id: 'm', emoji: '👍' };
-    const wire = feedEntryToWire({ roomId: 'r', seq: 9, position: 'p', frame, messageSeq: 4 });
+    const wire = feedEntryToWire(entry(frame, { messageSeq: 4 }));
     expect(decodeWire(encodeWire(wire))).toMatchObject({
       seq: 9,
       messageSeq: 4,
@@ -31,18 +44,21 @@ describe('feed wire format', () => {
     });
   });
 
-  it('names the user a removal or a read receipt is about', () => {
-    const removed = { type: 'participant_removed', participant: { user: { id: '42' } } };
-    expect(feedEntryToWire({ roomId: 'r', seq: 3, position: 'p', frame: removed }).subject).toBe('42');
-    const receipt = { type: 'read_receipt', user_id: 'u1', message_id: 'm' };
-    expect(feedEntryToWire({ roomId: 'r', seq: 4, position: 'p', frame: receipt }).subject).toBe('u1');
+  it('carries who a frame is about and whether it ends their access, as the projector set them', () => {
+    const removed = { type: 'participant_removed', seq: 3, participant: { user: { id: '42' } } };
+    const wire = feedEntryToWire(entry(removed, { subject: '42', revokes: true }));
+    expect(decodeWire(encodeWire(wire))).toMatchObject({ subject: '42', revokes: true });
+    // the type alone decides nothing: a frame the projector marked as no revocation is none
+    const renamed = feedEntryToWire(entry({ ...removed, type: 'participant_gone' }, { subject: '42' }));
+    expect(decodeWire(encodeWire(renamed))).toMatchObject({ subject: '42', revokes: false });
   });
 
   it('rejects garbage instead of delivering it', () => {
     expect(decodeWire('hello')).toBeNull();
-    expect(decodeWire('x\nchat_message\n\n0\n{}')).toBeNull();
-    expect(decodeWire('-1\nchat_message\n\n0\n{}')).toBeNull();
-    expect(decodeWire('1\nchat_message\n\nx\n{}')).toBeNull();
-    expect(decodeWire('1\nchat_message\n\n{}')).toBeNull(); // a line short
+    expect(decodeWire('x\nchat_message\n\n0\n0\n{}')).toBeNull();
+    expect(decodeWire('-1\nchat_message\n\n0\n0\n{}')).toBeNull();
+    expect(decodeWire('1\nchat_message\n\n0\nx\n{}')).toBeNull();
+    expect(decodeWire('1\nchat_message\n\n2\n0\n{}')).toBeNull(); // revokes is 0 or 1
+    expect(decodeWire('1\nchat_message\n\n0\n{}')).toBeNull(); // a line short
   });
 });

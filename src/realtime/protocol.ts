@@ -1,6 +1,7 @@
 // The WebSocket wire protocol: what a client may send, the error codes and close codes the server answers
 // with. docs/realtime.md is the reference for clients; keep the two in step.
 import { z } from 'zod';
+import type { SessionFrameOf } from '../contract/serverFrames.ts';
 
 /** Close codes. 1xxx are the standard ones ws uses itself; 4xxx are ours and mean "do not just retry". */
 export const CLOSE = {
@@ -110,6 +111,10 @@ export function parseClientFrame(text: string): ParsedFrame {
   return { ok: false, code: 'invalid_frame', message: `${field || 'frame'}: ${issue.message}`, field };
 }
 
-export function errorFrame(code: string, message: string, extra: Record<string, unknown> = {}) {
-  return { type: 'error', code, message, ...extra };
+type ErrorFrame = SessionFrameOf<'error'>;
+/** what an error frame may say besides its code and message: the field, room or send it is about */
+export type ErrorFrameDetails = Omit<ErrorFrame, 'type' | 'code' | 'message'>;
+
+export function errorFrame(code: string, message: string, details: ErrorFrameDetails = {}): ErrorFrame {
+  return { type: 'error', code, message, ...details };
 }

@@ -10,7 +10,7 @@
 // may read that message (RoomSink.sees).
 import type { Redis } from 'ioredis';
 import type { FeedEntry } from '../projections/changeFeed.ts';
-import { decodeWire, feedEntryToWire, REVOKING_TYPES, roomChannel, type WireMessage } from './feedWire.ts';
+import { decodeWire, feedEntryToWire, roomChannel, type WireMessage } from './feedWire.ts';
 
 /** Where catch-up and gap fills read from: the room_feed read model. */
 export type FeedSource = {
@@ -206,7 +206,7 @@ export function createRoomFanout(options: RoomFanoutOptions): RoomFanout {
     hub.lastSeq = Math.max(hub.lastSeq, message.seq);
     // the loop runs once per socket in the room (a thousand in a big one): what holds for the whole
     // frame is worked out before it
-    const revoked = REVOKING_TYPES.has(message.type) ? message.subject : undefined;
+    const revoked = message.revokes ? message.subject : undefined;
     const aboutSeq = message.messageSeq ?? 0;
     for (const [sink, state] of hub.sinks) {
       if (message.seq <= state.cursor) continue;
@@ -299,5 +299,5 @@ export function createRoomFanout(options: RoomFanoutOptions): RoomFanout {
 }
 
 function isRevocationOf(message: WireMessage, sink: RoomSink): boolean {
-  return message.subject === sink.userId && REVOKING_TYPES.has(message.type);
+  return message.revokes && message.subject === sink.userId;
 }

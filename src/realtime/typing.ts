@@ -35,7 +35,13 @@ export async function publishTyping(
   pipeline.pexpire(key, TYPING_TTL_MS);
   pipeline.publish(
     roomChannel(prefix, roomId),
-    encodeWire({ seq: 0, type: 'typing', subject: user.userId, frameText: JSON.stringify(frame) }),
+    encodeWire({
+      seq: 0,
+      type: 'typing',
+      subject: user.userId,
+      revokes: false,
+      frameText: JSON.stringify(frame),
+    }),
   );
   await pipeline.exec();
 }

@@ -1,6 +1,7 @@
 // The read models from events, through the live runner and the query functions REST and realtime call.
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { FeedFrameOf } from '../../src/contract/serverFrames.ts';
 import type { ChatEvent } from '../../src/domain/events.ts';
 import { participantId, reportId } from '../../src/domain/streams.ts';
 import type { FeedEntry } from '../../src/projections/changeFeed.ts';
@@ -215,9 +216,17 @@ describe('chat read models', () => {
     const withoutMessage = (entry: FeedEntry) => !('message' in entry.frame);
     expect(feed.filter(withoutMessage)).toEqual(live.filter(withoutMessage));
     const firstSent = feed.find((entry) => entry.frame.type === 'chat_message')!;
-    expect(firstSent.frame.message).toMatchObject({ id: m1, content: 'first (fixed)', is_edited: true });
+    expect((firstSent.frame as FeedFrameOf<'chat_message'>).message).toMatchObject({
+      id: m1,
+      content: 'first (fixed)',
+      is_edited: true,
+    });
     const secondSent = feed.filter((entry) => entry.frame.type === 'chat_message')[1]!;
-    expect(secondSent.frame.message).toMatchObject({ id: m2, content: '', is_deleted: true });
+    expect((secondSent.frame as FeedFrameOf<'chat_message'>).message).toMatchObject({
+      id: m2,
+      content: '',
+      is_deleted: true,
+    });
   });
 
   it('shows members, their roles and mutes; a removed member reads nothing more', async () => {
@@ -280,7 +289,7 @@ describe('chat read models', () => {
       { id: 'dave', username: 'DAVE' },
     ]);
     const frames = published.filter((entry) => entry.frame.type === 'chat_message').slice(-3);
-    expect(frames.map((entry) => (entry.frame.message as { sender: unknown }).sender)).toEqual([
+    expect(frames.map((entry) => (entry.frame as FeedFrameOf<'chat_message'>).message.sender)).toEqual([
       { id: 'dave', username: null },
       { id: 'dave', username: null },
       { id: 'dave', username: 'DAVE' },

@@ -224,9 +224,10 @@ describe('connection health', () => {
       type: 'typing',
       room_id: roomId,
       user_id: 'load',
-      padding: 'x'.repeat(60_000),
+      username: 'x'.repeat(60_000), // a large frame, still one the contract describes
+      is_typing: true,
     });
-    const wire = encodeWire({ seq: 0, type: 'typing', subject: 'load', frameText: big });
+    const wire = encodeWire({ seq: 0, type: 'typing', subject: 'load', revokes: false, frameText: big });
     // paced by the healthy client: it keeps up, only the paused one falls behind
     for (let i = 1; i <= 200; i++) {
       await node.app.redis.publish(roomChannel(prefix, roomId), wire);

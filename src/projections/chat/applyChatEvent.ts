@@ -3,6 +3,7 @@
 // the room's participants will see. No I/O here: batchStore.ts loads the rows before and writes them
 // after, which is what lets one transaction project thousands of events.
 
+import type { FeedFrame, FeedFrameOf, FeedFrameType, NoticeFrame } from '../../contract/serverFrames.ts';
 import type { MessageEvent, ReadMarkerEvent, RoomEvent } from '../../domain/events.ts';
 import { participantId } from '../../domain/streams.ts';
 import type { RecordedEvent } from '../../eventstore/eventStore.ts';
@@ -19,6 +20,23 @@ import type {
   UserRow,
 } from './rows.ts';
 import { historyIsJoined, messageJson, participantJson, roomJson } from './serializers.ts';
+
+/** Feed frames that carry a message, the room, or neither (see BatchEditor's emit functions). */
+type MessageFrameType =
+  | 'chat_message'
+  | 'message_edited'
+  | 'message_deleted'
+  | 'message_hidden'
+  | 'message_restored';
+type RoomFrameType = 'room_created' | 'room_updated' | 'room_archived' | 'room_unarchived';
+type PlainFrameType = Exclude<FeedFrameType, MessageFrameType | RoomFrameType>;
+/** a frame's own fields, besides its type and its place in the feed */
+type FramePayload<Type extends FeedFrameType> = Omit<
+  FeedFrameOf<Type>,
+  'type' | 'room_id' | 'seq' | 'position'
+>;
+/** FeedEntry's delivery fields: the user the frame concerns, and the message it is about */
+type Delivery = { subject?: string; revokes?: boolean; messageSeq?: number };
 
 /** A message's content as of some point in its stream (what a moderator's restore brings back). */
 export type MessageSnapshot = {
@@ -209,9 +227,14 @@ export function applyChatEvent(state: BatchState, recorded: RecordedEvent): void
       ctx.putWindow(participant, seq);
       room.participant_count -= 1;
       ctx.touchRoom(room);
-      ctx.emit(room, seq, removed ? 'participant_removed' : 'participant_left', {
-        participant: ctx.participantJson(participant),
-      });
+      // the frame about them is the last they get of this room
+      ctx.emit(
+        room,
+        seq,
+        removed ? 'participant_removed' : 'participant_left',
+        { participant: ctx.participantJson(participant) },
+        { subject: d.userId, revokes: true },
+      );
       ctx.tell(d.userId, { type: 'room_removed', room_id: room.id, reason: removed ? 'removed' : 'left' });
       return;
     }
@@ -354,7 +377,9 @@ export function applyChatEvent(state: BatchState, recorded: RecordedEvent): void
         emoji: d.emoji,
         reactions: ctx.messageJson(message).reactions,
       };
-      ctx.emit(room, ctx.nextSeq(room), adding ? 'reaction_added' : 'reaction_removed', payload, message.seq);
+      ctx.emit(room, ctx.nextSeq(room), adding ? 'reaction_added' : 'reaction_removed', payload, {
+        messageSeq: message.seq,
+      });
       return;
     }
     case 'MessagesRead':
@@ -377,7 +402,11 @@ export function applyChatEvent(state: BatchState, recorded: RecordedEvent): void
         read_at: at,
         last_read_seq: message.seq,
       };
-      ctx.emit(room, ctx.nextSeq(room), 'read_receipt', payload, message.seq);
+      // the reader's own sockets answer it with their new unread count
+      ctx.emit(room, ctx.nextSeq(room), 'read_receipt', payload, {
+        subject: participant.user_id,
+        messageSeq: message.seq,
+      });
       return;
     }
     default: {
@@ -408,27 +437,20 @@ class BatchEditor {
   }
 
   /**
-   * A frame without a message or room in it, stored as published; `messageSeq` names the message it is
-   * about (a reaction, a read receipt), which in a `joined` room decides who gets it.
+   * A frame without a message or room in it, stored as published. `delivery` says who the frame concerns
+   * (FeedEntry.subject, .revokes) and, for a frame about a message (a reaction, a read receipt), that
+   * message's seq, which in a `joined` room decides who gets it.
    */
-  emit(
+  emit<Type extends PlainFrameType>(
     room: RoomRow,
     seq: number,
-    type: string,
-    payload: Record<string, unknown>,
-    messageSeq: number | null = null,
+    type: Type,
+    payload: FramePayload<Type>,
+    delivery: Delivery = {},
   ): void {
-    const head = { type, room_id: room.id, seq, position: this.position };
-    const frame = { ...head, ...payload };
-    this.publish(room, seq, frame, messageSeq);
-    this.state.feedRows.push({
-      room_id: room.id,
-      seq,
-      position: this.position,
-      frame,
-      message_id: null,
-      message_seq: messageSeq,
-    });
+    const frame = { type, ...this.head(room, seq), ...payload } as FeedFrameOf<Type>;
+    this.publish(room, seq, frame, delivery);
+    this.storeFeedRow(room, seq, frame, null, delivery);
   }
 
   // room_feed keeps a message out of its frames and refers to it by id instead; readRoomFeed puts the
@@ -436,52 +458,69 @@ class BatchEditor {
   // row (nothing to scrub), and the feed stores each message once.
 
   /** a frame that carries a message: stored by reference, so its JSON is built only to be published */
-  emitMessage(room: RoomRow, seq: number, type: string, message: MessageRow): void {
-    const head = { type, room_id: room.id, seq, position: this.position };
+  emitMessage(room: RoomRow, seq: number, type: MessageFrameType, message: MessageRow): void {
+    const head = { type, ...this.head(room, seq) };
+    const delivery = { messageSeq: message.seq };
     if (this.state.publishes)
-      this.publish(room, seq, { ...head, message: this.messageJson(message) }, message.seq);
-    this.state.feedRows.push({
-      room_id: room.id,
-      seq,
-      position: this.position,
-      frame: head,
-      message_id: message.id,
-      message_seq: message.seq,
-    });
+      this.publish(room, seq, { ...head, message: this.messageJson(message) }, delivery);
+    this.storeFeedRow(room, seq, head, message.id, delivery);
   }
 
   /**
    * a frame that carries the room: its last message is stored by reference (read back under the history
    * visibility of the time of reading), and left out of the live frame of a `joined` room (roomJson)
    */
-  emitRoom(room: RoomRow, seq: number, type: string): void {
-    const head = { type, room_id: room.id, seq, position: this.position };
-    if (this.state.publishes) this.publish(room, seq, { ...head, room: this.roomJson(room) }, null);
+  emitRoom(room: RoomRow, seq: number, type: RoomFrameType): void {
+    const head = { type, ...this.head(room, seq) };
+    if (this.state.publishes) this.publish(room, seq, { ...head, room: this.roomJson(room) }, {});
+    this.storeFeedRow(room, seq, { ...head, room: roomJson(room, null) }, room.last_message_id, {});
+  }
+
+  private head(room: RoomRow, seq: number) {
+    return { room_id: room.id, seq, position: this.position };
+  }
+
+  private storeFeedRow(
+    room: RoomRow,
+    seq: number,
+    frame: RoomFeedRow['frame'],
+    messageId: string | null,
+    delivery: Delivery,
+  ): void {
     this.state.feedRows.push({
       room_id: room.id,
       seq,
       position: this.position,
-      frame: { ...head, room: roomJson(room, null) },
-      message_id: room.last_message_id,
-      message_seq: null,
+      frame,
+      message_id: messageId,
+      message_seq: delivery.messageSeq ?? null,
+      subject: delivery.subject ?? null,
+      revokes: delivery.revokes ?? false,
     });
   }
 
-  private publish(room: RoomRow, seq: number, frame: FeedEntry['frame'], messageSeq: number | null): void {
+  private publish(room: RoomRow, seq: number, frame: FeedFrame, delivery: Delivery): void {
     if (!this.state.publishes) return;
-    const entry: FeedEntry = { roomId: room.id, seq, position: this.position, frame };
-    if (messageSeq !== null && historyIsJoined(room)) entry.messageSeq = messageSeq;
+    const entry: FeedEntry = {
+      roomId: room.id,
+      seq,
+      position: this.position,
+      frame,
+      subject: delivery.subject ?? null,
+      revokes: delivery.revokes ?? false,
+    };
+    if (delivery.messageSeq !== undefined && historyIsJoined(room)) entry.messageSeq = delivery.messageSeq;
     this.state.feed.push(entry);
   }
 
   /** a notice to one user's sockets (their room list), published only when the batch publishes */
-  tell(userId: string, frame: { type: string } & Record<string, unknown>): void {
+  tell(userId: string, frame: NoticeFrame): void {
     if (this.state.publishes) this.state.notices.push({ userId, position: this.position, frame });
   }
   /** tells users they are now in the room: the room's JSON as it is now, for their room list */
   tellAdded(room: RoomRow, userIds: readonly string[]): void {
     if (!this.state.publishes) return;
-    const frame = { type: 'room_added', room_id: room.id, room: this.roomJson(room) };
+    const frame: NoticeFrame = { type: 'room_added', room_id: room.id, room: this.roomJson(room) };
     for (const userId of new Set(userIds)) this.tell(userId, frame);
   }
 

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { parseServerFrame } from '../../contract/serverFrames.ts';
 import type { ChatEvent, RoomCreated } from '../../domain/events.ts';
 import type { RecordedEvent } from '../../eventstore/eventStore.ts';
 import {
@@ -58,7 +59,13 @@ describe('chat projection (pure)', () => {
       { type: 'ParticipantRemoved', data: { roomId: ROOM, userId: 'bob', removedBy: 'alice' } },
       { type: 'ParticipantLeft', data: { roomId: ROOM, userId: 'carol' } },
     );
-    expect(state.notices.map((notice) => [notice.userId, notice.frame.type, notice.frame.reason])).toEqual([
+    expect(
+      state.notices.map((notice) => [
+        notice.userId,
+        notice.frame.type,
+        (notice.frame as { reason?: string }).reason,
+      ]),
+    ).toEqual([
       ['alice', 'room_added', undefined],
       ['bob', 'room_added', undefined],
       ['carol', 'room_added', undefined],
@@ -275,6 +282,40 @@ describe('chat projection (pure)', () => {
     expect(JSON.stringify(restricted.notices)).not.toContain('before carol'); // carol's room_added
     // the stored room frame keeps the reference, for a replay under the setting as it is then
     expect(restricted.feedRows.at(-1)!.message_id).toBe('m1');
+  });
+
+  it('builds every frame to the wire contract, and says who a frame concerns when it is projected', () => {
+    // ids as the service makes them (the contract checks them)
+    const room = '0190f000-0000-7000-8000-00000000a001';
+    const m1 = '0190f000-0000-7000-8000-00000000b001';
+    const state = given(
+      { type: 'RoomCreated', data: { ...created.data, roomId: room } },
+      {
+        type: 'MessageSent',
+        data: { messageId: m1, roomId: room, senderId: 'alice', messageType: 'text', content: 'hi' },
+      },
+      { type: 'MessageEdited', data: { messageId: m1, roomId: room, content: 'hi!', editedBy: 'alice' } },
+      { type: 'ReactionAdded', data: { messageId: m1, roomId: room, userId: 'bob', emoji: '👍' } },
+      { type: 'MessagesRead', data: { roomId: room, userId: 'bob', upToMessageId: m1 } },
+      { type: 'ParticipantAdminSet', data: { roomId: room, userId: 'bob', isAdmin: true, setBy: 'alice' } },
+      { type: 'RoomUpdated', data: { roomId: room, name: 'Unit 4C', updatedBy: 'alice' } },
+      { type: 'ParticipantLeft', data: { roomId: room, userId: 'bob' } },
+      { type: 'ParticipantAdded', data: { roomId: room, userId: 'carol', isAdmin: false, addedBy: 'alice' } },
+      { type: 'ParticipantRemoved', data: { roomId: room, userId: 'carol', removedBy: 'alice' } },
+    );
+    expect(state.feed).toHaveLength(10);
+    for (const entry of state.feed) parseServerFrame(entry.frame);
+    for (const notice of state.notices) parseServerFrame(notice.frame);
+    const concerns = state.feed
+      .filter((entry) => entry.subject !== null || entry.revokes)
+      .map((entry) => [entry.frame.type, entry.subject, entry.revokes]);
+    expect(concerns).toEqual([
+      ['read_receipt', 'bob', false],
+      ['participant_left', 'bob', true],
+      ['participant_removed', 'carol', true],
+    ]);
+    // replays read the same from the stored feed
+    expect(state.feedRows.filter((row) => row.revokes).map((row) => row.subject)).toEqual(['bob', 'carol']);
   });
 
   it('folds a message stream into the content a restore brings back', () => {

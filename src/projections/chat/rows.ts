@@ -108,4 +108,7 @@ export type RoomFeedRow = {
    * for the others. Under `joined` history a member is sent the frame only if that message is theirs to see.
    */
   message_seq: number | null;
+  /** FeedEntry.subject and FeedEntry.revokes, kept for replays */
+  subject: string | null;
+  revokes: boolean;
 };

@@ -96,7 +96,9 @@ CREATE TABLE ${s}.room_feed (
   position text NOT NULL,
   frame json NOT NULL,
   message_id text,
-  message_seq integer
+  message_seq integer,
+  subject text,
+  revokes boolean NOT NULL
 );
 CREATE TABLE ${s}.users (
   id text PRIMARY KEY,

@@ -1,63 +1,13 @@
-// The JSON shapes clients see (the seed's serializers, snake_case). Frames, REST answers and the
+// From rows to the JSON shapes clients see (src/contract/resources.ts). Frames, REST answers and the
 // WebSocket catch-up all go through these, so a message looks the same wherever it is read.
-import type { HistoryVisibility } from '../../domain/events.ts';
+import type {
+  MessageJson,
+  ParticipantJson,
+  ReactionJson,
+  RoomJson,
+  RoomSettingsJson,
+} from '../../contract/resources.ts';
 import type { MessageRow, ParticipantRow, ReactionEntry, RoomRow } from './rows.ts';
-
-export type UserJson = { id: string; username: string | null };
-
-export type MessageJson = {
-  id: string;
-  room: string;
-  seq: number;
-  sender: UserJson;
-  message_type: string;
-  content: string;
-  reply_to: string | null;
-  attachment: { id: string; file_name: string; content_type: string; size: number } | null;
-  reactions: { emoji: string; count: number; user_ids: string[] }[];
-  is_edited: boolean;
-  is_deleted: boolean;
-  is_hidden: boolean;
-  created_at: string;
-  edited_at: string | null;
-};
-
-export type ParticipantJson = {
-  id: string;
-  room: string;
-  user: UserJson;
-  is_admin: boolean;
-  muted: boolean;
-  muted_until: string | null;
-  notifications_muted: boolean;
-  joined_at: string;
-  left_at: string | null;
-  last_read_seq: number;
-};
-
-export type RoomSettingsJson = {
-  slow_mode_seconds?: number;
-  /** every room but a direct one: `shared` unless set to `joined` */
-  history_visibility?: HistoryVisibility;
-};
-
-export type RoomJson = {
-  id: string;
-  name: string;
-  room_type: string;
-  task: string | null;
-  property: string | null;
-  created_by: string;
-  created_at: string;
-  modified_at: string;
-  is_active: boolean;
-  archived_at: string | null;
-  participant_count: number;
-  last_message: MessageJson | null;
-  settings: RoomSettingsJson;
-  /** the room's newest feed seq: where a client resumes the WebSocket from (extension to the seed) */
-  last_seq: number;
-};
 
 const ISO_UTC = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;
 
@@ -71,7 +21,7 @@ export function isoTime(value: string | Date | null): string | null {
   return new Date(value).toISOString();
 }
 
-export function reactionsJson(reactions: readonly ReactionEntry[]): MessageJson['reactions'] {
+export function reactionsJson(reactions: readonly ReactionEntry[]): ReactionJson[] {
   return reactions.map((r) => ({ emoji: r.emoji, count: r.user_ids.length, user_ids: [...r.user_ids] }));
 }
 

@@ -1,5 +1,8 @@
-// A real `ws` client that records every frame, for tests that read a conversation in order.
+// A real `ws` client that records every frame, for tests that read a conversation in order. Every frame
+// it reads is checked against the wire contract (src/contract/serverFrames.ts): a frame the contract does
+// not describe fails the test that reads it.
 import { type ClientOptions, WebSocket } from 'ws';
+import { parseServerFrame } from '../../../src/contract/serverFrames.ts';
 
 export type Frame = { type: string } & Record<string, unknown>;
 export type Closed = { code: number; reason: string };
@@ -52,6 +55,16 @@ export function openSocket(url: string, options: ClientOptions & { protocols?: s
         const look = () => {
           while (taken < frames.length) {
             const frame = frames[taken++]!;
+            const violation = contractViolation(frame);
+            if (violation) {
+              done();
+              reject(
+                new Error(
+                  `frame outside the wire contract: ${JSON.stringify(frame).slice(0, 300)}: ${violation.slice(0, 500)}`,
+                ),
+              );
+              return;
+            }
             if (test(frame)) {
               done();
               resolve(frame);
@@ -82,4 +95,13 @@ export function openSocket(url: string, options: ClientOptions & { protocols?: s
     },
   };
   return socket;
+}
+
+function contractViolation(frame: Frame): string | undefined {
+  try {
+    parseServerFrame(frame);
+    return undefined;
+  } catch (error) {
+    return error instanceof Error ? error.message : String(error);
+  }
 }

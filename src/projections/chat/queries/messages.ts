@@ -3,9 +3,10 @@
 // who left or was removed reads nothing more), and in a `joined` room only what was sent during their
 // membership windows. Anything else is null, as if it did not exist.
 
+import type { MessageJson, UserJson } from '../../../contract/resources.ts';
 import type { Db } from '../../projection.ts';
 import type { MessageRow } from '../rows.ts';
-import { isoTime, type MessageJson, messageJson, type UserJson } from '../serializers.ts';
+import { isoTime, messageJson } from '../serializers.ts';
 import { seesSeq, visibleRanges } from './historyVisibility.ts';
 
 /** a message row with its sender's username, as the message queries select it */

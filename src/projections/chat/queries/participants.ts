@@ -1,9 +1,10 @@
 // Participant queries: the member list, one participant by its REST id, and membership facts the
 // realtime layer checks (a removed user gets nothing after their removal seq).
 
+import type { ParticipantJson } from '../../../contract/resources.ts';
 import type { Db } from '../../projection.ts';
 import type { ParticipantRow } from '../rows.ts';
-import { type ParticipantJson, participantJson } from '../serializers.ts';
+import { participantJson } from '../serializers.ts';
 
 type ParticipantSelectRow = { p: ParticipantRow; username: string | null };
 const PARTICIPANT_COLUMNS = 'to_json(p) AS p, u.username';

@@ -1,6 +1,8 @@
 // The per-room change feed: every frame a room's participants saw, by seq. Realtime resumes a client
 // from here (seq > last_seq, only what the room's history visibility lets them read) and fills gaps in
 // what Redis delivered (the whole feed: each socket then checks the frames about a message itself).
+import type { RoomJson } from '../../../contract/resources.ts';
+import type { FeedFrame } from '../../../contract/serverFrames.ts';
 import type { FeedEntry } from '../../changeFeed.ts';
 import type { Db } from '../../projection.ts';
 import type { MessageRow, RoomFeedRow } from '../rows.ts';
@@ -9,7 +11,7 @@ import { JOINED_HISTORY_SQL, visibleRanges } from './historyVisibility.ts';
 
 type FeedSelectRow = RoomFeedRow & { joined: boolean; m: MessageRow | null; sender_username: string | null };
 
-const FEED_COLUMNS = `f.room_id, f.seq, f.position, f.frame, f.message_id, f.message_seq,
+const FEED_COLUMNS = `f.room_id, f.seq, f.position, f.frame, f.message_id, f.message_seq, f.subject, f.revokes,
   ${JOINED_HISTORY_SQL('r')} AS joined, to_json(m) AS m, u.username AS sender_username`;
 const FEED_JOINS = `JOIN chat_read.rooms r ON r.id = f.room_id
   LEFT JOIN chat_read.messages m ON m.id = f.message_id
@@ -74,6 +76,8 @@ function toFeedEntry(row: FeedSelectRow): FeedEntry {
     seq: row.seq,
     position: row.position,
     frame: withMessage(row),
+    subject: row.subject,
+    revokes: row.revokes,
   };
   if (row.joined && row.message_seq !== null) entry.messageSeq = row.message_seq;
   return entry;
@@ -83,13 +87,14 @@ function toFeedEntry(row: FeedSelectRow): FeedEntry {
  * A frame that carries a message gets it back as it is now; a frame that carries the room gets its last
  * message back unless the room's history is `joined` (then no member is shown it: some may not read it).
  */
-function withMessage(row: FeedSelectRow): FeedEntry['frame'] {
-  const frame = row.frame as FeedEntry['frame'];
-  if (!row.m) return frame;
+function withMessage(row: FeedSelectRow): FeedFrame {
+  const stored = row.frame as Record<string, unknown>;
+  if (!row.m) return stored as FeedFrame;
   const message = messageJson(row.m, row.sender_username);
-  const room = frame.room as Record<string, unknown> | undefined;
-  if (room) return row.joined ? frame : { ...frame, room: { ...room, last_message: message } };
-  return { ...frame, message };
+  const room = stored.room as RoomJson | undefined;
+  if (room)
+    return (row.joined ? stored : { ...stored, room: { ...room, last_message: message } }) as FeedFrame;
+  return { ...stored, message } as FeedFrame;
 }
 
 /** The room's newest seq (0 for a room without changes or unknown): where a fresh client starts. */

@@ -1,8 +1,9 @@
 // Room queries for one user: their room list (newest activity first, with unread counts) and one room.
 
+import type { RoomJson } from '../../../contract/resources.ts';
 import type { Db } from '../../projection.ts';
 import type { MessageRow, RoomRow } from '../rows.ts';
-import { messageJson, type RoomJson, roomJson } from '../serializers.ts';
+import { messageJson, roomJson } from '../serializers.ts';
 import { visibleRanges } from './historyVisibility.ts';
 import { UNREAD_COUNT_SQL } from './participants.ts';
 
