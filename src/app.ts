@@ -14,17 +14,16 @@ import { messageRoutes } from './api/messages.ts';
 import { opsRoutes } from './api/ops.ts';
 import { participantRoutes } from './api/participants.ts';
 import { authenticate, authPlugin } from './api/plugins/auth.ts';
-import { databasePlugin } from './api/plugins/database.ts';
 import { errorsPlugin } from './api/plugins/errors.ts';
-import { eventStorePlugin } from './api/plugins/eventStore.ts';
+import { infrastructurePlugin } from './api/plugins/infrastructure.ts';
 import { openApiPlugin } from './api/plugins/openapi.ts';
-import { redisPlugin } from './api/plugins/redis.ts';
 import { storagePlugin } from './api/plugins/storage.ts';
 import { roomRoutes } from './api/rooms.ts';
 import { safetyRoutes } from './api/safety.ts';
 import { createTokenVerifier, type TokenVerifier } from './auth/tokenVerifier.ts';
 import type { Config } from './config.ts';
 import type { EventStore } from './eventstore/eventStore.ts';
+import { createInfrastructure } from './infrastructure/createInfrastructure.ts';
 import { type ProjectionsHandle, startProjections } from './projections/projectionRunner.ts';
 import { PROJECTIONS } from './projections/registry.ts';
 import { type RealtimeLimits, realtimePlugin } from './realtime/realtimePlugin.ts';
@@ -66,14 +65,15 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}) {
   app.setSerializerCompiler(serializerCompiler);
   app.decorate('config', config);
 
-  // ── external services ───────────────────────────────────────────────────────────────────────────────
-  await app.register(databasePlugin, {
-    databaseUrl: config.DATABASE_URL,
-    idleInTransactionTimeoutMs: config.DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS,
-    pool: overrides.pool,
+  // ── infrastructure (src/infrastructure): PostgreSQL, Redis, the event store ─────────────────────────
+  const infrastructure = await createInfrastructure(config, {
+    process: 'app',
+    logger: app.log,
+    ...(overrides.pool ? { pool: overrides.pool } : {}),
+    ...(overrides.redis ? { redis: overrides.redis } : {}),
+    ...(overrides.eventStore ? { eventStore: overrides.eventStore } : {}),
   });
-  await app.register(redisPlugin, { redisUrl: config.REDIS_URL, redis: overrides.redis });
-  await app.register(eventStorePlugin, { config, eventStore: overrides.eventStore });
+  await app.register(infrastructurePlugin, { infrastructure });
 
   // ── app plugins ─────────────────────────────────────────────────────────────────────────────────────
   await app.register(errorsPlugin);
@@ -83,11 +83,7 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}) {
   await app.register(commandStatePlugin);
 
   // ── realtime (src/realtime): WebSocket endpoints and Redis fan-out register here ───────────────────────
-  await app.register(realtimePlugin, {
-    config,
-    verifyToken: app.verifyToken,
-    limits: overrides.realtimeLimits,
-  });
+  await app.register(realtimePlugin, { config, limits: overrides.realtimeLimits });
 
   // ── routes ──────────────────────────────────────────────────────────────────────────────────────────
   await app.register(healthRoutes);

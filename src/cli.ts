@@ -3,11 +3,12 @@
 //   projections rebuild [name...]   rebuild projections (all without a name) from position 0 beside the
 //                                   live ones and swap
 // Uses DATABASE_URL / EVENTSTORE_URL like the server; no token settings are needed here.
-import pg from 'pg';
+import type pg from 'pg';
+import { pino } from 'pino';
 import { loadConfig } from './config.ts';
 import { migrate } from './db/migrate.ts';
-import { createEventStore } from './eventstore/createEventStore.ts';
 import type { EventStore } from './eventstore/eventStore.ts';
+import { createInfrastructure } from './infrastructure/createInfrastructure.ts';
 import { discardChanges } from './projections/changeFeed.ts';
 import { readCheckpoint, requestRebuild } from './projections/checkpoints.ts';
 import type { Projection } from './projections/projection.ts';
@@ -110,8 +111,10 @@ async function main(args: string[]): Promise<number> {
     return 2;
   }
   await migrate(config.DATABASE_URL);
-  const pool = new pg.Pool({ connectionString: config.DATABASE_URL, max: 4 });
-  const eventStore = createEventStore(config, { pool });
+  // warnings (say, Redis unreachable) go to stderr, apart from the output scripts read
+  const logger = pino({ level: 'warn', base: { process: 'cli' } }, pino.destination(2));
+  const infrastructure = await createInfrastructure(config, { process: 'cli', logger });
+  const { pool, eventStore } = infrastructure;
   try {
     if (command === 'status') {
       const statuses = await projectionStatus(pool, eventStore, PROJECTIONS);
@@ -127,8 +130,7 @@ async function main(args: string[]): Promise<number> {
     }
     return 0;
   } finally {
-    await eventStore.close();
-    await pool.end();
+    await infrastructure.close();
   }
 }
 

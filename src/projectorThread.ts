@@ -6,12 +6,9 @@
 // This file is both sides: startProjectorThread() in the main thread, and the worker's body below it.
 import { once } from 'node:events';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
-import { Redis } from 'ioredis';
 import { pino } from 'pino';
 import type { Config } from './config.ts';
-import { createPool } from './db/pool.ts';
-import { createEventStore } from './eventstore/createEventStore.ts';
-import { createRedisAppendSignal } from './eventstore/postgres/appendSignal.ts';
+import { createInfrastructure } from './infrastructure/createInfrastructure.ts';
 import { startProjections } from './projections/projectionRunner.ts';
 import { PROJECTIONS } from './projections/registry.ts';
 import { createRedisChangePublisher } from './realtime/redisChangePublisher.ts';
@@ -56,31 +53,18 @@ export function startProjectorThread(config: Config, logger: Logger): ProjectorT
 
 async function runThread(config: Config): Promise<void> {
   const logger = pino({ level: config.LOG_LEVEL, base: { thread: 'projector' } });
-  const pool = createPool(
-    {
-      databaseUrl: config.DATABASE_URL,
-      idleInTransactionTimeoutMs: config.DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS,
-      max: 6,
-    },
-    logger,
-  );
-  const redis = new Redis(config.REDIS_URL, { maxRetriesPerRequest: 2 });
-  redis.on('error', (error) => logger.warn({ err: error }, 'Redis connection error'));
-  const appendSignal = createRedisAppendSignal({ redis, prefix: config.REDIS_PREFIX, logger });
-  const eventStore = createEventStore(config, { pool, appendSignal });
+  const infrastructure = await createInfrastructure(config, { process: 'projector', logger });
   const projections = await startProjections({
-    pool,
-    eventStore,
+    pool: infrastructure.pool,
+    eventStore: infrastructure.eventStore,
     projections: PROJECTIONS,
-    publisher: createRedisChangePublisher(redis, config.REDIS_PREFIX, logger),
+    publisher: createRedisChangePublisher(infrastructure.redis, config.REDIS_PREFIX, logger),
     logger,
   });
   parentPort!.once('message', async () => {
     // finish the batch in hand (it commits with its checkpoint, or rolls back and is projected again)
     await projections.stop();
-    await eventStore.close();
-    await pool.end();
-    await redis.quit().catch(() => redis.disconnect());
+    await infrastructure.close();
     parentPort!.close();
   });
 }

@@ -5,19 +5,13 @@ import websocket from '@fastify/websocket';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import type { WebSocket } from 'ws';
-import { createTokenVerifier, type TokenVerifier } from '../auth/tokenVerifier.ts';
 import type { Config } from '../config.ts';
 import { bindCommands, bindFeedSource, bindReadModel } from './bindings.ts';
-import {
-  type RealtimeCommands,
-  type RealtimeReadModel,
-  runSession,
-  type SessionTarget,
-} from './chatSession.ts';
+import { runSession, type SessionTarget } from './chatSession.ts';
 import { type ClientSocket, wrapSocket } from './clientSocket.ts';
 import { CLOSE } from './protocol.ts';
 import { createTokenBucket, type RateLimit } from './rateLimiter.ts';
-import { createRoomFanout, type FeedSource } from './roomFanout.ts';
+import { createRoomFanout } from './roomFanout.ts';
 import { currentTypists, publishTyping } from './typing.ts';
 import { createUserNotices } from './userNotices.ts';
 
@@ -48,21 +42,8 @@ export const DEFAULT_LIMITS: RealtimeLimits = {
 };
 
 export type RealtimePluginOptions = {
-  config: Pick<
-    Config,
-    | 'REDIS_PREFIX'
-    | 'CHAT_ALLOWED_ORIGINS'
-    | 'CHAT_JWT_SECRET'
-    | 'CHAT_JWKS_URL'
-    | 'CHAT_JWT_ISSUER'
-    | 'CHAT_JWT_AUDIENCE'
-  >;
-  limits?: Partial<RealtimeLimits>;
-  /** defaults: the app's verifier from config, the read models on fastify.pg, commands on fastify.eventStore */
-  verifyToken?: TokenVerifier;
-  readModel?: RealtimeReadModel;
-  feedSource?: FeedSource;
-  commands?: RealtimeCommands;
+  config: Pick<Config, 'REDIS_PREFIX' | 'CHAT_ALLOWED_ORIGINS'>;
+  limits?: Partial<RealtimeLimits> | undefined;
 };
 
 type RoomParams = { roomId: string };
@@ -73,22 +54,16 @@ export const realtimePlugin = fp<RealtimePluginOptions>(
     const limits: RealtimeLimits = { ...DEFAULT_LIMITS, ...options.limits };
     const prefix = options.config.REDIS_PREFIX;
     const allowedOrigins = new Set(options.config.CHAT_ALLOWED_ORIGINS);
-    const verifyToken = options.verifyToken ?? createTokenVerifier(options.config);
-    const readModel = options.readModel ?? bindReadModel(fastify.pg);
-    const stateCache = fastify.hasDecorator('commandStateCache') ? fastify.commandStateCache : undefined;
-    const commands = options.commands ?? bindCommands(fastify.eventStore, stateCache);
+    const verifyToken = fastify.verifyToken;
+    const readModel = bindReadModel(fastify.pg);
+    const commands = bindCommands(fastify.eventStore, fastify.commandStateCache);
 
     // pub/sub needs a connection of its own; it retries forever (sockets are told when it drops)
-    const subscriber = fastify.redis.duplicate({
-      connectionName: `${prefix}realtime-subscriber`,
-      maxRetriesPerRequest: null,
-      enableOfflineQueue: true,
-    });
-    subscriber.on('error', (error) => fastify.log.warn({ err: error }, 'Redis subscriber connection error'));
+    const subscriber = fastify.redisConnection('subscriber', 'realtime-subscriber');
     const fanout = createRoomFanout({
       subscriber,
       prefix,
-      source: options.feedSource ?? bindFeedSource(fastify.pg),
+      source: bindFeedSource(fastify.pg),
       maxReplay: limits.maxReplay,
       logger: fastify.log,
     });
@@ -188,7 +163,7 @@ export const realtimePlugin = fp<RealtimePluginOptions>(
       },
     );
   },
-  { name: 'realtime', dependencies: ['database', 'redis', 'event-store'] },
+  { name: 'realtime', dependencies: ['infrastructure', 'auth', 'command-state'] },
 );
 
 function tokenOf(request: FastifyRequest<{ Querystring: SocketQuery }>): string | undefined {

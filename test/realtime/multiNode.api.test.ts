@@ -101,7 +101,7 @@ describe('two nodes', () => {
     const clients = await redis.client('LIST');
     const subscriberId = /id=(\d+) [^\n]*name=(\S+)/g;
     const mine = [...String(clients).matchAll(subscriberId)]
-      .filter((match) => match[2] === `${prefix}realtime-subscriber`)
+      .filter((match) => match[2] === `${prefix}app:realtime-subscriber`)
       .map((match) => match[1]!);
     expect(mine.length).toBe(2); // one per node
     for (const id of mine) await redis.client('KILL', 'ID', id);
