@@ -82,6 +82,26 @@ describe('bad frames get an error frame and the connection survives', () => {
       { code: 'message_too_long' },
     ],
     ['an empty message', '{"type":"chat_message","message":"   "}', { code: 'content_required' }],
+    [
+      'a NUL in a message (the client_id comes back)',
+      '{"type":"chat_message","message":"a\\u0000b","client_id":"c-nul"}',
+      { code: 'invalid_text', field: 'message', client_id: 'c-nul' },
+    ],
+    [
+      'a lone surrogate in a message',
+      '{"type":"chat_message","message":"broken \\ud83d"}',
+      { code: 'invalid_text', field: 'message' },
+    ],
+    [
+      'a terminal escape sequence in a message',
+      '{"type":"chat_message","message":"\\u001b[2J"}',
+      { code: 'invalid_text', field: 'message' },
+    ],
+    [
+      'a bidi override in a client_id',
+      '{"type":"chat_message","message":"hi","client_id":"c\\u202e1"}',
+      { code: 'invalid_text', field: 'client_id' },
+    ],
   ])('%s', async (_name, text, expected) => {
     const socket = await connected();
     socket.sendRaw(text);
