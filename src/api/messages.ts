@@ -36,7 +36,12 @@ const writeProblems = {
   409: ProblemSchema,
   422: ProblemSchema,
 };
-const Seq = z.coerce.number().int().min(0);
+/** seq values are PostgreSQL integers: a larger cursor is a 400 here, not a query that fails */
+const Seq = z.coerce
+  .number()
+  .int()
+  .min(0)
+  .max(2 ** 31 - 1);
 
 const ListQuery = z.strictObject({
   before: Seq.optional().describe('only messages with a smaller seq (scroll back)'),

@@ -64,7 +64,7 @@ const PingFrame = z.object({ type: z.literal('ping') });
 /** for clients that cannot put the token in the URL or subprotocol: must be the first frame */
 const AuthenticateFrame = z.object({ type: z.literal('authenticate'), token: SafeText.min(1).max(8192) });
 
-const CLIENT_FRAMES = {
+export const CLIENT_FRAMES = {
   chat_message: ChatMessageFrame,
   typing: TypingFrame,
   read_receipt: ReadReceiptFrame,

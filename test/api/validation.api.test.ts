@@ -64,8 +64,13 @@ describe('bodies', () => {
     expect(badUser).toMatchObject({ status: 400, body: { field: 'body.user_id' } });
     const badCursor = await alice.get(`/api/chat/rooms/${roomId}/messages/?before=abc`);
     expect(badCursor).toMatchObject({ status: 400, body: { field: 'query.before' } });
+    const hugeCursor = await alice.get(`/api/chat/rooms/${roomId}/messages/?after=2147483648`);
+    expect(hugeCursor).toMatchObject({ status: 400, body: { field: 'query.after' } });
     const badPosition = await alice.get(`/api/chat/rooms/?wait_for=tomorrow`);
     expect(badPosition).toMatchObject({ status: 400, body: { field: 'query.wait_for' } });
+    // not the fixed-width form positions are handed out in: it would sort after all of them, and wait 5 s
+    const shortPosition = await alice.get(`/api/chat/rooms/?wait_for=41-18`);
+    expect(shortPosition).toMatchObject({ status: 400, body: { field: 'query.wait_for' } });
   });
 
   it('refuses malformed JSON, other media types and oversized bodies', async () => {

@@ -143,6 +143,20 @@ describe('fatal frames close with a documented code', () => {
     expect((await socket.closed).code).toBe(1009);
   });
 
+  it('1009 reaches the client even while the server is writing to its socket', async () => {
+    // the acks and broadcasts of these sends are in flight when the frame arrives: the close frame must
+    // not be dropped with them (the socket was terminated at once, and the client saw 1006)
+    const codes: number[] = [];
+    for (let attempt = 0; attempt < 8; attempt++) {
+      const socket = await connected();
+      for (let n = 0; n < 6; n++) socket.send({ type: 'chat_message', message: `busy ${n}` });
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      socket.sendRaw(JSON.stringify({ type: 'chat_message', message: 'x'.repeat(70 * 1024) }));
+      codes.push((await socket.closed).code);
+    }
+    expect(codes).toEqual(Array(8).fill(1009));
+  });
+
   it('invalid UTF-8 closes with 1007', async () => {
     const socket = await connected();
     socket.ws.send(Buffer.from([0x7b, 0xff, 0xfe, 0x7d]), { binary: false });
