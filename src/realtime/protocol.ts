@@ -64,6 +64,7 @@ const PingFrame = z.object({ type: z.literal('ping') });
 /** for clients that cannot put the token in the URL or subprotocol: must be the first frame */
 const AuthenticateFrame = z.object({ type: z.literal('authenticate'), token: SafeText.min(1).max(8192) });
 
+/** Every frame a client may send, by type (test/api/fuzz.api.test.ts fuzzes each from these schemas). */
 export const CLIENT_FRAMES = {
   chat_message: ChatMessageFrame,
   typing: TypingFrame,
