@@ -11,6 +11,7 @@ import { removeParticipant } from '../commands/removeParticipant.ts';
 import { setParticipantAdmin } from '../commands/setParticipantAdmin.ts';
 import { unmuteParticipant } from '../commands/unmuteParticipant.ts';
 import { participantId } from '../domain/streams.ts';
+import { NameText } from '../domain/text.ts';
 import { getParticipantForUser, listParticipants } from '../projections/queries/participants.ts';
 import { requireRoomParticipant } from './access.ts';
 import { commandContext, withPosition } from './commandContext.ts';
@@ -32,7 +33,7 @@ const FutureTime = z.iso.datetime({ offset: true });
 const AddBody = z
   .strictObject({
     user_id: UserIdSchema,
-    username: z.string().min(1).max(150).optional().describe('display name, when the caller knows it'),
+    username: NameText.min(1).max(150).optional().describe('display name, when the caller knows it'),
     is_admin: z.boolean().default(false),
   })
   .meta({ id: 'AddParticipant' });

@@ -10,6 +10,7 @@ import { resolveReport } from '../commands/resolveReport.ts';
 import { restoreMessage } from '../commands/restoreMessage.ts';
 import { unblockUser } from '../commands/unblockUser.ts';
 import { MAX_HIDE_REASON_LENGTH, MAX_REPORT_REASON_LENGTH } from '../domain/limits.ts';
+import { BodyText } from '../domain/text.ts';
 import { listBlockedUsers, listReports } from '../projections/queries/reports.ts';
 import { commandContext, withPosition } from './commandContext.ts';
 import { commonProblemResponses, HttpProblem, ProblemSchema } from './problems.ts';
@@ -96,7 +97,7 @@ export const safetyRoutes: FastifyPluginAsyncZod = async (fastify) => {
         tags: ['safety'],
         summary: 'Report a message to the moderators (reporting it again changes nothing)',
         params: MessageParams,
-        body: z.strictObject({ reason: z.string().min(1).max(MAX_REPORT_REASON_LENGTH) }),
+        body: z.strictObject({ reason: BodyText.min(1).max(MAX_REPORT_REASON_LENGTH) }),
         response: { 200: ReportCreated, 201: ReportCreated, ...writeProblems },
       },
     },
@@ -146,7 +147,7 @@ export const safetyRoutes: FastifyPluginAsyncZod = async (fastify) => {
         summary: 'Hide a message from participants (moderators); resolves the given reports as hidden',
         params: MessageParams,
         body: z.strictObject({
-          reason: z.string().min(1).max(MAX_HIDE_REASON_LENGTH),
+          reason: BodyText.min(1).max(MAX_HIDE_REASON_LENGTH),
           report_ids: z.array(Uuid).max(100).default([]),
         }),
         response: { 200: AckSchema, ...writeProblems },

@@ -2,6 +2,7 @@
 // OpenAPI document), and the write acknowledgement. Field names are the seed's (snake_case).
 import { z } from 'zod';
 import { USER_ID_PATTERN } from '../auth/tokenVerifier.ts';
+import { NameText } from '../domain/text.ts';
 
 export const Uuid = z.uuid().describe('uuid');
 /** The seed's clients send Django's integer ids as JSON numbers: accepted, and kept as text like all ids. */
@@ -17,13 +18,17 @@ export const UserIdSchema = z
   );
 
 /** An id in another system (a task, a property): text, or a Django integer id. */
-export const ExternalIdSchema = z.union([z.string().trim().min(1).max(64), IntegerId]);
+export const ExternalIdSchema = z.union([NameText.trim().min(1).max(64), IntegerId]);
 
 export const RoomType = z.enum(['direct', 'group', 'task', 'property']);
 export const HistoryVisibility = z.enum(['shared', 'joined']);
+/**
+ * As encodePosition writes it: fixed width, so that positions compare as text. A shorter form would sort
+ * after every real one, and a read waiting for it would wait its whole timeout.
+ */
 export const Position = z
   .string()
-  .regex(/^(0|\d{1,20}-\d{1,20})$/, 'must be a position returned by a write')
+  .regex(/^(0|\d{20}-\d{20})$/, 'must be a position returned by a write')
   .describe('event store position; opaque, but sorts as text');
 
 export const UserJsonSchema = z

@@ -280,7 +280,10 @@ export function runSession(
     if (!socket.isOpen()) return;
     const parsed = parseClientFrame(text);
     if (!parsed.ok) {
-      socket.sendError(parsed.code, parsed.message, parsed.field ? { field: parsed.field } : {});
+      socket.sendError(parsed.code, parsed.message, {
+        ...(parsed.field ? { field: parsed.field } : {}),
+        ...(parsed.clientId ? { client_id: parsed.clientId } : {}),
+      });
       return;
     }
     const frame = parsed.frame;

@@ -1,6 +1,7 @@
 // The WebSocket wire protocol: what a client may send, the error codes and close codes the server answers
 // with. docs/realtime.md is the reference for clients; keep the two in step.
 import { z } from 'zod';
+import { BodyText, INVALID_TEXT, NameText, SafeText } from '../domain/text.ts';
 
 /** Close codes. 1xxx are the standard ones ws uses itself; 4xxx are ours and mean "do not just retry". */
 export const CLOSE = {
@@ -30,6 +31,7 @@ export type ProtocolErrorCode =
   | 'invalid_json'
   | 'unknown_type'
   | 'invalid_frame'
+  | 'invalid_text'
   | 'rate_limited'
   | 'not_subscribed'
   | 'not_a_participant'
@@ -39,13 +41,14 @@ export type ProtocolErrorCode =
 const uuid = z.uuid();
 const roomId = uuid.optional();
 
+/** idempotency key: a retry with the same client_id never creates a second message */
+const ClientId = NameText.min(1).max(100);
 const ChatMessageFrame = z.object({
   type: z.literal('chat_message'),
   room_id: roomId,
-  message: z.string(),
+  message: BodyText,
   reply_to: uuid.nullish(),
-  /** idempotency key: a retry with the same client_id never creates a second message */
-  client_id: z.string().min(1).max(100).nullish(),
+  client_id: ClientId.nullish(),
 });
 const TypingFrame = z.object({ type: z.literal('typing'), room_id: roomId, is_typing: z.boolean() });
 const ReadReceiptFrame = z.object({ type: z.literal('read_receipt'), room_id: roomId, message_id: uuid });
@@ -59,9 +62,10 @@ const UnsubscribeFrame = z.object({ type: z.literal('unsubscribe'), room_id: uui
 /** application-level keepalive for clients that cannot send WebSocket pings (browsers) */
 const PingFrame = z.object({ type: z.literal('ping') });
 /** for clients that cannot put the token in the URL or subprotocol: must be the first frame */
-const AuthenticateFrame = z.object({ type: z.literal('authenticate'), token: z.string().min(1).max(8192) });
+const AuthenticateFrame = z.object({ type: z.literal('authenticate'), token: SafeText.min(1).max(8192) });
 
-const CLIENT_FRAMES = {
+/** Every frame a client may send, by type (test/api/fuzz.api.test.ts fuzzes each from these schemas). */
+export const CLIENT_FRAMES = {
   chat_message: ChatMessageFrame,
   typing: TypingFrame,
   read_receipt: ReadReceiptFrame,
@@ -77,7 +81,14 @@ export type ClientFrame = { [K in ClientFrameType]: z.infer<(typeof CLIENT_FRAME
 
 export type ParsedFrame =
   | { ok: true; frame: ClientFrame }
-  | { ok: false; code: ProtocolErrorCode; message: string; field?: string };
+  | {
+      ok: false;
+      code: ProtocolErrorCode;
+      message: string;
+      field?: string;
+      /** a refused chat_message's own valid client_id, so the client knows which send to drop */
+      clientId?: string;
+    };
 
 /** Parses one text frame. Unknown fields are ignored (clients may be newer than the server). */
 export function parseClientFrame(text: string): ParsedFrame {
@@ -107,7 +118,18 @@ export function parseClientFrame(text: string): ParsedFrame {
   if (parsed.success) return { ok: true, frame: parsed.data as ClientFrame };
   const issue = parsed.error.issues[0]!;
   const field = issue.path.join('.');
-  return { ok: false, code: 'invalid_frame', message: `${field || 'frame'}: ${issue.message}`, field };
+  // text no field may hold has a code of its own, as on REST (src/domain/text.ts)
+  const code =
+    issue.code === 'custom' && issue.params?.code === INVALID_TEXT ? 'invalid_text' : 'invalid_frame';
+  const clientId =
+    type === 'chat_message' ? ClientId.safeParse((value as { client_id?: unknown }).client_id) : null;
+  return {
+    ok: false,
+    code,
+    message: `${field || 'frame'}: ${issue.message}`,
+    field,
+    ...(clientId?.success ? { clientId: clientId.data } : {}),
+  };
 }
 
 export function errorFrame(code: string, message: string, extra: Record<string, unknown> = {}) {
