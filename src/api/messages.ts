@@ -16,6 +16,7 @@ import { MessageJsonSchema, UserJsonSchema, Uuid } from '../contract/resources.t
 import { DomainError } from '../domain/errors.ts';
 import type { AttachmentRef } from '../domain/events.ts';
 import { MAX_EMOJI_LENGTH, MAX_MESSAGE_LENGTH } from '../domain/limits.ts';
+import { BodyText, NameText } from '../domain/text.ts';
 import {
   getMessageEditHistory,
   getMessageForUser,
@@ -38,7 +39,12 @@ const writeProblems = {
   409: ProblemSchema,
   422: ProblemSchema,
 };
-const Seq = z.coerce.number().int().min(0);
+/** seq values are PostgreSQL integers: a larger cursor is a 400 here, not a query that fails */
+const Seq = z.coerce
+  .number()
+  .int()
+  .min(0)
+  .max(2 ** 31 - 1);
 
 const ListQuery = z.strictObject({
   before: Seq.optional().describe('only messages with a smaller seq (scroll back)'),
@@ -56,15 +62,13 @@ const MessagePage = z
 
 const SendBody = z
   .strictObject({
-    content: z.string().max(MAX_MESSAGE_LENGTH).default(''),
+    content: BodyText.max(MAX_MESSAGE_LENGTH).default(''),
     message_type: z
       .enum(['text', 'image', 'file', 'system'])
       .optional()
       .describe('system: moderators and ops only'),
     reply_to: Uuid.nullish(),
-    client_id: z
-      .string()
-      .min(1)
+    client_id: NameText.min(1)
       .max(100)
       .nullish()
       .describe('idempotency key: a retry with the same client_id returns the original message (200)'),
@@ -75,9 +79,9 @@ const SendBody = z
   .meta({ id: 'SendMessage' });
 
 const EditBody = z
-  .strictObject({ content: z.string().min(1).max(MAX_MESSAGE_LENGTH) })
+  .strictObject({ content: BodyText.min(1).max(MAX_MESSAGE_LENGTH) })
   .meta({ id: 'EditMessage' });
-const ReactionBody = z.strictObject({ emoji: z.string().min(1).max(MAX_EMOJI_LENGTH) });
+const ReactionBody = z.strictObject({ emoji: NameText.min(1).max(MAX_EMOJI_LENGTH) });
 const MarkReadBody = z
   .strictObject({ message_id: Uuid.optional().describe('read up to this message; omitted: everything') })
   .nullish();

@@ -12,6 +12,7 @@ import { setParticipantAdmin } from '../commands/setParticipantAdmin.ts';
 import { unmuteParticipant } from '../commands/unmuteParticipant.ts';
 import { ParticipantJsonSchema, Uuid } from '../contract/resources.ts';
 import { participantId } from '../domain/streams.ts';
+import { NameText } from '../domain/text.ts';
 import { getParticipantForUser, listParticipants } from '../projections/chat/queries/participants.ts';
 import { requireRoomParticipant } from './access.ts';
 import { commandContext, withPosition } from './commandContext.ts';
@@ -33,7 +34,7 @@ const FutureTime = z.iso.datetime({ offset: true });
 const AddBody = z
   .strictObject({
     user_id: UserIdSchema,
-    username: z.string().min(1).max(150).optional().describe('display name, when the caller knows it'),
+    username: NameText.min(1).max(150).optional().describe('display name, when the caller knows it'),
     is_admin: z.boolean().default(false),
   })
   .meta({ id: 'AddParticipant' });

@@ -10,6 +10,7 @@ import { updateRoom } from '../commands/updateRoom.ts';
 import { HistoryVisibility, RoomType, RoomWithUnreadJsonSchema, Uuid } from '../contract/resources.ts';
 import type { RoomSettings } from '../domain/events.ts';
 import { MAX_ROOM_NAME_LENGTH, MAX_SLOW_MODE_SECONDS } from '../domain/limits.ts';
+import { NameText, SafeText } from '../domain/text.ts';
 import { getRoomForUser, listRoomsForUser } from '../projections/chat/queries/rooms.ts';
 import { requireRoomParticipant } from './access.ts';
 import { commandContext, withPosition } from './commandContext.ts';
@@ -42,7 +43,7 @@ const domainSettings = (settings: z.infer<typeof RoomSettingsBody>): RoomSetting
 
 const CreateRoomBody = z
   .strictObject({
-    name: z.string().max(MAX_ROOM_NAME_LENGTH).optional(),
+    name: NameText.max(MAX_ROOM_NAME_LENGTH).optional(),
     room_type: RoomType,
     task: ExternalIdSchema.nullish().describe('the task this room is about (task rooms)'),
     property: ExternalIdSchema.nullish().describe('the property this room is about (property rooms)'),
@@ -57,18 +58,18 @@ const CreateRoomBody = z
 
 const UpdateRoomBody = z
   .strictObject({
-    name: z.string().max(MAX_ROOM_NAME_LENGTH).optional(),
+    name: NameText.max(MAX_ROOM_NAME_LENGTH).optional(),
     settings: RoomSettingsBody.optional(),
   })
   .meta({ id: 'UpdateRoom' });
 
 const ListQuery = z.strictObject({
   type: RoomType.optional().describe('only rooms of this type'),
-  task: z.string().trim().min(1).max(64).optional().describe('only rooms about this task'),
-  property: z.string().trim().min(1).max(64).optional().describe('only rooms about this property'),
+  task: NameText.trim().min(1).max(64).optional().describe('only rooms about this task'),
+  property: NameText.trim().min(1).max(64).optional().describe('only rooms about this property'),
   include_archived: z.stringbool().default(false).describe('archived rooms too'),
   limit: z.coerce.number().int().min(1).max(200).default(50),
-  cursor: z.string().max(200).optional().describe('next_cursor of the previous page'),
+  cursor: SafeText.max(200).optional().describe('next_cursor of the previous page'),
   ...WaitForQuery,
 });
 

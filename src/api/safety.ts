@@ -11,6 +11,7 @@ import { restoreMessage } from '../commands/restoreMessage.ts';
 import { unblockUser } from '../commands/unblockUser.ts';
 import { Position, Uuid } from '../contract/resources.ts';
 import { MAX_HIDE_REASON_LENGTH, MAX_REPORT_REASON_LENGTH } from '../domain/limits.ts';
+import { BodyText } from '../domain/text.ts';
 import { listBlockedUsers, listReports } from '../projections/safety/queries.ts';
 import { SAFETY_PROJECTION } from '../projections/safety/safetyProjection.ts';
 import { commandContext, withPosition } from './commandContext.ts';
@@ -101,7 +102,7 @@ export const safetyRoutes: FastifyPluginAsyncZod = async (fastify) => {
         tags: ['safety'],
         summary: 'Report a message to the moderators (reporting it again changes nothing)',
         params: MessageParams,
-        body: z.strictObject({ reason: z.string().min(1).max(MAX_REPORT_REASON_LENGTH) }),
+        body: z.strictObject({ reason: BodyText.min(1).max(MAX_REPORT_REASON_LENGTH) }),
         response: { 200: ReportCreated, 201: ReportCreated, ...writeProblems },
       },
     },
@@ -151,7 +152,7 @@ export const safetyRoutes: FastifyPluginAsyncZod = async (fastify) => {
         summary: 'Hide a message from participants (moderators); resolves the given reports as hidden',
         params: MessageParams,
         body: z.strictObject({
-          reason: z.string().min(1).max(MAX_HIDE_REASON_LENGTH),
+          reason: BodyText.min(1).max(MAX_HIDE_REASON_LENGTH),
           report_ids: z.array(Uuid).max(100).default([]),
         }),
         response: { 200: AckSchema, ...writeProblems },

@@ -3,6 +3,7 @@
 import { z } from 'zod';
 import { USER_ID_PATTERN } from '../auth/tokenVerifier.ts';
 import { Position } from '../contract/resources.ts';
+import { NameText } from '../domain/text.ts';
 
 /** The seed's clients send Django's integer ids as JSON numbers: accepted, and kept as text like all ids. */
 const IntegerId = z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER).transform(String);
@@ -17,7 +18,7 @@ export const UserIdSchema = z
   );
 
 /** An id in another system (a task, a property): text, or a Django integer id. */
-export const ExternalIdSchema = z.union([z.string().trim().min(1).max(64), IntegerId]);
+export const ExternalIdSchema = z.union([NameText.trim().min(1).max(64), IntegerId]);
 
 /** Every write answers with where its event landed in the global order (read-your-writes). */
 export const WriteAck = { position: Position.describe('pass as ?wait_for= to see this write in reads') };

@@ -10,6 +10,7 @@ import {
   jwtVerify,
 } from 'jose';
 import type { Config } from '../config.ts';
+import { textProblem } from '../domain/text.ts';
 
 export const ROLES = ['moderator', 'auditor', 'ops'] as const;
 export type Role = (typeof ROLES)[number];
@@ -110,6 +111,9 @@ export function userFromClaims(payload: JWTPayload): AuthenticatedUser {
   if (username !== undefined && (typeof username !== 'string' || username.length > MAX_USERNAME_LENGTH)) {
     throw new AuthError('token_claims_invalid', 'The username claim is not a short string');
   }
+  // shown to others and stored with what the user writes: the rule of every name (docs/api.md, "Text")
+  const usernameProblem = username === undefined ? undefined : textProblem(username, 'name');
+  if (usernameProblem) throw new AuthError('token_claims_invalid', `The username claim ${usernameProblem}`);
   const roles = Array.isArray(payload.roles)
     ? ROLES.filter((role) => (payload.roles as unknown[]).includes(role))
     : [];

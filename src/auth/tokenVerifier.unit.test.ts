@@ -50,6 +50,22 @@ describe('createTokenVerifier (HS256)', () => {
     expect(await refusal(await mintToken(USER, { claims: { sub: undefined } }))).toBe('token_claims_invalid');
   });
 
+  it.each([
+    ['a NUL', 'al\u0000ice'],
+    ['a lone surrogate', 'alice \ud83d'],
+    ['a bidi override', 'ecila\u202e'],
+    ['a zero-width space', 'ali\u200bce'],
+    ['a line feed', 'alice\nAdmin'],
+  ])('refuses a username with %s (token_claims_invalid), as every name', async (_, username) => {
+    expect(await refusal(await mintToken(USER, { claims: { username } }))).toBe('token_claims_invalid');
+  });
+
+  it('accepts usernames in any script, with emoji and the joiners they need', async () => {
+    for (const username of ['Zoë Ødegård', 'محمد', 'می‌خواهم', '李小龍', 'Sam 👩‍💻']) {
+      expect((await verify(await mintToken(USER, { claims: { username } }))).username).toBe(username);
+    }
+  });
+
   it('checks issuer and audience when they are configured', async () => {
     const strict = createTokenVerifier({
       CHAT_JWT_SECRET: TEST_JWT_SECRET,

@@ -6,9 +6,13 @@ import { z } from 'zod';
 
 export const Uuid = z.uuid().describe('uuid');
 
+/**
+ * As encodePosition writes it: fixed width, so that positions compare as text. A shorter form would sort
+ * after every real one, and a read waiting for it would wait its whole timeout.
+ */
 export const Position = z
   .string()
-  .regex(/^(0|\d{1,20}-\d{1,20})$/, 'must be a position returned by a write')
+  .regex(/^(0|\d{20}-\d{20})$/, 'must be a position returned by a write')
   .describe('event store position; opaque, but sorts as text');
 
 export const RoomType = z.enum(['direct', 'group', 'task', 'property']);

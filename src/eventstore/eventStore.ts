@@ -155,6 +155,23 @@ export class EventTooLarge extends Error {
   }
 }
 
+/**
+ * An event whose JSON a store cannot hold as it is: PostgreSQL's jsonb refuses the NUL character and
+ * lone surrogates (UTF-16 halves that are not Unicode characters), and neither survives UTF-8 intact.
+ * Refused before the append joins a group commit, so it can never fail anyone else's append.
+ */
+export class EventNotStorable extends Error {
+  readonly code = 'event_not_storable';
+  readonly eventId: string;
+  readonly reason: string;
+  constructor(eventId: string, reason: string) {
+    super(`Event ${eventId} cannot be stored: ${reason}`);
+    this.name = 'EventNotStorable';
+    this.eventId = eventId;
+    this.reason = reason;
+  }
+}
+
 /** Part of an append's ids already exist in the stream with other events around them: not a clean retry. */
 export class IdempotencyMismatch extends Error {
   readonly code = 'idempotency_mismatch';
@@ -191,10 +208,39 @@ export function decodePosition(text: string): Position {
 /** Upper bound of one event's serialized size (data + metadata + type), like EventStoreDB's MaxAppendEventSize. */
 export const DEFAULT_MAX_EVENT_BYTES = 1_048_576;
 
-export function serializedEventSize(event: EventToAppend): number {
-  return (
-    Buffer.byteLength(event.type) +
-    Buffer.byteLength(JSON.stringify(event.data)) +
-    Buffer.byteLength(JSON.stringify(event.metadata))
-  );
+export type SerializedEvent = { readonly data: string; readonly metadata: string };
+
+/**
+ * An event's data and metadata as JSON text, after the checks every adapter makes before sending anything:
+ * at most `maxEventBytes` (type + data + metadata, like EventStoreDB's MaxAppendEventSize: EventTooLarge)
+ * and nothing a store cannot hold (EventNotStorable).
+ */
+export function serializeEvent(event: EventToAppend, maxEventBytes: number): SerializedEvent {
+  const data = JSON.stringify(event.data ?? null);
+  const metadata = JSON.stringify(event.metadata);
+  const size = Buffer.byteLength(event.type) + Buffer.byteLength(data) + Buffer.byteLength(metadata);
+  if (size > maxEventBytes) throw new EventTooLarge(event.id, size, maxEventBytes);
+  const unstorable = unstorableEscape(data) ?? unstorableEscape(metadata);
+  if (unstorable) throw new EventNotStorable(event.id, unstorable);
+  return { data, metadata };
+}
+
+/**
+ * JSON.stringify writes the NUL character as the escape \u0000 and a lone surrogate as \udXXX (a paired
+ * one stays a real character), and writes a backslash of the text as \\. So an escape with an odd run of
+ * backslashes before it is one of those characters; the common case, no "\u" at all, costs one search.
+ */
+function unstorableEscape(json: string): string | undefined {
+  let at = json.indexOf('\\u');
+  while (at !== -1) {
+    let backslashes = 1;
+    while (at - backslashes >= 0 && json.charCodeAt(at - backslashes) === 0x5c) backslashes++;
+    if (backslashes % 2 === 1) {
+      const hex = json.slice(at + 2, at + 6).toLowerCase();
+      if (hex === '0000') return 'its JSON contains the NUL character (U+0000)';
+      if (/^d[89a-f]/.test(hex)) return `its JSON contains a lone surrogate (U+${hex.toUpperCase()})`;
+    }
+    at = json.indexOf('\\u', at + 2);
+  }
+  return undefined;
 }

@@ -2,7 +2,7 @@
 // transport: realtime implements ChangePublisher (Redis pub/sub) and delivers `frame` to the room's sockets.
 // Who a frame goes to is decided here, when it is projected (subject, revokes, messageSeq), never
 // re-derived by realtime from frame types.
-import type { FeedFrame, NoticeFrame } from '../contract/serverFrames.ts';
+import type { FeedFrame, NoticeFrame } from '../contract/frames.ts';
 
 /** One change a room's participants can see, numbered per room in global order (`seq`). */
 export type FeedEntry = {
@@ -11,7 +11,7 @@ export type FeedEntry = {
   seq: number;
   /** encoded event store position of the event that produced it (see encodePosition) */
   position: string;
-  /** the server frame exactly as sent on the wire (src/contract/serverFrames.ts) */
+  /** the server frame exactly as sent on the wire (src/contract/frames.ts) */
   frame: FeedFrame;
   /**
    * the user whose delivery the frame concerns (who left or was removed, whose read marker moved), null

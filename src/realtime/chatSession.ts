@@ -3,9 +3,10 @@
 //   room socket  /ws/chat/{room_id}/  the seed's protocol: one room, joined at connect
 //   user socket  /ws/chat/            every room the client subscribes to with subscribe/unsubscribe frames
 import type { AuthenticatedUser, TokenVerifier } from '../auth/tokenVerifier.ts';
+import { CLOSE, type ClientFrame } from '../contract/frames.ts';
 import type { ClientSocket } from './clientSocket.ts';
 import { type WireMessage, wsFrame } from './feedWire.ts';
-import { CLOSE, type ClientFrame, parseClientFrame } from './protocol.ts';
+import { parseClientFrame } from './protocol.ts';
 import type { TokenBucket } from './rateLimiter.ts';
 import type { JoinOutcome, RoomFanout, RoomSink } from './roomFanout.ts';
 import type { UserNotices } from './userNotices.ts';
@@ -280,7 +281,10 @@ export function runSession(
     if (!socket.isOpen()) return;
     const parsed = parseClientFrame(text);
     if (!parsed.ok) {
-      socket.sendError(parsed.code, parsed.message, parsed.field ? { field: parsed.field } : {});
+      socket.sendError(parsed.code, parsed.message, {
+        ...(parsed.field ? { field: parsed.field } : {}),
+        ...(parsed.clientId ? { client_id: parsed.clientId } : {}),
+      });
       return;
     }
     const frame = parsed.frame;

@@ -3,8 +3,9 @@
 import type { Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import type { WebSocket } from 'ws';
-import type { ServerFrame } from '../contract/serverFrames.ts';
-import { CLOSE, type ErrorFrameDetails, errorFrame } from './protocol.ts';
+import type { ServerFrame } from '../contract/frames.ts';
+import { CLOSE } from '../contract/frames.ts';
+import { type ErrorFrameDetails, errorFrame } from './protocol.ts';
 
 export type ClientSocket = {
   readonly ws: WebSocket;

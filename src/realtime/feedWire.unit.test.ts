@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { FeedFrame } from '../contract/serverFrames.ts';
+import type { FeedFrame } from '../contract/frames.ts';
 import type { FeedEntry } from '../projections/changeFeed.ts';
 import { decodeWire, encodeWire, feedEntryToWire } from './feedWire.ts';
 

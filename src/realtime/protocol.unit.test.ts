@@ -43,6 +43,35 @@ describe('parseClientFrame', () => {
     if (!parsed.ok) expect(parsed.code).toBe(code);
   });
 
+  it.each([
+    ['a NUL in a message', '{"type":"chat_message","message":"a\\u0000b"}', 'message'],
+    ['a lone surrogate in a message', '{"type":"chat_message","message":"\\ud83d"}', 'message'],
+    ['an escape sequence in a message', '{"type":"chat_message","message":"\\u001b[2J"}', 'message'],
+    [
+      'a bidi override in a client_id',
+      '{"type":"chat_message","message":"hi","client_id":"a\\u202e"}',
+      'client_id',
+    ],
+    ['a NUL in a token', '{"type":"authenticate","token":"\\u0000"}', 'token'],
+  ])('refuses %s with invalid_text, naming the field', (_name, text, field) => {
+    expect(parseClientFrame(text)).toMatchObject({ ok: false, code: 'invalid_text', field });
+  });
+
+  it("gives back a refused chat_message's own client_id when it is a valid one", () => {
+    const refused = parseClientFrame('{"type":"chat_message","message":"\\u0000","client_id":"c-1"}');
+    expect(refused).toMatchObject({ ok: false, code: 'invalid_text', clientId: 'c-1' });
+    const noId = parseClientFrame('{"type":"chat_message","message":"\\u0000","client_id":"\\u0000"}');
+    expect(noId).not.toHaveProperty('clientId');
+  });
+
+  it('keeps lines, tabs, emoji and every script in a message', () => {
+    const message = 'שלום 👋\n\tمرحبا 中文 👨‍👩‍👧';
+    expect(parseClientFrame(JSON.stringify({ type: 'chat_message', message }))).toEqual({
+      ok: true,
+      frame: { type: 'chat_message', message },
+    });
+  });
+
   it('names the offending field', () => {
     const parsed = parseClientFrame('{"type":"read_receipt"}');
     expect(parsed).toMatchObject({ ok: false, code: 'invalid_frame', field: 'message_id' });

@@ -6,10 +6,10 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import type { WebSocket } from 'ws';
 import type { Config } from '../config.ts';
+import { CLOSE } from '../contract/frames.ts';
 import { bindCommands, bindFeedSource, bindReadModel } from './bindings.ts';
 import { runSession, type SessionTarget } from './chatSession.ts';
 import { type ClientSocket, wrapSocket } from './clientSocket.ts';
-import { CLOSE } from './protocol.ts';
 import { createTokenBucket, type RateLimit } from './rateLimiter.ts';
 import { createRoomFanout } from './roomFanout.ts';
 import { currentTypists, publishTyping } from './typing.ts';
@@ -92,6 +92,15 @@ export const realtimePlugin = fp<RealtimePluginOptions>(
         perMessageDeflate: false,
         // `Sec-WebSocket-Protocol: bearer, <token>`: answer with `bearer`, never echo the token
         handleProtocols: (protocols) => (protocols.has('bearer') ? 'bearer' : false),
+      },
+      // A client's protocol error (a frame too large, invalid UTF-8: ws's WS_ERR_* codes) makes ws close
+      // the socket itself with the code for it (1009, 1007). The plugin's default handler would log it as
+      // an error and terminate at once, which drops that close frame whenever the socket holds writes back
+      // (the client then saw 1006). The session logs it (debug). Anything else is ours: logged, terminated.
+      errorHandler: (error, socket, request) => {
+        if ((error as { code?: unknown }).code?.toString().startsWith('WS_ERR_')) return;
+        request.log.error({ err: error }, 'websocket handler failed');
+        socket.terminate();
       },
       preClose: async () => {
         for (const socket of sockets) socket.close(CLOSE.serviceRestart, 'server shutting down');

@@ -1,6 +1,7 @@
 // Where uploaded files live. The API checks who may upload and fetch; storage only keeps bytes and the
 // facts about them. Local disk today (localDiskStorage.ts); an S3-compatible store can implement the same.
 import type { Readable } from 'node:stream';
+import { withoutForbiddenNameCharacters } from '../domain/text.ts';
 
 export type StoredAttachment = {
   /** uuid chosen by the server; never derived from the client's file name */
@@ -23,14 +24,15 @@ export interface AttachmentStorage {
   open(id: string): Readable;
 }
 
-// control characters (Cc) and format characters (Cf: bidi overrides, zero-width, BOM) hide or reverse a
-// name's real end, or split a header
-const UNSAFE_NAME_CHARACTERS = /[\p{Cc}\p{Cf}]/gu;
 const MAX_FILE_NAME_LENGTH = 200;
 
-/** A file name safe to show and to put in Content-Disposition: no path, no control or bidi characters. */
+/**
+ * A file name safe to show and to put in Content-Disposition: no path, and none of what a name may not
+ * contain (src/domain/text.ts: controls, bidi and invisible characters hide or reverse a name's real end,
+ * or split a header). Taken out rather than refused: the name comes from the sender's file system.
+ */
 export function sanitizeFileName(name: string | undefined): string {
   const base = (name ?? '').split(/[\\/]/).pop() ?? '';
-  const clean = base.replace(UNSAFE_NAME_CHARACTERS, '').replace(/^\.+/, '').trim();
+  const clean = withoutForbiddenNameCharacters(base).replace(/^\.+/, '').trim();
   return [...clean].slice(0, MAX_FILE_NAME_LENGTH).join('') || 'attachment';
 }

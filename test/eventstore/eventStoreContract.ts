@@ -10,6 +10,7 @@ import {
   type AllSubscription,
   comparePositions,
   type EventFilter,
+  EventNotStorable,
   type EventStore,
   type EventToAppend,
   EventTooLarge,
@@ -378,6 +379,33 @@ export function describeEventStoreContract(name: string, setup: () => Promise<Ev
         message: expect.stringMatching(/limit/),
       });
       expect(await store.readStream(stream)).toEqual([]);
+    });
+
+    it.each([
+      ['the NUL character in its data', { text: 'a\u0000b' }, 'U+0000'],
+      ['a lone surrogate in its data', { text: 'broken \ud83d emoji' }, 'U+D83D'],
+      ['a lone low surrogate in a key', { '\udc00': 1 }, 'U+DC00'],
+      ['a NUL after an escaped backslash', { text: '\\\u0000' }, 'U+0000'],
+    ])(
+      'refuses an event with %s (EventNotStorable) and stores nothing of that append',
+      async (_, data, why) => {
+        const stream = `contract-${suffix()}`;
+        const bad = newEvent('Unstorable', data);
+        const refused = store.appendToStream(stream, [newEvent(), bad], { expectedRevision: 'any' });
+        await expect(refused).rejects.toBeInstanceOf(EventNotStorable);
+        await expect(refused).rejects.toMatchObject({
+          eventId: bad.id,
+          reason: expect.stringContaining(why),
+        });
+        expect(await store.readStream(stream)).toEqual([]);
+      },
+    );
+
+    it('stores text that only looks like an escape, emoji and other control characters as they are', async () => {
+      const stream = `contract-${suffix()}`;
+      const data = { text: 'a \\u0000 \\\\ud800 😀 \u0001\t\n עברית 中文', '\\u0000': true };
+      await store.appendToStream(stream, [newEvent('Stored', data)], { expectedRevision: 'no_stream' });
+      expect((await store.readStream(stream))[0]!.data).toEqual(data);
     });
 
     describe('subscriptions', () => {

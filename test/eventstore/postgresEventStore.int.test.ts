@@ -5,6 +5,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { migrate } from '../../src/db/migrate.ts';
 import {
+  type AppendResult,
   comparePositions,
   type EventStore,
   type EventToAppend,
@@ -147,6 +148,76 @@ describe('PostgreSQL event store: group commit', () => {
       expect((await store.readStream(`${prefix}existing`)).map((e) => e.type)).toEqual(['A', 'B']);
       expect((await store.readStream(`${prefix}new`)).map((e) => e.type)).toEqual(['N1', 'N2']);
       expect(await store.readStream(`${prefix}retried`)).toHaveLength(1);
+    } finally {
+      await store.close();
+      await pool.end();
+    }
+  });
+});
+
+describe('PostgreSQL event store: an append the database refuses', () => {
+  it('fails alone: every other append of its groups is acknowledged and stored exactly once', async () => {
+    const pool = new pg.Pool({ connectionString: database.url, max: 4 });
+    // one transaction at a time: concurrent appends always share groups
+    const store = createPostgresEventStore({ pool, appendConcurrency: 1 });
+    try {
+      const prefix = `refused-${randomUUID().slice(0, 8)}-`;
+      // The store's own check reads the JSON; a NUL in the event type passes it, and PostgreSQL refuses it
+      // as text (SQLSTATE 22021), rolling back the whole statement: the poison stands for any value the
+      // database refuses that no check foresaw.
+      const poison = (n: number) =>
+        store.appendToStream(`${prefix}poison-${n}`, [event('Poison\u0000ed')], {
+          expectedRevision: 'no_stream',
+        });
+      // rounds of appends from 16 writers to streams of their own with a poisoned one among them, arriving
+      // at once: the first of a round runs alone, the rest queue behind it and go as one group
+      const rounds = 20;
+      const writers = 16;
+      const valid: { stream: string; id: string }[] = [];
+      const outcomes: PromiseSettledResult<AppendResult>[] = [];
+      const refused: unknown[] = [];
+      for (let round = 0; round < rounds; round++) {
+        const appends: Promise<unknown>[] = [];
+        for (let w = 0; w < writers; w++) {
+          const stream = `${prefix}w${w}-${round}`;
+          const appended = event('Valid');
+          valid.push({ stream, id: appended.id });
+          appends.push(
+            Promise.allSettled([
+              store.appendToStream(stream, [appended], { expectedRevision: 'no_stream' }),
+            ]).then(([outcome]) => outcomes.push(outcome!)),
+          );
+          if (w === writers / 2) {
+            appends.push(
+              poison(round).then(
+                () => refused.push('stored'),
+                (error: unknown) => refused.push(error),
+              ),
+            );
+          }
+        }
+        await Promise.all(appends);
+      }
+
+      expect(refused).toHaveLength(rounds);
+      for (const error of refused) expect(error).toMatchObject({ name: 'error', code: '22021' });
+      const failed = outcomes.filter((outcome) => outcome.status === 'rejected');
+      expect(failed).toEqual([]);
+      const fulfilled = outcomes.map((outcome) => (outcome.status === 'fulfilled' ? outcome.value : null));
+      expect(fulfilled).toHaveLength(rounds * writers);
+      for (const result of fulfilled)
+        expect(result).toMatchObject({ nextExpectedRevision: 0n, alreadyStored: false });
+      // the valid appends did share transactions: each poisoned group was split, not run one by one
+      const transactions = new Set(fulfilled.map((result) => result!.position.commit));
+      expect(transactions.size).toBeLessThan(rounds * writers);
+
+      const { rows } = await pool.query<{ stream: string; event_id: string }>(
+        'SELECT stream, event_id FROM events WHERE stream LIKE $1',
+        [`${prefix}%`],
+      );
+      expect(rows.map((row) => `${row.stream} ${row.event_id}`).sort()).toEqual(
+        valid.map((v) => `${v.stream} ${v.id}`).sort(),
+      );
     } finally {
       await store.close();
       await pool.end();

@@ -1,7 +1,7 @@
 // The read models from events, through the live runner and the query functions REST and realtime call.
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { FeedFrameOf } from '../../src/contract/serverFrames.ts';
+import type { FeedFrameOf } from '../../src/contract/frames.ts';
 import type { ChatEvent } from '../../src/domain/events.ts';
 import { participantId, reportId } from '../../src/domain/streams.ts';
 import type { FeedEntry } from '../../src/projections/changeFeed.ts';

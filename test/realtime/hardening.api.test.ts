@@ -82,6 +82,26 @@ describe('bad frames get an error frame and the connection survives', () => {
       { code: 'message_too_long' },
     ],
     ['an empty message', '{"type":"chat_message","message":"   "}', { code: 'content_required' }],
+    [
+      'a NUL in a message (the client_id comes back)',
+      '{"type":"chat_message","message":"a\\u0000b","client_id":"c-nul"}',
+      { code: 'invalid_text', field: 'message', client_id: 'c-nul' },
+    ],
+    [
+      'a lone surrogate in a message',
+      '{"type":"chat_message","message":"broken \\ud83d"}',
+      { code: 'invalid_text', field: 'message' },
+    ],
+    [
+      'a terminal escape sequence in a message',
+      '{"type":"chat_message","message":"\\u001b[2J"}',
+      { code: 'invalid_text', field: 'message' },
+    ],
+    [
+      'a bidi override in a client_id',
+      '{"type":"chat_message","message":"hi","client_id":"c\\u202e1"}',
+      { code: 'invalid_text', field: 'client_id' },
+    ],
   ])('%s', async (_name, text, expected) => {
     const socket = await connected();
     socket.sendRaw(text);
@@ -121,6 +141,20 @@ describe('fatal frames close with a documented code', () => {
     const socket = await connected();
     socket.sendRaw(JSON.stringify({ type: 'chat_message', message: 'x'.repeat(70 * 1024) }));
     expect((await socket.closed).code).toBe(1009);
+  });
+
+  it('1009 reaches the client even while the server is writing to its socket', async () => {
+    // the acks and broadcasts of these sends are in flight when the frame arrives: the close frame must
+    // not be dropped with them (the socket was terminated at once, and the client saw 1006)
+    const codes: number[] = [];
+    for (let attempt = 0; attempt < 8; attempt++) {
+      const socket = await connected();
+      for (let n = 0; n < 6; n++) socket.send({ type: 'chat_message', message: `busy ${n}` });
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      socket.sendRaw(JSON.stringify({ type: 'chat_message', message: 'x'.repeat(70 * 1024) }));
+      codes.push((await socket.closed).code);
+    }
+    expect(codes).toEqual(Array(8).fill(1009));
   });
 
   it('invalid UTF-8 closes with 1007', async () => {

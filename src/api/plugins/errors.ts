@@ -6,7 +6,8 @@ import fp from 'fastify-plugin';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
 import { AuthError } from '../../auth/tokenVerifier.ts';
 import { DomainError, type DomainErrorCode } from '../../domain/errors.ts';
-import { EventTooLarge, WrongExpectedVersion } from '../../eventstore/eventStore.ts';
+import { INVALID_TEXT } from '../../domain/text.ts';
+import { EventNotStorable, EventTooLarge, WrongExpectedVersion } from '../../eventstore/eventStore.ts';
 import { HttpProblem, type Problem } from '../problems.ts';
 
 /**
@@ -42,6 +43,14 @@ export const DOMAIN_STATUS: Record<DomainErrorCode, number> = {
 
 type ProblemAnswer = Omit<Problem, 'type' | 'title'>;
 
+function issueCode(issue: { keyword: string; params: Record<string, unknown> }): string {
+  if (issue.keyword === 'unrecognized_keys') return 'unknown_field';
+  // the text rules (src/domain/text.ts) carry a stable code of their own
+  const own =
+    issue.keyword === 'custom' ? (issue.params.params as { code?: unknown } | undefined) : undefined;
+  return own?.code === INVALID_TEXT ? INVALID_TEXT : 'validation_failed';
+}
+
 export function problemFor(error: FastifyError | Error, request: FastifyRequest): ProblemAnswer {
   if (error instanceof HttpProblem) {
     return { status: error.status, code: error.code, detail: error.message, field: error.field };
@@ -55,11 +64,7 @@ export function problemFor(error: FastifyError | Error, request: FastifyRequest)
     const errors = error.validation.map((issue) => {
       const unknownKeys = issue.keyword === 'unrecognized_keys' ? (issue.params.keys as string[]) : [];
       const path = [context, ...issue.instancePath.split('/').filter(Boolean), ...unknownKeys.slice(0, 1)];
-      return {
-        field: path.join('.'),
-        code: unknownKeys.length > 0 ? 'unknown_field' : 'validation_failed',
-        message: issue.message ?? 'invalid',
-      };
+      return { field: path.join('.'), code: issueCode(issue), message: issue.message ?? 'invalid' };
     });
     const first = errors[0]!;
     return { status: 400, code: first.code, detail: first.message, field: first.field, errors };
@@ -73,6 +78,9 @@ export function problemFor(error: FastifyError | Error, request: FastifyRequest)
   }
   if (error instanceof EventTooLarge)
     return { status: 413, code: 'content_too_large', detail: error.message };
+  // text the edge should have refused (docs/api.md, "Text"); the store's own check caught it
+  if (error instanceof EventNotStorable)
+    return { status: 400, code: INVALID_TEXT, detail: `The text cannot be stored: ${error.reason}` };
   if (error instanceof DomainError) {
     const status = DOMAIN_STATUS[error.code];
     // "not there" and "not yours" must read the same, or the difference tells that a room exists

@@ -22,12 +22,11 @@ import {
   DEFAULT_MAX_EVENT_BYTES,
   type EventStore,
   type EventToAppend,
-  EventTooLarge,
   IdempotencyMismatch,
   type Position,
   type RecordedEvent,
   type StreamCondition,
-  serializedEventSize,
+  serializeEvent,
   WrongExpectedVersion,
 } from '../eventStore.ts';
 import { batchSubscription } from './batchedSubscription.ts';
@@ -44,7 +43,7 @@ import {
 export type EsdbEventStoreOptions = {
   /** esdb:// or kurrentdb:// connection string */
   connectionString: string;
-  /** per-event cap, the same rule as the PostgreSQL adapter (see serializedEventSize) */
+  /** per-event cap, the same rule as the PostgreSQL adapter (see serializeEvent) */
   maxEventBytes?: number;
 };
 
@@ -67,8 +66,9 @@ function checkBatch(stream: string, events: readonly EventToAppend[], maxEventBy
     // ESDB would store both; a batch naming one id twice can never be retried cleanly.
     if (ids.has(event.id)) throw new IdempotencyMismatch(stream, `event id ${event.id} appears twice`);
     ids.add(event.id);
-    const size = serializedEventSize(event);
-    if (size > maxEventBytes) throw new EventTooLarge(event.id, size, maxEventBytes);
+    // EventTooLarge, EventNotStorable: ESDB would store a NUL, but the projector could not write it to
+    // PostgreSQL's read models and would stop at that event
+    serializeEvent(event, maxEventBytes);
   }
 }
 

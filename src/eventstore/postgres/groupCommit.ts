@@ -1,6 +1,8 @@
 // Group commit: appends that arrive while earlier ones are in flight wait and then go to the database
 // together, in one statement and one transaction, so one commit (one WAL flush) serves many callers.
-// At low load nothing waits: an append finds a free slot and runs alone at once.
+// At low load nothing waits: an append finds a free slot and runs alone at once. One append's failure is
+// never its neighbours': a group the database refused for what one of them carries is split until each
+// valid append has committed and only the bad one gets the error.
 
 export type GroupCommitOptions<Request, Result> = {
   /** runs one group in one transaction; returns one result per request, in order */
@@ -26,6 +28,14 @@ export type GroupCommitOptions<Request, Result> = {
    * readers of a key but never with a writer of it, whose write the group's reads would not see
    */
   readKeys?(request: Request): readonly string[];
+  /**
+   * whether a failed group may owe its failure to one of its requests (the database refused what one
+   * carries) rather than to the database being out of reach. Such a group is split in halves and each half
+   * run again (in the same slot, one after the other) down to single requests: every request that can
+   * commit does, and only those that fail alone get their error. Only for failures that stored nothing of
+   * the group (a statement that failed inside its transaction). Default: never, the whole group fails
+   */
+  splitOnFailure?(error: unknown): boolean;
 };
 
 type Waiting<Request, Result> = {
@@ -35,7 +45,16 @@ type Waiting<Request, Result> = {
 };
 
 export function createGroupCommit<Request, Result>(options: GroupCommitOptions<Request, Result>) {
-  const { run, maxInFlight, maxGroupWeight, weigh, key, readKeys = () => [], parallelWeight = 0 } = options;
+  const {
+    run,
+    maxInFlight,
+    maxGroupWeight,
+    weigh,
+    key,
+    readKeys = () => [],
+    parallelWeight = 0,
+    splitOnFailure = () => false,
+  } = options;
   let queue: Waiting<Request, Result>[] = [];
   let queuedWeight = 0;
   let inFlight = 0;
@@ -78,21 +97,30 @@ export function createGroupCommit<Request, Result>(options: GroupCommitOptions<R
     while (mayStart()) {
       const group = takeGroup();
       inFlight++;
-      run(group.map((waiting) => waiting.request))
-        .then(
-          (results) => {
-            for (const [i, waiting] of group.entries()) waiting.resolve(results[i]!);
-          },
-          // the transaction rolled back: nothing of the group was stored, each caller may retry
-          (error: unknown) => {
-            for (const waiting of group) waiting.reject(error);
-          },
-        )
-        .finally(() => {
-          inFlight--;
-          pump();
-        });
+      void runGroup(group).finally(() => {
+        inFlight--;
+        pump();
+      });
     }
+  }
+
+  /** Settles every request of the group: the requests of a group are independent, so any part may run alone. */
+  async function runGroup(group: Waiting<Request, Result>[]): Promise<void> {
+    let results: Result[];
+    try {
+      results = await run(group.map((waiting) => waiting.request));
+    } catch (error) {
+      if (group.length > 1 && splitOnFailure(error)) {
+        const half = Math.ceil(group.length / 2);
+        await runGroup(group.slice(0, half));
+        await runGroup(group.slice(half));
+        return;
+      }
+      // the transaction rolled back: nothing of the group was stored, each caller may retry
+      for (const waiting of group) waiting.reject(error);
+      return;
+    }
+    for (const [i, waiting] of group.entries()) waiting.resolve(results[i]!);
   }
 
   return {

@@ -129,3 +129,106 @@ describe('group commit', () => {
     expect(await later).toBe('done 4');
   });
 });
+
+describe('group commit: one append refused by the database', () => {
+  class Refused extends Error {}
+  /**
+   * A database that refuses a whole group when it holds a negative request (its data), or fails when it is
+   * down; `committed` lists what the successful runs stored. The first run waits for `open()`, so that
+   * the requests submitted meanwhile gather into one group behind it.
+   */
+  function database(options: { down?: boolean } = {}) {
+    const calls: number[][] = [];
+    const committed: number[] = [];
+    let open!: () => void;
+    const gate = new Promise<void>((resolve) => {
+      open = resolve;
+    });
+    const run = async (requests: number[]) => {
+      if (calls.push(requests) === 1) await gate;
+      if (options.down) throw new Error('connection terminated');
+      if (requests.some((n) => n < 0)) throw new Refused(`refused ${requests.filter((n) => n < 0)}`);
+      committed.push(...requests);
+      return requests.map((n) => `done ${n}`);
+    };
+    const group = createGroupCommit({
+      run,
+      maxInFlight: 1,
+      maxGroupWeight: 100,
+      weigh: () => 1,
+      key: String,
+      splitOnFailure: (error) => error instanceof Refused,
+    });
+    return { calls, committed, open, group };
+  }
+
+  const outcome = (settled: PromiseSettledResult<string>) =>
+    settled.status === 'fulfilled' ? settled.value : (settled.reason as Error).message;
+
+  it('commits every other append of its group once, and only the refused one fails', async () => {
+    const { calls, committed, open, group } = database();
+    const first = group.submit(0);
+    const grouped = Promise.allSettled([1, 2, -3, 4, 5, 6, 7].map((n) => group.submit(n)));
+    open();
+    expect(await first).toBe('done 0');
+    expect((await grouped).map(outcome)).toEqual([
+      'done 1',
+      'done 2',
+      'refused -3',
+      'done 4',
+      'done 5',
+      'done 6',
+      'done 7',
+    ]);
+    expect(committed.sort()).toEqual([0, 1, 2, 4, 5, 6, 7]);
+    // halves, not one run per append: the half without the refused one commits at once
+    expect(calls).toEqual([
+      [0],
+      [1, 2, -3, 4, 5, 6, 7],
+      [1, 2, -3, 4],
+      [1, 2],
+      [-3, 4],
+      [-3],
+      [4],
+      [5, 6, 7],
+    ]);
+  });
+
+  it('gives each of several refused appends its own error', async () => {
+    const { committed, open, group } = database();
+    const first = group.submit(0);
+    const grouped = Promise.allSettled([-1, 2, 3, -4, -5, 6].map((n) => group.submit(n)));
+    open();
+    await first;
+    expect((await grouped).map(outcome)).toEqual([
+      'refused -1',
+      'done 2',
+      'done 3',
+      'refused -4',
+      'refused -5',
+      'done 6',
+    ]);
+    expect(committed.sort()).toEqual([0, 2, 3, 6]);
+  });
+
+  it('appends that arrive while a group is being split wait for it, then run', async () => {
+    const { committed, open, group } = database();
+    const first = group.submit(0);
+    const grouped = Promise.allSettled([1, -2, 3].map((n) => group.submit(n)));
+    open();
+    const later = group.submit(8);
+    await first;
+    expect((await grouped).map(outcome)).toEqual(['done 1', 'refused -2', 'done 3']);
+    expect(await later).toBe('done 8');
+    expect(committed.sort()).toEqual([0, 1, 3, 8]);
+  });
+
+  it('a failure that is not an append’s (the database out of reach) fails the whole group, unsplit', async () => {
+    const { calls, committed, open, group } = database({ down: true });
+    const grouped = Promise.allSettled([0, 1, 2, 3].map((n) => group.submit(n)));
+    open();
+    expect((await grouped).map(outcome)).toEqual(Array(4).fill('connection terminated'));
+    expect(calls).toEqual([[0], [1, 2, 3]]);
+    expect(committed).toEqual([]);
+  });
+});

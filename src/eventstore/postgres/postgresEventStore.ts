@@ -3,7 +3,7 @@
 //
 // Global order is (transaction id, sequence). Readers take only rows of transactions older than every
 // transaction still running, so an event that commits late with a lower sequence value is never skipped.
-import type pg from 'pg';
+import pg from 'pg';
 import { validate as isUuid } from 'uuid';
 import {
   type AppendResult,
@@ -12,7 +12,6 @@ import {
   type EventFilter,
   type EventStore,
   type EventToAppend,
-  EventTooLarge,
   type ExpectedRevision,
   IdempotencyMismatch,
   type Position,
@@ -21,7 +20,7 @@ import {
   type RecordedEvent,
   START,
   type StreamCondition,
-  serializedEventSize,
+  serializeEvent,
   WrongExpectedVersion,
 } from '../eventStore.ts';
 import type { AppendSignal } from './appendSignal.ts';
@@ -120,6 +119,24 @@ const HEAD_POSITION_SQL = `SELECT e.transaction_id::text AS transaction_id, e.gl
   ORDER BY e.transaction_id DESC, e.global_position DESC LIMIT 1`;
 
 /**
+ * SQLSTATE classes that say the database, or the way to it, is failing rather than what a group carried:
+ * 08 connection exception, 53 insufficient resources, 57 operator intervention (shutdown, statement
+ * timeout, cancel), 58 system error, XX internal error.
+ */
+const UNAVAILABLE_SQLSTATE_CLASSES = new Set(['08', '53', '57', '58', 'XX']);
+
+/**
+ * A group's statement failed in the database for what it carried (a value it cannot hold, say): its
+ * transaction rolled back, so its appends may run again apart. An error with no SQLSTATE (connection
+ * refused or lost) may have come after the commit: that group fails as a whole, and callers retry.
+ */
+function isRefusedByDatabase(error: unknown): boolean {
+  return (
+    error instanceof pg.DatabaseError && !UNAVAILABLE_SQLSTATE_CLASSES.has(error.code?.slice(0, 2) ?? 'XX')
+  );
+}
+
+/**
  * The stored transaction ids are ahead of this cluster's transaction counter (a logical dump restored
  * into a new cluster): new events would sort before old ones and old ones would stay invisible, so the
  * store refuses to work until positions are rebased (docs/eventstore.md, "Cursors after a dump/restore").
@@ -167,6 +184,7 @@ export function createPostgresEventStore(options: PostgresEventStoreOptions): Ev
     weigh: (request: AppendRequest) => request.ids.length,
     key: (request: AppendRequest) => request.stream,
     readKeys: (request: AppendRequest) => request.conditions.map((condition) => condition.stream),
+    splitOnFailure: isRefusedByDatabase,
   });
 
   function toRequest(
@@ -195,12 +213,11 @@ export function createPostgresEventStore(options: PostgresEventStoreOptions): Ev
       if (!isUuid(event.id)) throw new RangeError(`Event id ${event.id} is not a uuid`);
       if (seen.has(event.id)) throw new IdempotencyMismatch(stream, `event id ${event.id} appears twice`);
       seen.add(event.id);
-      const size = serializedEventSize(event);
-      if (size > maxEventBytes) throw new EventTooLarge(event.id, size, maxEventBytes);
+      const { data, metadata } = serializeEvent(event, maxEventBytes);
       request.ids.push(event.id);
       request.types.push(event.type);
-      request.data.push(JSON.stringify(event.data ?? null));
-      request.metadata.push(JSON.stringify(event.metadata));
+      request.data.push(data);
+      request.metadata.push(metadata);
     }
     return request;
   }

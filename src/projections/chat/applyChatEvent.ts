@@ -3,7 +3,7 @@
 // the room's participants will see. No I/O here: batchStore.ts loads the rows before and writes them
 // after, which is what lets one transaction project thousands of events.
 
-import type { FeedFrame, FeedFrameOf, FeedFrameType, NoticeFrame } from '../../contract/serverFrames.ts';
+import type { FeedFrame, FeedFrameOf, FeedFrameType, NoticeFrame } from '../../contract/frames.ts';
 import type { MessageEvent, ReadMarkerEvent, RoomEvent } from '../../domain/events.ts';
 import { participantId } from '../../domain/streams.ts';
 import type { RecordedEvent } from '../../eventstore/eventStore.ts';

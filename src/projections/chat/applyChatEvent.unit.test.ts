@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseServerFrame } from '../../contract/serverFrames.ts';
+import { parseServerFrame } from '../../contract/frames.ts';
 import type { ChatEvent, RoomCreated } from '../../domain/events.ts';
 import type { RecordedEvent } from '../../eventstore/eventStore.ts';
 import {

@@ -1,8 +1,8 @@
 // A real `ws` client that records every frame, for tests that read a conversation in order. Every frame
-// it reads is checked against the wire contract (src/contract/serverFrames.ts): a frame the contract does
+// it reads is checked against the wire contract (src/contract/frames.ts): a frame the contract does
 // not describe fails the test that reads it.
 import { type ClientOptions, WebSocket } from 'ws';
-import { parseServerFrame } from '../../../src/contract/serverFrames.ts';
+import { parseServerFrame } from '../../../src/contract/frames.ts';
 
 export type Frame = { type: string } & Record<string, unknown>;
 export type Closed = { code: number; reason: string };

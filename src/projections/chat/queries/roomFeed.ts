@@ -1,8 +1,9 @@
 // The per-room change feed: every frame a room's participants saw, by seq. Realtime resumes a client
 // from here (seq > last_seq, only what the room's history visibility lets them read) and fills gaps in
 // what Redis delivered (the whole feed: each socket then checks the frames about a message itself).
+
+import type { FeedFrame } from '../../../contract/frames.ts';
 import type { RoomJson } from '../../../contract/resources.ts';
-import type { FeedFrame } from '../../../contract/serverFrames.ts';
 import type { FeedEntry } from '../../changeFeed.ts';
 import type { Db } from '../../projection.ts';
 import type { MessageRow, RoomFeedRow } from '../rows.ts';

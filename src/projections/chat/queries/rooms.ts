@@ -1,5 +1,6 @@
 // Room queries for one user: their room list (newest activity first, with unread counts) and one room.
 
+import { validate as isUuid } from 'uuid';
 import type { RoomJson } from '../../../contract/resources.ts';
 import type { Db } from '../../projection.ts';
 import type { MessageRow, RoomRow } from '../rows.ts';
@@ -47,11 +48,28 @@ function toJson(row: RoomSelectRow): RoomForUserJson {
 const encodeCursor = (room: RoomRow) =>
   Buffer.from(JSON.stringify([room.last_activity_at, room.id])).toString('base64url');
 
+/**
+ * The timestamp as PostgreSQL writes it in row JSON (or an ISO string), within what timestamptz accepts:
+ * a cursor is client input, and a value the cast refuses would fail the whole query.
+ */
+const CURSOR_TIME =
+  /^(?!0000)(\d{4})-(\d{2})-(\d{2})T([01]\d|2[0-3]):[0-5]\d:[0-5]\d(\.\d{1,6})?(Z|[+-](0\d|1[0-5]):[0-5]\d)$/;
+
+function isCursorTime(text: string): boolean {
+  const match = CURSOR_TIME.exec(text);
+  if (!match) return false;
+  const [year, month, day] = [match[1], match[2], match[3]].map(Number) as [number, number, number];
+  return month >= 1 && month <= 12 && day >= 1 && day <= new Date(Date.UTC(year, month, 0)).getUTCDate();
+}
+
 function decodeCursor(cursor: string): [string, string] | null {
   try {
     const value: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString());
-    if (Array.isArray(value) && value.length === 2 && value.every((part) => typeof part === 'string')) {
-      return [value[0] as string, value[1] as string];
+    if (Array.isArray(value) && value.length === 2) {
+      const [time, id] = value as unknown[];
+      if (typeof time === 'string' && isCursorTime(time) && typeof id === 'string' && isUuid(id)) {
+        return [time, id];
+      }
     }
   } catch {}
   return null;

@@ -1,7 +1,9 @@
-// Every frame the server sends over a WebSocket, as one zod union: the projector builds feed frames of
-// these types, realtime sends the others, the tests check what they receive against them, and the
+// The WebSocket wire contract: every frame a client may send, every frame the server sends, and the close
+// codes. The realtime layer parses client frames with these schemas; the projector builds feed frames of
+// these types and realtime sends the others; the tests check every frame they receive against them; the
 // AsyncAPI document is generated from them. docs/realtime.md describes them for client developers.
 import { z } from 'zod';
+import { BodyText, NameText, SafeText } from '../domain/text.ts';
 import {
   MessageJsonSchema,
   ParticipantJsonSchema,
@@ -10,6 +12,74 @@ import {
   RoomJsonSchema,
   Uuid,
 } from './resources.ts';
+
+/** Close codes. 1xxx are the standard ones ws uses itself; 4xxx are ours and mean "do not just retry". */
+export const CLOSE = {
+  /** server shutting down or the fan-out (Redis) was interrupted: reconnect with last_seq and resume */
+  serviceRestart: 1012,
+  /** a malformed connection request (e.g. last_seq that is not a number) */
+  policyViolation: 1008,
+  /** a frame larger than the limit (sent by ws itself) */
+  frameTooLarge: 1009,
+  internalError: 1011,
+  /** no token, or a token that does not verify: get a new token before reconnecting */
+  authFailed: 4001,
+  /** no token arrived within the authentication deadline */
+  authTimeout: 4002,
+  /** not a participant of the room (or no such room), or removed from it / left it while connected */
+  forbidden: 4003,
+  /** the token expired while the socket was open: reconnect with a fresh token */
+  tokenExpired: 4008,
+  /** the client did not read fast enough; its send buffer passed the limit */
+  slowConsumer: 4009,
+  /** too many sockets open for this user */
+  tooManySockets: 4029,
+} as const;
+
+// ── client → server ─────────────────────────────────────────────────────────────────────────────────
+
+const uuid = z.uuid();
+const roomId = uuid.optional();
+
+/** idempotency key: a retry with the same client_id never creates a second message */
+export const ClientId = NameText.min(1).max(100);
+const ChatMessageFrame = z.object({
+  type: z.literal('chat_message'),
+  room_id: roomId,
+  message: BodyText,
+  reply_to: uuid.nullish(),
+  client_id: ClientId.nullish(),
+});
+const TypingFrame = z.object({ type: z.literal('typing'), room_id: roomId, is_typing: z.boolean() });
+const ReadReceiptFrame = z.object({ type: z.literal('read_receipt'), room_id: roomId, message_id: uuid });
+const MarkRoomReadFrame = z.object({ type: z.literal('mark_room_read'), room_id: roomId });
+const SubscribeFrame = z.object({
+  type: z.literal('subscribe'),
+  room_id: uuid,
+  last_seq: z.number().int().min(0).optional(),
+});
+const UnsubscribeFrame = z.object({ type: z.literal('unsubscribe'), room_id: uuid });
+/** application-level keepalive for clients that cannot send WebSocket pings (browsers) */
+const PingFrame = z.object({ type: z.literal('ping') });
+/** for clients that cannot put the token in the URL or subprotocol: must be the first frame */
+const AuthenticateFrame = z.object({ type: z.literal('authenticate'), token: SafeText.min(1).max(8192) });
+
+/** Every frame a client may send, by type (test/api/fuzz.api.test.ts fuzzes each from these schemas). */
+export const CLIENT_FRAMES = {
+  chat_message: ChatMessageFrame,
+  typing: TypingFrame,
+  read_receipt: ReadReceiptFrame,
+  mark_room_read: MarkRoomReadFrame,
+  subscribe: SubscribeFrame,
+  unsubscribe: UnsubscribeFrame,
+  ping: PingFrame,
+  authenticate: AuthenticateFrame,
+} as const;
+
+export type ClientFrameType = keyof typeof CLIENT_FRAMES;
+export type ClientFrame = { [K in ClientFrameType]: z.infer<(typeof CLIENT_FRAMES)[K]> }[ClientFrameType];
+
+// ── server → client ─────────────────────────────────────────────────────────────────────────────────
 
 /** Where a feed frame stands in its room's feed: every frame with a `seq` carries these. */
 const feedHead = { room_id: Uuid, seq: z.number().int().min(1), position: Position };
