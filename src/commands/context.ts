@@ -1,5 +1,5 @@
 // What every command handler receives: the event store, who acts, and the ids that trace the request.
-import type { Actor, DecideContext } from '../domain/actor.ts';
+import type { Actor, WhoAndWhen } from '../domain/actor.ts';
 import type { EventStore } from '../eventstore/eventStore.ts';
 import type { StateCache } from './stateCache.ts';
 
@@ -16,6 +16,6 @@ export type CommandContext = {
   stateCache?: StateCache;
 };
 
-export function decideContextOf(ctx: CommandContext): DecideContext {
+export function whoAndWhenOf(ctx: CommandContext): WhoAndWhen {
   return { actor: ctx.actor, now: ctx.now?.() ?? new Date() };
 }

@@ -5,7 +5,7 @@
 // of the append: it happens only while those streams are still at the revisions the decision saw.
 import { setTimeout as sleep } from 'node:timers/promises';
 import { v7 as uuidv7 } from 'uuid';
-import type { DecideContext } from '../domain/actor.ts';
+import type { WhoAndWhen } from '../domain/actor.ts';
 import type { Aggregate } from '../domain/aggregate.ts';
 import { EVENT_SCHEMA_VERSION } from '../domain/events.ts';
 import {
@@ -17,7 +17,7 @@ import {
   type StreamCondition,
   WrongExpectedVersion,
 } from '../eventstore/eventStore.ts';
-import { type CommandContext, decideContextOf } from './context.ts';
+import { type CommandContext, whoAndWhenOf } from './context.ts';
 
 type DomainEvent = { type: string; data: unknown };
 
@@ -124,14 +124,10 @@ export async function handleCommand<State, Event extends DomainEvent>(
   ctx: CommandContext,
   aggregate: Aggregate<State, Event>,
   stream: string,
-  decide: (
-    state: State,
-    context: DecideContext,
-    loadConditioned: ConditionedLoad,
-  ) => Event[] | Promise<Event[]>,
+  decide: (state: State, context: WhoAndWhen, loadConditioned: ConditionedLoad) => Event[] | Promise<Event[]>,
   options: HandleOptions<Event> = {},
 ): Promise<CommandOutcome<State, Event>> {
-  const context = decideContextOf(ctx);
+  const context = whoAndWhenOf(ctx);
   const correlationId = ctx.correlationId ?? uuidv7();
   const occurredAt = context.now.toISOString();
 

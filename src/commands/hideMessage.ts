@@ -2,7 +2,7 @@
 // and resolves the reports it answers. The events stay; RestoreMessage undoes it.
 import { decideHideMessage, type HideMessage } from '../domain/moderationCommands.ts';
 import type { CommandContext } from './context.ts';
-import { handleMessageCommand, type MessageCommandResult } from './handlers.ts';
+import { handleMessageCommand, type MessageCommandResult } from './handleMessageCommand.ts';
 import { resolveReport } from './resolveReport.ts';
 
 export async function hideMessage(ctx: CommandContext, input: HideMessage): Promise<MessageCommandResult> {

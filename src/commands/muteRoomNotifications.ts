@@ -1,7 +1,7 @@
 // MuteRoomNotifications: a participant silences (or unsilences) the room's notifications for themself.
 import { decideMuteRoomNotifications, type MuteRoomNotifications } from '../domain/participantCommands.ts';
 import type { CommandContext } from './context.ts';
-import { handleRoomCommand, type RoomCommandResult } from './handlers.ts';
+import { handleRoomCommand, type RoomCommandResult } from './handleRoomCommand.ts';
 
 export function muteRoomNotifications(
   ctx: CommandContext,

@@ -1,7 +1,7 @@
 // SetParticipantAdmin: make a participant admin, or not (a room keeps at least one admin).
 import { decideSetParticipantAdmin, type SetParticipantAdmin } from '../domain/participantCommands.ts';
 import type { CommandContext } from './context.ts';
-import { handleRoomCommand, type RoomCommandResult } from './handlers.ts';
+import { handleRoomCommand, type RoomCommandResult } from './handleRoomCommand.ts';
 
 export function setParticipantAdmin(
   ctx: CommandContext,

@@ -10,7 +10,13 @@ export type Actor = {
 };
 
 /** Everything a decide function needs besides the command and state: never the clock of its own. */
-export type DecideContext = { actor: Actor; now: Date };
+export type WhoAndWhen = { actor: Actor; now: Date };
+
+/**
+ * The service itself, when a job acts on its own (a timed mute ending, say). Its id has a ':' that no
+ * token's user id may carry (USER_ID_PATTERN), so nobody can act, or be recorded, as it.
+ */
+export const SYSTEM_ACTOR: Actor = { userId: 'system:jobs', username: 'System', roles: [] };
 
 export const isModerator = (actor: Actor) => actor.roles.includes('moderator');
 /** Moderators and the server's own pipelines (ops): may hide/restore messages and post system messages. */

@@ -1,7 +1,7 @@
 // The blocks aggregate (stream blocks-{userId}): the users one user has blocked, and its two commands.
 // A block separates the pair both ways in direct rooms: neither can open or write in their direct room.
 
-import type { DecideContext } from './actor.ts';
+import type { WhoAndWhen } from './actor.ts';
 import type { Aggregate } from './aggregate.ts';
 import { DomainError } from './errors.ts';
 import type { BlockEvent, UserBlocked, UserId, UserUnblocked } from './events.ts';
@@ -54,7 +54,7 @@ export type UnblockUser = { userId: UserId };
 export function decideBlockUser(
   command: BlockUser,
   state: BlocksState,
-  { actor }: DecideContext,
+  { actor }: WhoAndWhen,
 ): UserBlocked[] {
   if (command.userId === actor.userId)
     throw new DomainError('cannot_block_self', 'You cannot block yourself');
@@ -65,7 +65,7 @@ export function decideBlockUser(
 export function decideUnblockUser(
   command: UnblockUser,
   state: BlocksState,
-  { actor }: DecideContext,
+  { actor }: WhoAndWhen,
 ): UserUnblocked[] {
   if (!hasBlocked(state, command.userId)) return [];
   return [{ type: 'UserUnblocked', data: { userId: actor.userId, blockedUserId: command.userId } }];

@@ -1,7 +1,7 @@
 // Messages: send (text or attachment, reply, client_id idempotency), edit, soft delete, reactions.
 // Every decision is made against the message's own room (from the message), never a room named by the
 // caller, so nobody acts on a message through a room they happen to belong to.
-import { type DecideContext, isModerationPipeline } from './actor.ts';
+import { isModerationPipeline, type WhoAndWhen } from './actor.ts';
 import { type PairBlocks, requireNotBlocked } from './blocks.ts';
 import { DomainError } from './errors.ts';
 import type {
@@ -80,7 +80,7 @@ export function sendFingerprint(sent: MessageSent['data']): string {
 export function decideSendMessage(
   command: SendMessage,
   existing: MessageState,
-  { actor, now }: DecideContext,
+  { actor, now }: WhoAndWhen,
   { room: roomState, replyTo, pairBlocks }: SendMessageContext,
 ): MessageSent[] {
   const messageType = messageTypeOf(command);
@@ -135,7 +135,7 @@ export type EditMessage = { messageId: string; content: string };
 export function decideEditMessage(
   command: EditMessage,
   state: MessageState,
-  { actor, now }: DecideContext,
+  { actor, now }: WhoAndWhen,
   roomState: RoomState,
 ): MessageEdited[] {
   const message = requireMessage(state);
@@ -166,7 +166,7 @@ export type DeleteMessage = { messageId: string };
 export function decideDeleteMessage(
   _command: DeleteMessage,
   state: MessageState,
-  { actor }: DecideContext,
+  { actor }: WhoAndWhen,
   roomState: RoomState,
 ): MessageDeleted[] {
   const message = requireMessage(state);
@@ -203,7 +203,7 @@ function validEmoji(emoji: string): string {
 export function decideAddReaction(
   command: AddReaction,
   state: MessageState,
-  { actor }: DecideContext,
+  { actor }: WhoAndWhen,
   roomState: RoomState,
 ): ReactionAdded[] {
   const message = requireMessage(state);
@@ -224,7 +224,7 @@ export function decideAddReaction(
 export function decideRemoveReaction(
   command: RemoveReaction,
   state: MessageState,
-  { actor }: DecideContext,
+  { actor }: WhoAndWhen,
   roomState: RoomState,
 ): ReactionRemoved[] {
   const message = requireMessage(state);

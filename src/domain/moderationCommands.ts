@@ -1,6 +1,6 @@
 // Moderation: participants report messages; moderators (and the automated moderation pipeline, acting as
 // ops) hide and restore messages and resolve reports. Hidden messages keep their events for auditors.
-import { type DecideContext, isModerationPipeline } from './actor.ts';
+import { isModerationPipeline, type WhoAndWhen } from './actor.ts';
 import { DomainError } from './errors.ts';
 import type { MessageHidden, MessageReported, MessageRestored, ReportResolved } from './events.ts';
 import { characterCount, MAX_HIDE_REASON_LENGTH, MAX_REPORT_REASON_LENGTH } from './limits.ts';
@@ -16,7 +16,7 @@ function validReason(reason: string, max: number): string {
   return trimmed;
 }
 
-function requireModerationPipeline({ actor }: DecideContext): void {
+function requireModerationPipeline({ actor }: WhoAndWhen): void {
   if (!isModerationPipeline(actor)) throw new DomainError('forbidden', 'Only moderators can do this');
 }
 
@@ -31,7 +31,7 @@ export type ReportMessage = {
 export function decideReportMessage(
   command: ReportMessage,
   state: ReportState,
-  { actor }: DecideContext,
+  { actor }: WhoAndWhen,
   { message: messageState, room: roomState }: { message: MessageState; room: RoomState },
 ): MessageReported[] {
   const message = requireMessage(messageState);
@@ -63,7 +63,7 @@ export type HideMessage = {
 export function decideHideMessage(
   command: HideMessage,
   state: MessageState,
-  context: DecideContext,
+  context: WhoAndWhen,
 ): MessageHidden[] {
   requireModerationPipeline(context);
   const message = requireMessage(state);
@@ -82,7 +82,7 @@ export type RestoreMessage = { messageId: string };
 export function decideRestoreMessage(
   _command: RestoreMessage,
   state: MessageState,
-  context: DecideContext,
+  context: WhoAndWhen,
 ): MessageRestored[] {
   requireModerationPipeline(context);
   const message = requireMessage(state);
@@ -106,7 +106,7 @@ export type ResolveReport = {
 export function decideResolveReport(
   command: ResolveReport,
   state: ReportState,
-  context: DecideContext,
+  context: WhoAndWhen,
 ): ReportResolved[] {
   requireModerationPipeline(context);
   if (!state) throw new DomainError('not_found', 'Report not found');

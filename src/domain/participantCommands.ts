@@ -1,7 +1,7 @@
 // Participants: add, remove, leave, make or unmake admin, moderation mute and unmute, and each member's own
 // notification mute. Repeating a change that already holds records nothing and is no error: two admins
 // removing the same participant at once end in one ParticipantRemoved, and both succeed.
-import type { DecideContext } from './actor.ts';
+import type { WhoAndWhen } from './actor.ts';
 import { DomainError } from './errors.ts';
 import type {
   ParticipantAdded,
@@ -47,7 +47,7 @@ export type AddParticipant = { roomId: string; userId: UserId; username?: string
 export function decideAddParticipant(
   command: AddParticipant,
   state: RoomState,
-  { actor }: DecideContext,
+  { actor }: WhoAndWhen,
 ): ParticipantAdded[] {
   const room = requireRoom(state);
   requireNotDirect(room, 'take more participants');
@@ -73,7 +73,7 @@ export type RemoveParticipant = { roomId: string; userId: UserId };
 export function decideRemoveParticipant(
   command: RemoveParticipant,
   state: RoomState,
-  { actor }: DecideContext,
+  { actor }: WhoAndWhen,
 ): ParticipantRemoved[] {
   const room = requireRoom(state);
   requireNotDirect(room, 'lose participants');
@@ -93,7 +93,7 @@ export type LeaveRoom = { roomId: string };
 export function decideLeaveRoom(
   _command: LeaveRoom,
   state: RoomState,
-  { actor }: DecideContext,
+  { actor }: WhoAndWhen,
 ): ParticipantLeft[] {
   const room = requireRoom(state);
   const participant = room.participants[actor.userId];
@@ -109,7 +109,7 @@ export type SetParticipantAdmin = { roomId: string; userId: UserId; isAdmin: boo
 export function decideSetParticipantAdmin(
   command: SetParticipantAdmin,
   state: RoomState,
-  { actor }: DecideContext,
+  { actor }: WhoAndWhen,
 ): ParticipantAdminSet[] {
   const room = requireRoom(state);
   requireNotDirect(room, 'have admins');
@@ -133,7 +133,7 @@ export type MuteParticipant = { roomId: string; userId: UserId; until?: string |
 export function decideMuteParticipant(
   command: MuteParticipant,
   state: RoomState,
-  { actor, now }: DecideContext,
+  { actor, now }: WhoAndWhen,
 ): ParticipantMuted[] {
   const room = requireRoom(state);
   requireRoomManager(room, actor);
@@ -155,7 +155,7 @@ export type UnmuteParticipant = { roomId: string; userId: UserId };
 export function decideUnmuteParticipant(
   command: UnmuteParticipant,
   state: RoomState,
-  { actor }: DecideContext,
+  { actor }: WhoAndWhen,
 ): ParticipantUnmuted[] {
   const room = requireRoom(state);
   requireNotDirect(room, 'mute a participant (block the user instead)');
@@ -170,13 +170,37 @@ export function decideUnmuteParticipant(
   ];
 }
 
+export type ExpireMute = { roomId: string; userId: UserId; until: string };
+
+/**
+ * A timed mute's end: it lifts the mute that was set to end at `until`, once that time has come. A mute
+ * lifted or changed since (another end, or none) is left alone, so the same expiry can run any number of
+ * times with one outcome.
+ */
+export function decideExpireMute(
+  command: ExpireMute,
+  state: RoomState,
+  { actor, now }: WhoAndWhen,
+): ParticipantUnmuted[] {
+  const room = requireRoom(state);
+  const target = targetOf(room, command.userId);
+  if (target?.mute?.until !== command.until) return [];
+  if (new Date(command.until).getTime() > now.getTime()) return [];
+  return [
+    {
+      type: 'ParticipantUnmuted',
+      data: { roomId: room.roomId, userId: command.userId, unmutedBy: actor.userId },
+    },
+  ];
+}
+
 export type MuteRoomNotifications = { roomId: string; muted: boolean; until?: string | null };
 
 /** For oneself only, and separate from moderation: a member silences (or unsilences) the room's alerts. */
 export function decideMuteRoomNotifications(
   command: MuteRoomNotifications,
   state: RoomState,
-  { actor, now }: DecideContext,
+  { actor, now }: WhoAndWhen,
 ): RoomNotificationsMuted[] {
   const room = requireRoom(state);
   const participant = requireParticipant(room, actor.userId);

@@ -1,7 +1,7 @@
 // The read marker aggregate (stream readmarker-{roomId}_{userId}): how far one participant has read, and
 // the two reading commands. Markers only move forward in the read model, which knows each message's seq.
 
-import type { DecideContext } from './actor.ts';
+import type { WhoAndWhen } from './actor.ts';
 import type { Aggregate } from './aggregate.ts';
 import { DomainError } from './errors.ts';
 import type { MessagesRead, ReadMarkerEvent, RoomMarkedRead } from './events.ts';
@@ -38,7 +38,7 @@ export type MarkRead = { roomId: string; upToMessageId: string };
 export function decideMarkRead(
   command: MarkRead,
   state: ReadMarkerState,
-  { actor }: DecideContext,
+  { actor }: WhoAndWhen,
   { room: roomState, message }: { room: RoomState; message: MessageState },
 ): MessagesRead[] {
   const room = requireRoom(roomState);
@@ -61,7 +61,7 @@ export type MarkRoomRead = { roomId: string };
 export function decideMarkRoomRead(
   _command: MarkRoomRead,
   _state: ReadMarkerState,
-  { actor }: DecideContext,
+  { actor }: WhoAndWhen,
   roomState: RoomState,
 ): RoomMarkedRead[] {
   const room = requireRoom(roomState);

@@ -1,5 +1,5 @@
 // Rooms: create (direct, group, task, property), update name and settings, archive and unarchive.
-import type { DecideContext } from './actor.ts';
+import type { WhoAndWhen } from './actor.ts';
 import { type PairBlocks, requireNotBlocked } from './blocks.ts';
 import { DomainError } from './errors.ts';
 import type {
@@ -93,7 +93,7 @@ function effectiveSettings(room: Room): RoomSettings {
 export function decideCreateRoom(
   command: CreateRoom,
   state: RoomState,
-  { actor }: DecideContext,
+  { actor }: WhoAndWhen,
   pairBlocks?: PairBlocks,
 ): RoomCreated[] {
   if (!ROOM_TYPES.includes(command.roomType)) {
@@ -172,7 +172,7 @@ export type UpdateRoom = { roomId: string; name?: string; settings?: RoomSetting
 export function decideUpdateRoom(
   command: UpdateRoom,
   state: RoomState,
-  { actor }: DecideContext,
+  { actor }: WhoAndWhen,
 ): RoomUpdated[] {
   const room = requireRoom(state);
   requireNotDirect(room, 'be renamed or reconfigured');
@@ -202,7 +202,7 @@ export type UnarchiveRoom = { roomId: string };
 export function decideArchiveRoom(
   _command: ArchiveRoom,
   state: RoomState,
-  { actor }: DecideContext,
+  { actor }: WhoAndWhen,
 ): RoomArchived[] {
   const room = requireRoom(state);
   requireNotDirect(room, 'be archived');
@@ -214,7 +214,7 @@ export function decideArchiveRoom(
 export function decideUnarchiveRoom(
   _command: UnarchiveRoom,
   state: RoomState,
-  { actor }: DecideContext,
+  { actor }: WhoAndWhen,
 ): RoomUnarchived[] {
   const room = requireRoom(state);
   requireRoomManager(room, actor);

@@ -2,9 +2,8 @@
 // commits each batch's read-model writes with its own checkpoint in one transaction (exactly once); a
 // batch's frames then go to the realtime layer.
 //
-// Only one process projects at a time: the leader holds a PostgreSQL session advisory lock on a
-// dedicated connection and runs every projection; the others stand by and retry every second, so one
-// takes over when the leader dies (its connection closes, the lock goes with it). The leader also runs
+// Only one process projects at a time (src/infrastructure/leadership.ts): the leader runs every
+// projection; the others stand by and take over when it dies. The leader also runs
 // rebuilds, one projection at a time each: a shadow generation built from position 0 beside the live
 // one, swapped in atomically once it has caught up (see docs/projections.md). One projection failing
 // (a bug in a new read model, say) is retried on its own and never stops the others.
@@ -12,6 +11,7 @@ import type pg from 'pg';
 import type { Logger } from 'pino';
 import type { EventStore, Position, RecordedEvent } from '../eventstore/eventStore.ts';
 import { decodePosition, encodePosition } from '../eventstore/eventStore.ts';
+import { pause, runAsLeader } from '../infrastructure/leadership.ts';
 import type { ChangePublisher, FeedEntry, UserNotice } from './changeFeed.ts';
 import {
   type CheckpointRow,
@@ -136,49 +136,25 @@ export async function startProjections(options: ProjectionsOptions): Promise<Pro
     for (const run of runs) run.state = state;
   };
 
-  // ── leadership ──────────────────────────────────────────────────────────────────────────────────
+  // ── leadership: one process runs every projection (src/infrastructure/leadership.ts) ─────────────
   async function leaderLoop(): Promise<void> {
-    let standby = false;
-    while (!stopping.signal.aborted) {
-      let lockClient: pg.PoolClient | undefined;
-      let failure: Error | undefined;
-      const term = new AbortController();
-      const endTerm = () => term.abort();
-      stopping.signal.addEventListener('abort', endTerm, { once: true });
-      try {
-        lockClient = await pool.connect();
-        lockClient.on('error', endTerm); // the connection (and the lock with it) is gone: stop writing
-        const { rows } = await lockClient.query<{ locked: boolean }>(
-          'SELECT pg_try_advisory_lock($1) AS locked',
-          [LEADER_LOCK],
-        );
-        if (rows[0]!.locked) {
-          standby = false;
-          logger.info(
-            { projections: runs.map((run) => run.projection.name) },
-            'projection leader: projecting',
-          );
-          await Promise.all(runs.map((run) => lead(run, term.signal)));
-          await lockClient.query('SELECT pg_advisory_unlock($1)', [LEADER_LOCK]);
-        } else if (!standby) {
-          standby = true;
-          setState('standby');
-          logger.info('projection standby: another process leads');
-        }
-      } catch (error) {
-        failure = error instanceof Error ? error : new Error(String(error));
-        if (!stopping.signal.aborted) logger.error({ err: error }, 'projection runner failed; retrying');
-      } finally {
-        stopping.signal.removeEventListener('abort', endTerm);
-        term.abort();
-        lockClient?.removeListener('error', endTerm);
-        // after a failure the connection is closed, not pooled: it must not keep the lock alive
-        lockClient?.release(failure);
-      }
-      for (const run of runs)
-        if (run.state === 'running' || run.state === 'rebuilding') run.state = 'standby';
-      await pause(retryMs, stopping.signal);
-    }
+    await runAsLeader({
+      pool,
+      lock: LEADER_LOCK,
+      stopping: stopping.signal,
+      retryMs,
+      logger,
+      async lead(term) {
+        logger.info({ projections: runs.map((run) => run.projection.name) }, 'projection leader: projecting');
+        await Promise.all(runs.map((run) => lead(run, term)));
+        for (const run of runs)
+          if (run.state === 'running' || run.state === 'rebuilding') run.state = 'standby';
+      },
+      onStandby() {
+        setState('standby');
+        logger.info('projection standby: another process leads');
+      },
+    });
     setState('stopped');
   }
 
@@ -624,18 +600,4 @@ function createMutex() {
     tail = run.catch(() => {});
     return run;
   };
-}
-
-/** Resolves after `ms`, or at once when `signal` aborts. */
-function pause(ms: number, signal: AbortSignal): Promise<void> {
-  if (signal.aborted) return Promise.resolve();
-  return new Promise((resolve) => {
-    const done = () => {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal.addEventListener('abort', done, { once: true });
-  });
 }

@@ -1,7 +1,7 @@
 // Given/when/then for deciders: fold the given events into a state, run the decision, and compare the
 // recorded events or the DomainError code. No I/O.
 import { expect } from 'vitest';
-import type { Actor, DecideContext, Role } from '../../src/domain/actor.ts';
+import type { Actor, Role, WhoAndWhen } from '../../src/domain/actor.ts';
 import type { Aggregate } from '../../src/domain/aggregate.ts';
 import { DomainError, type DomainErrorCode } from '../../src/domain/errors.ts';
 import type { AttachmentRef, MessageSent, RoomCreated, RoomEvent } from '../../src/domain/events.ts';
@@ -18,7 +18,7 @@ export function actor(userId: string, roles: Role[] = []): Actor {
   return { userId, username: userId, roles };
 }
 
-export function as(userId: string, roles: Role[] = [], now = NOW): DecideContext {
+export function as(userId: string, roles: Role[] = [], now = NOW): WhoAndWhen {
   return { actor: actor(userId, roles), now };
 }
 

@@ -1,6 +1,6 @@
 // Messages: given the room's and the message's events, when a command, then events or a DomainError code.
 import { describe, expect, it } from 'vitest';
-import type { DecideContext } from '../../src/domain/actor.ts';
+import type { WhoAndWhen } from '../../src/domain/actor.ts';
 import { blocksAggregate, type PairBlocks } from '../../src/domain/blocks.ts';
 import type { MessageEvent, RoomEvent } from '../../src/domain/events.ts';
 import { MAX_ATTACHMENT_BYTES, MAX_MESSAGE_LENGTH } from '../../src/domain/limits.ts';
@@ -48,7 +48,7 @@ describe('SendMessage', () => {
     room: RoomEvent[];
     existing?: MessageEvent[];
     send?: Partial<SendMessage>;
-    by?: DecideContext;
+    by?: WhoAndWhen;
     replyTo?: MessageEvent[];
     pairBlocks?: PairBlocks;
     expected: Expected;
@@ -263,14 +263,14 @@ describe('EditMessage, DeleteMessage, reactions', () => {
     type: 'MessageHidden',
     data: { messageId: MESSAGE, roomId: ROOM, hiddenBy: 'mod', reason: 'spam' },
   };
-  const edit = (by: DecideContext, content = 'The sink leaks badly') => ({
+  const edit = (by: WhoAndWhen, content = 'The sink leaks badly') => ({
     kind: 'edit' as const,
     by,
     content,
   });
-  const remove = (by: DecideContext) => ({ kind: 'delete' as const, by });
-  const react = (by: DecideContext, emoji = '👍') => ({ kind: 'react' as const, by, emoji });
-  const unreact = (by: DecideContext, emoji = '👍') => ({ kind: 'unreact' as const, by, emoji });
+  const remove = (by: WhoAndWhen) => ({ kind: 'delete' as const, by });
+  const react = (by: WhoAndWhen, emoji = '👍') => ({ kind: 'react' as const, by, emoji });
+  const unreact = (by: WhoAndWhen, emoji = '👍') => ({ kind: 'unreact' as const, by, emoji });
   type Action =
     | ReturnType<typeof edit>
     | ReturnType<typeof remove>

@@ -1,6 +1,6 @@
 // Reading (read markers), blocks and moderation: given events, when a command, then events or an error code.
 import { describe, it } from 'vitest';
-import type { DecideContext } from '../../src/domain/actor.ts';
+import type { WhoAndWhen } from '../../src/domain/actor.ts';
 import { blocksAggregate, decideBlockUser, decideUnblockUser } from '../../src/domain/blocks.ts';
 import type {
   BlockEvent,
@@ -52,7 +52,7 @@ describe('MarkRead, MarkRoomRead', () => {
     room?: RoomEvent[];
     marker?: ReadMarkerEvent[];
     message?: MessageEvent[];
-    by?: DecideContext;
+    by?: WhoAndWhen;
     whole?: boolean;
     expected: Expected;
   }[] = [
@@ -151,7 +151,7 @@ describe('ReportMessage, HideMessage, RestoreMessage, ResolveReport', () => {
     message?: MessageEvent[];
     report?: ReportEvent[];
     when: 'report' | 'hide' | 'restore' | 'dismiss' | 'resolveForOtherMessage';
-    by: DecideContext;
+    by: WhoAndWhen;
     reason?: string;
     expected: Expected;
   };

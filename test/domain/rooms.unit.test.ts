@@ -1,6 +1,6 @@
 // Rooms and participants: given room events, when a command, then events or a DomainError code.
 import { describe, expect, it } from 'vitest';
-import type { DecideContext } from '../../src/domain/actor.ts';
+import type { WhoAndWhen } from '../../src/domain/actor.ts';
 import { blocksAggregate, type PairBlocks } from '../../src/domain/blocks.ts';
 import type { HistoryVisibility, RoomEvent, UserBlocked } from '../../src/domain/events.ts';
 import { MAX_ROOM_NAME_LENGTH } from '../../src/domain/limits.ts';
@@ -77,7 +77,7 @@ describe('CreateRoom', () => {
     other: { userId: 'bob', blocks: fold(blocksAggregate, [blocked('bob', 'alice')]) },
   };
   const create =
-    (command: Partial<CreateRoom>, ctx: DecideContext = alice, pair?: PairBlocks) =>
+    (command: Partial<CreateRoom>, ctx: WhoAndWhen = alice, pair?: PairBlocks) =>
     (state: RoomState) =>
       decideCreateRoom(
         {
@@ -235,11 +235,11 @@ describe('CreateRoom', () => {
 
 describe('UpdateRoom, ArchiveRoom, UnarchiveRoom', () => {
   const rename =
-    (ctx: DecideContext, name = 'Repairs') =>
+    (ctx: WhoAndWhen, name = 'Repairs') =>
     (s: RoomState) =>
       decideUpdateRoom({ roomId: ROOM, name }, s, ctx);
   const renamed = { type: 'RoomUpdated', data: { roomId: ROOM, name: 'Repairs', updatedBy: 'alice' } };
-  const visibility = (ctx: DecideContext, historyVisibility: HistoryVisibility) => (s: RoomState) =>
+  const visibility = (ctx: WhoAndWhen, historyVisibility: HistoryVisibility) => (s: RoomState) =>
     decideUpdateRoom({ roomId: ROOM, settings: { historyVisibility } }, s, ctx);
   const visibilitySet = (historyVisibility: HistoryVisibility): RoomEvent => ({
     type: 'RoomUpdated',
@@ -396,14 +396,14 @@ describe('UpdateRoom, ArchiveRoom, UnarchiveRoom', () => {
 
 describe('AddParticipant, RemoveParticipant, LeaveRoom', () => {
   const add =
-    (ctx: DecideContext, userId = 'dave') =>
+    (ctx: WhoAndWhen, userId = 'dave') =>
     (s: RoomState) =>
       decideAddParticipant({ roomId: ROOM, userId, username: userId }, s, ctx);
   const remove =
-    (ctx: DecideContext, userId = 'bob') =>
+    (ctx: WhoAndWhen, userId = 'bob') =>
     (s: RoomState) =>
       decideRemoveParticipant({ roomId: ROOM, userId }, s, ctx);
-  const leave = (ctx: DecideContext) => (s: RoomState) => decideLeaveRoom({ roomId: ROOM }, s, ctx);
+  const leave = (ctx: WhoAndWhen) => (s: RoomState) => decideLeaveRoom({ roomId: ROOM }, s, ctx);
   const daveAdded = {
     type: 'ParticipantAdded',
     data: { roomId: ROOM, userId: 'dave', username: 'dave', isAdmin: false, addedBy: 'alice' },
@@ -522,7 +522,7 @@ function carol() {
 }
 
 describe('SetParticipantAdmin', () => {
-  const setAdmin = (ctx: DecideContext, userId: string, isAdmin: boolean) => (s: RoomState) =>
+  const setAdmin = (ctx: WhoAndWhen, userId: string, isAdmin: boolean) => (s: RoomState) =>
     decideSetParticipantAdmin({ roomId: ROOM, userId, isAdmin }, s, ctx);
   run([
     {
@@ -565,7 +565,7 @@ describe('SetParticipantAdmin', () => {
 });
 
 describe('MuteParticipant, UnmuteParticipant, MuteRoomNotifications', () => {
-  const mute = (ctx: DecideContext, until?: string | null) => (s: RoomState) =>
+  const mute = (ctx: WhoAndWhen, until?: string | null) => (s: RoomState) =>
     decideMuteParticipant({ roomId: ROOM, userId: 'bob', until }, s, ctx);
   run([
     {

@@ -1,0 +1,110 @@
+// The producer side of the jobs: follows the event store from a checkpoint of its own (table
+// job_followers) and hands each job definition the events it handles, to enqueue what they call for.
+// Enqueueing is idempotent (job ids derive from event ids), so the checkpoint is written lazily: after a
+// crash the follower reads a few events again and enqueues nothing twice.
+//
+// One process follows at a time (src/infrastructure/leadership.ts); the others stand by.
+import type pg from 'pg';
+import type { EventStore, RecordedEvent } from '../eventstore/eventStore.ts';
+import { decodePosition, encodePosition } from '../eventstore/eventStore.ts';
+import type { InfrastructureLogger } from '../infrastructure/createInfrastructure.ts';
+import { pause, runAsLeader } from '../infrastructure/leadership.ts';
+
+export type FollowedJob = {
+  name: string;
+  handles(eventType: string): boolean;
+  enqueue(events: readonly RecordedEvent[]): Promise<void>;
+};
+
+export type EventFollowerOptions = {
+  pool: pg.Pool;
+  eventStore: EventStore;
+  jobs: readonly FollowedJob[];
+  logger: InfrastructureLogger;
+  /** how often a standby tries to lead, and a failed follower retries (ms) */
+  retryMs?: number;
+  /** how often a follower's checkpoint is written while events flow (ms) */
+  checkpointMs?: number;
+};
+
+/** session advisory lock held by the one process that follows (projections hold 7_420_002) */
+const FOLLOWER_LOCK = 7_420_003;
+
+export function startEventFollowers(options: EventFollowerOptions): { stop(): Promise<void> } {
+  const { pool, eventStore, logger } = options;
+  const retryMs = options.retryMs ?? 1_000;
+  const checkpointMs = options.checkpointMs ?? 1_000;
+  const stopping = new AbortController();
+
+  const running = runAsLeader({
+    pool,
+    lock: FOLLOWER_LOCK,
+    stopping: stopping.signal,
+    retryMs,
+    logger,
+    lead: async (term) => void (await Promise.all(options.jobs.map((job) => follow(job, term)))),
+  });
+
+  /** One job's producer for as long as this term leads; its failures are retried here, alone. */
+  async function follow(job: FollowedJob, signal: AbortSignal): Promise<void> {
+    while (!signal.aborted) {
+      try {
+        await followOnce(job, signal);
+      } catch (error) {
+        if (signal.aborted) return;
+        logger.error({ err: error, job: job.name }, 'job producer failed; retrying');
+        await pause(retryMs, signal);
+      }
+    }
+  }
+
+  async function followOnce(job: FollowedJob, signal: AbortSignal): Promise<void> {
+    await pool.query(
+      `INSERT INTO job_followers (name, position) VALUES ($1, '0') ON CONFLICT (name) DO NOTHING`,
+      [job.name],
+    );
+    const { rows } = await pool.query<{ position: string }>(
+      'SELECT position FROM job_followers WHERE name = $1',
+      [job.name],
+    );
+    let saved = rows[0]!.position;
+    let reached = saved;
+    const save = async () => {
+      if (reached === saved) return;
+      const position = reached;
+      await pool.query('UPDATE job_followers SET position = $2, updated_at = now() WHERE name = $1', [
+        job.name,
+        position,
+      ]);
+      saved = position;
+    };
+    const subscription = eventStore.subscribeToAll(
+      saved === '0' ? {} : { fromPosition: decodePosition(saved) },
+    );
+    const close = () => void subscription.close();
+    signal.addEventListener('abort', close, { once: true });
+    const timer = setInterval(() => {
+      save().catch((error: unknown) => logger.warn({ err: error, job: job.name }, 'job checkpoint failed'));
+    }, checkpointMs);
+    try {
+      for await (const events of subscription) {
+        if (signal.aborted) break;
+        const handled = events.filter((event) => job.handles(event.type));
+        if (handled.length > 0) await job.enqueue(handled);
+        reached = encodePosition(events.at(-1)!.position);
+      }
+    } finally {
+      clearInterval(timer);
+      signal.removeEventListener('abort', close);
+      await subscription.close();
+      await save().catch(() => {});
+    }
+  }
+
+  return {
+    async stop() {
+      stopping.abort();
+      await running;
+    },
+  };
+}

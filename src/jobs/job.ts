@@ -1,0 +1,29 @@
+// What a job is to the jobs runner (startJobs.ts): a BullMQ queue with its processor, and the events that
+// put work on it. BullMQ delivers at least once, so every job is idempotent by a domain key: its id is
+// derived from the event that called for it, and its command decides nothing twice.
+import type { Job, Queue } from 'bullmq';
+import type pg from 'pg';
+import type { EventStore, RecordedEvent } from '../eventstore/eventStore.ts';
+import type { InfrastructureLogger } from '../infrastructure/createInfrastructure.ts';
+
+/** what a job carries: plain JSON (BullMQ stores it in Redis) */
+export type JobData = Record<string, unknown>;
+
+export type JobDeps = {
+  eventStore: EventStore;
+  pool: pg.Pool;
+  logger: InfrastructureLogger;
+};
+
+export interface JobDefinition<Data extends JobData = JobData> {
+  /** the queue's name, and its producer's checkpoint */
+  readonly name: string;
+  /** event types that may call for a job */
+  handles(eventType: string): boolean;
+  /** enqueues what `events` call for (job ids from the events: a replay enqueues nothing twice) */
+  enqueue(queue: Queue<Data>, events: readonly RecordedEvent[]): Promise<void>;
+  /** runs one job; a throw retries it with backoff, up to the queue's attempts */
+  process(job: Job<Data>, deps: JobDeps, token?: string): Promise<void>;
+  /** jobs run at once per process */
+  concurrency: number;
+}

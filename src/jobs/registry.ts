@@ -1,0 +1,6 @@
+// Every job the service runs. A new one is a file under src/jobs that exports a JobDefinition, and one
+// line here: the runner (startJobs.ts) gives it its queue, its workers and its producer.
+import type { JobData, JobDefinition } from './job.ts';
+import { muteExpiryJob } from './muteExpiry.ts';
+
+export const JOBS: readonly JobDefinition<JobData>[] = [muteExpiryJob];

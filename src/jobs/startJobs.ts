@@ -1,0 +1,90 @@
+// Runs the jobs of the registry in this process: a BullMQ queue and worker per job, and the producer
+// that follows the event store and enqueues what events call for (eventFollower.ts). `npm start` runs
+// them beside the app; `npm run worker` alone (src/jobs/worker.ts). Any number of processes may run them
+// on one Redis: BullMQ hands each job to one worker, one producer leads.
+import { type Job, Queue, Worker } from 'bullmq';
+import type { Infrastructure } from '../infrastructure/createInfrastructure.ts';
+import { startEventFollowers } from './eventFollower.ts';
+import type { JobData, JobDefinition } from './job.ts';
+import { JOBS } from './registry.ts';
+
+export type JobsHandle = {
+  /** every job's queue, by name (status, tests) */
+  queues: ReadonlyMap<string, Queue<JobData>>;
+  /** stops producing and taking jobs; a job still running after `timeoutMs` is abandoned (it runs again) */
+  stop(timeoutMs?: number): Promise<void>;
+};
+
+/** BullMQ's own `worker.close()` waits for running jobs without a limit. */
+const STOP_TIMEOUT_MS = 10_000;
+/** kept for ops to see and retry (the board, `jobs status`); completed ones go at once */
+const KEEP_FAILED = { count: 1_000 };
+const RETRIES = { attempts: 5, backoff: { type: 'exponential' as const, delay: 1_000 } };
+
+export type StartJobsOptions = {
+  jobs?: readonly JobDefinition<JobData>[];
+  /** false: only run workers (a process that must not lead the producers) */
+  produce?: boolean;
+};
+
+export function startJobs(
+  infrastructure: Pick<Infrastructure, 'config' | 'pool' | 'eventStore' | 'logger' | 'redisConnection'>,
+  options: StartJobsOptions = {},
+): JobsHandle {
+  const { config, pool, eventStore, logger } = infrastructure;
+  const jobs = options.jobs ?? JOBS;
+  // BullMQ's blocking commands need connections of their own, which it makes from this one
+  const connection = infrastructure.redisConnection('jobs', 'bullmq');
+  const prefix = `${config.REDIS_PREFIX}bull`;
+  const queues = new Map<string, Queue<JobData>>();
+  const workers: Worker[] = [];
+  for (const job of jobs) {
+    const queue = new Queue<JobData>(job.name, {
+      connection,
+      prefix,
+      defaultJobOptions: { ...RETRIES, removeOnComplete: true, removeOnFail: KEEP_FAILED },
+    });
+    queues.set(job.name, queue);
+    const worker = new Worker(
+      job.name,
+      (running: Job<JobData>, token?: string) => job.process(running, { eventStore, pool, logger }, token),
+      { connection, prefix, concurrency: job.concurrency },
+    );
+    worker.on('failed', (failed, error) =>
+      logger.warn({ err: error, job: job.name, jobId: failed?.id, attempts: failed?.attemptsMade }, 'job failed'),
+    );
+    worker.on('error', (error) => logger.warn({ err: error, job: job.name }, 'job worker error'));
+    workers.push(worker);
+  }
+  const followers =
+    options.produce === false
+      ? null
+      : startEventFollowers({
+          pool,
+          eventStore,
+          logger,
+          jobs: jobs.map((job) => ({
+            name: job.name,
+            handles: job.handles,
+            enqueue: (events) => job.enqueue(queues.get(job.name)!, events),
+          })),
+        });
+
+  return {
+    queues,
+    async stop(timeoutMs = STOP_TIMEOUT_MS) {
+      await followers?.stop();
+      const closing = Promise.all(workers.map((worker) => worker.close()));
+      const timedOut = await Promise.race([
+        closing.then(() => false),
+        new Promise<boolean>((resolve) => setTimeout(() => resolve(true), timeoutMs).unref()),
+      ]);
+      if (timedOut) {
+        logger.warn({ timeoutMs }, 'jobs still running at shutdown: abandoned, they will run again');
+        await Promise.all(workers.map((worker) => worker.close(true)));
+      }
+      await Promise.all([...queues.values()].map((queue) => queue.close()));
+      await connection.quit().catch(() => connection.disconnect());
+    },
+  };
+}
