@@ -31,6 +31,7 @@ export type ProtocolErrorCode =
   | 'unknown_type'
   | 'invalid_frame'
   | 'rate_limited'
+  | 'unavailable'
   | 'not_subscribed'
   | 'not_a_participant'
   | 'already_authenticated'
