@@ -8,6 +8,7 @@ import { once } from 'node:events';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 import { Redis } from 'ioredis';
 import { pino } from 'pino';
+import { REDIS_COMMAND_OPTIONS } from './api/plugins/redis.ts';
 import type { Config } from './config.ts';
 import { createPool } from './db/pool.ts';
 import { createEventStore } from './eventstore/createEventStore.ts';
@@ -63,7 +64,7 @@ async function runThread(config: Config): Promise<void> {
     },
     logger,
   );
-  const redis = new Redis(config.REDIS_URL, { maxRetriesPerRequest: 2 });
+  const redis = new Redis(config.REDIS_URL, REDIS_COMMAND_OPTIONS);
   redis.on('error', (error) => logger.warn({ err: error }, 'Redis connection error'));
   const appendSignal = createRedisAppendSignal({ redis, prefix: config.REDIS_PREFIX, logger });
   const eventStore = createEventStore(config, { pool, appendSignal });

@@ -1,7 +1,8 @@
 // fastify.redis: the shared Redis connection (fan-out, typing indicators, readiness). Keys are prefixed
 // with config.REDIS_PREFIX by the code that writes them; pub/sub needs its own connections.
 import fp from 'fastify-plugin';
-import { Redis } from 'ioredis';
+import { Redis, type RedisOptions } from 'ioredis';
+import { errorSummary } from '../../dependencyErrors.ts';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -15,12 +16,23 @@ export type RedisPluginOptions = {
   redis?: Redis;
 };
 
+/**
+ * Every connection that runs commands (this one, the projector thread's): a request never waits on a Redis
+ * that is away. A command queued while the connection is down fails after two reconnect attempts, and
+ * any command fails after a second without an answer (a Redis that accepts connections but does not
+ * answer would otherwise hold it forever). Connections duplicated from it (pub/sub) inherit the timeout, so
+ * a socket joining a room while Redis is away is told so instead of waiting.
+ */
+export const REDIS_COMMAND_OPTIONS = {
+  maxRetriesPerRequest: 2,
+  commandTimeout: 1_000,
+} satisfies RedisOptions;
+
 export const redisPlugin = fp<RedisPluginOptions>(
   async (fastify, options) => {
-    // a request never waits forever on a Redis that is away: fail the command, let the caller decide
     const redis =
-      options.redis ?? new Redis(options.redisUrl, { maxRetriesPerRequest: 2, lazyConnect: true });
-    redis.on('error', (error) => fastify.log.warn({ err: error }, 'Redis connection error'));
+      options.redis ?? new Redis(options.redisUrl, { ...REDIS_COMMAND_OPTIONS, lazyConnect: true });
+    redis.on('error', (error) => fastify.log.warn({ cause: errorSummary(error) }, 'Redis connection error'));
     if (!options.redis) await redis.connect();
     fastify.decorate('redis', redis);
     if (!options.redis) fastify.addHook('onClose', async () => void (await redis.quit()));
