@@ -9,7 +9,7 @@ import type pg from 'pg';
 import { attachmentRoutes } from './api/attachments.ts';
 import { commandStatePlugin } from './api/commandContext.ts';
 import { healthRoutes } from './api/health.ts';
-import { serializeRequest } from './api/logging.ts';
+import { serializeReply, serializeRequest } from './api/logging.ts';
 import { messageRoutes } from './api/messages.ts';
 import { opsRoutes } from './api/ops.ts';
 import { participantRoutes } from './api/participants.ts';
@@ -23,6 +23,9 @@ import { safetyRoutes } from './api/safety.ts';
 import { createTokenVerifier, type TokenVerifier } from './auth/tokenVerifier.ts';
 import type { Config } from './config.ts';
 import type { EventStore } from './eventstore/eventStore.ts';
+import { type ConnectionGuard, guardConnections } from './http/connectionGuard.ts';
+import { responseHeadersPlugin } from './http/responseHeaders.ts';
+import { httpServerOptions } from './http/serverLimits.ts';
 import { createInfrastructure } from './infrastructure/createInfrastructure.ts';
 import { type ProjectionsHandle, startProjections } from './projections/projectionRunner.ts';
 import { PROJECTIONS } from './projections/registry.ts';
@@ -33,6 +36,8 @@ import type { AttachmentStorage } from './storage/attachmentStorage.ts';
 declare module 'fastify' {
   interface FastifyInstance {
     config: Config;
+    /** the per-address cap on unauthenticated connections: REST and WebSocket authentication release them */
+    connectionGuard: ConnectionGuard;
   }
 }
 
@@ -53,7 +58,12 @@ const JSON_BODY_LIMIT = 64 * 1024;
 
 export async function buildApp(config: Config, overrides: AppOverrides = {}) {
   const app = Fastify({
-    logger: { level: config.LOG_LEVEL, ...overrides.logger, serializers: { req: serializeRequest } },
+    ...httpServerOptions(config),
+    logger: {
+      level: config.LOG_LEVEL,
+      ...overrides.logger,
+      serializers: { req: serializeRequest, res: serializeReply },
+    },
     routerOptions: { ignoreTrailingSlash: true },
     bodyLimit: JSON_BODY_LIMIT,
     // request ids double as the correlation id of the events a request records
@@ -64,6 +74,13 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}) {
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   app.decorate('config', config);
+  const connectionGuard = guardConnections(
+    app.server,
+    config.HTTP_MAX_UNAUTHENTICATED_CONNECTIONS_PER_IP,
+    app.log,
+  );
+  app.decorate('connectionGuard', connectionGuard);
+  await app.register(responseHeadersPlugin);
 
   // ── infrastructure (src/infrastructure): PostgreSQL, Redis, the event store ─────────────────────────
   const infrastructure = await createInfrastructure(config, {
@@ -83,7 +100,7 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}) {
   await app.register(commandStatePlugin);
 
   // ── realtime (src/realtime): WebSocket endpoints and Redis fan-out register here ───────────────────────
-  await app.register(realtimePlugin, { config, limits: overrides.realtimeLimits });
+  await app.register(realtimePlugin, { config, limits: overrides.realtimeLimits, connectionGuard });
 
   // ── routes ──────────────────────────────────────────────────────────────────────────────────────────
   await app.register(healthRoutes);

@@ -16,6 +16,18 @@ const ConfigSchema = z
   .object({
     PORT: z.coerce.number().int().min(0).max(65535).default(8000),
     HOST: z.string().default('0.0.0.0'),
+    /** the whole request (headers and body, uploads included) must arrive within this */
+    HTTP_REQUEST_TIMEOUT_MS: z.coerce.number().int().min(100).default(60_000),
+    /** the request's headers must arrive within this */
+    HTTP_HEADERS_TIMEOUT_MS: z.coerce.number().int().min(100).default(10_000),
+    /** a connection with no traffic either way for this long is closed (one that never sends a request) */
+    HTTP_IDLE_TIMEOUT_MS: z.coerce.number().int().min(100).default(30_000),
+    /** an idle keep-alive connection is closed after this (longer than a load balancer's usual 60 s) */
+    HTTP_KEEP_ALIVE_TIMEOUT_MS: z.coerce.number().int().min(100).default(72_000),
+    /** requests one connection may carry; then the client opens another */
+    HTTP_MAX_REQUESTS_PER_SOCKET: z.coerce.number().int().min(1).default(1_000),
+    /** connections from one address that have not authenticated yet, per node; 0 turns the cap off */
+    HTTP_MAX_UNAUTHENTICATED_CONNECTIONS_PER_IP: z.coerce.number().int().min(0).default(128),
     DATABASE_URL: z.url().default('postgres://postgres@127.0.0.1:5432/postgres'),
     REDIS_URL: z.url().default('redis://127.0.0.1:6379'),
     /**
@@ -37,7 +49,7 @@ const ConfigSchema = z
     CHAT_JWKS_URL: z.url().optional(),
     CHAT_JWT_ISSUER: z.string().optional(),
     CHAT_JWT_AUDIENCE: z.string().optional(),
-    /** exact Origin values allowed to open a WebSocket; empty = any origin (development) */
+    /** exact Origin values allowed to open a WebSocket; empty = only the service's own origin */
     CHAT_ALLOWED_ORIGINS: csv.default([]),
     ATTACHMENTS_DIR: z.string().default('./data/attachments'),
     /** largest accepted upload, checked while the upload streams in (413 beyond it) */
@@ -46,10 +58,17 @@ const ConfigSchema = z
       .int()
       .min(1)
       .default(10 * 1024 * 1024),
+    /** an image whose header declares more pixels than this is refused (image_too_large), never decoded */
+    ATTACHMENTS_MAX_IMAGE_PIXELS: z.coerce.number().int().min(1).default(50_000_000),
     /** readiness fails when a projector is further behind the store's head than this many events */
     READY_MAX_PROJECTION_LAG: z.coerce.number().int().min(0).default(10_000),
     NODE_ENV: z.string().optional(),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  })
+  // Node refuses a headers deadline beyond the whole request's
+  .refine((c) => c.HTTP_HEADERS_TIMEOUT_MS <= c.HTTP_REQUEST_TIMEOUT_MS, {
+    message: 'must not be longer than HTTP_REQUEST_TIMEOUT_MS',
+    path: ['HTTP_HEADERS_TIMEOUT_MS'],
   })
   .refine((c) => c.CHAT_JWT_SECRET || c.CHAT_JWKS_URL || c.NODE_ENV !== 'production', {
     message: 'set CHAT_JWT_SECRET (HS256, at least 32 characters) or CHAT_JWKS_URL',

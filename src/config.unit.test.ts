@@ -26,6 +26,25 @@ describe('loadConfig', () => {
     expect(jwks.CHAT_JWT_SECRET).toBeUndefined();
   });
 
+  it('gives every HTTP deadline and cap a safe default', () => {
+    expect(loadConfig({})).toMatchObject({
+      HTTP_REQUEST_TIMEOUT_MS: 60_000,
+      HTTP_HEADERS_TIMEOUT_MS: 10_000,
+      HTTP_IDLE_TIMEOUT_MS: 30_000,
+      HTTP_KEEP_ALIVE_TIMEOUT_MS: 72_000,
+      HTTP_MAX_REQUESTS_PER_SOCKET: 1_000,
+      HTTP_MAX_UNAUTHENTICATED_CONNECTIONS_PER_IP: 128,
+      ATTACHMENTS_MAX_IMAGE_PIXELS: 50_000_000,
+      CHAT_ALLOWED_ORIGINS: [],
+    });
+  });
+
+  it('refuses a headers deadline longer than the whole request', () => {
+    expect(() => loadConfig({ HTTP_REQUEST_TIMEOUT_MS: '5000', HTTP_HEADERS_TIMEOUT_MS: '6000' })).toThrow(
+      /HTTP_HEADERS_TIMEOUT_MS: must not be longer than HTTP_REQUEST_TIMEOUT_MS/,
+    );
+  });
+
   it('names every bad variable in one message', () => {
     let error: unknown;
     try {

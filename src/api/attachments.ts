@@ -1,9 +1,13 @@
 // Uploads and downloads of message attachments. The type is sniffed from the bytes (magic numbers) and
 // checked against an allow-list; the client's file name and Content-Type are never trusted. Only
-// participants of the room may upload to it or fetch from it; everyone else gets 404.
+// participants of the room may upload to it or fetch from it; everyone else gets 404. An image's size in
+// pixels is read from its header and capped: it is never decoded here, and a small file that declares a
+// huge image (a decompression bomb for whoever renders it) is refused.
 import multipart from '@fastify/multipart';
+import type { FastifyRequest } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { fileTypeFromBuffer } from 'file-type';
+import { imageSize } from 'image-size';
 import { v4 as uuidv4 } from 'uuid';
 import { z } from 'zod';
 import { Uuid } from '../contract/resources.ts';
@@ -19,6 +23,43 @@ export const ALLOWED_ATTACHMENT_TYPES = new Set([
   'image/webp',
   'application/pdf',
 ]);
+
+/** Width × height as the image's header declares it; null when the header cannot be read. */
+export function declaredPixels(content: Buffer): number | null {
+  try {
+    // a copy of its own: image-size reads through the whole ArrayBuffer under a view, and a small upload
+    // is a slice of Node's shared pool, so a header cut short would be completed with someone else's bytes
+    const { width, height } = imageSize(new Uint8Array(content));
+    return width * height;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * The part named "file" (undefined when the first file part has another name). The multipart parser's own
+ * complaints (a body cut off before its closing boundary, a bad part header) carry no status: they are the
+ * client's malformed body, a 400; its limits (413) keep theirs.
+ */
+async function readFilePart(
+  request: FastifyRequest,
+): Promise<{ fileName: string; content: Buffer } | undefined> {
+  try {
+    const file = await request.file();
+    if (file?.fieldname !== 'file') return undefined;
+    // stops and answers 413 as soon as the limit is passed
+    return { fileName: file.filename, content: await file.toBuffer() };
+  } catch (error) {
+    if (!(error instanceof Error) || (error as { statusCode?: unknown }).statusCode !== undefined)
+      throw error;
+    throw new HttpProblem(
+      400,
+      'malformed_multipart',
+      'The upload is not complete multipart/form-data (cut off before its closing boundary?)',
+      'body',
+    );
+  }
+}
 
 const UploadedSchema = z
   .object({
@@ -50,6 +91,7 @@ export function contentDisposition(fileName: string): string {
 
 export const attachmentRoutes: FastifyPluginAsyncZod = async (fastify) => {
   const maxBytes = fastify.config.ATTACHMENTS_MAX_BYTES;
+  const maxPixels = fastify.config.ATTACHMENTS_MAX_IMAGE_PIXELS;
   await fastify.register(multipart, {
     // other form fields are tolerated (and ignored); one file only
     limits: { fileSize: maxBytes, files: 1, fields: 10, fieldSize: 1024, parts: 11, headerPairs: 100 },
@@ -70,6 +112,7 @@ returned id as \`attachment_id\` with a message in the same room.`,
           ...commonProblemResponses,
           413: ProblemSchema.describe('The file is larger than the limit (code body_too_large)'),
           415: ProblemSchema.describe('Not an allowed type (code attachment_type_not_allowed)'),
+          422: ProblemSchema.describe(`An image of more than ${maxPixels} pixels (code image_too_large)`),
         },
       },
     },
@@ -80,11 +123,11 @@ returned id as \`attachment_id\` with a message in the same room.`,
       if (!request.isMultipart()) {
         throw new HttpProblem(415, 'unsupported_media_type', 'Send multipart/form-data with a "file" part');
       }
-      const file = await request.file();
-      if (file?.fieldname !== 'file') {
+      const upload = await readFilePart(request);
+      if (!upload) {
         throw new HttpProblem(400, 'validation_failed', 'Send the file in a part named "file"', 'body.file');
       }
-      const content = await file.toBuffer(); // stops and answers 413 as soon as the limit is passed
+      const { fileName, content } = upload;
       if (content.length === 0)
         throw new HttpProblem(400, 'validation_failed', 'The file is empty', 'body.file');
       const sniffed = await fileTypeFromBuffer(content);
@@ -96,11 +139,30 @@ returned id as \`attachment_id\` with a message in the same room.`,
           'body.file',
         );
       }
+      if (sniffed.mime.startsWith('image/')) {
+        const pixels = declaredPixels(content);
+        if (pixels === null) {
+          throw new HttpProblem(
+            415,
+            'attachment_type_not_allowed',
+            'The image header cannot be read',
+            'body.file',
+          );
+        }
+        if (pixels > maxPixels) {
+          throw new HttpProblem(
+            422,
+            'image_too_large',
+            `The image declares ${pixels} pixels; at most ${maxPixels} are accepted`,
+            'body.file',
+          );
+        }
+      }
       const attachment: StoredAttachment = {
         id: uuidv4(),
         roomId,
         uploaderId: request.user.userId,
-        fileName: sanitizeFileName(file.filename),
+        fileName: sanitizeFileName(fileName),
         contentType: sniffed.mime,
         sizeBytes: content.length,
         createdAt: new Date().toISOString(),

@@ -1,6 +1,8 @@
 // What the request log may say about a request. Fastify's default serializer logs the full URL, and
 // WebSocket clients put their access token in it (?token=): a token in a log is a stolen session.
-import type { FastifyRequest } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+
+type ReplyLike = Pick<FastifyReply, 'statusCode'>;
 
 const SECRET_QUERY_PARAMETERS = new Set(['token', 'access_token']);
 
@@ -33,4 +35,20 @@ export function serializeRequest(request: FastifyRequest) {
     host: request.host,
     remoteAddress: request.ip,
   };
+}
+
+/** The problem code each error answer carried, for its "request completed" line. */
+const problemCodes = new WeakMap<ReplyLike, string>();
+
+export function noteProblemCode(reply: ReplyLike, code: string): void {
+  problemCodes.set(reply, code);
+}
+
+/**
+ * Replaces Fastify's `res` serializer: the status, and for an error its problem code, so that a client's
+ * mistake is logged once (on the line every request gets anyway), at info, without a stack.
+ */
+export function serializeReply(reply: ReplyLike) {
+  const code = problemCodes.get(reply);
+  return { statusCode: reply.statusCode, ...(code ? { code } : {}) };
 }

@@ -45,4 +45,7 @@ export const commonProblemResponses = {
   400: ProblemSchema.describe('Invalid input (code validation_failed or unknown_field, with field)'),
   401: ProblemSchema.describe('Missing or invalid access token (code token_*)'),
   404: ProblemSchema.describe('No such resource, or the caller is not a participant of its room'),
+  503: ProblemSchema.describe(
+    'PostgreSQL, Redis or the event store is away (code unavailable, with Retry-After): nothing was done',
+  ),
 };

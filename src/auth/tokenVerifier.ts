@@ -97,7 +97,11 @@ export function createTokenVerifier(config: TokenVerifierConfig): TokenVerifier 
 }
 
 /** The claims of an already verified token, checked for what this service needs. */
-export function userFromClaims(payload: JWTPayload): AuthenticatedUser {
+export function userFromClaims(payload: JWTPayload, nowMs = Date.now()): AuthenticatedUser {
+  // jose checks `iat` only against a maximum age; one from the future means a wrong clock or a forgery
+  if (typeof payload.iat === 'number' && payload.iat > nowMs / 1000 + CLOCK_TOLERANCE_SECONDS) {
+    throw new AuthError('token_not_yet_valid', 'The token was issued in the future');
+  }
   const tokenType = payload.token_type;
   if (tokenType !== undefined && tokenType !== 'access') {
     throw new AuthError('token_wrong_type', 'Only access tokens are accepted');
@@ -128,7 +132,7 @@ export function userFromClaims(payload: JWTPayload): AuthenticatedUser {
 function toAuthError(error: unknown): AuthError {
   if (error instanceof errors.JWTExpired) return new AuthError('token_expired', 'The token has expired');
   if (error instanceof errors.JWTClaimValidationFailed) {
-    if (error.claim === 'nbf' || error.claim === 'iat') {
+    if ((error.claim === 'nbf' || error.claim === 'iat') && error.reason === 'check_failed') {
       return new AuthError('token_not_yet_valid', 'The token is not valid yet');
     }
     return new AuthError('token_claims_invalid', `The token's "${error.claim}" claim is ${error.reason}`);

@@ -45,6 +45,17 @@ describe('createTokenVerifier (HS256)', () => {
     expect(await refusal(unsignedToken({ sub: USER, exp }))).toBe('token_algorithm_not_allowed');
   });
 
+  it('refuses a token issued in the future beyond the clock tolerance (30 s)', async () => {
+    expect(await refusal(await mintToken(USER, { issuedIn: 600 }))).toBe('token_not_yet_valid');
+    expect(await refusal(await mintToken(USER, { issuedIn: 45 }))).toBe('token_not_yet_valid');
+    // a clock a little ahead is tolerated, as for nbf and exp
+    expect((await verify(await mintToken(USER, { issuedIn: 20 }))).userId).toBe(USER);
+  });
+
+  it('refuses an iat or nbf that is not a number as invalid claims, not as "not yet valid"', async () => {
+    expect(await refusal(await mintToken(USER, { claims: { nbf: 'soon' } }))).toBe('token_claims_invalid');
+  });
+
   it('refuses user ids that are not a uuid or a short opaque id', async () => {
     expect(await refusal(await mintToken("1' OR '1'='1"))).toBe('token_claims_invalid');
     expect(await refusal(await mintToken(USER, { claims: { sub: undefined } }))).toBe('token_claims_invalid');

@@ -1,13 +1,17 @@
-// Redis connections with the settings each use needs. A connection that serves requests fails a command
-// fast when Redis is away (the caller decides what to do); one that holds subscriptions retries forever
-// (sockets are told when it drops); BullMQ's blocking commands need no retry limit at all.
+// Redis connections with the settings each use needs. A connection that runs commands never makes a
+// request wait on a Redis that is away: a command queued while it is down fails after two reconnect
+// attempts, and any command fails after a second without an answer (a Redis that accepts connections but
+// does not answer would otherwise hold it forever). One that holds subscriptions queues and retries
+// forever (sockets are told when it drops) but a subscribe still fails after a second, so a socket joining
+// a room while Redis is away is told so instead of waiting. BullMQ's blocking commands need neither limit.
 import { Redis, type RedisOptions } from 'ioredis';
+import { errorSummary } from '../dependencyErrors.ts';
 
 export type RedisUse = 'commands' | 'subscriber' | 'jobs';
 
 const SETTINGS: Record<RedisUse, RedisOptions> = {
-  commands: { maxRetriesPerRequest: 2 },
-  subscriber: { maxRetriesPerRequest: null, enableOfflineQueue: true },
+  commands: { maxRetriesPerRequest: 2, commandTimeout: 1_000 },
+  subscriber: { maxRetriesPerRequest: null, enableOfflineQueue: true, commandTimeout: 1_000 },
   jobs: { maxRetriesPerRequest: null, enableOfflineQueue: true },
 };
 
@@ -18,6 +22,8 @@ export function createRedisConnection(
   logger: { warn(object: object, message: string): void },
 ): Redis {
   const redis = new Redis(url, { ...SETTINGS[use], connectionName: name, lazyConnect: true });
-  redis.on('error', (error) => logger.warn({ err: error, connection: name }, 'Redis connection error'));
+  redis.on('error', (error) =>
+    logger.warn({ cause: errorSummary(error), connection: name }, 'Redis connection error'),
+  );
   return redis;
 }

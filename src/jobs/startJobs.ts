@@ -51,7 +51,10 @@ export function startJobs(
       { connection, prefix, concurrency: job.concurrency },
     );
     worker.on('failed', (failed, error) =>
-      logger.warn({ err: error, job: job.name, jobId: failed?.id, attempts: failed?.attemptsMade }, 'job failed'),
+      logger.warn(
+        { err: error, job: job.name, jobId: failed?.id, attempts: failed?.attemptsMade },
+        'job failed',
+      ),
     );
     worker.on('error', (error) => logger.warn({ err: error, job: job.name }, 'job worker error'));
     workers.push(worker);

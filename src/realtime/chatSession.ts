@@ -4,7 +4,9 @@
 //   user socket  /ws/chat/            every room the client subscribes to with subscribe/unsubscribe frames
 import type { AuthenticatedUser, TokenVerifier } from '../auth/tokenVerifier.ts';
 import { CLOSE, type ClientFrame } from '../contract/frames.ts';
+import { errorSummary, isDependencyUnavailable } from '../dependencyErrors.ts';
 import type { ClientSocket } from './clientSocket.ts';
+import type { ConnectionLogger } from './connectionLog.ts';
 import { type WireMessage, wsFrame } from './feedWire.ts';
 import { parseClientFrame } from './protocol.ts';
 import type { TokenBucket } from './rateLimiter.ts';
@@ -58,7 +60,10 @@ export type SessionDeps = {
   sessionsByUser: Map<string, Set<object>>;
   limits: SessionLimits;
   rateLimiter(): TokenBucket;
-  logger: { warn(object: object, message: string): void; error(object: object, message: string): void };
+  /** this connection's log (bounded: a client cannot flood it) */
+  logger: ConnectionLogger;
+  /** called once the socket's user is known: it no longer counts as an unauthenticated connection */
+  onAuthenticated?(): void;
 };
 
 export type SessionTarget = { kind: 'room'; roomId: string } | { kind: 'user' };
@@ -120,7 +125,10 @@ export function runSession(
   // without a token in the URL, an `authenticate` frame must arrive and verify before the deadline
   const authDeadline =
     start.token === undefined
-      ? setTimeout(() => socket.close(CLOSE.authTimeout, 'authentication timeout'), limits.authTimeoutMs)
+      ? setTimeout(() => {
+          logger.info({}, 'socket authentication timed out');
+          socket.close(CLOSE.authTimeout, 'authentication timeout');
+        }, limits.authTimeoutMs)
       : undefined;
   if (authDeadline) timers.push(authDeadline);
   else void authenticate(start.token!);
@@ -128,6 +136,10 @@ export function runSession(
   function authenticateWithFrame(text: string) {
     const parsed = parseClientFrame(text);
     if (!parsed.ok || parsed.frame.type !== 'authenticate') {
+      logger.info(
+        { frameType: parsed.ok ? parsed.frame.type : parsed.code },
+        'socket sent a frame before authenticate',
+      );
       socket.close(CLOSE.authFailed, 'authenticate first');
       return;
     }
@@ -141,11 +153,13 @@ export function runSession(
       user = await deps.verifyToken(token);
     } catch (error) {
       const code = isClientVisible(error) ? error.code : 'token_invalid';
+      logger.info({ code }, 'socket authentication failed');
       socket.close(CLOSE.authFailed, code);
       return;
     }
     if (!socket.isOpen()) return;
     clearTimeout(authDeadline);
+    deps.onAuthenticated?.();
     const mine = deps.sessionsByUser.get(user.userId) ?? new Set();
     if (mine.size >= limits.maxSocketsPerUser) {
       socket.close(CLOSE.tooManySockets, 'too many sockets for this user');
@@ -159,7 +173,9 @@ export function runSession(
       if (target.kind === 'room') await openRoomSocket(user, target.roomId);
       else await openUserSocket(user);
     } catch (error) {
-      logger.error({ err: error }, 'opening a chat socket failed');
+      if (isDependencyUnavailable(error))
+        logger.warn({ cause: errorSummary(error) }, 'opening a chat socket failed: a service is unavailable');
+      else logger.error({ err: error }, 'opening a chat socket failed');
       socket.close(CLOSE.serviceRestart, 'try again');
       return;
     }
@@ -272,7 +288,7 @@ export function runSession(
       const unreadCount = await readModel.unreadCount(roomId, me.userId);
       socket.send({ type: 'unread_count', room_id: roomId, unread_count: unreadCount });
     } catch (error) {
-      logger.warn({ err: error, roomId }, 'unread count unavailable');
+      logger.warn({ cause: errorSummary(error), roomId }, 'unread count unavailable');
     }
   }
 
@@ -293,7 +309,14 @@ export function runSession(
     } catch (error) {
       const clientId = frame.type === 'chat_message' ? { client_id: frame.client_id ?? null } : {};
       if (isClientVisible(error)) socket.sendError(error.code, error.message, clientId);
-      else {
+      else if (isDependencyUnavailable(error)) {
+        // nothing was acknowledged: the client retries (a message with its client_id) once we are back
+        logger.warn(
+          { cause: errorSummary(error), frameType: frame.type },
+          'a service we depend on is unavailable',
+        );
+        socket.sendError('unavailable', 'The service is unavailable right now; try again shortly', clientId);
+      } else {
         logger.error({ err: error, frameType: frame.type }, 'handling a chat frame failed');
         socket.sendError('internal_error', 'Something went wrong on our side; try again', clientId);
       }

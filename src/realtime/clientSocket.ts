@@ -75,7 +75,12 @@ export function textFrame(payload: Buffer): Buffer {
   return frame;
 }
 
-export function wrapSocket(ws: WebSocket, maxBufferedBytes: number): ClientSocket {
+export function wrapSocket(
+  ws: WebSocket,
+  maxBufferedBytes: number,
+  /** told of every error frame sent (the connection's log) */
+  onErrorFrame?: (code: string, message: string) => void,
+): ClientSocket {
   let closing = false;
   let corked: Socket | undefined;
   const pending = {
@@ -118,7 +123,10 @@ export function wrapSocket(ws: WebSocket, maxBufferedBytes: number): ClientSocke
       tcp.write(frame);
     },
     send: (frame) => socket.sendText(JSON.stringify(frame)),
-    sendError: (code, message, extra) => socket.send(errorFrame(code, message, extra)),
+    sendError(code, message, extra) {
+      onErrorFrame?.(code, message);
+      socket.send(errorFrame(code, message, extra));
+    },
     close(code, reason) {
       if (closing) return;
       closing = true;

@@ -16,6 +16,7 @@ export type ProtocolErrorCode =
   | 'invalid_frame'
   | 'invalid_text'
   | 'rate_limited'
+  | 'unavailable'
   | 'not_subscribed'
   | 'not_a_participant'
   | 'already_authenticated'

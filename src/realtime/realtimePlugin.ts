@@ -7,9 +7,12 @@ import fp from 'fastify-plugin';
 import type { WebSocket } from 'ws';
 import type { Config } from '../config.ts';
 import { CLOSE } from '../contract/frames.ts';
+import { errorSummary } from '../dependencyErrors.ts';
+import type { ConnectionGuard } from '../http/connectionGuard.ts';
 import { bindCommands, bindFeedSource, bindReadModel } from './bindings.ts';
 import { runSession, type SessionTarget } from './chatSession.ts';
 import { type ClientSocket, wrapSocket } from './clientSocket.ts';
+import { boundedLogger } from './connectionLog.ts';
 import { createTokenBucket, type RateLimit } from './rateLimiter.ts';
 import { createRoomFanout } from './roomFanout.ts';
 import { currentTypists, publishTyping } from './typing.ts';
@@ -44,6 +47,8 @@ export const DEFAULT_LIMITS: RealtimeLimits = {
 export type RealtimePluginOptions = {
   config: Pick<Config, 'REDIS_PREFIX' | 'CHAT_ALLOWED_ORIGINS'>;
   limits?: Partial<RealtimeLimits> | undefined;
+  /** told when a socket authenticates: it no longer counts as an unauthenticated connection */
+  connectionGuard?: ConnectionGuard | undefined;
 };
 
 type RoomParams = { roomId: string };
@@ -93,13 +98,17 @@ export const realtimePlugin = fp<RealtimePluginOptions>(
         // `Sec-WebSocket-Protocol: bearer, <token>`: answer with `bearer`, never echo the token
         handleProtocols: (protocols) => (protocols.has('bearer') ? 'bearer' : false),
       },
-      // A client's protocol error (a frame too large, invalid UTF-8: ws's WS_ERR_* codes) makes ws close
-      // the socket itself with the code for it (1009, 1007). The plugin's default handler would log it as
-      // an error and terminate at once, which drops that close frame whenever the socket holds writes back
-      // (the client then saw 1006). The session logs it (debug). Anything else is ours: logged, terminated.
+      // A protocol violation (invalid UTF-8, a frame too large, too many fragments: ws's WS_ERR_* codes) is
+      // the client's doing: one line at info without a stack. ws closes the socket itself with the code for
+      // it (1007, 1009, 1008); terminating here would drop that close frame whenever the socket holds writes
+      // back (the client then saw 1006). Anything else is ours: logged and terminated.
       errorHandler: (error, socket, request) => {
-        if ((error as { code?: unknown }).code?.toString().startsWith('WS_ERR_')) return;
-        request.log.error({ err: error }, 'websocket handler failed');
+        const code = (error as { code?: unknown }).code;
+        if (typeof code === 'string' && code.startsWith('WS_ERR_')) {
+          request.log.info({ error: errorSummary(error) }, 'socket error');
+          return;
+        }
+        request.log.error({ err: error }, 'socket handler failed');
         socket.terminate();
       },
       preClose: async () => {
@@ -112,10 +121,18 @@ export const realtimePlugin = fp<RealtimePluginOptions>(
       await subscriber.quit().catch(() => subscriber.disconnect());
     });
 
-    /** Browsers send Origin; an allow-list (when configured) refuses the upgrade with 403 before any data. */
+    /**
+     * Browsers send Origin, native apps do not. A browser page may open a socket only from the service's
+     * own origin, or from one of CHAT_ALLOWED_ORIGINS when that is set; anything else gets 403 before the
+     * upgrade, so a page elsewhere cannot ride on a user's session.
+     */
     async function checkOrigin(request: FastifyRequest, reply: FastifyReply) {
       const origin = request.headers.origin;
-      if (allowedOrigins.size > 0 && origin !== undefined && !allowedOrigins.has(origin)) {
+      if (origin === undefined) return;
+      const allowed =
+        allowedOrigins.size > 0 ? allowedOrigins.has(origin) : isSameOrigin(origin, request.host);
+      if (!allowed) {
+        request.log.info({ origin: origin.slice(0, 200) }, 'socket refused: origin not allowed');
         return reply
           .code(403)
           .send({ code: 'origin_not_allowed', message: 'This origin may not open a socket' });
@@ -127,10 +144,14 @@ export const realtimePlugin = fp<RealtimePluginOptions>(
       request: FastifyRequest<{ Querystring: SocketQuery }>,
       target: SessionTarget,
     ) {
-      const socket = wrapSocket(ws, limits.maxBufferedBytes);
+      const log = boundedLogger(request.log);
+      const socket = wrapSocket(ws, limits.maxBufferedBytes, (code, message) => {
+        // internal_error and unavailable are logged with their cause where they happen
+        if (code !== 'internal_error' && code !== 'unavailable')
+          log.info({ code, message }, 'error frame sent');
+      });
       sockets.add(socket);
       ws.on('close', () => sockets.delete(socket));
-      ws.on('error', (error) => request.log.debug({ err: error }, 'socket error'));
       const lastSeq = parseLastSeq(request.query.last_seq);
       if (lastSeq === 'invalid') {
         socket.sendError('invalid_frame', 'last_seq must be a non-negative integer', { field: 'last_seq' });
@@ -153,7 +174,8 @@ export const realtimePlugin = fp<RealtimePluginOptions>(
           sessionsByUser,
           limits,
           rateLimiter: () => createTokenBucket(limits.rate, Date.now()),
-          logger: request.log,
+          logger: log,
+          onAuthenticated: () => options.connectionGuard?.authenticated(request.raw.socket),
         },
       );
     }
@@ -180,6 +202,17 @@ function tokenOf(request: FastifyRequest<{ Querystring: SocketQuery }>): string 
   const protocols = request.headers['sec-websocket-protocol']?.split(',').map((part) => part.trim());
   if (protocols?.[0] === 'bearer' && protocols[1]) return protocols[1];
   return undefined;
+}
+
+/** The Origin's host (and port) is the one the request was sent to: a page of this service. */
+function isSameOrigin(origin: string, host: string): boolean {
+  try {
+    const page = new URL(origin);
+    // Host without a port means the scheme's default one, as in the Origin
+    return page.host === new URL(`${page.protocol}//${host}`).host;
+  } catch {
+    return false; // "null" (a sandboxed page, a file), or not a URL at all
+  }
 }
 
 function parseLastSeq(value: string | undefined): number | undefined | 'invalid' {

@@ -2,6 +2,7 @@
 // at-most-once; a lost publish is repaired by the nodes (seq gap -> refill from room_feed), so a failure
 // here is logged, never thrown into the projector.
 import type { Redis } from 'ioredis';
+import { errorSummary } from '../dependencyErrors.ts';
 import type { ChangePublisher, FeedEntry, UserNotice } from '../projections/changeFeed.ts';
 import { encodeWire, feedEntryToWire, noticeToWire, roomChannel, userChannel } from './feedWire.ts';
 
@@ -25,9 +26,10 @@ export function createRedisChangePublisher(
       try {
         const results = await pipeline.exec();
         const failed = results?.find(([error]) => error);
-        if (failed) logger?.warn({ err: failed[0] }, 'publishing feed entries to Redis failed');
+        if (failed)
+          logger?.warn({ cause: errorSummary(failed[0]) }, 'publishing feed entries to Redis failed');
       } catch (error) {
-        logger?.warn({ err: error }, 'publishing feed entries to Redis failed');
+        logger?.warn({ cause: errorSummary(error) }, 'publishing feed entries to Redis failed');
       }
     },
   };

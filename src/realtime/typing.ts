@@ -43,7 +43,9 @@ export async function publishTyping(
       frameText: JSON.stringify(frame),
     }),
   );
-  await pipeline.exec();
+  // a pipeline resolves with each command's error instead of failing: a Redis that is away must say so
+  const failed = (await pipeline.exec())?.find(([error]) => error);
+  if (failed) throw failed[0];
 }
 
 /** Who is typing in the room now (indicators not yet expired). */

@@ -162,6 +162,12 @@ describe('fatal frames close with a documented code', () => {
     socket.ws.send(Buffer.from([0x7b, 0xff, 0xfe, 0x7d]), { binary: false });
     expect((await socket.closed).code).toBe(1007);
   });
+
+  it('a message in more than 16,384 fragments closes with 1008 (small as it is)', async () => {
+    const socket = await connected();
+    for (let i = 0; i <= 16 * 1024; i++) socket.ws.send(' ', { binary: false, fin: false });
+    expect((await socket.closed).code).toBe(1008);
+  });
 });
 
 describe('authentication and authorization', () => {
@@ -231,6 +237,11 @@ describe('authentication and authorization', () => {
       });
     expect(await status('https://evil.example')).toBe(403);
     expect(await status(ALLOWED_ORIGIN)).toBe(101);
+    // the list is exact: no other scheme, port or subdomain, and the service's own origin only when listed
+    expect(await status(ALLOWED_ORIGIN.replace('https:', 'http:'))).toBe(403);
+    expect(await status(`${ALLOWED_ORIGIN}:8443`)).toBe(403);
+    expect(await status(ALLOWED_ORIGIN.replace('://', '://www.'))).toBe(403);
+    expect(await status(node.wsBase.replace('ws:', 'http:'))).toBe(403);
   });
 
   it('caps the sockets per user (4029)', async () => {

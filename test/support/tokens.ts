@@ -8,6 +8,8 @@ export type TokenOptions = {
   claims?: Record<string, unknown>;
   /** seconds from now; null = no exp claim at all */
   expiresIn?: number | null;
+  /** `iat`, in seconds from now (default 0: issued now) */
+  issuedIn?: number;
   secret?: string;
 };
 
@@ -21,7 +23,7 @@ export async function mintToken(userId: string, options: TokenOptions = {}): Pro
     ...options.claims,
   })
     .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
-    .setIssuedAt(now);
+    .setIssuedAt(now + (options.issuedIn ?? 0));
   const expiresIn = options.expiresIn === undefined ? 300 : options.expiresIn;
   if (expiresIn !== null) jwt.setExpirationTime(now + expiresIn);
   return jwt.sign(new TextEncoder().encode(options.secret ?? TEST_JWT_SECRET));

@@ -27,6 +27,7 @@ export const authPlugin = fp<AuthPluginOptions>(
 /** onRequest hook for authenticated subtrees. */
 export async function authenticate(request: FastifyRequest): Promise<void> {
   request.user = await request.server.verifyToken(bearerToken(request.headers.authorization));
+  request.server.connectionGuard.authenticated(request.raw.socket);
 }
 
 function bearerToken(header: string | undefined): string {

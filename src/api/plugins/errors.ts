@@ -1,13 +1,17 @@
 // The one place errors become HTTP answers: application/problem+json with a stable code. Domain codes map
-// to statuses in DOMAIN_STATUS; anything unknown is a 500 whose details stay in the log.
+// to statuses in DOMAIN_STATUS; a service we depend on being away is a 503 `unavailable` with Retry-After;
+// anything else unknown is a 500 whose details stay in the log. A client's mistake is logged once, as the
+// code on the request's own log line, never with a stack.
 import { STATUS_CODES } from 'node:http';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
 import { AuthError } from '../../auth/tokenVerifier.ts';
+import { errorSummary, isDependencyUnavailable, RETRY_AFTER_SECONDS } from '../../dependencyErrors.ts';
 import { DomainError, type DomainErrorCode } from '../../domain/errors.ts';
 import { INVALID_TEXT } from '../../domain/text.ts';
 import { EventNotStorable, EventTooLarge, WrongExpectedVersion } from '../../eventstore/eventStore.ts';
+import { noteProblemCode } from '../logging.ts';
 import { HttpProblem, type Problem } from '../problems.ts';
 
 /**
@@ -105,6 +109,15 @@ export function problemFor(error: FastifyError | Error, request: FastifyRequest)
     }
     return { status, code: 'bad_request', detail: error.message };
   }
+  if (isDependencyUnavailable(error)) {
+    // an outage fails every request alike: one line each, without a stack
+    request.log.warn({ cause: errorSummary(error) }, 'a service we depend on is unavailable');
+    return {
+      status: 503,
+      code: 'unavailable',
+      detail: 'The service is unavailable right now; try again shortly',
+    };
+  }
   request.log.error({ err: error }, 'unhandled error');
   return { status: 500, code: 'internal_error', detail: 'Something went wrong on our side' };
 }
@@ -115,6 +128,8 @@ export function sendProblem(reply: FastifyReply, answer: ProblemAnswer): Fastify
     title: STATUS_CODES[answer.status] ?? 'Error',
     ...answer,
   };
+  noteProblemCode(reply, answer.code);
+  if (answer.status === 503) reply.header('Retry-After', String(RETRY_AFTER_SECONDS));
   if (answer.status === 401) {
     reply.header('WWW-Authenticate', `Bearer error="invalid_token", error_description="${answer.code}"`);
   }

@@ -3,6 +3,7 @@ import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
 import fp from 'fastify-plugin';
 import { jsonSchemaTransform, jsonSchemaTransformObject } from 'fastify-type-provider-zod';
+import { DOCS_CSP } from '../../http/responseHeaders.ts';
 
 const DESCRIPTION = `REST API of the chat service. Every /api route needs \`Authorization: Bearer <access token>\`
 (a JWT: user id in \`sub\` or SimpleJWT \`user_id\`, \`username\`, \`roles\`; \`token_type\` must be \`access\`).
@@ -61,7 +62,8 @@ export const openApiPlugin = fp(
       transform,
       transformObject: jsonSchemaTransformObject,
     });
-    await fastify.register(fastifySwaggerUi, { routePrefix: '/docs' });
+    // Swagger UI's page is the one HTML this service serves: it runs only its own files
+    await fastify.register(fastifySwaggerUi, { routePrefix: '/docs', staticCSP: DOCS_CSP });
     fastify.get('/openapi.json', { schema: { hide: true } }, async () => fastify.swagger());
   },
   { name: 'openapi' },

@@ -9,6 +9,7 @@ import { loadConfig } from '../../../src/config.ts';
 import { migrate } from '../../../src/db/migrate.ts';
 import type { ProjectionsHandle } from '../../../src/projections/projectionRunner.ts';
 import { createTestDatabase, testRedisPrefix } from '../../support/database.ts';
+import type { TcpProxy } from '../../support/tcpProxy.ts';
 import { mintToken, TEST_JWT_SECRET } from '../../support/tokens.ts';
 
 const PROJECTION_STOP_TIMEOUT_MS = 3_000;
@@ -24,13 +25,18 @@ export async function startTestApp(
   label: string,
   env: Record<string, string | undefined> = {},
   overrides: AppOverrides = {},
-  options: { projector?: boolean } = {},
+  options: {
+    projector?: boolean;
+    /** the app reaches PostgreSQL / Redis through these (tests that cut a service) */
+    through?: { database?: TcpProxy; redis?: TcpProxy };
+  } = {},
 ): Promise<TestApp> {
   const database = await createTestDatabase(label);
   const attachmentsDir = await mkdtemp(join(tmpdir(), `chat-${label}-`));
   await migrate(database.url);
   const config = loadConfig({
-    DATABASE_URL: database.url,
+    DATABASE_URL: options.through?.database?.urlFor(database.url) ?? database.url,
+    ...(options.through?.redis ? { REDIS_URL: options.through.redis.urlFor('redis://127.0.0.1:6379') } : {}),
     REDIS_PREFIX: testRedisPrefix(label),
     CHAT_JWT_SECRET: TEST_JWT_SECRET,
     ATTACHMENTS_DIR: attachmentsDir,
