@@ -88,6 +88,17 @@ export class ConfigError extends Error {
   override readonly name = 'ConfigError';
 }
 
+/** For entry points: the configuration, or the process ends with the message and EX_CONFIG (78). */
+export function loadConfigOrExit(): Config {
+  try {
+    return loadConfig();
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    console.error(error.message);
+    process.exit(78);
+  }
+}
+
 export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
   const parsed = ConfigSchema.safeParse(env);
   if (parsed.success) return parsed.data;

@@ -1,8 +1,9 @@
 // `npm start`: configuration from the environment, schema migrations, the app, the projector (in a worker
-// thread of its own), and a graceful shutdown (stop taking requests, close sockets with 1012, finish the
-// projector's batch).
+// thread of its own), the jobs, and a graceful shutdown (stop taking requests, close sockets with 1012,
+// finish the projector's batch and the running jobs, each within a bound).
 import { type App, buildApp } from './app.ts';
-import { ConfigError, loadConfig } from './config.ts';
+import { loadConfigOrExit } from './config.ts';
+import { startJobs } from './jobs/startJobs.ts';
 import { migrate } from './db/migrate.ts';
 import { prepareReadModels } from './projections/checkpoints.ts';
 import { PROJECTIONS } from './projections/registry.ts';
@@ -12,16 +13,7 @@ import { startProjectorThread } from './projectorThread.ts';
 const SHUTDOWN_TIMEOUT_MS = 15_000;
 
 async function main(): Promise<void> {
-  let config: ReturnType<typeof loadConfig>;
-  try {
-    config = loadConfig();
-  } catch (error) {
-    if (error instanceof ConfigError) {
-      console.error(error.message);
-      process.exit(78); // EX_CONFIG
-    }
-    throw error;
-  }
+  const config = loadConfigOrExit();
 
   const migrations = await migrate(config.DATABASE_URL);
   const app: App = await buildApp(config);
@@ -34,6 +26,15 @@ async function main(): Promise<void> {
   // the read models exist before the first request (the projector thread would create them too, later)
   await prepareReadModels(app.pg, PROJECTIONS);
   const projector = startProjectorThread(config, app.log);
+  // the job workers and their producer run here too, so one command serves everything (npm run worker
+  // runs them alone, for more job capacity)
+  const jobs = startJobs({
+    config,
+    pool: app.pg,
+    eventStore: app.eventStore,
+    logger: app.log,
+    redisConnection: app.redisConnection,
+  });
 
   let stopping = false;
   const shutdown = async (signal: string) => {
@@ -47,7 +48,7 @@ async function main(): Promise<void> {
     try {
       // the projector finishes its batch, but not forever (stop() bounds it): an abandoned batch rolls
       // back with its checkpoint and the next leader projects it again (exactly once)
-      await projector.stop();
+      await Promise.all([projector.stop(), jobs.stop()]);
       await app.close(); // stops accepting requests, closes sockets with 1012, then the stores
       process.exit(0);
     } catch (error) {

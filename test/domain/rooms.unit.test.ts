@@ -1,11 +1,12 @@
 // Rooms and participants: given room events, when a command, then events or a DomainError code.
 import { describe, expect, it } from 'vitest';
-import type { WhoAndWhen } from '../../src/domain/actor.ts';
+import { SYSTEM_ACTOR, type WhoAndWhen } from '../../src/domain/actor.ts';
 import { blocksAggregate, type PairBlocks } from '../../src/domain/blocks.ts';
 import type { HistoryVisibility, RoomEvent, UserBlocked } from '../../src/domain/events.ts';
 import { MAX_ROOM_NAME_LENGTH } from '../../src/domain/limits.ts';
 import {
   decideAddParticipant,
+  decideExpireMute,
   decideLeaveRoom,
   decideMuteParticipant,
   decideMuteRoomNotifications,
@@ -614,6 +615,34 @@ describe('MuteParticipant, UnmuteParticipant, MuteRoomNotifications', () => {
       name: 'unmuting someone not muted records nothing',
       given: [created],
       when: (s) => decideUnmuteParticipant({ roomId: ROOM, userId: 'bob' }, s, alice),
+      expected: [],
+    },
+    {
+      name: 'a timed mute ends when its time has come, by the service',
+      given: [created, muted('bob', LATER)],
+      when: (s) =>
+        decideExpireMute({ roomId: ROOM, userId: 'bob', until: LATER }, s, {
+          actor: SYSTEM_ACTOR,
+          now: new Date(LATER),
+        }),
+      expected: [
+        { type: 'ParticipantUnmuted', data: { roomId: ROOM, userId: 'bob', unmutedBy: 'system:jobs' } },
+      ],
+    },
+    {
+      name: 'a timed mute does not end early (a clock behind)',
+      given: [created, muted('bob', LATER)],
+      when: (s) => decideExpireMute({ roomId: ROOM, userId: 'bob', until: LATER }, s, alice),
+      expected: [],
+    },
+    {
+      name: 'the end of a mute since lifted or changed records nothing',
+      given: [created, muted('bob', EARLIER), muted('bob', LATER)],
+      when: (s) =>
+        decideExpireMute({ roomId: ROOM, userId: 'bob', until: EARLIER }, s, {
+          actor: SYSTEM_ACTOR,
+          now: new Date(LATER),
+        }),
       expected: [],
     },
     {
