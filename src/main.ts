@@ -3,8 +3,8 @@
 // finish the projector's batch and the running jobs, each within a bound).
 import { type App, buildApp } from './app.ts';
 import { loadConfigOrExit } from './config.ts';
-import { startJobs } from './jobs/startJobs.ts';
 import { migrate } from './db/migrate.ts';
+import { startJobs } from './jobs/startJobs.ts';
 import { prepareReadModels } from './projections/checkpoints.ts';
 import { PROJECTIONS } from './projections/registry.ts';
 import { startProjectorThread } from './projectorThread.ts';

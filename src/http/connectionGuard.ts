@@ -6,7 +6,7 @@
 // and closed before any of its bytes are read. Per node and in memory: a concurrency cap, not a rate limit.
 import type { Server } from 'node:http';
 import type { Socket } from 'node:net';
-import { RETRY_AFTER_SECONDS } from '../dependencyErrors.ts';
+import { RETRY_AFTER_SECONDS } from '../errors/dependencyErrors.ts';
 
 export type ConnectionGuard = {
   /** the connection carried an authenticated request or WebSocket: it no longer counts against its address */

@@ -5,7 +5,7 @@
 // forever (sockets are told when it drops) but a subscribe still fails after a second, so a socket joining
 // a room while Redis is away is told so instead of waiting. BullMQ's blocking commands need neither limit.
 import { Redis, type RedisOptions } from 'ioredis';
-import { errorSummary } from '../dependencyErrors.ts';
+import { errorSummary } from '../errors/dependencyErrors.ts';
 
 export type RedisUse = 'commands' | 'subscriber' | 'jobs';
 

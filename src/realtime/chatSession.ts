@@ -4,7 +4,8 @@
 //   user socket  /ws/chat/            every room the client subscribes to with subscribe/unsubscribe frames
 import type { AuthenticatedUser, TokenVerifier } from '../auth/tokenVerifier.ts';
 import { CLOSE, type ClientFrame } from '../contract/frames.ts';
-import { errorSummary, isDependencyUnavailable } from '../dependencyErrors.ts';
+import { errorSummary } from '../errors/dependencyErrors.ts';
+import { answerFor } from '../errors/errorTable.ts';
 import type { ClientSocket } from './clientSocket.ts';
 import type { ConnectionLogger } from './connectionLog.ts';
 import { type WireMessage, wsFrame } from './feedWire.ts';
@@ -74,13 +75,6 @@ export type SessionStart = {
   /** ?last_seq= on a room socket */
   lastSeq: number | undefined;
 };
-
-/** Errors from commands and read models that the client may see: anything else is `internal_error`. */
-type CodedError = Error & { code: string };
-const isClientVisible = (error: unknown): error is CodedError =>
-  error instanceof Error &&
-  typeof (error as { code?: unknown }).code === 'string' &&
-  (error.name === 'DomainError' || error.name === 'AuthError');
 
 export function runSession(
   socket: ClientSocket,
@@ -152,7 +146,9 @@ export function runSession(
     try {
       user = await deps.verifyToken(token);
     } catch (error) {
-      const code = isClientVisible(error) ? error.code : 'token_invalid';
+      // the reason in the close frame is the auth code, as on REST's 401 (src/errors/errorTable.ts)
+      const answer = answerFor(error);
+      const code = answer.kind === 'internal' ? 'token_invalid' : answer.code;
       logger.info({ code }, 'socket authentication failed');
       socket.close(CLOSE.authFailed, code);
       return;
@@ -173,7 +169,7 @@ export function runSession(
       if (target.kind === 'room') await openRoomSocket(user, target.roomId);
       else await openUserSocket(user);
     } catch (error) {
-      if (isDependencyUnavailable(error))
+      if (answerFor(error).kind === 'unavailable')
         logger.warn({ cause: errorSummary(error) }, 'opening a chat socket failed: a service is unavailable');
       else logger.error({ err: error }, 'opening a chat socket failed');
       socket.close(CLOSE.serviceRestart, 'try again');
@@ -308,18 +304,22 @@ export function runSession(
       await dispatch(user!, frame);
     } catch (error) {
       const clientId = frame.type === 'chat_message' ? { client_id: frame.client_id ?? null } : {};
-      if (isClientVisible(error)) socket.sendError(error.code, error.message, clientId);
-      else if (isDependencyUnavailable(error)) {
+      // the same table as REST's answers (src/errors/errorTable.ts)
+      const answer = answerFor(error);
+      if (answer.kind === 'unavailable') {
         // nothing was acknowledged: the client retries (a message with its client_id) once we are back
         logger.warn(
           { cause: errorSummary(error), frameType: frame.type },
           'a service we depend on is unavailable',
         );
-        socket.sendError('unavailable', 'The service is unavailable right now; try again shortly', clientId);
-      } else {
+      } else if (answer.kind === 'internal') {
         logger.error({ err: error, frameType: frame.type }, 'handling a chat frame failed');
-        socket.sendError('internal_error', 'Something went wrong on our side; try again', clientId);
       }
+      socket.sendError(
+        answer.code,
+        answer.kind === 'internal' ? `${answer.detail}; try again` : answer.detail,
+        clientId,
+      );
     }
   }
 

@@ -7,7 +7,7 @@ import fp from 'fastify-plugin';
 import type { WebSocket } from 'ws';
 import type { Config } from '../config.ts';
 import { CLOSE } from '../contract/frames.ts';
-import { errorSummary } from '../dependencyErrors.ts';
+import { errorSummary } from '../errors/dependencyErrors.ts';
 import type { ConnectionGuard } from '../http/connectionGuard.ts';
 import { bindCommands, bindFeedSource, bindReadModel } from './bindings.ts';
 import { runSession, type SessionTarget } from './chatSession.ts';

@@ -2,7 +2,7 @@
 // at-most-once; a lost publish is repaired by the nodes (seq gap -> refill from room_feed), so a failure
 // here is logged, never thrown into the projector.
 import type { Redis } from 'ioredis';
-import { errorSummary } from '../dependencyErrors.ts';
+import { errorSummary } from '../errors/dependencyErrors.ts';
 import type { ChangePublisher, FeedEntry, UserNotice } from '../projections/changeFeed.ts';
 import { encodeWire, feedEntryToWire, noticeToWire, roomChannel, userChannel } from './feedWire.ts';
 

@@ -1,49 +1,17 @@
-// The one place errors become HTTP answers: application/problem+json with a stable code. Domain codes map
-// to statuses in DOMAIN_STATUS; a service we depend on being away is a 503 `unavailable` with Retry-After;
-// anything else unknown is a 500 whose details stay in the log. A client's mistake is logged once, as the
-// code on the request's own log line, never with a stack.
+// The one place errors become HTTP answers: application/problem+json with a stable code. What the
+// framework and the request's validation raise is mapped here; what commands, stores and token checks
+// raise comes from the error table shared with the socket (src/errors/errorTable.ts): a service we depend
+// on being away is a 503 `unavailable` with Retry-After, anything unknown a 500 whose details stay in the
+// log. A client's mistake is logged once, as the code on the request's own log line, never with a stack.
 import { STATUS_CODES } from 'node:http';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
-import { AuthError } from '../../auth/tokenVerifier.ts';
-import { errorSummary, isDependencyUnavailable, RETRY_AFTER_SECONDS } from '../../dependencyErrors.ts';
-import { DomainError, type DomainErrorCode } from '../../domain/errors.ts';
 import { INVALID_TEXT } from '../../domain/text.ts';
-import { EventNotStorable, EventTooLarge, WrongExpectedVersion } from '../../eventstore/eventStore.ts';
+import { errorSummary, RETRY_AFTER_SECONDS } from '../../errors/dependencyErrors.ts';
+import { answerFor } from '../../errors/errorTable.ts';
 import { noteProblemCode } from '../logging.ts';
 import { HttpProblem, type Problem } from '../problems.ts';
-
-/**
- * The status each domain error code answers with. A participant check that fails is a 404, like a room
- * that does not exist: a non-participant learns nothing. 403 means "you are in, but may not do this";
- * 409 "not in the current state of the thing"; 422 "this input can never work".
- */
-export const DOMAIN_STATUS: Record<DomainErrorCode, number> = {
-  not_found: 404,
-  not_a_participant: 404,
-  invalid_input: 422,
-  invalid_room_type: 422,
-  direct_room_requires_one_other_user: 422,
-  not_allowed_in_direct_room: 409,
-  not_room_admin: 403,
-  forbidden: 403,
-  last_admin: 409,
-  participant_muted: 403,
-  room_archived: 409,
-  content_required: 422,
-  message_too_long: 422,
-  attachment_required: 422,
-  attachment_too_large: 422,
-  attachment_type_not_allowed: 422,
-  invalid_reply_to: 422,
-  idempotency_conflict: 409,
-  not_message_sender: 403,
-  message_deleted: 409,
-  message_hidden: 409,
-  user_blocked: 403,
-  cannot_block_self: 422,
-};
 
 type ProblemAnswer = Omit<Problem, 'type' | 'title'>;
 
@@ -59,9 +27,6 @@ export function problemFor(error: FastifyError | Error, request: FastifyRequest)
   if (error instanceof HttpProblem) {
     return { status: error.status, code: error.code, detail: error.message, field: error.field };
   }
-  if (error instanceof AuthError) {
-    return { status: error.code === 'auth_unavailable' ? 503 : 401, code: error.code, detail: error.message };
-  }
   if (hasZodFastifySchemaValidationErrors(error)) {
     // the names a client knows: body, query, params, headers
     const context = (error as FastifyError).validationContext?.replace('querystring', 'query') ?? 'body';
@@ -72,24 +37,6 @@ export function problemFor(error: FastifyError | Error, request: FastifyRequest)
     });
     const first = errors[0]!;
     return { status: 400, code: first.code, detail: first.message, field: first.field, errors };
-  }
-  if (error instanceof WrongExpectedVersion) {
-    return {
-      status: 409,
-      code: 'concurrency_conflict',
-      detail: 'Someone else changed this at the same time',
-    };
-  }
-  if (error instanceof EventTooLarge)
-    return { status: 413, code: 'content_too_large', detail: error.message };
-  // text the edge should have refused (docs/api.md, "Text"); the store's own check caught it
-  if (error instanceof EventNotStorable)
-    return { status: 400, code: INVALID_TEXT, detail: `The text cannot be stored: ${error.reason}` };
-  if (error instanceof DomainError) {
-    const status = DOMAIN_STATUS[error.code];
-    // "not there" and "not yours" must read the same, or the difference tells that a room exists
-    if (status === 404) return { status, code: 'not_found', detail: 'Not found' };
-    return { status, code: error.code, detail: error.message };
   }
   const fastifyError = error as FastifyError;
   switch (fastifyError.code) {
@@ -109,17 +56,14 @@ export function problemFor(error: FastifyError | Error, request: FastifyRequest)
     }
     return { status, code: 'bad_request', detail: error.message };
   }
-  if (isDependencyUnavailable(error)) {
+  const answer = answerFor(error);
+  if (answer.kind === 'unavailable') {
     // an outage fails every request alike: one line each, without a stack
     request.log.warn({ cause: errorSummary(error) }, 'a service we depend on is unavailable');
-    return {
-      status: 503,
-      code: 'unavailable',
-      detail: 'The service is unavailable right now; try again shortly',
-    };
+  } else if (answer.kind === 'internal') {
+    request.log.error({ err: error }, 'unhandled error');
   }
-  request.log.error({ err: error }, 'unhandled error');
-  return { status: 500, code: 'internal_error', detail: 'Something went wrong on our side' };
+  return { status: answer.status, code: answer.code, detail: answer.detail };
 }
 
 export function sendProblem(reply: FastifyReply, answer: ProblemAnswer): FastifyReply {
