@@ -9,7 +9,6 @@ import { editMessage } from '../commands/editMessage.ts';
 import { markRead } from '../commands/markRead.ts';
 import { markRoomRead } from '../commands/markRoomRead.ts';
 import { removeReaction } from '../commands/removeReaction.ts';
-import type { SendMessageResult } from '../commands/sendMessage.ts';
 import { sendMessage } from '../commands/sendMessage.ts';
 import type { MessageJson } from '../contract/resources.ts';
 import { MessageJsonSchema, UserJsonSchema, Uuid } from '../contract/resources.ts';
@@ -24,6 +23,7 @@ import {
   listMessages,
   messageReaders,
 } from '../projections/chat/queries/messages.ts';
+import { sentMessageJson } from '../projections/chat/sentMessage.ts';
 import { requireRoomParticipant } from './access.ts';
 import { commandContext, withPosition } from './commandContext.ts';
 import { commonProblemResponses, HttpProblem, notFound, ProblemSchema } from './problems.ts';
@@ -170,7 +170,17 @@ export const messageRoutes: FastifyPluginAsyncZod = async (fastify) => {
       }
       return reply
         .code(201)
-        .send(withPosition(reply, result.position, sentMessageJson(result, request.user.username)));
+        .send(
+          withPosition(
+            reply,
+            result.position,
+            sentMessageJson(
+              result.message,
+              result.sentAt!,
+              result.message.senderUsername ?? request.user.username ?? null,
+            ),
+          ),
+        );
     },
   );
 
@@ -343,37 +353,5 @@ async function attachmentFor(
     fileName: stored.fileName,
     contentType: stored.contentType,
     sizeBytes: stored.sizeBytes,
-  };
-}
-
-/** The answer to a first send, from the recorded event: the projection has not numbered it yet. */
-function sentMessageJson(
-  result: SendMessageResult,
-  username: string | undefined,
-): z.infer<typeof MessageJsonSchema> {
-  const { message } = result;
-  const attachment = message.attachment;
-  return {
-    id: result.messageId,
-    room: result.roomId,
-    seq: null,
-    sender: { id: message.senderId, username: message.senderUsername ?? username ?? null },
-    message_type: message.messageType,
-    content: message.content,
-    reply_to: message.replyTo ?? null,
-    attachment: attachment
-      ? {
-          id: attachment.id,
-          file_name: attachment.fileName,
-          content_type: attachment.contentType,
-          size: attachment.sizeBytes,
-        }
-      : null,
-    reactions: [],
-    is_edited: false,
-    is_deleted: false,
-    is_hidden: false,
-    created_at: new Date().toISOString(),
-    edited_at: null,
   };
 }

@@ -43,6 +43,8 @@ export type CommandOutcome<State, Event> = {
   revision: bigint;
   /** encoded position of the stream's last event ('0' when it does not exist) */
   position: string;
+  /** when the events this command recorded happened (their metadata's occurredAt); null when none */
+  occurredAt: string | null;
 };
 
 export type HandleOptions<Event> = {
@@ -154,7 +156,13 @@ export async function handleCommand<State, Event extends DomainEvent>(
         confirmOnFreshReads = true;
         continue;
       }
-      return { ...loaded, events, changed: false, position: encodePosition(loaded.position) };
+      return {
+        ...loaded,
+        events,
+        changed: false,
+        position: encodePosition(loaded.position),
+        occurredAt: null,
+      };
     }
     const toAppend: EventToAppend[] = events.map((event, index) => ({
       id: options.eventId?.(event, index) ?? uuidv7(),
@@ -171,7 +179,13 @@ export async function handleCommand<State, Event extends DomainEvent>(
         // a retry of a command whose events (deterministic ids) an earlier call stored: answer with the
         // stream as it is, recording nothing
         const stored = await loadAggregate(ctx, aggregate, stream);
-        return { ...stored, events: [], changed: false, position: encodePosition(stored.position) };
+        return {
+          ...stored,
+          events: [],
+          changed: false,
+          position: encodePosition(stored.position),
+          occurredAt: null,
+        };
       }
       const state = events.reduce(aggregate.evolve, loaded.state);
       ctx.stateCache?.set(stream, {
@@ -186,6 +200,7 @@ export async function handleCommand<State, Event extends DomainEvent>(
         changed: true,
         revision: result.nextExpectedRevision,
         position: encodePosition(result.position),
+        occurredAt,
       };
     } catch (error) {
       if (!(error instanceof WrongExpectedVersion) || attempt >= MAX_ATTEMPTS) throw error;

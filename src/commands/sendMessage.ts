@@ -28,6 +28,8 @@ export type SendMessageResult = CommandSummary & {
   created: boolean;
   /** the message as recorded (the original one for a retry) */
   message: MessageSent['data'];
+  /** when it was sent, as recorded; null for a retry (the original's time is in the read model) */
+  sentAt: string | null;
 };
 
 export async function sendMessage(ctx: CommandContext, input: SendMessageInput): Promise<SendMessageResult> {
@@ -60,5 +62,12 @@ export async function sendMessage(ctx: CommandContext, input: SendMessageInput):
     },
   );
   const message = outcome.state!.sent;
-  return { messageId, roomId: message.roomId, created: outcome.changed, message, ...summaryOf(outcome) };
+  return {
+    messageId,
+    roomId: message.roomId,
+    created: outcome.changed,
+    message,
+    sentAt: outcome.occurredAt,
+    ...summaryOf(outcome),
+  };
 }

@@ -43,7 +43,3 @@ export class DomainError extends Error {
     this.code = code;
   }
 }
-
-export function isDomainError(error: unknown): error is DomainError {
-  return error instanceof DomainError;
-}

@@ -160,6 +160,19 @@ describe('messages', () => {
     expect(newer.body.has_more).toBe(true);
   });
 
+  it('answers a send with the message as every later read shows it, its recorded time included', async () => {
+    const room = await groupRoom('Times');
+    const sent = await alice.post(`/api/chat/rooms/${room.id}/messages/`, { content: 'when?' });
+    expect(sent.status).toBe(201);
+    await new Promise((resolve) => setTimeout(resolve, 20)); // an answer made up now would differ
+    const read = await bob.get(`/api/chat/messages/${sent.body.id}/?wait_for=${sent.body.position}`);
+    const { seq: _sentSeq, position: _position, ...answered } = sent.body;
+    const { seq, ...stored } = read.body;
+    expect(answered).toEqual(stored);
+    expect(_sentSeq).toBeNull();
+    expect(seq).toEqual(expect.any(Number));
+  });
+
   it('is idempotent by client_id, and refuses the same client_id with other content', async () => {
     const room = await groupRoom('Retries');
     const url = `/api/chat/rooms/${room.id}/messages/`;

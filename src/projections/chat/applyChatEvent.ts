@@ -19,6 +19,7 @@ import type {
   RoomRow,
   UserRow,
 } from './rows.ts';
+import { attachmentRow, sentMessageRow } from './sentMessage.ts';
 import { historyIsJoined, messageJson, participantJson, roomJson } from './serializers.ts';
 
 /** Feed frames that carry a message, the room, or neither (see BatchEditor's emit functions). */
@@ -271,23 +272,7 @@ export function applyChatEvent(state: BatchState, recorded: RecordedEvent): void
       if (!room || state.messages.has(d.messageId)) return;
       ctx.seeUser(d.senderId, d.senderUsername);
       const seq = ctx.nextSeq(room);
-      const message: MessageRow = {
-        id: d.messageId,
-        room_id: d.roomId,
-        seq,
-        sender_id: d.senderId,
-        message_type: d.messageType,
-        content: d.content,
-        reply_to: d.replyTo ?? null,
-        attachment: d.attachment ? attachmentRow(d.attachment) : null,
-        reactions: [],
-        is_edited: false,
-        is_deleted: false,
-        is_hidden: false,
-        edit_count: 0,
-        created_at: at,
-        edited_at: null,
-      };
+      const message = sentMessageRow(d, at, seq);
       state.messages.set(message.id, message);
       ctx.touchMessage(message);
       room.last_message_id = message.id;
@@ -415,10 +400,6 @@ export function applyChatEvent(state: BatchState, recorded: RecordedEvent): void
       return;
     }
   }
-}
-
-function attachmentRow(a: { id: string; fileName: string; contentType: string; sizeBytes: number }) {
-  return { id: a.id, file_name: a.fileName, content_type: a.contentType, size: a.sizeBytes };
 }
 
 /** The helpers one event's apply needs: row bookkeeping and frame building. */
