@@ -22,10 +22,12 @@ import {
   isMessageHiddenFrom,
   listMessages,
   messageReaders,
+  messageRevision,
 } from '../projections/chat/queries/messages.ts';
 import { sentMessageJson } from '../projections/chat/sentMessage.ts';
 import { requireRoomParticipant } from './access.ts';
 import { commandContext, withPosition } from './commandContext.ts';
+import { setETag, withIfMatch } from './etag.ts';
 import { commonProblemResponses, HttpProblem, notFound, ProblemSchema } from './problems.ts';
 import { answerAfterProjection, readAfter } from './readYourWrites.ts';
 import { AckSchema, WaitForQuery, WriteAck } from './schemas.ts';
@@ -195,10 +197,13 @@ export const messageRoutes: FastifyPluginAsyncZod = async (fastify) => {
         response: { 200: MessageJsonSchema, ...commonProblemResponses },
       },
     },
-    async (request) =>
-      readAfter(fastify, request.query.wait_for, () =>
+    async (request, reply) => {
+      const message = await readAfter(fastify, request.query.wait_for, () =>
         requireVisibleMessage(request.params.id, request.user.userId),
-      ),
+      );
+      setETag(reply, (await messageRevision(db, message.id))!);
+      return message;
+    },
   );
 
   fastify.patch(
@@ -207,6 +212,8 @@ export const messageRoutes: FastifyPluginAsyncZod = async (fastify) => {
       schema: {
         tags: ['messages'],
         summary: 'Edit a message (its sender only); the earlier text stays in the edit history',
+        description:
+          'With `If-Match: <ETag of GET /messages/{id}/>`, applied only if the message has not changed since (an edit, a reaction, a delete: else 412 precondition_failed).',
         params: MessageParams,
         body: EditBody,
         response: { 200: MessageWithPosition, 202: AckSchema, ...writeProblems },
@@ -215,10 +222,11 @@ export const messageRoutes: FastifyPluginAsyncZod = async (fastify) => {
     async (request, reply) => {
       const { id } = request.params;
       const { userId } = request.user;
-      const result = await editMessage(commandContext(request), {
+      const result = await editMessage(withIfMatch(commandContext(request), request), {
         messageId: id,
         content: request.body.content,
       });
+      setETag(reply, result.revision);
       return answerAfterProjection(fastify, reply, result.position, () => getMessageForUser(db, id, userId));
     },
   );

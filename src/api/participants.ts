@@ -16,6 +16,7 @@ import { NameText } from '../domain/text.ts';
 import { getParticipantForUser, listParticipants } from '../projections/chat/queries/participants.ts';
 import { requireRoomParticipant } from './access.ts';
 import { commandContext, withPosition } from './commandContext.ts';
+import { setETag, withIfMatch } from './etag.ts';
 import { commonProblemResponses, HttpProblem, notFound, ProblemSchema } from './problems.ts';
 import { answerAfterProjection, readAfter } from './readYourWrites.ts';
 import { AckSchema, UserIdSchema, WaitForQuery, WriteAck } from './schemas.ts';
@@ -118,7 +119,7 @@ export const participantRoutes: FastifyPluginAsyncZod = async (fastify) => {
         tags: ['participants'],
         summary: 'Mute/unmute, make or unmake admin, or silence your own notifications',
         description:
-          'Each given field is its own change, applied in the order muted, is_admin, notifications_muted; the answer carries the position of the last.',
+          "Each given field is its own change, applied in the order muted, is_admin, notifications_muted; the answer carries the position of the last. A participant lives in its room: with `If-Match: <ETag of GET /rooms/{id}/>` the changes apply only if the room has not changed since (else 412 precondition_failed); the answer carries the room's ETag after them.",
         params: ParticipantParams,
         body: UpdateBody,
         response: { 200: ParticipantWithPosition, 202: AckSchema, ...writeProblems },
@@ -132,7 +133,7 @@ export const participantRoutes: FastifyPluginAsyncZod = async (fastify) => {
       const userId = target.user.id;
       const ctx = commandContext(request);
       const body = request.body;
-      const changes: ((ctx: CommandContext) => Promise<{ position: string }>)[] = [];
+      const changes: ((ctx: CommandContext) => Promise<{ position: string; revision: bigint }>)[] = [];
       const mute = body.muted ?? (body.muted_until ? true : undefined);
       if (mute === true)
         changes.push((c) => muteParticipant(c, { roomId, userId, until: body.muted_until ?? null }));
@@ -157,8 +158,15 @@ export const participantRoutes: FastifyPluginAsyncZod = async (fastify) => {
       if (changes.length === 0) {
         throw new HttpProblem(400, 'validation_failed', 'Nothing to change', 'body');
       }
+      // the first change is conditioned on the caller's If-Match, each next one on the revision before it
       let position = '0';
-      for (const change of changes) position = (await change(ctx)).position;
+      let conditioned = withIfMatch(ctx, request);
+      for (const change of changes) {
+        const result = await change(conditioned);
+        position = result.position;
+        conditioned = conditioned.ifRevision === undefined ? ctx : { ...ctx, ifRevision: result.revision };
+        setETag(reply, result.revision);
+      }
       return answerAfterProjection(fastify, reply, position, () => getParticipantForUser(db, id, callerId));
     },
   );

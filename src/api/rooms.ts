@@ -11,9 +11,10 @@ import { HistoryVisibility, RoomType, RoomWithUnreadJsonSchema, Uuid } from '../
 import type { RoomSettings } from '../domain/events.ts';
 import { MAX_ROOM_NAME_LENGTH, MAX_SLOW_MODE_SECONDS } from '../domain/limits.ts';
 import { NameText, SafeText } from '../domain/text.ts';
-import { getRoomForUser, listRoomsForUser } from '../projections/chat/queries/rooms.ts';
+import { getRoomForUser, listRoomsForUser, roomRevision } from '../projections/chat/queries/rooms.ts';
 import { requireRoomParticipant } from './access.ts';
 import { commandContext, withPosition } from './commandContext.ts';
+import { setETag, withIfMatch } from './etag.ts';
 import { commonProblemResponses, notFound, ProblemSchema } from './problems.ts';
 import { answerAfterProjection, readAfter } from './readYourWrites.ts';
 import { AckSchema, ExternalIdSchema, UserIdSchema, WaitForQuery, WriteAck } from './schemas.ts';
@@ -176,12 +177,13 @@ export const roomRoutes: FastifyPluginAsyncZod = async (fastify) => {
         response: { 200: RoomWithUnreadJsonSchema, ...commonProblemResponses },
       },
     },
-    async (request) => {
+    async (request, reply) => {
       const { id } = request.params;
       const room = await readAfter(fastify, request.query.wait_for, () =>
         getRoomForUser(db, id, request.user.userId),
       );
       if (!room) throw notFound('Room');
+      setETag(reply, (await roomRevision(db, id))!);
       return room;
     },
   );
@@ -192,6 +194,8 @@ export const roomRoutes: FastifyPluginAsyncZod = async (fastify) => {
       schema: {
         tags: ['rooms'],
         summary: 'Rename or reconfigure a room (room admins)',
+        description:
+          'With `If-Match: <ETag of GET /rooms/{id}/>`, applied only if the room has not changed since (else 412 precondition_failed).',
         params: RoomParams,
         body: UpdateRoomBody,
         response: { 200: RoomWithPosition, 202: AckSchema, ...writeProblems },
@@ -202,11 +206,12 @@ export const roomRoutes: FastifyPluginAsyncZod = async (fastify) => {
       const { userId } = request.user;
       await requireRoomParticipant(db, id, userId);
       const { name, settings } = request.body;
-      const result = await updateRoom(commandContext(request), {
+      const result = await updateRoom(withIfMatch(commandContext(request), request), {
         roomId: id,
         name,
         ...(settings ? { settings: domainSettings(settings) } : {}),
       });
+      setETag(reply, result.revision);
       return answerAfterProjection(fastify, reply, result.position, () => getRoomForUser(db, id, userId));
     },
   );

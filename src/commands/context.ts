@@ -12,6 +12,11 @@ export type CommandContext = {
   correlationId?: string;
   /** the event or command that caused this one; defaults to the correlation id */
   causationId?: string;
+  /**
+   * the revision the caller last saw of the stream the command changes (an HTTP If-Match): a command on a
+   * stream that has moved on since is refused with StaleRevision, never applied over a change unseen
+   */
+  ifRevision?: bigint;
   /** aggregate states kept between commands (see stateCache.ts); optional, correctness never depends on it */
   stateCache?: StateCache;
 };

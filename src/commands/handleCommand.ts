@@ -21,6 +21,18 @@ import { type CommandContext, whoAndWhenOf } from './context.ts';
 
 type DomainEvent = { type: string; data: unknown };
 
+/** The stream changed since the revision the caller saw (CommandContext.ifRevision). */
+export class StaleRevision extends Error {
+  override readonly name = 'StaleRevision';
+  readonly stream: string;
+  readonly actual: bigint;
+  constructor(stream: string, expected: bigint, actual: bigint) {
+    super(`${stream} is at revision ${actual}, not ${expected}: it changed since it was read`);
+    this.stream = stream;
+    this.actual = actual;
+  }
+}
+
 /** Attempts in all, when other writers keep winning the race for the same stream. */
 const MAX_ATTEMPTS = 6;
 const BACKOFF_BASE_MS = 5;
@@ -139,6 +151,9 @@ export async function handleCommand<State, Event extends DomainEvent>(
     const loaded: Loaded<State> = assumedNew
       ? { state: aggregate.initialState(), revision: -1n, position: START }
       : await loadAggregate(ctx, aggregate, stream);
+    if (ctx.ifRevision !== undefined && loaded.revision !== ctx.ifRevision) {
+      throw new StaleRevision(stream, ctx.ifRevision, loaded.revision);
+    }
     const reads = conditionedLoads(ctx, !confirmOnFreshReads);
     let events: Event[];
     try {

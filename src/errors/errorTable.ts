@@ -3,6 +3,7 @@
 // frame with the same code (src/realtime/chatSession.ts). So a concurrency conflict, an outage or a
 // refused token reads the same on both.
 import { AuthError } from '../auth/tokenVerifier.ts';
+import { StaleRevision } from '../commands/handleCommand.ts';
 import { DomainError, type DomainErrorCode } from '../domain/errors.ts';
 import { INVALID_TEXT } from '../domain/text.ts';
 import {
@@ -76,6 +77,9 @@ export function answerFor(error: unknown): ErrorAnswer {
   }
   if (error instanceof WrongExpectedVersion) {
     return client(409, 'concurrency_conflict', 'Someone else changed this at the same time');
+  }
+  if (error instanceof StaleRevision) {
+    return client(412, 'precondition_failed', 'This changed since you read it (If-Match); read it again');
   }
   if (error instanceof IdempotencyMismatch) {
     return client(409, 'idempotency_conflict', 'This was sent before with other content');

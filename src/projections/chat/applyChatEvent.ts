@@ -5,7 +5,7 @@
 
 import type { FeedFrame, FeedFrameOf, FeedFrameType, NoticeFrame } from '../../contract/frames.ts';
 import type { MessageEvent, ReadMarkerEvent, RoomEvent } from '../../domain/events.ts';
-import { participantId } from '../../domain/streams.ts';
+import { messageStream, participantId, roomStream } from '../../domain/streams.ts';
 import type { RecordedEvent } from '../../eventstore/eventStore.ts';
 import { encodePosition } from '../../eventstore/eventStore.ts';
 import type { FeedEntry, UserNotice } from '../changeFeed.ts';
@@ -140,6 +140,29 @@ export function applyChatEvents(state: BatchState, events: readonly RecordedEven
 }
 
 export function applyChatEvent(state: BatchState, recorded: RecordedEvent): void {
+  applyToRows(state, recorded);
+  noteStreamRevision(state, recorded);
+}
+
+/**
+ * A room or message row carries the revision of its own stream (every event of it, a no-op too): the
+ * ETag a client sends back as If-Match, so an edit made from a stale view is refused, not applied over it.
+ */
+function noteStreamRevision(state: BatchState, recorded: RecordedEvent): void {
+  const data = recorded.data as { roomId?: string; messageId?: string };
+  const row =
+    recorded.stream === roomStream(data.roomId ?? '')
+      ? state.rooms.get(data.roomId!)
+      : recorded.stream === messageStream(data.messageId ?? '')
+        ? state.messages.get(data.messageId!)
+        : undefined;
+  if (!row) return;
+  row.revision = Number(recorded.revision);
+  if ('room_id' in row) state.dirty.messages.add(row.id);
+  else state.dirty.rooms.add(row.id);
+}
+
+function applyToRows(state: BatchState, recorded: RecordedEvent): void {
   const event = { type: recorded.type, data: recorded.data } as ChatProjectedEvent;
   const at = recorded.metadata.occurredAt;
   const ctx = new BatchEditor(state, encodePosition(recorded.position));
@@ -163,6 +186,7 @@ export function applyChatEvent(state: BatchState, recorded: RecordedEvent): void
         last_message_id: null,
         last_activity_at: at,
         participant_count: 0,
+        revision: 0,
       };
       ctx.putRoom(room);
       const seq = ctx.nextSeq(room);

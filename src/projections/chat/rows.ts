@@ -25,6 +25,8 @@ export type RoomRow = {
   /** newest message (or creation) time: the order of a user's room list */
   last_activity_at: string;
   participant_count: number;
+  /** revision of the room's stream (room-{id}): its ETag */
+  revision: number;
 };
 
 export type ParticipantRow = {
@@ -80,6 +82,8 @@ export type MessageRow = {
   edit_count: number;
   created_at: string;
   edited_at: string | null;
+  /** revision of the message's stream (message-{id}): its ETag */
+  revision: number;
 };
 
 /** one earlier version of an edited message: the content it had before edit number `edit_no` */

@@ -38,7 +38,8 @@ CREATE TABLE ${s}.rooms (
   last_seq integer NOT NULL,
   last_message_id text,
   last_activity_at timestamptz NOT NULL,
-  participant_count integer NOT NULL
+  participant_count integer NOT NULL,
+  revision integer NOT NULL
 );
 CREATE TABLE ${s}.participants (
   room_id text NOT NULL,
@@ -80,7 +81,8 @@ CREATE TABLE ${s}.messages (
   is_hidden boolean NOT NULL,
   edit_count integer NOT NULL,
   created_at timestamptz NOT NULL,
-  edited_at timestamptz
+  edited_at timestamptz,
+  revision integer NOT NULL
 );
 CREATE TABLE ${s}.message_edits (
   message_id text NOT NULL,

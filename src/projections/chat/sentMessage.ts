@@ -34,6 +34,7 @@ export function sentMessageRow(data: MessageSent['data'], createdAt: string, seq
     edit_count: 0,
     created_at: createdAt,
     edited_at: null,
+    revision: 0,
   };
 }
 

@@ -9,7 +9,7 @@ export type UserClient = {
   userId: string;
   get(url: string): Promise<Answer>;
   post(url: string, body?: unknown): Promise<Answer>;
-  patch(url: string, body: unknown): Promise<Answer>;
+  patch(url: string, body: unknown, headers?: Record<string, string>): Promise<Answer>;
   delete(url: string, body?: unknown): Promise<Answer>;
 };
 
@@ -19,11 +19,16 @@ export async function clientFor(
   claims: Record<string, unknown> = {},
 ): Promise<UserClient> {
   const headers = await authFor(userId, claims);
-  const call = async (method: 'GET' | 'POST' | 'PATCH' | 'DELETE', url: string, body?: unknown) => {
+  const call = async (
+    method: 'GET' | 'POST' | 'PATCH' | 'DELETE',
+    url: string,
+    body?: unknown,
+    extraHeaders: Record<string, string> = {},
+  ) => {
     const response = await app.inject({
       method,
       url,
-      headers,
+      headers: { ...headers, ...extraHeaders },
       ...(body === undefined ? {} : { payload: body as object }),
     });
     const text = response.body;
@@ -37,7 +42,7 @@ export async function clientFor(
     userId,
     get: (url) => call('GET', url),
     post: (url, body) => call('POST', url, body),
-    patch: (url, body) => call('PATCH', url, body),
+    patch: (url, body, extraHeaders) => call('PATCH', url, body, extraHeaders),
     delete: (url, body) => call('DELETE', url, body),
   };
 }

@@ -147,3 +147,12 @@ export async function messageReaders(
       read_at: isoTime(row.last_read_at),
     }));
 }
+
+/** The revision of the message's stream as projected (its ETag); only for a message the caller may read. */
+export async function messageRevision(db: Db, messageId: string): Promise<number | null> {
+  const { rows } = await db.query<{ revision: number }>(
+    'SELECT revision FROM chat_read.messages WHERE id = $1',
+    [messageId],
+  );
+  return rows[0]?.revision ?? null;
+}

@@ -116,3 +116,12 @@ export async function getRoomForUser(
   );
   return rows[0] ? toJson(rows[0]) : null;
 }
+
+/** The revision of the room's stream as projected (its ETag); only for a room the caller may read. */
+export async function roomRevision(db: Db, roomId: string): Promise<number | null> {
+  const { rows } = await db.query<{ revision: number }>(
+    'SELECT revision FROM chat_read.rooms WHERE id = $1',
+    [roomId],
+  );
+  return rows[0]?.revision ?? null;
+}
