@@ -101,6 +101,12 @@ export type SubscribeToAllOptions = {
   filter?: EventFilter;
   /** largest batch handed out at once */
   batchSize?: number;
+  /**
+   * a subscriber that need not see an append at once (a background read model, a job producer) reads at
+   * most this often once caught up, however often appends wake it: fewer reads of the store under load.
+   * A hint: adapters that are pushed events may ignore it
+   */
+  minReadIntervalMs?: number;
 };
 
 /**
@@ -109,6 +115,12 @@ export type SubscribeToAllOptions = {
  */
 export interface AllSubscription extends AsyncIterable<RecordedEvent[]> {
   close(): Promise<void>;
+  /**
+   * The position of the last event this subscription has gone past, its filter's skipped ones included,
+   * once the consumer has asked for the batch after it (so everything up to here is handled); null before
+   * any. A filtered consumer moves its checkpoint here while nothing it handles comes by.
+   */
+  reached(): Position | null;
 }
 
 export interface EventStore {

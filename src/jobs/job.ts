@@ -18,8 +18,8 @@ export type JobDeps = {
 export interface JobDefinition<Data extends JobData = JobData> {
   /** the queue's name, and its producer's checkpoint */
   readonly name: string;
-  /** event types that may call for a job */
-  handles(eventType: string): boolean;
+  /** event types that may call for a job: the producer reads only these from the store */
+  eventTypes: readonly string[];
   /** enqueues what `events` call for (job ids from the events: a replay enqueues nothing twice) */
   enqueue(queue: Queue<Data>, events: readonly RecordedEvent[]): Promise<void>;
   /** runs one job; a throw retries it with backoff, up to the queue's attempts */

@@ -13,7 +13,7 @@ export type MuteExpiryData = { roomId: string; userId: string; until: string; mu
 export const muteExpiryJob: JobDefinition<MuteExpiryData> = {
   name: 'mute-expiry',
   concurrency: 4,
-  handles: (type) => type === 'ParticipantMuted',
+  eventTypes: ['ParticipantMuted'],
 
   async enqueue(queue, events) {
     const timed = events.filter((event) => (event.data as ParticipantMuted['data']).until !== null);

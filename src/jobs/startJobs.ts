@@ -68,7 +68,7 @@ export function startJobs(
           logger,
           jobs: jobs.map((job) => ({
             name: job.name,
-            handles: job.handles,
+            eventTypes: job.eventTypes,
             enqueue: (events) => job.enqueue(queues.get(job.name)!, events),
           })),
         });

@@ -3,9 +3,9 @@
 // row, while one exists, is the generation being built. A batch's read-model writes and its checkpoint
 // move commit in one transaction: exactly once.
 import type pg from 'pg';
+import { inTransaction } from '../db/transaction.ts';
 import { createGeneration, createSecondaryIndexes, promoteGeneration } from './generations.ts';
 import type { Db, Projection } from './projection.ts';
-import { inTransaction } from './transaction.ts';
 
 export type CheckpointRow = {
   name: string;

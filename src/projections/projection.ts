@@ -59,6 +59,16 @@ export interface Projection<Cache = unknown> {
   indexesSql(schema: string): string;
   /** events of other types never reach projectBatch (they still move the checkpoint) */
   handles(eventType: string): boolean;
+  /**
+   * the types it handles, when they are few: the live subscription then asks the store for these only,
+   * instead of reading every event to skip most of them
+   */
+  eventTypes?: readonly string[];
+  /**
+   * how late after an append this read model may show it (ms): the runner reads the store for it at most
+   * this often once caught up, so a background model costs few reads under load. Default: at once
+   */
+  maxLagMs?: number;
   /** projects a batch into generation `schema`, inside the caller's transaction (which moves the checkpoint) */
   projectBatch(
     client: pg.ClientBase,

@@ -9,6 +9,7 @@
 // (a bug in a new read model, say) is retried on its own and never stops the others.
 import type pg from 'pg';
 import type { Logger } from 'pino';
+import { inTransaction } from '../db/transaction.ts';
 import type { EventStore, Position, RecordedEvent } from '../eventstore/eventStore.ts';
 import { decodePosition, encodePosition } from '../eventstore/eventStore.ts';
 import { pause, runAsLeader } from '../infrastructure/leadership.ts';
@@ -29,7 +30,6 @@ import {
   setGenerationLogged,
 } from './generations.ts';
 import type { ProjectedBatch, Projection } from './projection.ts';
-import { inTransaction } from './transaction.ts';
 
 export type ProjectionLogger = Pick<Logger, 'info' | 'warn' | 'error'>;
 
@@ -84,11 +84,11 @@ const DROP_LOCK_TIMEOUT_MS = 100; // well under deadlock_timeout (1 s): the drop
 const DROP_ATTEMPTS = 100;
 const LOCK_NOT_AVAILABLE = '55P03';
 /**
- * A live batch with nothing for a projection moves its checkpoint without a transaction of rows, at most
- * this often: read-your-writes (waitForPosition) then sees every projection pass every position, and a
- * projection that handles few events costs no write per batch of the busy ones.
+ * While none of its events come by, a projection's checkpoint follows its subscription this often (a write
+ * without rows): read-your-writes (waitForPosition) then sees every projection pass every position within
+ * about this long, and a projection that handles few events costs no write per batch of the busy ones.
  */
-const IDLE_CHECKPOINT_MS = 100;
+const IDLE_CHECKPOINT_MS = 500;
 const silentLogger: ProjectionLogger = { info() {}, warn() {}, error() {} } as unknown as ProjectionLogger;
 
 /** One projection's part of the runner: its state, positions and the rows it keeps between batches. */
@@ -97,17 +97,12 @@ type ProjectionRun = {
   state: RunnerState;
   /** the live checkpoint's position as this process last committed it */
   livePosition: string | null;
-  /** events read live that this projection does not handle, not yet in its checkpoint */
-  idle: { position: string; events: number } | null;
-  idleTimer: NodeJS.Timeout | null;
   rebuildProgress: RunnerStatus['rebuild'];
   batchNumber: number;
   /** the live generation's rows as the last batch left them, for one lead term and generation */
   cache: { generation: string | null; rows: unknown } | null;
   /** the live loop and a rebuild's last steps take turns */
   exclusive: <T>(task: () => Promise<T>) => Promise<T>;
-  /** ends the live subscription of this term (the loop then resubscribes from the checkpoint) */
-  restartLive: (() => void) | null;
 };
 
 export async function startProjections(options: ProjectionsOptions): Promise<ProjectionsHandle> {
@@ -124,13 +119,10 @@ export async function startProjections(options: ProjectionsOptions): Promise<Pro
     projection,
     state: 'starting',
     livePosition: null,
-    idle: null,
-    idleTimer: null,
     rebuildProgress: null,
     batchNumber: 0,
     cache: null,
     exclusive: createMutex(),
-    restartLive: null,
   }));
   const setState = (state: RunnerState) => {
     for (const run of runs) run.state = state;
@@ -213,52 +205,61 @@ export async function startProjections(options: ProjectionsOptions): Promise<Pro
 
   // ── live projection ─────────────────────────────────────────────────────────────────────────────
   async function runLive(run: ProjectionRun, live: CheckpointRow, signal: AbortSignal): Promise<void> {
+    const { projection } = run;
     run.livePosition = live.position;
-    run.idle = null;
     run.cache = null; // another process may have led (and written) since this one last did
     const subscription = eventStore.subscribeToAll({
       fromPosition: positionOrStart(live.position),
       batchSize,
+      // a projection of a few event types gets only those from the store
+      ...(projection.eventTypes ? { filter: { eventTypes: projection.eventTypes } } : {}),
+      ...(projection.maxLagMs ? { minReadIntervalMs: projection.maxLagMs } : {}),
     });
     let moved: CheckpointMoved | undefined;
     const close = () => void subscription.close();
-    run.restartLive = () => {
-      moved ??= new CheckpointMoved(`${run.projection.name}: idle checkpoint moved`);
-      close();
-    };
     signal.addEventListener('abort', close, { once: true });
+    // while no batch of its events comes by, the checkpoint follows what the subscription went past
+    let committedSinceTick = false;
+    const idleTimer = setInterval(() => {
+      if (committedSinceTick) {
+        committedSinceTick = false;
+        return;
+      }
+      const reached = subscription.reached();
+      if (!reached) return;
+      void run
+        .exclusive(() => checkpointIdle(run, encodePosition(reached)))
+        .catch((error: unknown) => {
+          logger.warn({ err: error, projection: projection.name }, 'moving an idle checkpoint failed');
+          moved ??= error instanceof CheckpointMoved ? error : new CheckpointMoved(String(error));
+          close();
+        });
+    }, IDLE_CHECKPOINT_MS);
     try {
       for await (const events of subscription) {
         if (signal.aborted || moved) break;
-        await run.exclusive(() => projectLiveBatch(run, events));
+        const handled = projection.eventTypes
+          ? events
+          : events.filter((event) => projection.handles(event.type));
+        if (handled.length === 0) continue;
+        await run.exclusive(() => projectLiveBatch(run, events, handled));
+        committedSinceTick = true;
       }
       if (moved && !signal.aborted) throw moved;
     } finally {
+      clearInterval(idleTimer);
       signal.removeEventListener('abort', close);
-      run.restartLive = null;
-      clearIdleTimer(run);
       await subscription.close();
     }
   }
 
-  async function projectLiveBatch(run: ProjectionRun, events: RecordedEvent[]): Promise<void> {
+  async function projectLiveBatch(
+    run: ProjectionRun,
+    events: RecordedEvent[],
+    handled: RecordedEvent[],
+  ): Promise<void> {
     const { projection } = run;
     const last = encodePosition(events.at(-1)!.position);
-    const handled = events.filter((event) => projection.handles(event.type));
-    if (handled.length === 0) {
-      run.idle = { position: last, events: (run.idle?.events ?? 0) + events.length };
-      run.idleTimer ??= setTimeout(() => {
-        run.idleTimer = null;
-        void run
-          .exclusive(() => checkpointIdle(run))
-          .catch((error: unknown) => {
-            logger.warn({ err: error, projection: projection.name }, 'moving an idle checkpoint failed');
-            run.restartLive?.();
-          });
-      }, IDLE_CHECKPOINT_MS);
-      return;
-    }
-    const skipped = run.idle?.events ?? 0;
     const info: BatchInfo = {
       projection: projection.name,
       number: ++run.batchNumber,
@@ -285,7 +286,7 @@ export async function startProjections(options: ProjectionsOptions): Promise<Pro
           cache: run.cache?.rows,
         });
         await hooks.beforeCommit?.(info);
-        await advanceCheckpoint(client, projection.name, last, events.length + skipped);
+        await advanceCheckpoint(client, projection.name, last, events.length);
         return projected;
       });
     } catch (error) {
@@ -294,29 +295,28 @@ export async function startProjections(options: ProjectionsOptions): Promise<Pro
     }
     batch.committed?.();
     run.livePosition = last;
-    run.idle = null;
-    clearIdleTimer(run);
     await hooks.afterCommit?.(info);
     await publish(batch.feed, batch.notices);
   }
 
-  /** Moves the checkpoint over events the projection does not handle (no rows, no durability needed). */
-  async function checkpointIdle(run: ProjectionRun): Promise<void> {
-    const idle = run.idle;
-    if (!idle || run.livePosition === null) return;
-    const { rowCount } = await pool.query(
-      `UPDATE projection_checkpoints SET position = $2, events_processed = events_processed + $3, updated_at = now()
-       WHERE name = $1 AND position = $4 AND version = $5`,
-      [run.projection.name, idle.position, idle.events, run.livePosition, run.projection.version],
-    );
+  /**
+   * Moves the checkpoint over events the projection does not handle, to where its subscription has gone
+   * (no rows, no durability needed: a crash re-reads and skips them again).
+   */
+  async function checkpointIdle(run: ProjectionRun, position: string): Promise<void> {
+    if (run.livePosition === null || position <= run.livePosition) return;
+    const livePosition = run.livePosition;
+    const { rowCount } = await inTransaction(pool, async (client) => {
+      // no WAL flush to wait for, nor one to add to the appends': losing this move loses nothing
+      await client.query('SET LOCAL synchronous_commit = off');
+      return client.query(
+        `UPDATE projection_checkpoints SET position = $2, updated_at = now()
+         WHERE name = $1 AND position = $3 AND version = $4`,
+        [run.projection.name, position, livePosition, run.projection.version],
+      );
+    });
     if (rowCount !== 1) throw new CheckpointMoved(`${run.projection.name}: live checkpoint moved`);
-    run.livePosition = idle.position;
-    run.idle = null;
-  }
-
-  function clearIdleTimer(run: ProjectionRun): void {
-    if (run.idleTimer) clearTimeout(run.idleTimer);
-    run.idleTimer = null;
+    run.livePosition = position;
   }
 
   async function publish(feed: readonly FeedEntry[], notices: readonly UserNotice[] = []): Promise<void> {
@@ -451,9 +451,7 @@ export async function startProjections(options: ProjectionsOptions): Promise<Pro
       await swap(run, schema, null);
     } else {
       await run.exclusive(async () => {
-        // the live loop waits here, so its position holds still while the rebuild draws level (an idle
-        // tail the live loop has not checkpointed is level too: the rebuild reads it and skips it alike)
-        await checkpointIdle(run);
+        // the live loop waits here, so its position holds still while the rebuild draws level
         while (!signal.aborted && position !== run.livePosition) {
           const events = withinBound(await readFrom(position), run.livePosition);
           if (events.length === 0) {

@@ -10,6 +10,7 @@ import {
   type EventStore,
   type EventToAppend,
   type RecordedEvent,
+  START,
 } from '../../src/eventstore/eventStore.ts';
 import {
   createPostgresEventStore,
@@ -102,6 +103,59 @@ describe('PostgreSQL event store: an event that commits late', () => {
       expect(ours.map((e) => e.id)).toEqual([late.id, early.id]);
     } finally {
       t1.release();
+    }
+  });
+});
+
+describe('PostgreSQL event store: a subscription filtered by event type', () => {
+  it('says how far it went past the events it skipped, once the ones it gave are handled', async () => {
+    const pool = new pg.Pool({ connectionString: database.url, max: 4 });
+    const store = createPostgresEventStore({ pool, pollIntervalMs: 20 });
+    const type = `Wanted${randomUUID().slice(0, 8)}`;
+    const append = async (eventType: string) =>
+      (
+        await store.appendToStream(
+          `filtered-${randomUUID()}`,
+          [
+            {
+              id: randomUUID(),
+              type: eventType,
+              data: {},
+              metadata: { occurredAt: new Date().toISOString(), schemaVersion: 1 },
+            },
+          ],
+          { expectedRevision: 'no_stream' },
+        )
+      ).position;
+    try {
+      const start = await store.headPosition();
+      await append('Other');
+      const wanted = await append(type);
+      const skipped = await append('Other');
+      const subscription = store.subscribeToAll({
+        ...(start ? { fromPosition: start } : {}),
+        filter: { eventTypes: [type] },
+      });
+      const iterator = subscription[Symbol.asyncIterator]();
+      const first = await iterator.next();
+      expect(first.value.map((e: { position: unknown }) => e.position)).toEqual([wanted]);
+      // the consumer is still on its batch: nothing past it is claimed yet
+      expect(subscription.reached()).toBeNull();
+      const next = iterator.next(); // done with the batch: the subscription goes on, past what it skips
+      for (
+        let waited = 0;
+        comparePositions(subscription.reached() ?? START, skipped) < 0 && waited < 5_000;
+        waited += 20
+      ) {
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      expect(subscription.reached()).toEqual(skipped);
+      const later = await append(type);
+      expect((await next).value.map((e: { position: unknown }) => e.position)).toEqual([later]);
+      await subscription.close();
+    } finally {
+      await store.close();
+      await pool.end();
     }
   });
 });

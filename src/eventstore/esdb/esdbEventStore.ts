@@ -16,7 +16,6 @@ import {
   WrongExpectedVersionError,
 } from '@kurrent/kurrentdb-client';
 import {
-  type AllSubscription,
   type AppendResult,
   comparePositions,
   DEFAULT_MAX_EVENT_BYTES,
@@ -87,7 +86,7 @@ export function createEsdbEventStore({
 }: EsdbEventStoreOptions): EventStore {
   const client = KurrentDBClient.connectionString(connectionString);
   /** open subscriptions, ended by close() before the client goes away */
-  const subscriptions = new Set<AllSubscription>();
+  const subscriptions = new Set<{ close(): Promise<void> }>();
 
   /** A stream's events as the server has them; an empty array when the stream does not exist. */
   async function readRaw(stream: string, options: EsdbReadStreamOptions): Promise<EsdbRecordedEvent[]> {
@@ -296,7 +295,18 @@ export function createEsdbEventStore({
         },
       });
       subscriptions.add(batched);
-      return batched;
+      // filtered server-side, it knows no position past the last event it delivered
+      let reached: Position | null = null;
+      return {
+        close: () => batched.close(),
+        reached: () => reached,
+        async *[Symbol.asyncIterator]() {
+          for await (const batch of batched) {
+            yield batch;
+            reached = batch.at(-1)!.position;
+          }
+        },
+      };
     },
 
     async headPosition() {

@@ -1,6 +1,7 @@
 // A catch-up-then-live subscription built on repeated reads of the global order. It reads pages until
 // one comes back short (caught up), then waits for a wake-up or the poll interval and reads again.
-import type { AllSubscription, Position, RecordedEvent } from '../eventStore.ts';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { type AllSubscription, comparePositions, type Position, type RecordedEvent } from '../eventStore.ts';
 import type { WakeSignal } from './wakeSignal.ts';
 
 export type Page = {
@@ -11,12 +12,19 @@ export type Page = {
    * the events it has already skipped.
    */
   resumeAfter: Position;
+  /**
+   * the last event the read went past, returned or skipped by a filter (null: none known): what the
+   * subscription has reached once the page's events are handled
+   */
+  scannedTo: Position | null;
 };
 
 export type PollingSubscriptionOptions = {
   from: Position;
   pageSize: number;
   pollIntervalMs: number;
+  /** once caught up, the next read starts no sooner than this after the last one (0: when woken) */
+  minReadIntervalMs?: number;
   readPage(after: Position, limit: number): Promise<Page>;
   wake: WakeSignal;
   onClose(): void;
@@ -24,24 +32,39 @@ export type PollingSubscriptionOptions = {
 
 export function createPollingSubscription(options: PollingSubscriptionOptions): AllSubscription {
   const { pageSize, pollIntervalMs, readPage, wake } = options;
+  const minReadIntervalMs = options.minReadIntervalMs ?? 0;
   const stop = new AbortController();
+
+  let reached: Position | null = null;
+  const reach = (position: Position | null) => {
+    if (position && (!reached || comparePositions(position, reached) > 0)) reached = position;
+  };
 
   async function* pages(): AsyncGenerator<RecordedEvent[]> {
     let cursor = options.from;
     while (!stop.signal.aborted) {
       // an append that commits while this page is read may be missing from it: its wake-up must not be
       const before = wake.count();
+      const readAt = Date.now();
       const page = await readPage(cursor, pageSize);
       if (stop.signal.aborted) return;
       cursor = page.resumeAfter;
+      // resumes when the consumer asks for the next batch: it has handled this one
       if (page.events.length > 0) yield page.events;
-      if (page.events.length < pageSize) await wake.wait(pollIntervalMs, stop.signal, before);
+      reach(page.scannedTo);
+      if (page.events.length < pageSize) {
+        await wake.wait(pollIntervalMs, stop.signal, before);
+        const early = readAt + minReadIntervalMs - Date.now();
+        // an abort (close) ends the wait early; the loop then stops
+        if (early > 0) await sleep(early, undefined, { signal: stop.signal }).catch(() => {});
+      }
     }
   }
 
   const iterator = pages();
   return {
     [Symbol.asyncIterator]: () => iterator,
+    reached: () => reached,
     async close() {
       if (stop.signal.aborted) return;
       stop.abort();

@@ -19,12 +19,50 @@ function fakeStore() {
       const page = events.filter((e) => e.position.prepare > after.prepare).slice(0, limit);
       // a short page may move the cursor past what it returned (the horizon): here, to 1,000 + stored count
       const resumeAfter = page.length === limit ? page.at(-1)!.position : at(1_000 + events.length);
-      return { events: page, resumeAfter };
+      return { events: page, resumeAfter, scannedTo: page.at(-1)?.position ?? null };
     },
   };
 }
 
 describe('polling subscription', () => {
+  it('reads no more often than its minimum interval once caught up, however often it is woken', async () => {
+    const store = fakeStore();
+    const wake = createWakeSignal();
+    const subscription = createPollingSubscription({
+      from: at(0),
+      pageSize: 100,
+      pollIntervalMs: HOUR,
+      minReadIntervalMs: 200,
+      readPage: store.readPage,
+      wake,
+      onClose() {},
+    });
+    const iterator = subscription[Symbol.asyncIterator]();
+    const started = Date.now();
+    const received: string[] = [];
+    const consuming = (async () => {
+      for (;;) {
+        const { value, done } = await iterator.next();
+        if (done) return;
+        received.push(...value.map((e: RecordedEvent) => e.id));
+      }
+    })();
+    // an append every 10 ms for half a second: a subscription read on every wake-up would read 50 times
+    for (let i = 1; i <= 50; i++) {
+      store.events.push(recorded(1_001 + store.events.length)); // above the horizon a short page gave
+      wake.notify();
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    for (let waited = 0; received.length < 50 && waited < 2_000; waited += 20) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    expect(received).toHaveLength(50);
+    const elapsed = Date.now() - started;
+    expect(store.readsAfter.length).toBeLessThanOrEqual(Math.ceil(elapsed / 200) + 1);
+    await subscription.close();
+    await consuming;
+  });
+
   it('pages through what exists, waits, and is woken by an append in this process', async () => {
     const store = fakeStore();
     store.events.push(...[1, 2, 3, 4, 5].map(recorded));

@@ -84,6 +84,9 @@ type AppendOutcomeRow = {
   condition_stream: string | null;
 };
 
+/** What a page of $all says besides its events: where readers may resume, how far a filtered read went. */
+type PageHead = { horizon: string; head_commit: string | null; head_position: string | null };
+
 type EventRow = {
   global_position: string;
   transaction_id: string;
@@ -282,14 +285,20 @@ export function createPostgresEventStore(options: PostgresEventStoreOptions): Ev
   async function readPage(after: Position, limit: number | undefined, filter?: EventFilter): Promise<Page> {
     await verifyTransactionIds();
     const { name, sql, params } = readAllQuery(after, limit, filter);
-    const { rows } = await pool.query<EventRow & { horizon: string }>(prepared(name, sql, params));
+    const { rows } = await pool.query<EventRow & PageHead>(prepared(name, sql, params));
     const events = rows.filter((row) => row.global_position !== null).map(toRecordedEvent);
-    if (limit !== undefined && events.length >= limit)
-      return { events, resumeAfter: events.at(-1)!.position };
+    const last = events.at(-1)?.position ?? null;
+    if (limit !== undefined && events.length >= limit) return { events, resumeAfter: last!, scannedTo: last };
     // A short page saw every visible event: the next one to become visible has a transaction id at or
-    // above the horizon (this snapshot's xmin), so the next read may start there.
+    // above the horizon (this snapshot's xmin), so the next read may start there. A filtered read also
+    // went past the newest visible event (head), returned or not.
+    const head =
+      rows[0]!.head_commit === null
+        ? null
+        : { commit: BigInt(rows[0]!.head_commit), prepare: BigInt(rows[0]!.head_position!) };
     const horizon: Position = { commit: BigInt(rows[0]!.horizon), prepare: -1n };
-    return { events, resumeAfter: comparePositions(horizon, after) > 0 ? horizon : after };
+    const scannedTo = head && (!last || comparePositions(head, last) > 0) ? head : last;
+    return { events, resumeAfter: comparePositions(horizon, after) > 0 ? horizon : after, scannedTo };
   }
 
   return {
@@ -325,6 +334,7 @@ export function createPostgresEventStore(options: PostgresEventStoreOptions): Ev
         from: subscribeOptions.fromPosition ?? START,
         pageSize: subscribeOptions.batchSize ?? subscriptionBatchSize,
         pollIntervalMs,
+        minReadIntervalMs: subscribeOptions.minReadIntervalMs ?? 0,
         readPage: (after, limit) => readPage(after, limit, subscribeOptions.filter),
         wake: appended,
         onClose: () => subscriptions.delete(subscription),
@@ -390,8 +400,17 @@ function readAllQuery(after: Position, limit: number | undefined, filter: EventF
     where.push(`e.stream LIKE ANY($${params.length}::text[])`);
   }
   params.push(limit ?? null);
+  // a filtered read also says how far it went: the newest visible event (one index probe), so that a
+  // consumer of few event types can move its checkpoint past the many it skips
+  const filtered = shape.slice(1).some(Boolean);
+  const head = filtered
+    ? `(SELECT e.transaction_id::text FROM events e WHERE e.transaction_id < h.xmin
+         ORDER BY e.transaction_id DESC, e.global_position DESC LIMIT 1) AS head_commit,
+       (SELECT e.global_position FROM events e WHERE e.transaction_id < h.xmin
+         ORDER BY e.transaction_id DESC, e.global_position DESC LIMIT 1) AS head_position`
+    : 'NULL AS head_commit, NULL AS head_position';
   const sql = `WITH h AS MATERIALIZED (SELECT pg_snapshot_xmin(pg_current_snapshot()) AS xmin)
-    SELECT h.xmin::text AS horizon, page.* FROM h LEFT JOIN LATERAL (
+    SELECT h.xmin::text AS horizon, ${head}, page.* FROM h LEFT JOIN LATERAL (
       SELECT ${EVENT_COLUMNS} FROM events e
       WHERE ${where.join(' AND ')}
       ORDER BY e.transaction_id, e.global_position

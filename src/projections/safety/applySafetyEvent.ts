@@ -23,6 +23,7 @@ const SAFETY_EVENT_TYPES: Record<(BlockEvent | ReportEvent)['type'], true> = {
 };
 
 export const isSafetyProjectedEvent = (type: string): boolean => Object.hasOwn(SAFETY_EVENT_TYPES, type);
+export const SAFETY_PROJECTED_TYPES: readonly string[] = Object.keys(SAFETY_EVENT_TYPES);
 
 export function emptySafetyBatch(): SafetyBatch {
   return { reports: new Map(), blocks: new Map(), changedReports: new Set(), changedBlocks: new Set() };

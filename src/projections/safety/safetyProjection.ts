@@ -8,6 +8,7 @@ import {
   blockKey,
   emptySafetyBatch,
   isSafetyProjectedEvent,
+  SAFETY_PROJECTED_TYPES,
   type SafetyBatch,
 } from './applySafetyEvent.ts';
 import type { ReportRow, UserBlockRow } from './rows.ts';
@@ -23,6 +24,9 @@ export const safetyProjection: Projection = {
   tablesSql: SAFETY_TABLES_SQL,
   indexesSql: SAFETY_INDEXES_SQL,
   handles: isSafetyProjectedEvent,
+  eventTypes: SAFETY_PROJECTED_TYPES,
+  // block lists and the report queue are read on their own pages, not live: a fifth of a second is soon
+  maxLagMs: 200,
 
   async projectBatch(client, schema, events) {
     const batch = emptySafetyBatch();

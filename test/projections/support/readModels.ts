@@ -39,12 +39,14 @@ export async function appendEvents(eventStore: EventStore, events: readonly (Cha
 }
 
 /**
- * Waits until the live projection has projected `position` (an append's result). Not the store's head:
+ * Waits until every live projection has projected `position` (an append's result). Not the store's head:
  * the head stops at the oldest running transaction anywhere in the cluster, so it can lag our appends.
  */
 export async function waitForProjection(pool: pg.Pool, position: string, timeoutMs = 30_000) {
-  if (!(await waitForPosition(pool, position, timeoutMs, 'chat'))) {
-    throw new Error(`projection did not reach ${position} within ${timeoutMs} ms`);
+  for (const projection of PROJECTIONS) {
+    if (!(await waitForPosition(pool, position, timeoutMs, projection.name))) {
+      throw new Error(`projection ${projection.name} did not reach ${position} within ${timeoutMs} ms`);
+    }
   }
 }
 
