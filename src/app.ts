@@ -14,7 +14,7 @@ import { messageRoutes } from './api/messages.ts';
 import { opsRoutes } from './api/ops.ts';
 import { participantRoutes } from './api/participants.ts';
 import { authenticate, authPlugin } from './api/plugins/auth.ts';
-import { errorsPlugin } from './api/plugins/errors.ts';
+import { errorsPlugin, problemFor, sendProblem } from './api/plugins/errors.ts';
 import { infrastructurePlugin } from './api/plugins/infrastructure.ts';
 import { openApiPlugin } from './api/plugins/openapi.ts';
 import { storagePlugin } from './api/plugins/storage.ts';
@@ -68,6 +68,9 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}) {
     bodyLimit: JSON_BODY_LIMIT,
     // request ids double as the correlation id of the events a request records
     genReqId: () => randomUUID(),
+    // what the router refuses before any route (a path that is not valid percent-encoding, a path
+    // parameter over its length) is problem+json like every other refusal
+    frameworkErrors: (error, request, reply) => sendProblem(reply, problemFor(error, request)),
   }).withTypeProvider<ZodTypeProvider>();
   // JSON only (uploads register multipart on their own route): anything else is a 415, not a string body
   app.removeContentTypeParser('text/plain');

@@ -123,6 +123,15 @@ describe('bodies', () => {
     expect(answer).toMatchObject({ status: 404, body: { code: 'not_found' } });
   });
 
+  it('answers what the router refuses before any route as a problem too', async () => {
+    const badEncoding = await alice.get('/api/chat/rooms/%E0%A4%A/');
+    expect(badEncoding).toMatchObject({ status: 400, body: { code: 'malformed_url' } });
+    expect(badEncoding.headers['content-type']).toContain('application/problem+json');
+    const tooLong = await alice.get(`/api/chat/rooms/${'a'.repeat(101)}/`);
+    expect(tooLong).toMatchObject({ status: 414, body: { code: 'uri_too_long' } });
+    expect(tooLong.headers['content-type']).toContain('application/problem+json');
+  });
+
   it('accepts paths without the trailing slash', async () => {
     expect((await alice.get(`/api/chat/rooms/${roomId}`)).status).toBe(200);
   });

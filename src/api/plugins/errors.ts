@@ -45,6 +45,10 @@ export function problemFor(error: FastifyError | Error, request: FastifyRequest)
       return { status: 413, code: 'body_too_large', detail: 'The request body is too large' };
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
       return { status: 415, code: 'unsupported_media_type', detail: 'Send application/json' };
+    case 'FST_ERR_BAD_URL':
+      return { status: 400, code: 'malformed_url', detail: 'The path is not valid percent-encoding' };
+    case 'FST_ERR_MAX_PARAM_LENGTH':
+      return { status: 414, code: 'uri_too_long', detail: 'A path segment is longer than any id' };
     case 'FST_ERR_CTP_EMPTY_JSON_BODY':
     case 'FST_ERR_CTP_INVALID_JSON_BODY':
       return { status: 400, code: 'malformed_json', detail: 'The body is not valid JSON', field: 'body' };
