@@ -11,6 +11,8 @@ export type GeneratorConfig = {
   /** total messages/s per step, rising */
   rates: number[];
   stepSeconds: number;
+  /** latency is also reported per window of this many seconds of sending, so that a drift shows */
+  windowSeconds: number;
   /** how long to wait for the last deliveries of a step */
   drainMs: number;
   /** stop rising once a step's p99 passes this (ms) or loses messages */
@@ -33,9 +35,12 @@ export type StepResult = {
   lost: number;
   duplicated: number;
   errors: number;
+  /** by window of sending (windowSeconds each): a queue that never drains shows as a rising p99 */
+  windows: { p50: number; p99: number; delivered: number }[];
 };
 export type GeneratorMessage =
   | { kind: 'connected'; clients: number; ms: number }
+  | { kind: 'step-started'; rate: number }
   | { kind: 'step'; result: StepResult }
   | { kind: 'failed'; error: string };
 
@@ -74,6 +79,16 @@ async function connect(
   }
 }
 
+function byWindow(latencies: number[], windowOf: number[], count: number): StepResult['windows'] {
+  const samples = Array.from({ length: count }, () => [] as number[]);
+  for (let i = 0; i < latencies.length; i++)
+    samples[Math.min(count - 1, Math.max(0, windowOf[i]!))]!.push(latencies[i]!);
+  return samples.map((window) => {
+    const sorted = Float64Array.from(window).sort();
+    return { p50: percentile(sorted, 50), p99: percentile(sorted, 99), delivered: window.length };
+  });
+}
+
 function percentile(sorted: Float64Array, p: number): number {
   if (sorted.length === 0) return Number.NaN;
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
@@ -81,6 +96,10 @@ function percentile(sorted: Float64Array, p: number): number {
 
 async function run(config: GeneratorConfig, report: (message: GeneratorMessage) => void) {
   let latencies: number[] = [];
+  /** the sending window of each latency sample */
+  let windowOf: number[] = [];
+  let stepStartedAt = 0;
+  const windowMs = config.windowSeconds * 1000;
   let ackLatencies: number[] = [];
   const sentAt = new Map<number, number>();
   let stepFirstIndex = 0;
@@ -106,7 +125,9 @@ async function run(config: GeneratorConfig, report: (message: GeneratorMessage) 
     if (client.seen.has(index)) duplicated++;
     else {
       client.seen.add(index);
-      latencies.push(performance.now() - Number(match[2]));
+      const sentAt = Number(match[2]);
+      latencies.push(performance.now() - sentAt);
+      windowOf.push(Math.floor((sentAt - stepStartedAt) / windowMs));
     }
   };
 
@@ -126,7 +147,9 @@ async function run(config: GeneratorConfig, report: (message: GeneratorMessage) 
     ...config.rates.map((rate) => ({ rate, report: true })),
   ];
   for (const { rate, report: reported } of steps) {
+    if (reported) report({ kind: 'step-started', rate });
     latencies = [];
+    windowOf = [];
     ackLatencies = [];
     sentAt.clear();
     duplicated = 0;
@@ -136,6 +159,7 @@ async function run(config: GeneratorConfig, report: (message: GeneratorMessage) 
     let expected = 0;
     let cursor = 0;
     const stepStart = performance.now();
+    stepStartedAt = stepStart;
     const stepMs = config.stepSeconds * 1000;
     await new Promise<void>((resolve) => {
       const timer = setInterval(() => {
@@ -181,6 +205,7 @@ async function run(config: GeneratorConfig, report: (message: GeneratorMessage) 
       lost: expected - latencies.length,
       duplicated,
       errors,
+      windows: byWindow(latencies, windowOf, Math.ceil(stepMs / windowMs)),
     };
     if (!reported) continue;
     report({ kind: 'step', result });

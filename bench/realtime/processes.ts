@@ -53,17 +53,26 @@ export async function startApp(env: Record<string, string>): Promise<Server> {
 }
 
 /** Runs one scenario in a fresh load-generator process; `onStep` sees each step as it finishes. */
-export async function runGenerator(
+export async function runGenerator<Result extends StepResult = StepResult>(
   config: GeneratorConfig,
-  onStep: (result: StepResult) => void,
-): Promise<StepResult[]> {
+  onStep: (result: Result) => void,
+  onStepStarted: (rate: number) => void = () => {},
+  /** what the caller adds to a step when it ends (say, CPU spent), before onStep sees it */
+  complete: (result: StepResult) => Promise<Result> = async (result) => result as Result,
+): Promise<Result[]> {
   const child = fork(here('./loadGenerator.ts'), [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-  const results: StepResult[] = [];
+  const results: Result[] = [];
+  let completing = Promise.resolve();
   const finished = new Promise<void>((resolve, reject) => {
     child.on('message', (message: GeneratorMessage) => {
       if (message.kind === 'step') {
-        results.push(message.result);
-        onStep(message.result);
+        completing = completing.then(async () => {
+          const result = await complete(message.result);
+          results.push(result);
+          onStep(result);
+        });
+      } else if (message.kind === 'step-started') {
+        onStepStarted(message.rate);
       } else if (message.kind === 'connected') {
         console.log(`  ${message.clients} clients connected in ${message.ms} ms`);
       } else reject(new Error(message.error));
@@ -72,5 +81,6 @@ export async function runGenerator(
   });
   child.send(config);
   await finished;
+  await completing;
   return results;
 }

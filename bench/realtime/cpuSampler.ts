@@ -1,0 +1,65 @@
+// CPU time spent by the processes under test, read from /proc (Linux): the app's main thread, its other
+// threads (the projector's worker thread, V8's helpers), PostgreSQL and Redis. Differences between two
+// samples, divided by the messages of a step, give CPU per message: a cost that, unlike latency, does not
+// depend on what else the machine is doing.
+import { readdir, readFile } from 'node:fs/promises';
+
+export type CpuSample = { appMain: number; appOther: number; postgres: number; redis: number };
+
+const TICKS_PER_SECOND = 100; // USER_HZ on Linux
+
+async function ticksOf(statPath: string): Promise<{ name: string; ticks: number } | null> {
+  try {
+    const stat = await readFile(statPath, 'utf8');
+    // the name is in parentheses and may contain spaces; the counters follow the closing one
+    const close = stat.lastIndexOf(')');
+    const name = stat.slice(stat.indexOf('(') + 1, close);
+    const fields = stat.slice(close + 2).split(' ');
+    return { name, ticks: Number(fields[11]) + Number(fields[12]) }; // utime + stime
+  } catch {
+    return null; // the process or thread ended meanwhile
+  }
+}
+
+async function processTicks(match: (name: string) => boolean): Promise<number> {
+  let total = 0;
+  for (const pid of await readdir('/proc')) {
+    if (!/^\d+$/.test(pid)) continue;
+    const entry = await ticksOf(`/proc/${pid}/stat`);
+    if (entry && match(entry.name)) total += entry.ticks;
+  }
+  return total;
+}
+
+/** Seconds of CPU so far; `appPid` is the app's process (its threads are told apart). */
+export async function sampleCpu(appPid: number): Promise<CpuSample> {
+  let appMain = 0;
+  let appOther = 0;
+  const tasks = await readdir(`/proc/${appPid}/task`).catch(() => []);
+  for (const task of tasks) {
+    const entry = await ticksOf(`/proc/${appPid}/task/${task}/stat`);
+    if (!entry) continue;
+    if (task === String(appPid)) appMain += entry.ticks;
+    else appOther += entry.ticks;
+  }
+  const [postgres, redis] = await Promise.all([
+    processTicks((name) => name === 'postgres'),
+    processTicks((name) => name.startsWith('redis-server')),
+  ]);
+  const seconds = (ticks: number) => ticks / TICKS_PER_SECOND;
+  return {
+    appMain: seconds(appMain),
+    appOther: seconds(appOther),
+    postgres: seconds(postgres),
+    redis: seconds(redis),
+  };
+}
+
+export function cpuBetween(before: CpuSample, after: CpuSample): CpuSample {
+  return {
+    appMain: after.appMain - before.appMain,
+    appOther: after.appOther - before.appOther,
+    postgres: after.postgres - before.postgres,
+    redis: after.redis - before.redis,
+  };
+}
