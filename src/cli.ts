@@ -2,9 +2,14 @@
 //   projections status              each projection's position, head, lag and state (--json for scripts)
 //   projections rebuild [name...]   rebuild projections (all without a name) from position 0 beside the
 //                                   live ones and swap
-// Uses DATABASE_URL / EVENTSTORE_URL like the server; no token settings are needed here.
+//   token --user ID [--name NAME] [--roles moderator,auditor,ops] [--ttl 1h]
+//                                   an access token the service accepts (src/auth/tokenCommand.ts)
+// Uses DATABASE_URL / EVENTSTORE_URL like the server; only `token` reads the token settings.
+import { readFile } from 'node:fs/promises';
+import { text } from 'node:stream/consumers';
 import type pg from 'pg';
 import { pino } from 'pino';
+import { mintTokenFor, parseTokenArguments, TOKEN_USAGE, TokenCommandError } from './auth/tokenCommand.ts';
 import { loadConfig } from './config.ts';
 import { migrate } from './db/migrate.ts';
 import type { EventStore } from './eventstore/eventStore.ts';
@@ -18,7 +23,8 @@ import { PROJECTIONS, projectionNamed } from './projections/registry.ts';
 
 const NAMES = PROJECTIONS.map((projection) => projection.name);
 const USAGE = `usage: npm run chat -- projections status [--json]
-       npm run chat -- projections rebuild [${NAMES.join('|')} ...]`;
+       npm run chat -- projections rebuild [${NAMES.join('|')} ...]
+${TOKEN_USAGE.replace('usage:', '      ')}`;
 
 // the CLI checks no tokens, so a deployment's token settings are optional here
 const config = loadConfig({ CHAT_JWT_SECRET: 'cli-does-not-verify-tokens-000000', ...process.env });
@@ -98,8 +104,22 @@ async function rebuildOne(pool: pg.Pool, eventStore: EventStore, projection: Pro
   );
 }
 
+/** `token ...`: prints the token alone on stdout (`TOKEN=$(npm run --silent chat -- token --user 42)`). */
+async function token(args: string[]): Promise<number> {
+  try {
+    const readSecret = (path: string) => (path === '-' ? text(process.stdin) : readFile(path, 'utf8'));
+    console.log(await mintTokenFor(parseTokenArguments(args), process.env, readSecret));
+    return 0;
+  } catch (error) {
+    if (!(error instanceof TokenCommandError)) throw error;
+    console.error(error.message);
+    return error.exitCode;
+  }
+}
+
 async function main(args: string[]): Promise<number> {
   const [area, command, ...rest] = args;
+  if (area === 'token') return token(args.slice(1));
   if (area !== 'projections' || (command !== 'status' && command !== 'rebuild')) {
     console.error(USAGE);
     return 2;

@@ -10,13 +10,16 @@ export type DevelopmentTokenRequest = {
   roles?: readonly Role[];
   /** lifetime in seconds (default one hour) */
   ttlSeconds?: number;
+  /** `iss` / `aud`, for a service that requires them (CHAT_JWT_ISSUER / CHAT_JWT_AUDIENCE) */
+  issuer?: string;
+  audience?: string;
 };
 
 const DEFAULT_TTL_SECONDS = 3_600;
 
 export async function mintAccessToken(secret: string, request: DevelopmentTokenRequest): Promise<string> {
   const now = Math.floor(Date.now() / 1000);
-  return new SignJWT({
+  const jwt = new SignJWT({
     sub: request.userId,
     token_type: 'access',
     ...(request.username ? { username: request.username } : {}),
@@ -24,6 +27,8 @@ export async function mintAccessToken(secret: string, request: DevelopmentTokenR
   })
     .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
     .setIssuedAt(now)
-    .setExpirationTime(now + (request.ttlSeconds ?? DEFAULT_TTL_SECONDS))
-    .sign(new TextEncoder().encode(secret));
+    .setExpirationTime(now + (request.ttlSeconds ?? DEFAULT_TTL_SECONDS));
+  if (request.issuer) jwt.setIssuer(request.issuer);
+  if (request.audience) jwt.setAudience(request.audience);
+  return jwt.sign(new TextEncoder().encode(secret));
 }
