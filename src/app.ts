@@ -7,6 +7,7 @@ import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fas
 import type { Redis } from 'ioredis';
 import type pg from 'pg';
 import { attachmentRoutes } from './api/attachments.ts';
+import { auditRoutes } from './api/audit.ts';
 import { commandStatePlugin } from './api/commandContext.ts';
 import { healthRoutes } from './api/health.ts';
 import { serializeReply, serializeRequest } from './api/logging.ts';
@@ -124,6 +125,13 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}) {
       await ops.register(opsRoutes);
     },
     { prefix: '/api/ops' },
+  );
+  await app.register(
+    async (audit) => {
+      audit.addHook('onRequest', authenticate);
+      await audit.register(auditRoutes);
+    },
+    { prefix: '/api/audit' },
   );
   return app;
 }

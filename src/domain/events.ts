@@ -8,6 +8,7 @@
 //   readmarker-{roomId}_{userId}  how far one participant has read
 //   blocks-{userId}               the users this user has blocked
 //   report-{reportId}             one user's report of one message
+//   auditread-{readId}            one auditor's read of the history (the watchers are watched)
 
 export const EVENT_SCHEMA_VERSION = 1;
 
@@ -149,7 +150,36 @@ export type MessageReported = {
 };
 export type ReportResolved = {
   type: 'ReportResolved';
-  data: { reportId: string; resolvedBy: UserId; action: 'hidden' | 'dismissed' };
+  data: {
+    reportId: string;
+    resolvedBy: UserId;
+    action: 'hidden' | 'dismissed';
+    /** the reported message and its room (recorded since the audit history: older events lack them) */
+    messageId?: string;
+    roomId?: string;
+  };
+};
+
+// ── auditread-{readId} ───────────────────────────────────────────────────────────────────────────────
+/** What an auditor reads of the history; in the read room's history too (metadata.roomId). */
+export type AuditedResource =
+  | 'room_events'
+  | 'room_state'
+  | 'message'
+  | 'message_visibility'
+  | 'user_activity';
+export type AuditorRead = {
+  type: 'AuditorRead';
+  data: {
+    readId: string;
+    auditorId: UserId;
+    resource: AuditedResource;
+    roomId?: string;
+    messageId?: string;
+    userId?: UserId;
+    /** the read's query parameters as validated (ids, times, positions, types: no free text) */
+    query: Record<string, string>;
+  };
 };
 
 export type RoomEvent =
@@ -177,5 +207,6 @@ export type MessageEvent =
 export type ReadMarkerEvent = MessagesRead | RoomMarkedRead;
 export type BlockEvent = UserBlocked | UserUnblocked;
 export type ReportEvent = MessageReported | ReportResolved;
+export type AuditEvent = AuditorRead;
 
-export type ChatEvent = RoomEvent | MessageEvent | ReadMarkerEvent | BlockEvent | ReportEvent;
+export type ChatEvent = RoomEvent | MessageEvent | ReadMarkerEvent | BlockEvent | ReportEvent | AuditEvent;

@@ -117,7 +117,13 @@ export function decideResolveReport(
   return [
     {
       type: 'ReportResolved',
-      data: { reportId: state.reportId, resolvedBy: context.actor.userId, action: command.action },
+      data: {
+        reportId: state.reportId,
+        resolvedBy: context.actor.userId,
+        action: command.action,
+        messageId: state.messageId,
+        roomId: state.roomId,
+      },
     },
   ];
 }

@@ -13,6 +13,7 @@ export const messageStream = (messageId: string) => `message-${messageId}`;
 export const readMarkerStream = (roomId: string, userId: UserId) => `readmarker-${roomId}_${userId}`;
 export const blocksStream = (userId: UserId) => `blocks-${userId}`;
 export const reportStream = (reportId: string) => `report-${reportId}`;
+export const auditReadStream = (readId: string) => `auditread-${readId}`;
 
 /** The one direct room between two users, whoever creates it first. */
 export function directRoomId(a: UserId, b: UserId): string {

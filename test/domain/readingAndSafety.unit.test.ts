@@ -216,7 +216,16 @@ describe('ReportMessage, HideMessage, RestoreMessage, ResolveReport', () => {
       when: 'dismiss',
       by: moderator,
       expected: [
-        { type: 'ReportResolved', data: { reportId: REPORT, resolvedBy: 'mod', action: 'dismissed' } },
+        {
+          type: 'ReportResolved',
+          data: {
+            reportId: REPORT,
+            resolvedBy: 'mod',
+            action: 'dismissed',
+            messageId: MESSAGE,
+            roomId: ROOM,
+          },
+        },
       ],
     },
     {

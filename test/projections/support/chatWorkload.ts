@@ -6,6 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import type { ChatEvent } from '../../../src/domain/events.ts';
 import {
+  auditReadStream,
   blocksStream,
   messageStream,
   readMarkerStream,
@@ -36,6 +37,8 @@ export function streamOf(event: ChatEvent): string {
     case 'MessageReported':
     case 'ReportResolved':
       return reportStream(event.data.reportId);
+    case 'AuditorRead':
+      return auditReadStream(event.data.readId);
     default:
       return roomStream(event.data.roomId);
   }
