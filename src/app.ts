@@ -14,6 +14,7 @@ import { serializeReply, serializeRequest } from './api/logging.ts';
 import { messageRoutes } from './api/messages.ts';
 import { opsRoutes } from './api/ops.ts';
 import { participantRoutes } from './api/participants.ts';
+import { asyncApiPlugin } from './api/plugins/asyncApi.ts';
 import { authenticate, authPlugin } from './api/plugins/auth.ts';
 import { errorsPlugin, problemFor, sendProblem } from './api/plugins/errors.ts';
 import { infrastructurePlugin } from './api/plugins/infrastructure.ts';
@@ -100,6 +101,7 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}) {
   await app.register(errorsPlugin);
   await app.register(authPlugin, { verifyToken: overrides.verifyToken ?? createTokenVerifier(config) });
   await app.register(openApiPlugin);
+  await app.register(asyncApiPlugin);
   await app.register(storagePlugin, { directory: config.ATTACHMENTS_DIR, storage: overrides.storage });
   await app.register(commandStatePlugin);
 

@@ -28,6 +28,8 @@ describe('X-Content-Type-Options: nosniff', () => {
     ['health', 'GET', '/healthz', {}],
     ['readiness', 'GET', '/readyz', {}],
     ['the OpenAPI document', 'GET', '/openapi.json', {}],
+    ['the AsyncAPI document', 'GET', '/asyncapi.json', {}],
+    ['the AsyncAPI page', 'GET', '/docs/asyncapi', {}],
     ['Swagger UI', 'GET', '/docs/', {}],
     ["Swagger UI's script", 'GET', '/docs/static/swagger-ui-bundle.js', {}],
     ['a 404 of no route', 'GET', '/nowhere', {}],
@@ -90,6 +92,17 @@ describe('/docs', () => {
         `ws://${host}/ws/chat/?token=${token}`,
       );
       expect(greeting).toBe('connection_established');
+
+      // the sockets' AsyncAPI page, linked from the REST reference's description, renders under the CSP too
+      // (Swagger UI opens description links in a new tab: follow it here)
+      const link = page.locator('.swagger-ui .info a[href="/docs/asyncapi"]');
+      expect(await link.count()).toBe(1);
+      await page.goto(`http://${host}${await link.getAttribute('href')}`);
+      await page.waitForSelector('h1', { timeout: 20_000 });
+      expect(await page.textContent('h1')).toContain('Chat WebSocket API');
+      expect(await page.locator('.frame h4').count()).toBeGreaterThan(40);
+      // its stylesheet applied (a blocked one leaves the browser's default font)
+      expect(await page.evaluate('getComputedStyle(document.body).maxWidth')).not.toBe('none');
       expect(violations).toEqual([]);
     } finally {
       await browser.close();

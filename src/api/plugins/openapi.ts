@@ -24,7 +24,8 @@ subprotocol pair \`bearer, <token>\` or as a first frame \`{"type":"authenticate
 (\`message_id\`), \`mark_room_read\`, \`ping\`. Every server frame of a room carries its \`seq\`: reconnect with the
 last one you saw as \`last_seq\` to get exactly what you missed. Errors arrive as
 \`{"type":"error","code","message"}\`; close codes 4001 (bad token), 4003 (not a participant), 4008 (token
-expired), 4009 (too slow), 1012 (server restart: reconnect and resume). Full reference: docs/realtime.md.`;
+expired), 4009 (too slow), 1012 (server restart: reconnect and resume). Every frame of both sockets:
+[the AsyncAPI document](/asyncapi.json) ([rendered](/docs/asyncapi)). Full reference: docs/realtime.md.`;
 
 /** Multipart bodies are parsed by @fastify/multipart, not validated by zod: documented here instead. */
 const UPLOAD_BODY = {

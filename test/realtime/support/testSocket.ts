@@ -1,8 +1,10 @@
 // A real `ws` client that records every frame, for tests that read a conversation in order. Every frame
-// it reads is checked against the wire contract (src/contract/frames.ts): a frame the contract does
-// not describe fails the test that reads it.
+// it reads is checked against the wire contract (src/contract/frames.ts) and against the AsyncAPI
+// document generated from it, as a message of the socket it came on: a frame either does not describe
+// fails the test that reads it.
 import { type ClientOptions, WebSocket } from 'ws';
 import { parseServerFrame } from '../../../src/contract/frames.ts';
+import { asyncApiViolation, socketKindOf } from './asyncApiConformance.ts';
 
 export type Frame = { type: string } & Record<string, unknown>;
 export type Closed = { code: number; reason: string };
@@ -23,6 +25,7 @@ export type TestSocket = {
 export function openSocket(url: string, options: ClientOptions & { protocols?: string[] } = {}): TestSocket {
   const { protocols, ...clientOptions } = options;
   const ws = new WebSocket(url, protocols, clientOptions);
+  const kind = socketKindOf(url);
   const frames: Frame[] = [];
   let taken = 0;
   const received = () => JSON.stringify(frames).slice(0, 1_000);
@@ -55,7 +58,7 @@ export function openSocket(url: string, options: ClientOptions & { protocols?: s
         const look = () => {
           while (taken < frames.length) {
             const frame = frames[taken++]!;
-            const violation = contractViolation(frame);
+            const violation = contractViolation(frame) ?? asyncApiViolation(kind, frame);
             if (violation) {
               done();
               reject(
