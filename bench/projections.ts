@@ -1,4 +1,4 @@
-// `npm run bench -- projections [--events N] [--rooms N] [--users N] [--live]`: the rebuild rate of the chat
+// `npm run bench -- projections [--events N] [--rooms N] [--users N] [--live] [--rows-in-memory N]`: the rebuild rate of the chat
 // projection. Loads N realistic chat events (90% messages; edits, reactions, reads, membership changes,
 // deletes, moderation) straight into a fresh PostgreSQL event store, then times a full rebuild as a deploy of a new
 // projection version runs it (the same build `npm run chat -- projections rebuild` runs beside the live
@@ -63,6 +63,8 @@ export async function main(args: string[]): Promise<void> {
       users: { type: 'string', default: '1000' },
       /** also time the live projector catching up from 0 first */
       live: { type: 'boolean', default: false },
+      /** messages the rebuild may hold in memory before it spills final ones (default: the projection's) */
+      'rows-in-memory': { type: 'string' },
     },
   });
   const count = Number(values.events);
@@ -124,11 +126,19 @@ export async function main(args: string[]): Promise<void> {
       projections: [chatProjection],
       publisher: discardChanges,
       retryMs: 50,
+      rebuildRowsInMemory:
+        values['rows-in-memory'] === undefined ? undefined : Number(values['rows-in-memory']),
     });
+    // the heap the rebuild needs: its peak, sampled (what --max-old-space-size must allow)
+    let peakHeap = 0;
+    const sampler = setInterval(() => {
+      peakHeap = Math.max(peakHeap, process.memoryUsage().heapUsed);
+    }, 100);
     while ((await readCheckpoint(pool, 'chat'))!.version !== chatProjection.version) {
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
     const seconds = (performance.now() - started) / 1000;
+    clearInterval(sampler);
     await runner.stop();
     if (!(await waitForPosition(pool, head, 0, 'chat')))
       throw new Error('the rebuild did not reach the head');
@@ -137,7 +147,8 @@ export async function main(args: string[]): Promise<void> {
     );
     console.log(
       `rebuild: ${loaded} events in ${seconds.toFixed(1)} s = ${Math.round(loaded / seconds)} events/s ` +
-        `(${counts.rows[0]!.messages} messages, ${counts.rows[0]!.feed} feed entries; includes indexes and swap)`,
+        `(${counts.rows[0]!.messages} messages, ${counts.rows[0]!.feed} feed entries; includes indexes and swap); ` +
+        `peak heap ${Math.round(peakHeap / 2 ** 20)} MiB`,
     );
   } finally {
     await eventStore.close();

@@ -32,8 +32,8 @@ type Store = 'empty' | 'full';
 /** A step, with what the machine spent on it (app targets only). */
 type Measured = StepResult & { cpu?: CpuSample };
 
-type Scenario = { name: string; rooms: number; members: number; rates: number[] };
-type Target = 'relay' | 'app';
+export type Scenario = { name: string; rooms: number; members: number; rates: number[] };
+export type Target = 'relay' | 'app';
 
 const SCENARIOS: Scenario[] = [
   {
@@ -244,7 +244,7 @@ export async function main(args: string[]) {
   if (!args.includes('--no-write') && !partial) await writeSection(section);
 }
 
-async function startTarget(target: Target, scenario: Scenario, store: Store) {
+export async function startTarget(target: Target, scenario: Scenario, store: Store) {
   if (target === 'relay') {
     const server = await startBareRelay();
     return { server, clients: relayClients(server.port, scenario), cleanUp: async () => {}, size: undefined };

@@ -38,6 +38,8 @@ export type BulkLoadOptions = {
   /** encoded position to load up to, inclusive */
   upTo: string;
   pageSize: number;
+  /** how many of its rows the load may hold in memory before it writes out final ones (its default if unset) */
+  rowsInMemory?: number;
   signal: AbortSignal;
   /** frames after this position are built for publishing (handed to onPage); null: none are */
   publishAfter: string | null;

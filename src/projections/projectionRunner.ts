@@ -54,6 +54,8 @@ export type ProjectionsOptions = {
    * than 10000 or 50000, the read, the fold and the COPY overlap better)
    */
   rebuildBatchSize?: number;
+  /** rows a bulk rebuild may hold in memory before it writes out final ones (default: the projection's) */
+  rebuildRowsInMemory?: number;
   /** how often a standby tries to become the leader, and a leader looks for rebuild requests (ms) */
   retryMs?: number;
   hooks?: ProjectionHooks;
@@ -411,6 +413,7 @@ export async function startProjections(options: ProjectionsOptions): Promise<Pro
               checkpoint,
               upTo,
               pageSize: rebuildBatchSize,
+              rowsInMemory: options.rebuildRowsInMemory,
               signal,
               publishAfter: mode === 'takeover' ? publishedUpTo : null,
               async onPage(events, feed) {

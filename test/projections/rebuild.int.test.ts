@@ -41,6 +41,8 @@ function start(published: FeedEntry[]): Promise<ProjectionsHandle> {
     publisher: { publish: async (entries) => void published.push(...entries) },
     batchSize: 100,
     rebuildBatchSize: 300,
+    // far below the workload's messages: rebuilds here spill the final ones to files as big stores do
+    rebuildRowsInMemory: 200,
     retryMs: 100,
     ...(process.env.PROJECTION_TEST_LOG ? { logger: pino(pino.destination(2)) } : {}),
   });

@@ -24,6 +24,28 @@ type Keys = {
   users: IdSet;
 };
 
+/**
+ * The chat events that read an existing message row by its id, and which one (a room's last message, read
+ * by room frames, aside). A MessageSent starts its message's stream: there is no row to read for it yet.
+ */
+export const MESSAGE_READERS = {
+  MessageEdited: (data: { messageId: string }) => data.messageId,
+  MessageDeleted: (data: { messageId: string }) => data.messageId,
+  MessageHidden: (data: { messageId: string }) => data.messageId,
+  MessageRestored: (data: { messageId: string }) => data.messageId,
+  ReactionAdded: (data: { messageId: string }) => data.messageId,
+  ReactionRemoved: (data: { messageId: string }) => data.messageId,
+  MessagesRead: (data: { upToMessageId: string }) => data.upToMessageId,
+} satisfies Partial<Record<ChatProjectedEvent['type'], (data: never) => string>>;
+
+/** the message row `event` reads by id, if any */
+export function messageReadBy(event: { type: string; data: unknown }): string | undefined {
+  const read = MESSAGE_READERS[event.type as keyof typeof MESSAGE_READERS] as
+    | ((data: unknown) => string)
+    | undefined;
+  return read?.(event.data);
+}
+
 function keysOf(events: readonly RecordedEvent[]): Keys {
   const keys: Keys = {
     rooms: new Map(),
@@ -39,8 +61,8 @@ function keysOf(events: readonly RecordedEvent[]): Keys {
   for (const recorded of events) {
     const event = { type: recorded.type, data: recorded.data } as ChatProjectedEvent;
     if ('roomId' in event.data) add(keys.rooms, event.data.roomId);
-    // a MessageSent starts its message's stream: there is no row to load for it yet
-    if ('messageId' in event.data && event.type !== 'MessageSent') add(keys.messages, event.data.messageId);
+    const message = messageReadBy(event);
+    if (message !== undefined) add(keys.messages, message);
     switch (event.type) {
       case 'RoomCreated':
         for (const p of event.data.participants) participant(event.data.roomId, p.userId);
@@ -64,7 +86,6 @@ function keysOf(events: readonly RecordedEvent[]): Keys {
         break;
       case 'MessagesRead':
         participant(event.data.roomId, event.data.userId);
-        add(keys.messages, event.data.upToMessageId);
         break;
       case 'RoomMarkedRead':
         participant(event.data.roomId, event.data.userId);

@@ -1,7 +1,9 @@
 // A rebuild that starts from position 0 loads no rows per batch: it folds the store, up to a bound, in
-// memory with the same pure apply as the live projector (evolve.ts), so its rows are the live ones by
-// construction. room_feed is append-only, so its rows stream to PostgreSQL (COPY) as they are produced;
-// the other tables hold rows that keep changing until the end, and each is written once, with one COPY.
+// memory with the same pure apply as the live projector (applyChatEvent.ts), so its rows are the live
+// ones by construction. room_feed is append-only, so its rows stream to PostgreSQL (COPY) as they are
+// produced; the other tables hold rows that keep changing until the end, and each is written once, with
+// one COPY. Messages that can no longer change are spilled to files past a bound (messageSpill.ts), so a
+// big store's rebuild holds its rooms and recent messages in memory, not its whole history.
 // All of it, and the rebuild checkpoint's move to the bound, commits in one transaction: a crash leaves
 // the checkpoint at 0 and the next attempt starts over from empty tables.
 import { Readable } from 'node:stream';
@@ -15,16 +17,18 @@ import { setGenerationLogged } from '../generations.ts';
 import type { BulkLoadOptions, Projection } from '../projection.ts';
 import { applyChatEvents, emptyBatchState } from './applyChatEvent.ts';
 import { loadRestoredMessages } from './batchStore.ts';
+import { copyText } from './copyText.ts';
+import { DEFAULT_MESSAGES_IN_MEMORY, MessageSpill } from './messageSpill.ts';
 import { CHAT_TABLES, type ChatTable } from './schema.ts';
-
-/** Rows are encoded for COPY this many at a time (one chunk written to the connection). */
-const COPY_CHUNK_ROWS = 2_000;
 
 /** for building the keys over the loaded rows in memory rather than in sorted runs on disk */
 const BULK_INDEX_MEMORY = '256MB';
 
 /** tables created with a primary key (room_feed's key is built with the secondary indexes) */
 const KEYED_TABLES = CHAT_TABLES.filter((table) => table.name !== 'room_feed');
+
+/** COPY text, as strings or (read back from a spill file) bytes */
+type CopySource = Iterable<string> | AsyncIterable<string | Buffer>;
 
 class Aborted extends Error {
   override readonly name = 'Aborted';
@@ -49,6 +53,7 @@ export async function bulkRebuild(
   };
   let position = '0';
   let folded = 0;
+  let spill: MessageSpill | undefined;
 
   // the fold runs as COPY pulls the feed's rows: PostgreSQL writes one page while the next is folded
   async function* feedRows(columns: readonly string[]): AsyncGenerator<string> {
@@ -58,6 +63,7 @@ export async function bulkRebuild(
       state.publishes = options.publishAfter !== null && position > options.publishAfter;
       await loadRestoredMessages(state, events, eventStore);
       applyChatEvents(state, events);
+      await spill!.afterPage(events.at(-1)!);
       const rows = state.feedRows;
       const feed = state.feed;
       state.feedRows = [];
@@ -74,6 +80,13 @@ export async function bulkRebuild(
       // a rebuild can always be redone: no need to wait for the WAL flush
       await client.query('SET LOCAL synchronous_commit = off');
       const columns = await tableColumns(client, schema);
+      spill = new MessageSpill(state, {
+        eventStore,
+        upTo: options.upTo,
+        pageSize: options.pageSize,
+        limit: options.rowsInMemory ?? DEFAULT_MESSAGES_IN_MEMORY,
+        columns,
+      });
       await client.query(`TRUNCATE ${CHAT_TABLES.map((table) => `${schema}.${table.name}`).join(', ')}`);
       // written once, from the start: cheaper than the WAL-logged rewrite SET LOGGED does at the end
       await setGenerationLogged(client, projection, schema);
@@ -84,16 +97,19 @@ export async function bulkRebuild(
       }
       await copyInto(client, schema, 'room_feed', columns.room_feed, feedRows(columns.room_feed));
       if (signal.aborted) throw new Aborted('rebuild stopped');
-      const finalRows: Record<Exclude<ChatTable, 'room_feed'>, Iterable<object>> = {
-        rooms: state.rooms.values(),
-        participants: state.participants.values(),
-        membership_windows: state.windows.values(),
-        messages: state.messages.values(),
-        message_edits: [...state.edits.values()].flatMap((edits) => edits.rows),
-        users: state.users.values(),
+      const finalRows: Record<Exclude<ChatTable, 'room_feed'>, CopySource> = {
+        rooms: copyText(state.rooms.values(), columns.rooms),
+        participants: copyText(state.participants.values(), columns.participants),
+        membership_windows: copyText(state.windows.values(), columns.membership_windows),
+        messages: spill.copyText('messages', state.messages.values()),
+        message_edits: spill.copyText(
+          'message_edits',
+          [...state.edits.values()].flatMap((edits) => edits.rows),
+        ),
+        users: copyText(state.users.values(), columns.users),
       };
-      for (const [table, rows] of Object.entries(finalRows) as [ChatTable, Iterable<object>][]) {
-        await copyInto(client, schema, table, columns[table], copyText(rows, columns[table]));
+      for (const [table, text] of Object.entries(finalRows) as [ChatTable, CopySource][]) {
+        await copyInto(client, schema, table, columns[table], text);
       }
 
       for (const { name, primaryKey } of KEYED_TABLES) {
@@ -110,6 +126,8 @@ export async function bulkRebuild(
   } catch (error) {
     if (error instanceof Aborted) return null;
     throw error;
+  } finally {
+    await spill?.dispose();
   }
 }
 
@@ -154,41 +172,10 @@ async function copyInto(
   schema: string,
   table: ChatTable,
   columns: readonly string[],
-  text: Iterable<string> | AsyncIterable<string>,
+  text: CopySource,
 ): Promise<void> {
   await pipeline(
     Readable.from(text),
     client.query(copyFrom(`COPY ${schema}.${table} (${columns.join(', ')}) FROM STDIN`)),
   );
-}
-
-/** Rows in COPY's text format, a chunk of rows per string. */
-function* copyText(rows: Iterable<object>, columns: readonly string[]): Generator<string> {
-  let chunk = '';
-  let count = 0;
-  for (const row of rows) {
-    const values = row as Record<string, unknown>;
-    let line = '';
-    for (let i = 0; i < columns.length; i++) {
-      if (i > 0) line += '\t';
-      line += copyValue(values[columns[i]!]);
-    }
-    chunk += `${line}\n`;
-    if (++count === COPY_CHUNK_ROWS) {
-      yield chunk;
-      chunk = '';
-      count = 0;
-    }
-  }
-  if (chunk) yield chunk;
-}
-
-const COPY_ESCAPES: Record<string, string> = { '\\': '\\\\', '\n': '\\n', '\r': '\\r', '\t': '\\t' };
-
-function copyValue(value: unknown): string {
-  if (value === null || value === undefined) return '\\N';
-  if (typeof value === 'boolean') return value ? 't' : 'f';
-  if (typeof value === 'number') return String(value);
-  const text = typeof value === 'string' ? value : JSON.stringify(value);
-  return text.replace(/[\\\n\r\t]/g, (special) => COPY_ESCAPES[special]!);
 }

@@ -1,0 +1,94 @@
+// `npm run bench -- idle [--sockets=10000] [--only=relay|app]`: what an idle connected socket costs the
+// server. Connects N room sockets (rooms of 10 members, created over REST like the realtime benchmark's)
+// to the bare relay and to the app as `npm start` runs it, lets them sit, and reads the server process's
+// resident memory (/proc/<pid>/status VmRSS) before and after: the difference over N is the memory per
+// socket. Read twice after settling (10 s, then 20 s more) so that garbage of the connecting burst that V8
+// has not collected yet shows as a falling figure rather than as cost.
+import { readFile } from 'node:fs/promises';
+import os from 'node:os';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { WebSocket } from 'ws';
+import { type Scenario, startTarget, type Target } from './realtime.ts';
+
+const MEMBERS = 10;
+const CONNECT_CONCURRENCY = 50;
+
+async function residentBytes(pid: number): Promise<number> {
+  const status = await readFile(`/proc/${pid}/status`, 'utf8');
+  return Number(/VmRSS:\s+(\d+) kB/.exec(status)![1]) * 1024;
+}
+
+function connectOnce(url: string): Promise<WebSocket> {
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(url, { perMessageDeflate: false });
+    ws.on('message', (data) => {
+      if (data.toString().startsWith('{"type":"connection_established"')) resolve(ws);
+    });
+    ws.once('close', (code) => reject(new Error(`closed ${code} before connection_established`)));
+    ws.once('error', reject);
+  });
+}
+
+/** the projector may not have shown the room to its members yet (4003): retry for a while */
+async function connect(url: string): Promise<WebSocket> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await connectOnce(url);
+    } catch (error) {
+      if (attempt >= 50) throw error;
+      await sleep(200);
+    }
+  }
+}
+
+const kib = (bytes: number) => (bytes / 1024).toFixed(1);
+
+export async function main(args: string[]) {
+  const option = (name: string) => args.find((arg) => arg.startsWith(`--${name}=`))?.slice(name.length + 3);
+  const sockets = Number(option('sockets') ?? 10_000);
+  const only = option('only') as Target | undefined;
+  const targets: Target[] = only ? [only] : ['relay', 'app'];
+  const scenario: Scenario = {
+    name: 'idle',
+    rooms: Math.ceil(sockets / MEMBERS),
+    members: MEMBERS,
+    rates: [],
+  };
+  console.log(
+    `machine: ${os.cpus().length} cores (${os.cpus()[0]?.model}), ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}`,
+  );
+  const lines = [
+    '| target | sockets | server RSS before | after 10 s | after 30 s | per socket (30 s) |',
+    '|---|---|---|---|---|---|',
+  ];
+  for (const target of targets) {
+    const { server, clients, cleanUp } = await startTarget(target, scenario, 'empty');
+    const open: WebSocket[] = [];
+    try {
+      const pid = server.process.pid!;
+      await sleep(3_000);
+      const before = await residentBytes(pid);
+      const started = performance.now();
+      for (let i = 0; i < clients.length; i += CONNECT_CONCURRENCY) {
+        const batch = clients.slice(i, i + CONNECT_CONCURRENCY).map((client) => connect(client.url));
+        open.push(...(await Promise.all(batch)));
+      }
+      console.log(
+        `${target}: ${open.length} sockets connected in ${Math.round(performance.now() - started)} ms`,
+      );
+      await sleep(10_000);
+      const settled = await residentBytes(pid);
+      await sleep(20_000);
+      const after = await residentBytes(pid);
+      lines.push(
+        `| ${target} | ${open.length} | ${(before / 2 ** 20).toFixed(0)} MiB | ${(settled / 2 ** 20).toFixed(0)} MiB | ${(after / 2 ** 20).toFixed(0)} MiB | ${kib((after - before) / open.length)} KiB |`,
+      );
+      console.log(lines.at(-1));
+    } finally {
+      for (const ws of open) ws.terminate();
+      await server.stop();
+      await cleanUp();
+    }
+  }
+  console.log(`\n${lines.join('\n')}`);
+}
