@@ -31,7 +31,9 @@ beforeAll(async () => {
   members = await Promise.all(
     ['bob', 'carol', 'dave', 'erin'].map((name) => clientFor(t.app, uuidv4(), { username: name })),
   );
-  members.forEach((member, i) => usernames.set(member.userId, ['bob', 'carol', 'dave', 'erin'][i]!));
+  for (const [i, member] of members.entries()) {
+    usernames.set(member.userId, ['bob', 'carol', 'dave', 'erin'][i]!);
+  }
 });
 afterAll(async () => t?.stop());
 
