@@ -2,6 +2,8 @@
 //   projections status              each projection's position, head, lag and state (--json for scripts)
 //   projections rebuild [name...]   rebuild projections (all without a name) from position 0 beside the
 //                                   live ones and swap
+//   audit replay|export|verify|key|keygen   the auditors' history and verifiable exports
+//                                   (src/audit/auditCli.ts; verify and keygen need no database)
 //   token --user ID [--name NAME] [--roles moderator,auditor,ops] [--ttl 1h]
 //                                   an access token the service accepts (src/auth/tokenCommand.ts)
 // Uses DATABASE_URL / EVENTSTORE_URL like the server; only `token` reads the token settings.
@@ -9,11 +11,13 @@ import { readFile } from 'node:fs/promises';
 import { text } from 'node:stream/consumers';
 import type pg from 'pg';
 import { pino } from 'pino';
+import { AUDIT_USAGE, AuditUsageError, runAuditCommand, runOfflineAuditCommand } from './audit/auditCli.ts';
 import { mintTokenFor, parseTokenArguments, TOKEN_USAGE, TokenCommandError } from './auth/tokenCommand.ts';
 import { loadConfig } from './config.ts';
 import { migrate } from './db/migrate.ts';
 import type { EventStore } from './eventstore/eventStore.ts';
 import { createInfrastructure } from './infrastructure/createInfrastructure.ts';
+import { progressBar } from './progressBar.ts';
 import { discardChanges } from './projections/changeFeed.ts';
 import { readCheckpoint, requestRebuild } from './projections/checkpoints.ts';
 import type { Projection } from './projections/projection.ts';
@@ -24,7 +28,8 @@ import { PROJECTIONS, projectionNamed } from './projections/registry.ts';
 const NAMES = PROJECTIONS.map((projection) => projection.name);
 const USAGE = `usage: npm run chat -- projections status [--json]
        npm run chat -- projections rebuild [${NAMES.join('|')} ...]
-${TOKEN_USAGE.replace('usage:', '      ')}`;
+${TOKEN_USAGE.replace('usage:', '      ')}
+${AUDIT_USAGE.replaceAll('usage:', '      ')}`;
 
 // the CLI checks no tokens, so a deployment's token settings are optional here
 const config = loadConfig({ CHAT_JWT_SECRET: 'cli-does-not-verify-tokens-000000', ...process.env });
@@ -43,13 +48,6 @@ function formatStatus(status: ProjectionStatus): string {
     );
   }
   return lines.join('\n');
-}
-
-/** `[██████░░░░]  62.4%  123456 events  51234 events/s` on one terminal line */
-function progressBar(progress: number, events: number, rate: number): string {
-  const width = 30;
-  const filled = Math.round(progress * width);
-  return `[${'█'.repeat(filled)}${'░'.repeat(width - filled)}] ${(progress * 100).toFixed(1).padStart(5)}%  ${events} events  ${rate} events/s`;
 }
 
 /** Rebuilds `projections` one after another, each with its progress bar. */
@@ -117,9 +115,32 @@ async function token(args: string[]): Promise<number> {
   }
 }
 
+/** `audit ...`: verify and keygen run offline; the rest on the deployment's database and store. */
+async function audit(args: string[]): Promise<number> {
+  try {
+    const offline = await runOfflineAuditCommand(args);
+    if (offline !== null) return offline;
+    await migrate(config.DATABASE_URL);
+    const logger = pino({ level: 'warn', base: { process: 'cli' } }, pino.destination(2));
+    const infrastructure = await createInfrastructure(config, { process: 'cli', logger });
+    try {
+      return await runAuditCommand(args, infrastructure, config);
+    } finally {
+      await infrastructure.close();
+    }
+  } catch (error) {
+    // parseArgs refuses an unknown option or a missing value with ERR_PARSE_ARGS_*
+    const parseError = (error as NodeJS.ErrnoException).code?.startsWith('ERR_PARSE_ARGS') === true;
+    if (!(error instanceof AuditUsageError) && !parseError) throw error;
+    console.error(`${(error as Error).message}\n${AUDIT_USAGE}`);
+    return 2;
+  }
+}
+
 async function main(args: string[]): Promise<number> {
   const [area, command, ...rest] = args;
   if (area === 'token') return token(args.slice(1));
+  if (area === 'audit') return audit(args.slice(1));
   if (area !== 'projections' || (command !== 'status' && command !== 'rebuild')) {
     console.error(USAGE);
     return 2;

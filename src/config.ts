@@ -62,6 +62,13 @@ const ConfigSchema = z
     ATTACHMENTS_MAX_IMAGE_PIXELS: z.coerce.number().int().min(1).default(50_000_000),
     /** readiness fails when a projector is further behind the store's head than this many events */
     READY_MAX_PROJECTION_LAG: z.coerce.number().int().min(0).default(10_000),
+    /** the audit log's C2SP signer key (PRIVATE+KEY+origin+id+key); unset outside production: generated once */
+    AUDIT_SIGNING_KEY: z.string().startsWith('PRIVATE+KEY+', 'must be a C2SP signer key').optional(),
+    /** the audit log's origin (the generated key's name), e.g. chat.example.com/audit */
+    AUDIT_ORIGIN: z
+      .string()
+      .regex(/^[^\s+]+$/, 'no spaces or +')
+      .default('chat.local/audit'),
     NODE_ENV: z.string().optional(),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   })

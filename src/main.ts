@@ -2,6 +2,8 @@
 // thread of its own), the jobs, and a graceful shutdown (stop taking requests, close sockets with 1012,
 // finish the projector's batch and the running jobs, each within a bound).
 import { type App, buildApp } from './app.ts';
+import { verifierKeyOf } from './audit/signedNote.ts';
+import { auditSigner, NoSigningKey } from './audit/signingKey.ts';
 import { loadConfigOrExit } from './config.ts';
 import { migrate } from './db/migrate.ts';
 import { startJobs } from './jobs/startJobs.ts';
@@ -23,6 +25,14 @@ async function main(): Promise<void> {
       'no CHAT_JWT_SECRET or CHAT_JWKS_URL: accepting tokens signed with the published development secret (see README); never run like this in production',
     );
   }
+  // the audit log's key: outside production generated on the first start (and kept); exports need it
+  await auditSigner(app.pg, config).then(
+    (signer) => app.log.info({ verifierKey: verifierKeyOf(signer) }, 'audit exports are signed by this key'),
+    (error: unknown) => {
+      if (!(error instanceof NoSigningKey)) throw error;
+      app.log.warn(error.message);
+    },
+  );
   // the read models exist before the first request (the projector thread would create them too, later)
   await prepareReadModels(app.pg, PROJECTIONS);
   const projector = startProjectorThread(config, app.log);

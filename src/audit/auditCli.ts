@@ -1,0 +1,153 @@
+// `npm run chat -- audit ...`: the auditors' command line.
+//   audit replay --room R [--at T] [--json]   a room's history from the store, readably (or JSON lines)
+//   audit export (--room R | --all) [--from T1] [--to T2] --out FILE
+//                                            a signed, verifiable export (progress on stderr)
+//   audit verify FILE --key PUBKEY           (and --consistency OLD NEW): needs no server, no database
+//   audit key                                the verifier key of this deployment's log
+//   audit keygen ORIGIN                      a new signer key (AUDIT_SIGNING_KEY) and its verifier key
+// The command line reads the store directly, as ops: its reads are not recorded as AuditorRead.
+
+import { once } from 'node:events';
+import { createWriteStream } from 'node:fs';
+import { parseArgs } from 'node:util';
+import type { Config } from '../config.ts';
+import type { Infrastructure } from '../infrastructure/createInfrastructure.ts';
+import { progressBar } from '../progressBar.ts';
+import { exportAuditLog } from './exportAuditLog.ts';
+import { historyEvent } from './historyEvent.ts';
+import { readEvents } from './scanEvents.ts';
+import { generateNoteKeys, verifierKeyOf } from './signedNote.ts';
+import { auditSigner } from './signingKey.ts';
+import { runVerifyCli } from './verifyCli.ts';
+
+export const AUDIT_USAGE = `usage: npm run chat -- audit replay --room ROOM [--at TIME] [--json]
+       npm run chat -- audit export (--room ROOM | --all) [--from TIME] [--to TIME] --out FILE
+       npm run chat -- audit verify FILE --key VERIFIER_KEY
+       npm run chat -- audit verify --consistency OLD NEW --key VERIFIER_KEY
+       npm run chat -- audit key
+       npm run chat -- audit keygen ORIGIN`;
+
+export class AuditUsageError extends Error {
+  override readonly name = 'AuditUsageError';
+}
+
+/** the commands that need no database */
+export async function runOfflineAuditCommand(args: readonly string[]): Promise<number | null> {
+  const [command, ...rest] = args;
+  if (command === 'verify') {
+    return runVerifyCli(['verify', ...rest], {
+      out: (text) => process.stdout.write(`${text}\n`),
+      err: (text) => process.stderr.write(`${text}\n`),
+    });
+  }
+  if (command === 'keygen') {
+    if (rest.length !== 1)
+      throw new AuditUsageError('keygen takes the log origin, e.g. chat.example.com/audit');
+    const keys = generateNoteKeys(rest[0]!);
+    console.log(`AUDIT_SIGNING_KEY=${keys.signerKey}\nverifier key: ${keys.verifierKey}`);
+    return 0;
+  }
+  return null;
+}
+
+function time(text: string | undefined, option: string): Date | undefined {
+  if (text === undefined) return undefined;
+  const at = new Date(text);
+  if (Number.isNaN(at.getTime())) throw new AuditUsageError(`--${option} is not a time: ${text}`);
+  return at;
+}
+
+export async function runAuditCommand(
+  args: readonly string[],
+  infrastructure: Infrastructure,
+  config: Config,
+): Promise<number> {
+  const [command, ...rest] = args;
+  const { values } = parseArgs({
+    args: [...rest],
+    options: {
+      room: { type: 'string' },
+      all: { type: 'boolean', default: false },
+      at: { type: 'string' },
+      from: { type: 'string' },
+      to: { type: 'string' },
+      out: { type: 'string' },
+      json: { type: 'boolean', default: false },
+    },
+  });
+  const { pool, eventStore } = infrastructure;
+  switch (command) {
+    case 'key':
+      console.log(verifierKeyOf(await auditSigner(pool, config)));
+      return 0;
+    case 'replay': {
+      if (!values.room) throw new AuditUsageError('replay needs --room');
+      const at = time(values.at, 'at');
+      let events = 0;
+      for await (const page of readEvents(eventStore, { roomId: values.room })) {
+        for (const event of page) {
+          if (at && event.recordedAt > at) continue;
+          events++;
+          const line = historyEvent(event);
+          console.log(values.json ? JSON.stringify(line) : readable(line));
+        }
+      }
+      if (events === 0) {
+        console.error(`room ${values.room}: no events${at ? ` recorded by ${at.toISOString()}` : ''}`);
+        return 1;
+      }
+      return 0;
+    }
+    case 'export': {
+      if (!values.out) throw new AuditUsageError('export needs --out FILE');
+      if ((values.room === undefined) === (values.all !== true)) {
+        throw new AuditUsageError('export takes --room ROOM or --all');
+      }
+      const from = time(values.from, 'from');
+      const to = time(values.to, 'to');
+      const signer = await auditSigner(pool, config);
+      const started = Date.now();
+      let lastDrawn = 0;
+      let shown = { written: 0, total: 0 };
+      const draw = (written: number, total: number, force = false) => {
+        shown = { written, total };
+        if (!force && Date.now() - lastDrawn < 200) return;
+        lastDrawn = Date.now();
+        const rate = Math.round(written / Math.max(0.001, (Date.now() - started) / 1000));
+        const line = progressBar(total === 0 ? 1 : written / total, written, rate);
+        process.stderr.write(process.stderr.isTTY ? `\r${line}\x1b[K` : `${line}\n`);
+      };
+      const out = createWriteStream(values.out);
+      const lines = exportAuditLog(pool, eventStore, signer, {
+        scope: values.room ? { roomId: values.room } : { all: true },
+        ...(from ? { from } : {}),
+        ...(to ? { to } : {}),
+        onProgress: draw,
+      });
+      for await (const line of lines) {
+        if (!out.write(line)) await once(out, 'drain');
+      }
+      out.end();
+      await once(out, 'finish');
+      draw(shown.total, shown.total, true);
+      if (process.stderr.isTTY) process.stderr.write('\n');
+      console.error(
+        `wrote ${values.out}; verify with: npm run chat -- audit verify ${values.out} --key '${verifierKeyOf(signer)}'`,
+      );
+      return 0;
+    }
+    default:
+      throw new AuditUsageError(`unknown audit command ${command ?? ''}`);
+  }
+}
+
+/** `2026-12-02T19:00:00.000Z  00000…-00042  alice  MessageEdited  {"content":"…"}` */
+function readable(event: ReturnType<typeof historyEvent>): string {
+  return [
+    event.recorded_at,
+    event.position,
+    event.actor_id ?? '-',
+    event.type,
+    JSON.stringify(event.data),
+  ].join('  ');
+}
