@@ -22,6 +22,7 @@ import { openApiPlugin } from './api/plugins/openapi.ts';
 import { storagePlugin } from './api/plugins/storage.ts';
 import { roomRoutes } from './api/rooms.ts';
 import { safetyRoutes } from './api/safety.ts';
+import { searchRoutes } from './api/search.ts';
 import { createTokenVerifier, type TokenVerifier } from './auth/tokenVerifier.ts';
 import type { Config } from './config.ts';
 import type { EventStore } from './eventstore/eventStore.ts';
@@ -115,6 +116,7 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}) {
       api.addHook('onRequest', authenticate);
       await api.register(roomRoutes);
       await api.register(messageRoutes);
+      await api.register(searchRoutes);
       await api.register(participantRoutes);
       await api.register(safetyRoutes);
       await api.register(attachmentRoutes);

@@ -24,6 +24,7 @@ import {
   messageReaders,
   messageRevision,
 } from '../projections/chat/queries/messages.ts';
+import { getMembership } from '../projections/chat/queries/participants.ts';
 import { sentMessageJson } from '../projections/chat/sentMessage.ts';
 import { requireRoomParticipant } from './access.ts';
 import { commandContext, withPosition } from './commandContext.ts';
@@ -31,6 +32,13 @@ import { setETag, withIfMatch } from './etag.ts';
 import { commonProblemResponses, HttpProblem, notFound, ProblemSchema } from './problems.ts';
 import { answerAfterProjection, readAfter } from './readYourWrites.ts';
 import { AckSchema, WaitForQuery, WriteAck } from './schemas.ts';
+import {
+  answerSearch,
+  MAX_SEARCH_PAGE,
+  SearchPageSchema,
+  SearchParameters,
+  SearchSortSchema,
+} from './search.ts';
 
 const RoomParams = z.object({ room_id: Uuid });
 const MessageParams = z.object({ id: Uuid });
@@ -48,12 +56,37 @@ const Seq = z.coerce
   .min(0)
   .max(2 ** 31 - 1);
 
-const ListQuery = z.strictObject({
-  before: Seq.optional().describe('only messages with a smaller seq (scroll back)'),
-  after: Seq.optional().describe('only messages with a larger seq (catch up)'),
-  limit: z.coerce.number().int().min(1).max(200).default(50),
-  ...WaitForQuery,
-});
+const ListQuery = z
+  .strictObject({
+    before: Seq.optional().describe('only messages with a smaller seq (scroll back)'),
+    after: Seq.optional().describe('only messages with a larger seq (catch up)'),
+    limit: z.coerce
+      .number()
+      .int()
+      .min(1)
+      .max(200)
+      .optional()
+      .describe('50 by default; 20 (at most 50) with q'),
+    q: SearchParameters.q.optional().describe('search this room instead (the query of GET /search/)'),
+    sort: SearchSortSchema.optional().describe('with q: newest (default) or relevance'),
+    cursor: SearchParameters.cursor,
+    ...WaitForQuery,
+  })
+  .superRefine((query, context) => {
+    const problem = (path: string, message: string) =>
+      context.addIssue({ code: 'custom', path: [path], message });
+    if (query.q === undefined) {
+      if (query.sort !== undefined) problem('sort', 'sort is for a search (q)');
+      if (query.cursor !== undefined)
+        problem('cursor', 'cursor is for a search (q); pages of a room go by seq');
+      return;
+    }
+    if (query.before !== undefined) problem('before', 'a search (q) pages with cursor, not before');
+    if (query.after !== undefined) problem('after', 'a search (q) pages with cursor, not after');
+    if (query.limit !== undefined && query.limit > MAX_SEARCH_PAGE) {
+      problem('limit', `a search (q) answers at most ${MAX_SEARCH_PAGE} at a time`);
+    }
+  });
 
 const MessagePage = z
   .object({
@@ -115,19 +148,30 @@ export const messageRoutes: FastifyPluginAsyncZod = async (fastify) => {
     {
       schema: {
         tags: ['messages'],
-        summary: "A page of a room's messages",
+        summary: "A page of a room's messages, or a search within the room",
         description:
-          'Without a cursor: the newest `limit`. `before=<seq>` pages back, `after=<seq>` pages forward. Deleted and hidden messages stay as tombstones (empty content).',
+          'Without a cursor: the newest `limit`. `before=<seq>` pages back, `after=<seq>` pages forward. Deleted and hidden messages stay as tombstones (empty content). With `q`: a search of this room as GET /search/ answers it (a SearchPage), also for a room you left (up to your leave).',
         params: RoomParams,
         querystring: ListQuery,
-        response: { 200: MessagePage, ...commonProblemResponses },
+        response: { 200: z.union([MessagePage, SearchPageSchema]), ...commonProblemResponses },
       },
     },
     async (request) => {
-      const { before, after, limit, wait_for } = request.query;
+      const { before, after, wait_for, q, sort, cursor } = request.query;
+      const { room_id: roomId } = request.params;
+      if (q !== undefined) {
+        // a search reaches the rooms the caller left too: only one they were never in is not found
+        const membership = await readAfter(fastify, wait_for, () =>
+          getMembership(db, roomId, request.user.userId),
+        );
+        if (!membership) throw notFound('Room');
+        const search = { q, sort: sort ?? 'newest', limit: request.query.limit ?? 20, cursor, wait_for };
+        return answerSearch(fastify, request.user.userId, search, roomId);
+      }
+      const limit = request.query.limit ?? 50;
       // one more than asked tells whether there is more
       const page = await readAfter(fastify, wait_for, () =>
-        listMessages(db, request.params.room_id, request.user.userId, { before, after, limit: limit + 1 }),
+        listMessages(db, roomId, request.user.userId, { before, after, limit: limit + 1 }),
       );
       if (!page) throw notFound('Room');
       const forwards = after !== undefined && before === undefined;

@@ -4,8 +4,9 @@
 import { chatProjection } from './chat/chatProjection.ts';
 import type { Projection } from './projection.ts';
 import { safetyProjection } from './safety/safetyProjection.ts';
+import { searchProjection } from './search/searchProjection.ts';
 
-export const PROJECTIONS: readonly Projection[] = [chatProjection, safetyProjection];
+export const PROJECTIONS: readonly Projection[] = [chatProjection, safetyProjection, searchProjection];
 
 export function projectionNamed(name: string): Projection | undefined {
   return PROJECTIONS.find((projection) => projection.name === name);

@@ -1,6 +1,6 @@
 // History visibility: which part of a room's history a user may read. One rule for every read of history
 // (message lists, single messages, edit history, reactions, read receipts, the room's last message, the
-// socket's replay and live frames; search when it comes):
+// socket's replay and live frames; search, which adds one thing, below):
 //   - nothing, unless the user is a current participant of the room (an ex-member reads nothing);
 //   - `shared` rooms (the default): everything, from the room's creation;
 //   - `joined` rooms: what was sent during the user's membership windows (membership_windows: from each
@@ -32,6 +32,26 @@ export function visibleRanges(room: string, user: string): string {
       JOIN chat_read.participants hv_p ON hv_p.room_id = hv_r.id AND hv_p.user_id = ${user} AND hv_p.left_at IS NULL
       JOIN chat_read.membership_windows hv_w ON hv_w.room_id = hv_r.id AND hv_w.user_id = ${user}
       WHERE hv_r.id = ${room} AND ${JOINED_HISTORY_SQL('hv_r')}`;
+}
+
+/**
+ * SQL for what a search by user `user` may find, as rows `(room_id, from_seq, to_seq)`, both included: in
+ * each room they are or were in, the visible ranges above while they are a member; after they left or
+ * were removed, what they could read up to then: their windows in a `joined` room, everything up to their
+ * last leave in a `shared` one. Nothing in a room they were never in. `room`, when given, keeps one room.
+ * Aliases start with `sr_`.
+ */
+export function searchableRanges(user: string, room?: string): string {
+  const inRoom = room ? `AND sr_p.room_id = ${room}` : '';
+  return `SELECT sr_p.room_id, 0 AS from_seq,
+        CASE WHEN sr_p.left_at IS NULL THEN ${OPEN_END} ELSE sr_p.left_seq END AS to_seq
+      FROM chat_read.participants sr_p JOIN chat_read.rooms sr_r ON sr_r.id = sr_p.room_id
+      WHERE sr_p.user_id = ${user} ${inRoom} AND NOT ${JOINED_HISTORY_SQL('sr_r')}
+    UNION ALL
+    SELECT sr_w.room_id, sr_w.from_seq, coalesce(sr_w.to_seq, ${OPEN_END}) AS to_seq
+      FROM chat_read.participants sr_p JOIN chat_read.rooms sr_r ON sr_r.id = sr_p.room_id
+      JOIN chat_read.membership_windows sr_w ON sr_w.room_id = sr_p.room_id AND sr_w.user_id = sr_p.user_id
+      WHERE sr_p.user_id = ${user} ${inRoom} AND ${JOINED_HISTORY_SQL('sr_r')}`;
 }
 
 /** SQL condition: user `user` may read what was sent at feed seq `seq` in room `room` (see visibleRanges). */

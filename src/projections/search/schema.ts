@@ -1,0 +1,37 @@
+// The search read model's one table: the current version of every message that has text to find, with
+// its text search vector. A message's row is replaced on edit and removed on delete or hide (and comes
+// back on a moderator's restore), so text that was edited away, deleted or hidden is never indexed.
+// The room's feed seq of a message is the chat projection's number; a search joins the chat message by id
+// for it (and for the membership windows), see queries.ts. The live generation is `search_read`.
+import type { ReadModelTable } from '../projection.ts';
+
+export const SEARCH_TABLES: readonly ReadModelTable[] = [
+  { name: 'indexed_messages', primaryKey: ['message_id'] },
+];
+
+/**
+ * The vector holds both readings of the text (migrations/1002_search_text.sql): English stems, and every
+ * word as written, folded; a query is matched against either.
+ */
+export const SEARCH_TABLES_SQL = (s: string) => `
+CREATE TABLE ${s}.indexed_messages (
+  message_id text PRIMARY KEY,
+  room_id text NOT NULL,
+  sender_id text NOT NULL,
+  created_at timestamptz NOT NULL,
+  content text NOT NULL,
+  has_attachment boolean NOT NULL,
+  is_edited boolean NOT NULL,
+  -- the chat model's edit_count of the version indexed: a search shows a row only while the two agree
+  edit_count integer NOT NULL,
+  tsv tsvector GENERATED ALWAYS AS (
+    to_tsvector('public.chat_english'::regconfig, content) || to_tsvector('public.chat_simple'::regconfig, content)
+  ) STORED
+);
+`;
+
+export const SEARCH_INDEXES_SQL = (s: string) => `
+SET LOCAL maintenance_work_mem = '256MB';
+CREATE INDEX IF NOT EXISTS indexed_messages_tsv ON ${s}.indexed_messages USING gin (tsv);
+CREATE INDEX IF NOT EXISTS indexed_messages_room_time ON ${s}.indexed_messages (room_id, created_at DESC, message_id DESC);
+`;

@@ -1,0 +1,104 @@
+// The search projection: the text of every message's current version, in a table of its own with a
+// text search vector (schema.ts). Its own version, checkpoint and generations, so a change to how text is
+// indexed rebuilds only this model, beside live traffic, and swaps in without downtime like the others.
+import type { MessageSent } from '../../domain/events.ts';
+import { messageStream } from '../../domain/streams.ts';
+import { comparePositions, type EventStore, type RecordedEvent } from '../../eventstore/eventStore.ts';
+import { loadRows } from '../batchSql.ts';
+import { messageSnapshot } from '../chat/applyChatEvent.ts';
+import type { Projection } from '../projection.ts';
+import {
+  applySearchEvent,
+  emptySearchBatch,
+  type IndexedMessageRow,
+  isSearchProjectedEvent,
+  SEARCH_PROJECTED_TYPES,
+  type SearchBatch,
+} from './applySearchEvent.ts';
+import { SEARCH_INDEXES_SQL, SEARCH_TABLES, SEARCH_TABLES_SQL } from './schema.ts';
+
+export const SEARCH_PROJECTION = 'search';
+
+/** the columns a batch writes (the vector is generated from `content`) */
+const COLUMNS = [
+  'message_id',
+  'room_id',
+  'sender_id',
+  'created_at',
+  'content',
+  'has_attachment',
+  'is_edited',
+  'edit_count',
+] as const satisfies readonly (keyof IndexedMessageRow)[];
+
+export const searchProjection: Projection = {
+  name: SEARCH_PROJECTION,
+  version: 1,
+  readSchema: 'search_read',
+  tables: SEARCH_TABLES,
+  tablesSql: SEARCH_TABLES_SQL,
+  indexesSql: SEARCH_INDEXES_SQL,
+  handles: isSearchProjectedEvent,
+  eventTypes: SEARCH_PROJECTED_TYPES,
+
+  async projectBatch(client, schema, events, { eventStore }) {
+    const batch = emptySearchBatch();
+    // a send starts its stream: only the other events need the row as it is
+    const touched = new Set(events.filter((e) => e.type !== 'MessageSent').map(messageIdOf));
+    await loadRows<IndexedMessageRow>(
+      client,
+      `${schema}.indexed_messages`,
+      ['message_id'],
+      [...touched].map((id) => [id]),
+      batch.rows,
+      (row) => row.message_id,
+    );
+    await loadRestores(batch, events, eventStore);
+    for (const event of events) applySearchEvent(batch, event);
+    await writeSearchBatch(client, schema, batch);
+    return { feed: [], notices: [] };
+  },
+};
+
+const messageIdOf = (event: RecordedEvent) => (event.data as { messageId: string }).messageId;
+
+/** A restore brings back text this model removed: the message's stream as of the restore (never later). */
+async function loadRestores(batch: SearchBatch, events: readonly RecordedEvent[], eventStore: EventStore) {
+  for (const restore of events) {
+    if (restore.type !== 'MessageRestored') continue;
+    const history = await eventStore.readStream(messageStream(messageIdOf(restore)));
+    const upToRestore = history.filter((e) => comparePositions(e.position, restore.position) <= 0);
+    const sent = upToRestore.find((e) => e.type === 'MessageSent');
+    if (!sent) continue;
+    batch.restored.set(restore.id, {
+      sent: sent.data as MessageSent['data'],
+      sentAt: sent.metadata.occurredAt,
+      snapshot: messageSnapshot(upToRestore),
+    });
+  }
+}
+
+async function writeSearchBatch(
+  client: Parameters<Projection['projectBatch']>[0],
+  schema: string,
+  batch: SearchBatch,
+): Promise<void> {
+  const changed = [...batch.changed];
+  const removed = changed.filter((id) => batch.rows.get(id) === null);
+  const written = changed.flatMap((id) => batch.rows.get(id) ?? []);
+  if (removed.length > 0) {
+    await client.query(`DELETE FROM ${schema}.indexed_messages WHERE message_id = ANY($1::text[])`, [
+      removed,
+    ]);
+  }
+  if (written.length === 0) return;
+  // not BatchWrites: the generated vector column takes no value, so the columns are named
+  const table = `${schema}.indexed_messages`;
+  const columns = COLUMNS.join(', ');
+  await client.query(
+    `INSERT INTO ${table} (${columns})
+     SELECT ${columns} FROM json_populate_recordset(NULL::${table}, $1::json)
+     ON CONFLICT (message_id) DO UPDATE SET (${columns}) = ROW(${COLUMNS.map((c) => `EXCLUDED.${c}`).join(', ')})`,
+    [JSON.stringify(written)],
+  );
+}
