@@ -43,7 +43,7 @@ export type SearchOptions = {
 };
 
 /**
- * The text as a query, read two ways (migrations/1002_search_text.sql): English, stemmed; and every word as
+ * The text as a query, read two ways (migrations/1003_search_text.sql): English, stemmed; and every word as
  * written with prefix matching ("mainten" finds "maintenance"), which also finds names, numbers and words
  * of other languages the English reading would stem or drop. A message matches either reading.
  * websearch_to_tsquery writes lexemes quoted: a `:*` after each closing quote makes each a prefix.

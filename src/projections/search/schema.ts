@@ -10,7 +10,7 @@ export const SEARCH_TABLES: readonly ReadModelTable[] = [
 ];
 
 /**
- * The vector holds both readings of the text (migrations/1002_search_text.sql): English stems, and every
+ * The vector holds both readings of the text (migrations/1003_search_text.sql): English stems, and every
  * word as written, folded; a query is matched against either.
  */
 export const SEARCH_TABLES_SQL = (s: string) => `
