@@ -12,6 +12,24 @@ const csv = z.string().transform((value) =>
 /** Published in the README: only ever accepted when NODE_ENV is not `production` and no key is configured. */
 export const DEVELOPMENT_JWT_SECRET = 'development-only-secret-do-not-use-in-production';
 
+/** Published too: the master key data keys are wrapped with when none is configured, outside production. */
+export const DEVELOPMENT_MASTER_KEYS = 'development:ZGV2LW9ubHktbWFzdGVyLWtleS1ub3QtYS1zZWNyZXQ=';
+
+/** `id:base64 of 32 bytes`, comma separated: the master keys of envelope encryption (docs/privacy.md) */
+const masterKeys = csv.transform((entries, ctx) => {
+  const keys = new Map<string, Buffer>();
+  for (const entry of entries) {
+    const at = entry.indexOf(':');
+    const key = at > 0 ? Buffer.from(entry.slice(at + 1), 'base64') : Buffer.alloc(0);
+    if (key.length !== 32) {
+      ctx.addIssue({ code: 'custom', message: 'each entry is id:base64 of 32 bytes' });
+      return z.NEVER;
+    }
+    keys.set(entry.slice(0, at), key);
+  }
+  return keys;
+});
+
 const ConfigSchema = z
   .object({
     PORT: z.coerce.number().int().min(0).max(65535).default(8000),
@@ -69,6 +87,11 @@ const ConfigSchema = z
       .string()
       .regex(/^[^\s+]+$/, 'no spaces or +')
       .default('chat.local/audit'),
+    /** on: personal fields are stored encrypted (crypto-shredding, docs/privacy.md); off: stored as sent */
+    PRIVACY_ENCRYPTION: z.enum(['on', 'off']).default('on'),
+    PRIVACY_MASTER_KEYS: masterKeys.optional(),
+    /** the master key new data keys are wrapped with; default the first of PRIVACY_MASTER_KEYS */
+    PRIVACY_MASTER_KEY_ID: z.string().optional(),
     NODE_ENV: z.string().optional(),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   })
@@ -81,13 +104,30 @@ const ConfigSchema = z
     message: 'set CHAT_JWT_SECRET (HS256, at least 32 characters) or CHAT_JWKS_URL',
     path: ['CHAT_JWT_SECRET'],
   })
+  .refine((c) => c.PRIVACY_MASTER_KEYS || c.NODE_ENV !== 'production', {
+    message: 'set PRIVACY_MASTER_KEYS (id:base64 of 32 bytes)',
+    path: ['PRIVACY_MASTER_KEYS'],
+  })
+  .refine(
+    (c) => !c.PRIVACY_MASTER_KEY_ID || (c.PRIVACY_MASTER_KEYS ?? new Map()).has(c.PRIVACY_MASTER_KEY_ID),
+    { message: 'must name a key of PRIVACY_MASTER_KEYS', path: ['PRIVACY_MASTER_KEY_ID'] },
+  )
   // Outside production a newcomer's `npm start` works with no setup: tokens signed with the published
   // development secret are accepted (main.ts warns loudly). Production must bring its own key.
   .transform((c) =>
     c.CHAT_JWT_SECRET || c.CHAT_JWKS_URL
       ? c
       : { ...c, CHAT_JWT_SECRET: DEVELOPMENT_JWT_SECRET, usingDevelopmentSecret: true },
-  );
+  )
+  // likewise the published development master key (production must configure its own, refined above)
+  .transform((c) => {
+    const keys = c.PRIVACY_MASTER_KEYS ?? masterKeys.parse(DEVELOPMENT_MASTER_KEYS);
+    return {
+      ...c,
+      PRIVACY_MASTER_KEYS: keys,
+      PRIVACY_MASTER_KEY_ID: c.PRIVACY_MASTER_KEY_ID ?? [...keys.keys()][0]!,
+    };
+  });
 
 export type Config = z.infer<typeof ConfigSchema> & { usingDevelopmentSecret?: boolean };
 

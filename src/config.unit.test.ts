@@ -1,7 +1,30 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, DEVELOPMENT_JWT_SECRET, loadConfig } from './config.ts';
+import { ConfigError, DEVELOPMENT_JWT_SECRET, DEVELOPMENT_MASTER_KEYS, loadConfig } from './config.ts';
+
+const MASTER_KEYS = `k2:${Buffer.alloc(32, 2).toString('base64')},k1:${Buffer.alloc(32, 1).toString('base64')}`;
 
 describe('loadConfig', () => {
+  it('encrypts personal fields by default, on the published development master key outside production', () => {
+    const config = loadConfig({});
+    expect(config.PRIVACY_ENCRYPTION).toBe('on');
+    expect(config.PRIVACY_MASTER_KEY_ID).toBe('development');
+    expect(config.PRIVACY_MASTER_KEYS.get('development')).toEqual(
+      loadConfig({ PRIVACY_MASTER_KEYS: DEVELOPMENT_MASTER_KEYS }).PRIVACY_MASTER_KEYS.get('development'),
+    );
+  });
+
+  it('refuses production without a master key, and a current key that is not configured', () => {
+    const production = { NODE_ENV: 'production', CHAT_JWT_SECRET: 'x'.repeat(40) };
+    expect(() => loadConfig(production)).toThrow(/PRIVACY_MASTER_KEYS: set PRIVACY_MASTER_KEYS/);
+    const configured = loadConfig({ ...production, PRIVACY_MASTER_KEYS: MASTER_KEYS });
+    expect([...configured.PRIVACY_MASTER_KEYS.keys()]).toEqual(['k2', 'k1']);
+    expect(configured.PRIVACY_MASTER_KEY_ID).toBe('k2');
+    expect(() => loadConfig({ PRIVACY_MASTER_KEYS: MASTER_KEYS, PRIVACY_MASTER_KEY_ID: 'k3' })).toThrow(
+      /PRIVACY_MASTER_KEY_ID: must name a key/,
+    );
+    expect(() => loadConfig({ PRIVACY_MASTER_KEYS: 'k:short' })).toThrow(/id:base64 of 32 bytes/);
+  });
+
   it('starts with no setup outside production, on the published development secret', () => {
     const config = loadConfig({});
     expect(config).toMatchObject({
@@ -22,7 +45,11 @@ describe('loadConfig', () => {
     const secret = 'x'.repeat(40);
     expect(loadConfig({ CHAT_JWT_SECRET: secret })).toMatchObject({ CHAT_JWT_SECRET: secret });
     expect(loadConfig({ CHAT_JWT_SECRET: secret }).usingDevelopmentSecret).toBeUndefined();
-    const jwks = loadConfig({ NODE_ENV: 'production', CHAT_JWKS_URL: 'https://auth.example/jwks.json' });
+    const jwks = loadConfig({
+      NODE_ENV: 'production',
+      CHAT_JWKS_URL: 'https://auth.example/jwks.json',
+      PRIVACY_MASTER_KEYS: MASTER_KEYS,
+    });
     expect(jwks.CHAT_JWT_SECRET).toBeUndefined();
   });
 

@@ -87,7 +87,7 @@ const MemberSchema = z.object({
 });
 
 const VersionSchema = z.object({
-  content: z.string(),
+  content: z.string().nullable().describe('null once erased (docs/privacy.md)'),
   by: z.string().nullable(),
   at: z.string(),
   position: Position,
@@ -97,7 +97,12 @@ const AuditMessageSchema = z.object({
   id: z.string(),
   sender_id: z.string(),
   message_type: z.string(),
-  content: z.string().describe('the text it had at that point, also when deleted or hidden'),
+  content: z
+    .string()
+    .nullable()
+    .describe(
+      'the text it had at that point, also when deleted or hidden; null once erased (docs/privacy.md)',
+    ),
   is_edited: z.boolean(),
   is_deleted: z.boolean(),
   is_hidden: z.boolean(),

@@ -16,7 +16,8 @@ import { readEvents } from './scanEvents.ts';
 export type MembershipWindow = { from: Position; to: Position | null };
 
 /** one text a message had: the sent one, then each edit, with who recorded it and when */
-export type MessageVersion = { content: string; by: UserId | null; at: Date; position: Position };
+/** content null: erased (docs/privacy.md) */
+export type MessageVersion = { content: string | null; by: UserId | null; at: Date; position: Position };
 
 export type FoldedMessage = {
   state: Message;

@@ -32,10 +32,14 @@ export type RoomSettings = {
   historyVisibility?: HistoryVisibility;
 };
 
+// A personal field (docs/privacy.md, "What is encrypted") is null once its subject's data key is
+// destroyed (an erasure, retention): the tombstone every reader of the store gets instead of the text.
+
 export type AttachmentRef = {
   /** id returned by the upload endpoint; the file itself lives in attachment storage */
   id: string;
-  fileName: string;
+  /** null: erased */
+  fileName: string | null;
   contentType: string;
   sizeBytes: number;
 };
@@ -51,7 +55,8 @@ export type RoomCreated = {
     propertyId?: string | null;
     createdBy: UserId;
     /** the creator first, as admin */
-    participants: { userId: UserId; username?: string; isAdmin: boolean }[];
+    /** username null: erased */
+    participants: { userId: UserId; username?: string | null; isAdmin: boolean }[];
     settings: RoomSettings;
   };
 };
@@ -63,7 +68,8 @@ export type RoomArchived = { type: 'RoomArchived'; data: { roomId: string; archi
 export type RoomUnarchived = { type: 'RoomUnarchived'; data: { roomId: string; unarchivedBy: UserId } };
 export type ParticipantAdded = {
   type: 'ParticipantAdded';
-  data: { roomId: string; userId: UserId; username?: string; isAdmin: boolean; addedBy: UserId };
+  /** username null: erased */
+  data: { roomId: string; userId: UserId; username?: string | null; isAdmin: boolean; addedBy: UserId };
 };
 export type ParticipantRemoved = {
   type: 'ParticipantRemoved';
@@ -96,9 +102,11 @@ export type MessageSent = {
     messageId: string;
     roomId: string;
     senderId: UserId;
-    senderUsername?: string;
+    /** null: erased */
+    senderUsername?: string | null;
     messageType: MessageType;
-    content: string;
+    /** null: erased */
+    content: string | null;
     replyTo?: string | null;
     attachment?: AttachmentRef | null;
     clientId?: string | null;
@@ -107,7 +115,8 @@ export type MessageSent = {
 /** the earlier content stays in the earlier events: edit history is the stream */
 export type MessageEdited = {
   type: 'MessageEdited';
-  data: { messageId: string; roomId: string; content: string; editedBy: UserId };
+  /** content null: erased */
+  data: { messageId: string; roomId: string; content: string | null; editedBy: UserId };
 };
 export type MessageDeleted = {
   type: 'MessageDeleted';

@@ -16,7 +16,8 @@ export type Message = {
   messageId: string;
   roomId: string;
   senderId: UserId;
-  content: string;
+  /** null once erased (docs/privacy.md) */
+  content: string | null;
   /** soft delete: the content disappears from every participant's view; the events stay */
   deleted: boolean;
   /** hidden by moderation, until restored */

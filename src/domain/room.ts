@@ -8,7 +8,8 @@ import type { RoomEvent, RoomSettings, RoomType, UserId } from './events.ts';
 
 export type Participant = {
   userId: UserId;
-  username?: string;
+  /** null once erased (docs/privacy.md) */
+  username?: string | null;
   isAdmin: boolean;
   /** false once the user left or was removed: they can no longer read or write */
   active: boolean;

@@ -11,6 +11,10 @@ import { createPool, watchPool } from '../db/pool.ts';
 import { createEventStore } from '../eventstore/createEventStore.ts';
 import type { EventStore } from '../eventstore/eventStore.ts';
 import { createRedisAppendSignal } from '../eventstore/postgres/appendSignal.ts';
+import { createEncryptingEventStore } from '../privacy/encryptingEventStore.ts';
+import type { KeyStore } from '../privacy/keyStore.ts';
+import { createLocalKeyWrapper } from '../privacy/keyWrapper.ts';
+import { createPostgresKeyStore } from '../privacy/postgresKeyStore.ts';
 import { createRedisConnection, type RedisUse } from './redisConnection.ts';
 
 /** Which process this is: names its connections and log lines, sizes its pool. */
@@ -26,7 +30,12 @@ export type Infrastructure = {
   redis: Redis;
   /** a connection of its own for a use that needs one (subscriptions, BullMQ); the caller closes it */
   redisConnection(use: RedisUse, name: string): Redis;
+  /** the store every reader and writer uses: personal fields sealed on append, opened on read */
   eventStore: EventStore;
+  /** the data keys of crypto-shredding (docs/privacy.md) */
+  keyStore: KeyStore;
+  /** drops the data keys this process holds unwrapped (after it destroyed some) */
+  forgetCachedKeys(): void;
   /** closes what this infrastructure opened (never what a caller handed in) */
   close(): Promise<void>;
 };
@@ -80,13 +89,22 @@ export async function createInfrastructure(
     redis = owned;
   }
 
+  const keyStore = createPostgresKeyStore({
+    pool,
+    wrapper: createLocalKeyWrapper(config.PRIVACY_MASTER_KEYS, config.PRIVACY_MASTER_KEY_ID),
+  });
   let eventStore = options.eventStore;
+  let forgetCachedKeys = () => {};
   if (!eventStore) {
     // processes wake each other's subscriptions through Redis when they append (else they poll every 50 ms)
     const appendSignal = createRedisAppendSignal({ redis, prefix, logger });
-    const owned = createEventStore(config, { pool, appendSignal });
+    const owned = createEncryptingEventStore(createEventStore(config, { pool, appendSignal }), {
+      keyStore,
+      encryptOnAppend: config.PRIVACY_ENCRYPTION === 'on',
+    });
     closers.unshift(() => owned.close()); // before the pool and Redis it uses
     eventStore = owned;
+    forgetCachedKeys = () => owned.forgetCachedKeys();
   }
 
   return {
@@ -96,6 +114,8 @@ export async function createInfrastructure(
     redis,
     redisConnection,
     eventStore,
+    keyStore,
+    forgetCachedKeys,
     async close() {
       for (const close of closers.splice(0)) await close();
     },

@@ -323,7 +323,7 @@ function applyToRows(state: BatchState, recorded: RecordedEvent): void {
         edited_by: event.data.editedBy,
         edited_at: at,
       });
-      message.content = event.data.content;
+      message.content = event.data.content ?? '';
       message.is_edited = true;
       message.edited_at = at;
       ctx.touchMessage(message);
@@ -543,7 +543,7 @@ class BatchEditor {
     this.state.dirty.messages.add(m.id);
   }
 
-  seeUser(userId: string, username: string | undefined): void {
+  seeUser(userId: string, username: string | null | undefined): void {
     if (!username || this.state.users.get(userId)?.username === username) return;
     this.state.users.set(userId, { id: userId, username });
     this.state.dirty.users.add(userId);
@@ -637,7 +637,7 @@ export function messageSnapshot(events: readonly RecordedEvent[]): MessageSnapsh
   for (const recorded of events) {
     const event = { type: recorded.type, data: recorded.data } as ChatProjectedEvent;
     if (event.type === 'MessageSent') {
-      snapshot.content = event.data.content;
+      snapshot.content = event.data.content ?? '';
       snapshot.attachment = event.data.attachment ? attachmentRow(event.data.attachment) : null;
     } else if (event.type === 'MessageEdited' && !snapshot.is_deleted) {
       snapshot.edits.push({
@@ -647,7 +647,7 @@ export function messageSnapshot(events: readonly RecordedEvent[]): MessageSnapsh
         edited_by: event.data.editedBy,
         edited_at: recorded.metadata.occurredAt,
       });
-      snapshot.content = event.data.content;
+      snapshot.content = event.data.content ?? '';
       snapshot.is_edited = true;
       snapshot.edited_at = recorded.metadata.occurredAt;
     } else if (event.type === 'MessageDeleted') {

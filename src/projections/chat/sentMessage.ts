@@ -10,7 +10,7 @@ import { messageJson } from './serializers.ts';
 export function attachmentRow(attachment: AttachmentRef): AttachmentRow {
   return {
     id: attachment.id,
-    file_name: attachment.fileName,
+    file_name: attachment.fileName ?? '', // '' once erased
     content_type: attachment.contentType,
     size: attachment.sizeBytes,
   };
@@ -24,7 +24,7 @@ export function sentMessageRow(data: MessageSent['data'], createdAt: string, seq
     seq,
     sender_id: data.senderId,
     message_type: data.messageType,
-    content: data.content,
+    content: data.content ?? '', // '' once erased
     reply_to: data.replyTo ?? null,
     attachment: data.attachment ? attachmentRow(data.attachment) : null,
     reactions: [],

@@ -1,0 +1,61 @@
+import { describe, expect, it } from 'vitest';
+import { PERSONAL_TEXT_FIELDS } from '../audit/personalFields.ts';
+import { ENCRYPTED_FIELDS, personalFieldsOf } from './encryptedFields.ts';
+import { isFieldEnvelope, openField, sealField } from './fieldCipher.ts';
+
+describe('encrypted fields', () => {
+  it('are all fields the audit log commits to by a salted hash, so a tombstone changes no audit leaf', () => {
+    for (const [type, specs] of Object.entries(ENCRYPTED_FIELDS)) {
+      for (const spec of specs)
+        expect(PERSONAL_TEXT_FIELDS[type], `${type} ${spec.path}`).toContain(spec.path);
+    }
+  });
+
+  it("names each participant's own id as the subject of their username", () => {
+    const event = {
+      data: {
+        participants: [{ userId: 'u1', username: 'ada' }, { userId: 'u2' }, { userId: 'u3', username: 'cy' }],
+      },
+    };
+    const fields = personalFieldsOf('RoomCreated', event);
+    expect(fields.map((f) => [f.path, f.subjectId, f.holder[f.name]])).toEqual([
+      ['data.participants.0.username', 'u1', 'ada'],
+      ['data.participants.2.username', 'u3', 'cy'],
+    ]);
+  });
+
+  it("finds a message's body, display name and attachment file name under the sender", () => {
+    const event = {
+      data: {
+        senderId: 's',
+        content: 'hello',
+        senderUsername: 'sam',
+        attachment: { id: 'a', fileName: 'lease.pdf', contentType: 'application/pdf', sizeBytes: 3 },
+      },
+    };
+    expect(personalFieldsOf('MessageSent', event).map((f) => [f.path, f.subjectId])).toEqual([
+      ['data.content', 's'],
+      ['data.senderUsername', 's'],
+      ['data.attachment.fileName', 's'],
+    ]);
+    expect(personalFieldsOf('ReactionAdded', event)).toEqual([]);
+  });
+});
+
+describe('field cipher', () => {
+  const dataKey = { keyId: 'k1', key: Buffer.alloc(32, 7) };
+
+  it('opens what it sealed, only for the same event and path', () => {
+    const envelope = sealField(dataKey, 'event-1', 'data.content', 'secret text ü');
+    expect(isFieldEnvelope(envelope)).toBe(true);
+    expect(JSON.stringify(envelope)).not.toContain('secret');
+    expect(openField(dataKey.key, 'event-1', 'data.content', envelope)).toBe('secret text ü');
+    expect(() => openField(dataKey.key, 'event-2', 'data.content', envelope)).toThrow();
+    expect(() => openField(dataKey.key, 'event-1', 'data.senderUsername', envelope)).toThrow();
+    expect(() => openField(Buffer.alloc(32, 8), 'event-1', 'data.content', envelope)).toThrow();
+  });
+
+  it('never takes a plaintext string for an envelope', () => {
+    expect(isFieldEnvelope('{"enc":1,"kid":"k","iv":"","ct":""}')).toBe(false);
+  });
+});

@@ -1,0 +1,166 @@
+// Crypto-shredding as an event store decorator (docs/privacy.md): the personal fields of an event
+// (encryptedFields.ts) are sealed on append with the data key of their subject, room and day, and opened
+// on every read (streams, $all, subscriptions), so commands, projections, jobs and the audit log see
+// plaintext and know nothing of keys. A field whose key was destroyed reads as null: the tombstone.
+// Unwrapped keys stay in LRU caches, so a send costs no key lookup after its scope's first of the day.
+import { LRUCache } from 'lru-cache';
+import type { AllSubscription, EventStore, EventToAppend, RecordedEvent } from '../eventstore/eventStore.ts';
+import { personalFieldsOf } from './encryptedFields.ts';
+import { isFieldEnvelope, openField, sealField } from './fieldCipher.ts';
+import { type DataKey, type KeyScope, type KeyStore, scopeKey } from './keyStore.ts';
+
+export type EncryptingEventStoreOptions = {
+  keyStore: KeyStore;
+  /** false: new events are stored as they come (PRIVACY_ENCRYPTION=off); stored envelopes still open */
+  encryptOnAppend: boolean;
+  /** unwrapped keys kept, per cache */
+  maxCachedKeys?: number;
+  /**
+   * how long a live key stays cached: another process's erasure reaches this one's cache by the
+   * SubjectErased event it reads, and by this bound when it reads none
+   */
+  liveKeyTtlMs?: number;
+};
+
+export class UnknownDataKey extends Error {
+  constructor(keyId: string) {
+    super(`data key ${keyId} is not in the key store`);
+    this.name = 'UnknownDataKey';
+  }
+}
+
+export type EncryptingEventStore = EventStore & {
+  /** drops every cached key (after a destruction in this process) */
+  forgetCachedKeys(): void;
+};
+
+const cloneJson = <T>(value: T): T => JSON.parse(JSON.stringify(value)) as T;
+
+/** the UTC day of an ISO timestamp (`occurredAt` is written by toISOString) */
+const dayOf = (iso: string) => iso.slice(0, 10);
+
+export function createEncryptingEventStore(
+  inner: EventStore,
+  options: EncryptingEventStoreOptions,
+): EncryptingEventStore {
+  const { keyStore } = options;
+  const max = options.maxCachedKeys ?? 10_000;
+  const ttl = options.liveKeyTtlMs ?? 5 * 60_000;
+  const liveByScope = new LRUCache<string, DataKey>({ max, ttl });
+  const byId = new LRUCache<string, Buffer | 'destroyed'>({ max, ttl });
+
+  async function liveKeys(scopes: KeyScope[]): Promise<Map<string, DataKey>> {
+    const found = new Map<string, DataKey>();
+    const missing = new Map<string, KeyScope>();
+    for (const scope of scopes) {
+      const id = scopeKey(scope);
+      const cached = liveByScope.get(id);
+      if (cached) found.set(id, cached);
+      else missing.set(id, scope);
+    }
+    if (missing.size > 0) {
+      const asked = [...missing.values()];
+      const keys = await keyStore.liveKeys(asked);
+      asked.forEach((scope, i) => {
+        const id = scopeKey(scope);
+        liveByScope.set(id, keys[i]!);
+        byId.set(keys[i]!.keyId, keys[i]!.key);
+        found.set(id, keys[i]!);
+      });
+    }
+    return found;
+  }
+
+  async function seal(events: readonly EventToAppend[]): Promise<readonly EventToAppend[]> {
+    const pending: {
+      event: EventToAppend;
+      fields: ReturnType<typeof personalFieldsOf>;
+      scopes: KeyScope[];
+    }[] = [];
+    const sealed = events.map((event) => {
+      if (personalFieldsOf(event.type, event).length === 0) return event;
+      const copy = { ...event, data: cloneJson(event.data) };
+      const fields = personalFieldsOf(event.type, copy).filter(
+        (field) => typeof field.holder[field.name] === 'string',
+      );
+      if (fields.length === 0) return event;
+      const roomId = event.metadata.roomId ?? '';
+      const day = dayOf(event.metadata.occurredAt);
+      pending.push({
+        event: copy,
+        fields,
+        scopes: fields.map((f) => ({ subjectId: f.subjectId, roomId, day })),
+      });
+      return copy;
+    });
+    if (pending.length === 0) return events;
+    const keys = await liveKeys(pending.flatMap((p) => p.scopes));
+    for (const { event, fields, scopes } of pending) {
+      fields.forEach((field, i) => {
+        const key = keys.get(scopeKey(scopes[i]!))!;
+        field.holder[field.name] = sealField(key, event.id, field.path, field.holder[field.name] as string);
+      });
+    }
+    return sealed;
+  }
+
+  async function open<E extends RecordedEvent>(events: E[]): Promise<E[]> {
+    const wanted = new Set<string>();
+    const sealedEvents: { index: number; event: E }[] = [];
+    events.forEach((event, index) => {
+      const fields = personalFieldsOf(event.type, event).filter((f) => isFieldEnvelope(f.holder[f.name]));
+      if (fields.length === 0) return;
+      for (const field of fields) {
+        const kid = (field.holder[field.name] as { kid: string }).kid;
+        if (!byId.has(kid)) wanted.add(kid);
+      }
+      sealedEvents.push({ index, event });
+    });
+    if (sealedEvents.length === 0) return events;
+    if (wanted.size > 0) {
+      const found = await keyStore.keysById([...wanted]);
+      for (const [kid, key] of found) byId.set(kid, key);
+    }
+    const opened = events.slice();
+    for (const { index, event } of sealedEvents) {
+      // a copy, so a reader never sees another reader's plaintext through a shared object
+      const copy = { ...event, data: cloneJson(event.data) };
+      for (const field of personalFieldsOf(event.type, copy)) {
+        const envelope = field.holder[field.name];
+        if (!isFieldEnvelope(envelope)) continue;
+        const key = byId.get(envelope.kid);
+        if (key === undefined) throw new UnknownDataKey(envelope.kid);
+        field.holder[field.name] =
+          key === 'destroyed' ? null : openField(key, event.id, field.path, envelope);
+      }
+      opened[index] = copy;
+    }
+    return opened;
+  }
+
+  function openSubscription(subscription: AllSubscription): AllSubscription {
+    return {
+      close: () => subscription.close(),
+      reached: () => subscription.reached(),
+      async *[Symbol.asyncIterator]() {
+        for await (const batch of subscription) yield await open(batch);
+      },
+    };
+  }
+
+  return {
+    async appendToStream(stream, events, appendOptions) {
+      const stored = options.encryptOnAppend ? await seal(events) : events;
+      return inner.appendToStream(stream, stored, appendOptions);
+    },
+    readStream: async (stream, readOptions) => open(await inner.readStream(stream, readOptions)),
+    readAll: async (readOptions) => open(await inner.readAll(readOptions)),
+    subscribeToAll: (subscribeOptions) => openSubscription(inner.subscribeToAll(subscribeOptions)),
+    headPosition: () => inner.headPosition(),
+    close: () => inner.close(),
+    forgetCachedKeys() {
+      liveByScope.clear();
+      byId.clear();
+    },
+  };
+}
