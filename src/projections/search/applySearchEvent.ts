@@ -61,7 +61,7 @@ export function applySearchEvent(batch: SearchBatch, recorded: RecordedEvent): v
       if (!row) return; // deleted or hidden messages take no edits (chat ignores them too)
       set(batch, id, {
         ...row,
-        content: event.data.content,
+        content: event.data.content ?? '', // '' once erased: nothing left to find
         is_edited: true,
         edit_count: row.edit_count + 1,
       });
@@ -99,7 +99,7 @@ function sentRow(sent: MessageSent['data'], at: string): IndexedMessageRow {
     room_id: sent.roomId,
     sender_id: sent.senderId,
     created_at: at,
-    content: sent.content,
+    content: sent.content ?? '', // '' once erased (docs/privacy.md)
     has_attachment: Boolean(sent.attachment),
     is_edited: false,
     edit_count: 0,
