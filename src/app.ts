@@ -18,6 +18,7 @@ import { asyncApiPlugin } from './api/plugins/asyncApi.ts';
 import { authenticate, authPlugin } from './api/plugins/auth.ts';
 import { errorsPlugin, problemFor, sendProblem } from './api/plugins/errors.ts';
 import { infrastructurePlugin } from './api/plugins/infrastructure.ts';
+import { metricsPlugin } from './api/plugins/metrics.ts';
 import { openApiPlugin } from './api/plugins/openapi.ts';
 import { storagePlugin } from './api/plugins/storage.ts';
 import { roomRoutes } from './api/rooms.ts';
@@ -103,6 +104,7 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}) {
   await app.register(authPlugin, { verifyToken: overrides.verifyToken ?? createTokenVerifier(config) });
   await app.register(openApiPlugin);
   await app.register(asyncApiPlugin);
+  await app.register(metricsPlugin, { config });
   await app.register(storagePlugin, { directory: config.ATTACHMENTS_DIR, storage: overrides.storage });
   await app.register(commandStatePlugin);
 

@@ -92,6 +92,12 @@ const ConfigSchema = z
     PRIVACY_MASTER_KEYS: masterKeys.optional(),
     /** the master key new data keys are wrapped with; default the first of PRIVACY_MASTER_KEYS */
     PRIVACY_MASTER_KEY_ID: z.string().optional(),
+    /**
+     * unset: /metrics on PORT, for tokens with the ops role; set: /metrics on this port (0: any free one)
+     * without authentication, bound to METRICS_HOST
+     */
+    METRICS_PORT: z.coerce.number().int().min(0).max(65535).optional(),
+    METRICS_HOST: z.string().default('127.0.0.1'),
     NODE_ENV: z.string().optional(),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   })

@@ -7,6 +7,7 @@ import { auditSigner, NoSigningKey } from './audit/signingKey.ts';
 import { loadConfigOrExit } from './config.ts';
 import { migrate } from './db/migrate.ts';
 import { startJobs } from './jobs/startJobs.ts';
+import { addMetricsSource } from './metrics/metrics.ts';
 import { prepareReadModels } from './projections/checkpoints.ts';
 import { PROJECTIONS } from './projections/registry.ts';
 import { startProjectorThread } from './projectorThread.ts';
@@ -36,6 +37,7 @@ async function main(): Promise<void> {
   // the read models exist before the first request (the projector thread would create them too, later)
   await prepareReadModels(app.pg, PROJECTIONS);
   const projector = startProjectorThread(config, app.log);
+  addMetricsSource(projector.metrics);
   // the job workers and their producer run here too, so one command serves everything (npm run worker
   // runs them alone, for more job capacity)
   const jobs = startJobs({

@@ -9,11 +9,22 @@ import { isMainThread, parentPort, Worker, workerData } from 'node:worker_thread
 import { pino } from 'pino';
 import type { Config } from './config.ts';
 import { createInfrastructure } from './infrastructure/createInfrastructure.ts';
+import { type MetricsSource, registry } from './metrics/metrics.ts';
 import { startProjections } from './projections/projectionRunner.ts';
 import { PROJECTIONS } from './projections/registry.ts';
 import { createRedisChangePublisher } from './realtime/redisChangePublisher.ts';
 
-export type ProjectorThread = { stop(): Promise<void> };
+export type ProjectorThread = {
+  stop(): Promise<void>;
+  /** the thread's metrics (projection batches, its pool), for the main thread's /metrics */
+  metrics: MetricsSource;
+};
+
+type ToThread = 'stop' | { metrics: number };
+type FromThread = { metrics: number; values: Awaited<ReturnType<MetricsSource>> };
+
+/** A scrape does not wait longer than this for a busy or restarting thread (its share is left out). */
+const METRICS_TIMEOUT_MS = 2_000;
 
 type Logger = { info(object: object, message: string): void; error(object: object, message: string): void };
 
@@ -25,6 +36,7 @@ const STOP_TIMEOUT_MS = 5_000;
 export function startProjectorThread(config: Config, logger: Logger): ProjectorThread {
   let stopping = false;
   let worker = spawn();
+  let asked = 0;
 
   function spawn(): Worker {
     const thread = new Worker(new URL(import.meta.url), { workerData: { projectorThread: config } });
@@ -40,10 +52,27 @@ export function startProjectorThread(config: Config, logger: Logger): ProjectorT
   }
 
   return {
+    metrics() {
+      const id = ++asked;
+      const thread = worker;
+      return new Promise((resolve) => {
+        const timer = setTimeout(() => done([]), METRICS_TIMEOUT_MS);
+        const answer = (message: FromThread) => {
+          if (message.metrics === id) done(message.values);
+        };
+        const done = (values: FromThread['values']) => {
+          clearTimeout(timer);
+          thread.off('message', answer);
+          resolve(values);
+        };
+        thread.on('message', answer);
+        thread.postMessage({ metrics: id } satisfies ToThread);
+      });
+    },
     async stop() {
       stopping = true;
       const exited = once(worker, 'exit');
-      worker.postMessage('stop');
+      worker.postMessage('stop' satisfies ToThread);
       const timer = setTimeout(() => void worker.terminate(), STOP_TIMEOUT_MS);
       await exited;
       clearTimeout(timer);
@@ -61,7 +90,11 @@ async function runThread(config: Config): Promise<void> {
     publisher: createRedisChangePublisher(infrastructure.redis, config.REDIS_PREFIX, logger),
     logger,
   });
-  parentPort!.once('message', async () => {
+  parentPort!.on('message', async (message: ToThread) => {
+    if (message !== 'stop') {
+      parentPort!.postMessage({ metrics: message.metrics, values: await registry.getMetricsAsJSON() });
+      return;
+    }
     // finish the batch in hand (it commits with its checkpoint, or rolls back and is projected again)
     await projections.stop();
     await infrastructure.close();

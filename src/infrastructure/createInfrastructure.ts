@@ -11,6 +11,7 @@ import { createPool, watchPool } from '../db/pool.ts';
 import { createEventStore } from '../eventstore/createEventStore.ts';
 import type { EventStore } from '../eventstore/eventStore.ts';
 import { createRedisAppendSignal } from '../eventstore/postgres/appendSignal.ts';
+import { observePool } from '../metrics/metrics.ts';
 import { createEncryptingEventStore } from '../privacy/encryptingEventStore.ts';
 import type { KeyStore } from '../privacy/keyStore.ts';
 import { createLocalKeyWrapper } from '../privacy/keyWrapper.ts';
@@ -93,6 +94,8 @@ export async function createInfrastructure(
     pool,
     wrapper: createLocalKeyWrapper(config.PRIVACY_MASTER_KEYS, config.PRIVACY_MASTER_KEY_ID),
   });
+  observePool(options.process, pool);
+
   let eventStore = options.eventStore;
   let forgetCachedKeys = () => {};
   if (!eventStore) {

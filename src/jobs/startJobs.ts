@@ -4,6 +4,7 @@
 // on one Redis: BullMQ hands each job to one worker, one producer leads.
 import { type Job, Queue, Worker } from 'bullmq';
 import type { Infrastructure } from '../infrastructure/createInfrastructure.ts';
+import { gaugeReadAtScrape, jobsFailed, jobsStalled } from '../metrics/metrics.ts';
 import { startEventFollowers } from './eventFollower.ts';
 import type { JobData, JobDefinition } from './job.ts';
 import { JOBS } from './registry.ts';
@@ -50,12 +51,17 @@ export function startJobs(
       (running: Job<JobData>, token?: string) => job.process(running, { eventStore, pool, logger }, token),
       { connection, prefix, concurrency: job.concurrency },
     );
-    worker.on('failed', (failed, error) =>
+    // from zero, so that a dashboard shows the series before the first stall or failure
+    jobsStalled.inc({ queue: job.name }, 0);
+    jobsFailed.inc({ queue: job.name }, 0);
+    worker.on('stalled', () => jobsStalled.inc({ queue: job.name }));
+    worker.on('failed', (failed, error) => {
+      jobsFailed.inc({ queue: job.name });
       logger.warn(
         { err: error, job: job.name, jobId: failed?.id, attempts: failed?.attemptsMade },
         'job failed',
-      ),
-    );
+      );
+    });
     worker.on('error', (error) => logger.warn({ err: error, job: job.name }, 'job worker error'));
     workers.push(worker);
   }
@@ -72,6 +78,22 @@ export function startJobs(
             enqueue: (events) => job.enqueue(queues.get(job.name)!, events),
           })),
         });
+
+  // depth by state, read from Redis when scraped (the queues are shared: every process shows the same)
+  gaugeReadAtScrape(
+    'chat_job_queue_jobs',
+    'jobs in each BullMQ queue by state (waiting, active, delayed, failed)',
+    ['queue', 'state'],
+    async () => {
+      const readings = [];
+      for (const [name, queue] of queues) {
+        const counts = await queue.getJobCounts('waiting', 'active', 'delayed', 'failed');
+        for (const [state, value] of Object.entries(counts))
+          readings.push({ labels: { queue: name, state }, value });
+      }
+      return readings;
+    },
+  );
 
   return {
     queues,

@@ -13,6 +13,7 @@ import { inTransaction } from '../db/transaction.ts';
 import type { EventStore, Position, RecordedEvent } from '../eventstore/eventStore.ts';
 import { decodePosition, encodePosition } from '../eventstore/eventStore.ts';
 import { pause, runAsLeader } from '../infrastructure/leadership.ts';
+import { projectionBatchEvents, projectionBatchSeconds } from '../metrics/metrics.ts';
 import type { ChangePublisher, FeedEntry, UserNotice } from './changeFeed.ts';
 import {
   type CheckpointRow,
@@ -269,6 +270,7 @@ export async function startProjections(options: ProjectionsOptions): Promise<Pro
       position: last,
     };
     let batch: ProjectedBatch;
+    const stopTimer = projectionBatchSeconds.startTimer({ projection: projection.name });
     try {
       batch = await inTransaction(pool, async (client) => {
         const row = (await readCheckpoint(client, projection.name, { forUpdate: true }))!;
@@ -296,6 +298,8 @@ export async function startProjections(options: ProjectionsOptions): Promise<Pro
       throw error;
     }
     batch.committed?.();
+    stopTimer();
+    projectionBatchEvents.observe({ projection: projection.name }, events.length);
     run.livePosition = last;
     await hooks.afterCommit?.(info);
     await publish(batch.feed, batch.notices);

@@ -5,6 +5,7 @@ import { performance } from 'node:perf_hooks';
 import type { WebSocket } from 'ws';
 import type { ServerFrame } from '../contract/frames.ts';
 import { CLOSE } from '../contract/frames.ts';
+import { framesSent } from '../metrics/metrics.ts';
 import { type ErrorFrameDetails, errorFrame } from './protocol.ts';
 
 export type ClientSocket = {
@@ -112,12 +113,14 @@ export function wrapSocket(
     sendText(text) {
       if (!mayWrite()) return;
       coalesce();
+      framesSent.inc();
       ws.send(text, { binary: false });
     },
     sendPrepared(frame) {
       const tcp = (ws as unknown as WithTcpSocket)._socket;
       if (!tcp || !mayWrite()) return;
       coalesce();
+      framesSent.inc();
       // the frame is complete: ws would only frame it again (nothing of ours is compressed or queued in
       // ws's sender, so writing beside it keeps the order); buffered bytes count in ws.bufferedAmount
       tcp.write(frame);

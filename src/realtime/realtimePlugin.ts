@@ -9,6 +9,7 @@ import type { Config } from '../config.ts';
 import { CLOSE } from '../contract/frames.ts';
 import { errorSummary } from '../errors/dependencyErrors.ts';
 import type { ConnectionGuard } from '../http/connectionGuard.ts';
+import { framesReceived, openSockets } from '../metrics/metrics.ts';
 import { bindCommands, bindFeedSource, bindReadModel } from './bindings.ts';
 import { runSession, type SessionTarget } from './chatSession.ts';
 import { type ClientSocket, wrapSocket } from './clientSocket.ts';
@@ -151,7 +152,12 @@ export const realtimePlugin = fp<RealtimePluginOptions>(
           log.info({ code, message }, 'error frame sent');
       });
       sockets.add(socket);
-      ws.on('close', () => sockets.delete(socket));
+      openSockets.inc({ kind: target.kind });
+      ws.on('message', () => framesReceived.inc({ kind: target.kind }));
+      ws.on('close', () => {
+        sockets.delete(socket);
+        openSockets.dec({ kind: target.kind });
+      });
       const lastSeq = parseLastSeq(request.query.last_seq);
       if (lastSeq === 'invalid') {
         socket.sendError('invalid_frame', 'last_seq must be a non-negative integer', { field: 'last_seq' });

@@ -9,6 +9,7 @@
 // live frame about a message in a `joined` room (WireMessage.messageSeq) goes only to sockets whose user
 // may read that message (RoomSink.sees).
 import type { Redis } from 'ioredis';
+import { deliveries, fanoutLagSeconds, sendToDeliverySeconds } from '../metrics/metrics.ts';
 import type { FeedEntry } from '../projections/changeFeed.ts';
 import { decodeWire, feedEntryToWire, roomChannel, type WireMessage } from './feedWire.ts';
 
@@ -120,6 +121,8 @@ export function createRoomFanout(options: RoomFanoutOptions): RoomFanout {
     const message = hub && decodeWire(text);
     if (!hub || !message) return;
     if (message.seq === 0) return deliverEphemeral(hub, message);
+    const created = createdAtOf(message);
+    if (created !== undefined) fanoutLagSeconds.observe((Date.now() - created) / 1000);
     enqueue(hub, { kind: 'live', message });
   });
   subscriber.on('ready', () => {
@@ -188,6 +191,8 @@ export function createRoomFanout(options: RoomFanoutOptions): RoomFanout {
       }
     }
     deliver(hub, message);
+    const created = createdAtOf(message);
+    if (created !== undefined) sendToDeliverySeconds.observe((Date.now() - created) / 1000);
   }
 
   async function fillGap(hub: Hub, upToSeq: number) {
@@ -208,17 +213,20 @@ export function createRoomFanout(options: RoomFanoutOptions): RoomFanout {
     // frame is worked out before it
     const revoked = message.revokes ? message.subject : undefined;
     const aboutSeq = message.messageSeq ?? 0;
+    let delivered = 0;
     for (const [sink, state] of hub.sinks) {
       if (message.seq <= state.cursor) continue;
       state.cursor = message.seq;
       if (aboutSeq > 0 && !sink.sees(aboutSeq)) continue;
       sink.send(hub.roomId, message);
+      delivered++;
       if (sink.userId === revoked) {
         hub.sinks.delete(sink);
         release(hub);
         sink.revoke(hub.roomId);
       }
     }
+    if (delivered > 0) deliveries.inc(delivered);
   }
 
   function deliverEphemeral(hub: Hub, message: WireMessage) {
@@ -300,4 +308,18 @@ export function createRoomFanout(options: RoomFanoutOptions): RoomFanout {
 
 function isRevocationOf(message: WireMessage, sink: RoomSink): boolean {
   return message.revokes && message.subject === sink.userId;
+}
+
+const CREATED_AT = '"created_at":"';
+/**
+ * When a chat_message was created (its append), from the frame's text without parsing it: the message's
+ * `created_at` is the first one in the frame. For the latency metrics; other frames have none that counts.
+ */
+function createdAtOf(message: WireMessage): number | undefined {
+  if (message.type !== 'chat_message') return undefined;
+  const at = message.frameText.indexOf(CREATED_AT);
+  if (at < 0) return undefined;
+  const start = at + CREATED_AT.length;
+  const time = Date.parse(message.frameText.slice(start, message.frameText.indexOf('"', start)));
+  return Number.isNaN(time) ? undefined : time;
 }

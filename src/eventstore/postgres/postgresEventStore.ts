@@ -5,6 +5,7 @@
 // transaction still running, so an event that commits late with a lower sequence value is never skipped.
 import pg from 'pg';
 import { validate as isUuid } from 'uuid';
+import { appendGroupSize, appendSeconds } from '../../metrics/metrics.ts';
 import {
   type AppendResult,
   comparePositions,
@@ -226,6 +227,7 @@ export function createPostgresEventStore(options: PostgresEventStoreOptions): Ev
   }
 
   async function runAppends(requests: readonly AppendRequest[]): Promise<AppendOutcomeRow[]> {
+    appendGroupSize.observe(requests.length);
     const { rows } = await pool.query<AppendOutcomeRow>(
       prepared('es_append', APPEND_SQL, [
         requests.map((r) => r.stream),
@@ -305,7 +307,10 @@ export function createPostgresEventStore(options: PostgresEventStoreOptions): Ev
     async appendToStream(stream, events, { expectedRevision, conditions = [] }) {
       const request = toRequest(stream, events, expectedRevision, conditions);
       await verifyTransactionIds();
-      return toResult(request, await groupCommit.submit(request));
+      const stopTimer = appendSeconds.startTimer();
+      const outcome = await groupCommit.submit(request);
+      stopTimer();
+      return toResult(request, outcome);
     },
 
     async readStream(stream, readOptions: ReadStreamOptions = {}) {
