@@ -26,7 +26,7 @@ beforeAll(async () => {
   api = `127.0.0.1:${await listeningPort(main)}`;
   metricsUrl = (await main.waitForLine(/"url":"(http:\/\/[^"]+\/metrics)"/))[1]!;
   await main.waitForLine(/projection leader: projecting/);
-});
+}, 180_000);
 afterAll(async () => {
   main?.process.kill('SIGKILL');
   await main?.exited;

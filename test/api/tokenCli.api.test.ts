@@ -33,7 +33,8 @@ afterAll(async () => {
 const get = (path: string, token: string) =>
   service.app.inject({ method: 'GET', url: path, headers: { authorization: `Bearer ${token}` } });
 
-describe('npm run chat -- token', () => {
+// each case starts the CLI a few times: generous on a busy machine
+describe('npm run chat -- token', { timeout: 180_000 }, () => {
   it('mints a development token the service accepts when it runs without a key', async () => {
     const { stdout } = await chat({}, '--user', '42', '--name', 'alice', '--roles', 'moderator,ops');
     const verify = createTokenVerifier(loadConfig({}));
