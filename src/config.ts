@@ -87,6 +87,8 @@ const ConfigSchema = z
       .string()
       .regex(/^[^\s+]+$/, 'no spaces or +')
       .default('chat.local/audit'),
+    /** where exports asked for over REST are written (and downloaded from) */
+    AUDIT_EXPORTS_DIR: z.string().default('./data/audit-exports'),
     /** on: personal fields are stored encrypted (crypto-shredding, docs/privacy.md); off: stored as sent */
     PRIVACY_ENCRYPTION: z.enum(['on', 'off']).default('on'),
     PRIVACY_MASTER_KEYS: masterKeys.optional(),

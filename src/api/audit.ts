@@ -3,10 +3,15 @@
 // message's versions and who could read it then, and one user's activity across rooms. Only tokens with
 // the `auditor` role get past the guard (before any validation: for everyone else these paths do not
 // exist, 404); auditors see every room, direct ones too. Every read is recorded first (AuditorRead) and
-// shows in the history it read.
+// shows in the history it read. Exports (POST /exports/) run as a BullMQ job (src/jobs/auditExport.ts);
+// their status and the file (streamed from disk) are read here.
+import { createReadStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
 import type { FastifyRequest } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { v7 as uuidv7 } from 'uuid';
 import { z } from 'zod';
+import { createExportRequest, type ExportRequest, getExportRequest } from '../audit/exportRequests.ts';
 import { historyEvent } from '../audit/historyEvent.ts';
 import {
   emptyRoomFold,
@@ -27,6 +32,8 @@ import {
   encodePosition,
   type Position as StorePosition,
 } from '../eventstore/eventStore.ts';
+import { AUDIT_EXPORT_JOB, exportFilePath } from '../jobs/auditExport.ts';
+import { jobQueue } from '../jobs/startJobs.ts';
 import { commandContext } from './commandContext.ts';
 import { commonProblemResponses, HttpProblem, notFound } from './problems.ts';
 import { UserIdSchema } from './schemas.ts';
@@ -126,6 +133,40 @@ const RoomStateSchema = z
     messages_next: Position.nullable().describe('pass as ?messages_after= for more; null: no more'),
   })
   .meta({ id: 'AuditRoomState' });
+
+const ExportSchema = z
+  .object({
+    id: z.string(),
+    state: z.enum(['queued', 'running', 'done', 'failed']),
+    room_id: z.string().nullable().describe('null: every room'),
+    from: z.string().nullable(),
+    to: z.string().nullable(),
+    requested_by: z.string(),
+    events_written: z.number().int(),
+    events_total: z.number().int().nullable().describe('the exported rooms’ events at the checkpoint'),
+    error: z.string().nullable(),
+    created_at: z.string(),
+    finished_at: z.string().nullable(),
+    download: z.string().nullable().describe('the file’s path once done'),
+  })
+  .meta({ id: 'AuditExport' });
+
+function exportJson(request: ExportRequest) {
+  return {
+    id: request.id,
+    state: request.state,
+    room_id: request.roomId,
+    from: request.from?.toISOString() ?? null,
+    to: request.to?.toISOString() ?? null,
+    requested_by: request.requestedBy,
+    events_written: request.eventsWritten,
+    events_total: request.eventsTotal,
+    error: request.error,
+    created_at: request.createdAt.toISOString(),
+    finished_at: request.finishedAt?.toISOString() ?? null,
+    download: request.state === 'done' ? `/api/audit/exports/${request.id}/file/` : null,
+  };
+}
 
 const RoomParams = z.object({ id: Uuid });
 const MessageParams = z.object({ id: Uuid });
@@ -357,6 +398,104 @@ export const auditRoutes: FastifyPluginAsyncZod = async (fastify) => {
         budget: SCAN_BUDGET,
       });
       return { results: page.events.map(historyEvent), next: page.next && encodePosition(page.next) };
+    },
+  );
+
+  const exportQueue = jobQueue(
+    fastify.redisConnection('jobs', 'audit-exports'),
+    fastify.config,
+    AUDIT_EXPORT_JOB,
+  );
+  fastify.addHook('onClose', async () => {
+    await exportQueue.close();
+  });
+
+  fastify.post(
+    '/exports/',
+    {
+      schema: {
+        tags: ['audit'],
+        summary:
+          'Ask for a signed, verifiable export of a room or of every room; runs as a job (auditor role)',
+        description:
+          'The export covers the log up to a checkpoint signed when the job runs. With from/to every event of the rooms is still in the file (completeness), those outside the range without their text. Follow it on GET /exports/{id}/, download it from GET /exports/{id}/file/.',
+        body: z
+          .strictObject({
+            room_id: Uuid.optional().describe('the room; omitted with all: true'),
+            all: z.literal(true).optional().describe('every room'),
+            from: Time.optional(),
+            to: Time.optional(),
+          })
+          .refine((body) => (body.room_id === undefined) === (body.all === true), {
+            message: 'give room_id or all: true',
+            path: ['room_id'],
+          }),
+        response: { 202: ExportSchema, ...commonProblemResponses },
+      },
+    },
+    async (request, reply) => {
+      const { room_id: roomId, from, to } = request.body;
+      timeWindow(from, to);
+      if (roomId) await requireRoomExists(roomId);
+      const id = uuidv7();
+      await record(request, 'export', roomId ? { roomId } : {}, { ...request.body, export: id });
+      const created = await createExportRequest(fastify.pg, {
+        id,
+        requestedBy: request.user.userId,
+        roomId: roomId ?? null,
+        from: from ? new Date(from) : null,
+        to: to ? new Date(to) : null,
+      });
+      await exportQueue.add('export', { exportId: id }, { jobId: `audit-export-${id}` });
+      return reply.code(202).send(exportJson(created));
+    },
+  );
+
+  fastify.get(
+    '/exports/:id/',
+    {
+      schema: {
+        tags: ['audit'],
+        summary: 'An export’s state and progress (auditor role)',
+        params: z.object({ id: Uuid }),
+        response: { 200: ExportSchema, ...commonProblemResponses },
+      },
+    },
+    async (request) => {
+      const found = await getExportRequest(fastify.pg, request.params.id);
+      if (!found) throw notFound('Export');
+      return exportJson(found);
+    },
+  );
+
+  fastify.get(
+    '/exports/:id/file/',
+    {
+      schema: {
+        tags: ['audit'],
+        summary: 'Download a finished export: JSON Lines, streamed from disk (auditor role)',
+        description: 'Verify it offline: npm run chat -- audit verify FILE --key VERIFIER_KEY',
+        params: z.object({ id: Uuid }),
+        response: {
+          200: z.any().describe('the export file (application/x-ndjson)'),
+          ...commonProblemResponses,
+        },
+      },
+    },
+    async (request, reply) => {
+      const found = await getExportRequest(fastify.pg, request.params.id);
+      if (found?.state !== 'done') throw notFound('Export');
+      await record(request, 'export_download', found.roomId ? { roomId: found.roomId } : {}, {
+        export: found.id,
+      });
+      const path = exportFilePath(fastify.config.AUDIT_EXPORTS_DIR, found.id);
+      const { size } = await stat(path);
+      return reply
+        .header('Content-Type', 'application/x-ndjson')
+        .header('Content-Length', size)
+        .header('Content-Disposition', `attachment; filename="audit-export-${found.id}.jsonl"`)
+        .header('Cache-Control', 'private, no-store')
+        .send(createReadStream(path));
     },
   );
 };

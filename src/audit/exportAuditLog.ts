@@ -52,18 +52,23 @@ export async function* exportAuditLog(
 
   async function* events(): AsyncGenerator<ExportSourceEvent> {
     let written = 0;
+    options.onProgress?.(0, total);
     const filter = 'roomId' in scope ? { roomId: scope.roomId } : undefined;
-    for await (const page of readEvents(store, filter)) {
-      const inRooms = page.filter((event) => event.metadata.roomId !== undefined);
-      const stored = await storedLeaves(pool, inRooms);
-      for (const event of inRooms) {
-        const leaf = stored.get(encodePosition(event.position));
-        // past the checkpoint: appended (or sequenced) after it was signed
-        if (!leaf || leaf.leafIndex >= checkpoint.size - 1) return;
-        yield { event, stored: inRange(event) ? leaf : { ...leaf, secret: null } };
+    try {
+      for await (const page of readEvents(store, filter)) {
+        const inRooms = page.filter((event) => event.metadata.roomId !== undefined);
+        const stored = await storedLeaves(pool, inRooms);
+        for (const event of inRooms) {
+          const leaf = stored.get(encodePosition(event.position));
+          // past the checkpoint: appended (or sequenced) after it was signed
+          if (!leaf || leaf.leafIndex >= checkpoint.size - 1) return;
+          yield { event, stored: inRange(event) ? leaf : { ...leaf, secret: null } };
+          written++;
+        }
+        options.onProgress?.(written, total);
       }
-      written += inRooms.length;
-      options.onProgress?.(Math.min(written, total), total);
+    } finally {
+      options.onProgress?.(written, total);
     }
   }
 

@@ -176,7 +176,9 @@ export type AuditedResource =
   | 'room_state'
   | 'message'
   | 'message_visibility'
-  | 'user_activity';
+  | 'user_activity'
+  | 'export'
+  | 'export_download';
 export type AuditorRead = {
   type: 'AuditorRead';
   data: {

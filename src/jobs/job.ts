@@ -1,8 +1,9 @@
 // What a job is to the jobs runner (startJobs.ts): a BullMQ queue with its processor, and the events that
-// put work on it. BullMQ delivers at least once, so every job is idempotent by a domain key: its id is
+// put work on it (or none: a job a request enqueues, such as an audit export, through jobQueue). BullMQ delivers at least once, so every job is idempotent by a domain key: its id is
 // derived from the event that called for it, and its command decides nothing twice.
 import type { Job, Queue } from 'bullmq';
 import type pg from 'pg';
+import type { Config } from '../config.ts';
 import type { EventStore, RecordedEvent } from '../eventstore/eventStore.ts';
 import type { InfrastructureLogger } from '../infrastructure/createInfrastructure.ts';
 
@@ -10,6 +11,7 @@ import type { InfrastructureLogger } from '../infrastructure/createInfrastructur
 export type JobData = Record<string, unknown>;
 
 export type JobDeps = {
+  config: Config;
   eventStore: EventStore;
   pool: pg.Pool;
   logger: InfrastructureLogger;
@@ -18,10 +20,10 @@ export type JobDeps = {
 export interface JobDefinition<Data extends JobData = JobData> {
   /** the queue's name, and its producer's checkpoint */
   readonly name: string;
-  /** event types that may call for a job: the producer reads only these from the store */
+  /** event types that may call for a job: the producer reads only these from the store (none: no producer) */
   eventTypes: readonly string[];
   /** enqueues what `events` call for (job ids from the events: a replay enqueues nothing twice) */
-  enqueue(queue: Queue<Data>, events: readonly RecordedEvent[]): Promise<void>;
+  enqueue?(queue: Queue<Data>, events: readonly RecordedEvent[]): Promise<void>;
   /** runs one job; a throw retries it with backoff, up to the queue's attempts */
   process(job: Job<Data>, deps: JobDeps, token?: string): Promise<void>;
   /** jobs run at once per process */

@@ -3,6 +3,8 @@
 // them beside the app; `npm run worker` alone (src/jobs/worker.ts). Any number of processes may run them
 // on one Redis: BullMQ hands each job to one worker, one producer leads.
 import { type Job, Queue, Worker } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { Config } from '../config.ts';
 import type { Infrastructure } from '../infrastructure/createInfrastructure.ts';
 import { gaugeReadAtScrape, jobsFailed, jobsStalled } from '../metrics/metrics.ts';
 import { startEventFollowers } from './eventFollower.ts';
@@ -22,6 +24,24 @@ const STOP_TIMEOUT_MS = 10_000;
 const KEEP_FAILED = { count: 1_000 };
 const RETRIES = { attempts: 5, backoff: { type: 'exponential' as const, delay: 1_000 } };
 
+const jobsPrefix = (config: Pick<Config, 'REDIS_PREFIX'>) => `${config.REDIS_PREFIX}bull`;
+
+/**
+ * A job's queue, as the runner's workers take from it: for the runner, and for a request that enqueues a
+ * job itself (an audit export) on a connection of its own ('jobs' use: BullMQ needs no command timeout).
+ */
+export function jobQueue(
+  connection: Redis,
+  config: Pick<Config, 'REDIS_PREFIX'>,
+  name: string,
+): Queue<JobData> {
+  return new Queue<JobData>(name, {
+    connection,
+    prefix: jobsPrefix(config),
+    defaultJobOptions: { ...RETRIES, removeOnComplete: true, removeOnFail: KEEP_FAILED },
+  });
+}
+
 export type StartJobsOptions = {
   jobs?: readonly JobDefinition<JobData>[];
   /** false: only run workers (a process that must not lead the producers) */
@@ -36,19 +56,16 @@ export function startJobs(
   const jobs = options.jobs ?? JOBS;
   // BullMQ's blocking commands need connections of their own, which it makes from this one
   const connection = infrastructure.redisConnection('jobs', 'bullmq');
-  const prefix = `${config.REDIS_PREFIX}bull`;
+  const prefix = jobsPrefix(config);
   const queues = new Map<string, Queue<JobData>>();
   const workers: Worker[] = [];
   for (const job of jobs) {
-    const queue = new Queue<JobData>(job.name, {
-      connection,
-      prefix,
-      defaultJobOptions: { ...RETRIES, removeOnComplete: true, removeOnFail: KEEP_FAILED },
-    });
+    const queue = jobQueue(connection, config, job.name);
     queues.set(job.name, queue);
     const worker = new Worker(
       job.name,
-      (running: Job<JobData>, token?: string) => job.process(running, { eventStore, pool, logger }, token),
+      (running: Job<JobData>, token?: string) =>
+        job.process(running, { config, eventStore, pool, logger }, token),
       { connection, prefix, concurrency: job.concurrency },
     );
     // from zero, so that a dashboard shows the series before the first stall or failure
@@ -72,11 +89,11 @@ export function startJobs(
           pool,
           eventStore,
           logger,
-          jobs: jobs.map((job) => ({
-            name: job.name,
-            eventTypes: job.eventTypes,
-            enqueue: (events) => job.enqueue(queues.get(job.name)!, events),
-          })),
+          jobs: jobs.flatMap(({ name, eventTypes, enqueue }) =>
+            enqueue && eventTypes.length > 0
+              ? [{ name, eventTypes, enqueue: (events) => enqueue(queues.get(name)!, events) }]
+              : [],
+          ),
         });
 
   // depth by state, read from Redis when scraped (the queues are shared: every process shows the same)
