@@ -43,6 +43,12 @@ beforeAll(async () => {
   roomId = room.body.id;
   for (let i = 0; i < 20; i++)
     await alice.post(`/api/chat/rooms/${roomId}/messages/`, { content: `line ${i}` });
+  // an export covers what the store shows, which waits for every older transaction of the cluster (on a
+  // loaded machine other tests' transactions can run for a minute)
+  for (let attempt = 0; attempt < 1_500; attempt++) {
+    if ((await app.eventStore.readAll({ filter: { roomId } })).length >= 21) break;
+    await sleep(100);
+  }
 });
 afterAll(async () => {
   await jobs?.stop();
