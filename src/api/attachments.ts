@@ -13,7 +13,7 @@ import { z } from 'zod';
 import { Uuid } from '../contract/resources.ts';
 import { type StoredAttachment, sanitizeFileName } from '../storage/attachmentStorage.ts';
 import { requireRoomParticipant } from './access.ts';
-import { commonProblemResponses, HttpProblem, notFound, ProblemSchema } from './problems.ts';
+import { HttpProblem, notFound } from './problems.ts';
 
 /** Types a browser or phone can show safely once served as a download; nothing that runs script. */
 export const ALLOWED_ATTACHMENT_TYPES = new Set([
@@ -105,15 +105,19 @@ export const attachmentRoutes: FastifyPluginAsyncZod = async (fastify) => {
         summary: 'Upload a file to a room (multipart/form-data, one part named "file")',
         description: `PNG, JPEG, GIF, WebP or PDF, judged by the content; at most ${maxBytes} bytes. Send the
 returned id as \`attachment_id\` with a message in the same room.`,
+        operationId: 'uploadAttachment',
         consumes: ['multipart/form-data'],
         params: z.object({ room_id: Uuid }),
-        response: {
-          201: UploadedSchema,
-          ...commonProblemResponses,
-          413: ProblemSchema.describe('The file is larger than the limit (code body_too_large)'),
-          415: ProblemSchema.describe('Not an allowed type (code attachment_type_not_allowed)'),
-          422: ProblemSchema.describe(`An image of more than ${maxPixels} pixels (code image_too_large)`),
-        },
+        response: { 201: UploadedSchema },
+        problems: [
+          'not_found',
+          'unsupported_media_type',
+          'malformed_multipart',
+          'validation_failed',
+          'body_too_large',
+          'attachment_type_not_allowed',
+          'image_too_large',
+        ],
       },
     },
     async (request, reply) => {
@@ -177,11 +181,20 @@ returned id as \`attachment_id\` with a message in the same room.`,
     {
       schema: {
         tags: ['attachments'],
+        operationId: 'downloadAttachment',
         summary: 'Download an attachment (participants of its room only)',
         description:
-          'Served as a download (Content-Disposition: attachment) with X-Content-Type-Options: nosniff and a sandboxing CSP.',
+          'Served as a download (Content-Disposition: attachment) with X-Content-Type-Options: nosniff and a sandboxing CSP, as the type its bytes were found to be at upload.',
         params: z.object({ id: Uuid }),
-        response: { 200: z.any().describe('the file'), ...commonProblemResponses },
+        produces: [...ALLOWED_ATTACHMENT_TYPES],
+        response: { 200: z.any().describe('the file') },
+        responseHeaders: [
+          'Content-Disposition',
+          'Cache-Control',
+          'Content-Security-Policy',
+          'X-Content-Type-Options',
+        ],
+        problems: ['not_found'],
       },
     },
     async (request, reply) => {

@@ -5,6 +5,9 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { CommandContext } from '../commands/context.ts';
 import { HttpProblem } from './problems.ts';
 
+/** What a write conditioned on If-Match may answer besides its own problems. */
+export const IF_MATCH_PROBLEMS = ['precondition_failed', 'invalid_if_match'] as const;
+
 export const etagOf = (revision: number | bigint) => `W/"${revision}"`;
 
 export function setETag(reply: FastifyReply, revision: number | bigint): void {

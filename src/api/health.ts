@@ -29,6 +29,7 @@ export const healthRoutes: FastifyPluginAsyncZod = async (fastify) => {
       schema: {
         tags: ['health'],
         security: [],
+        operationId: 'getLiveness',
         summary: 'Liveness: the process is up',
         response: { 200: z.object({ status: z.literal('ok') }) },
       },
@@ -42,6 +43,7 @@ export const healthRoutes: FastifyPluginAsyncZod = async (fastify) => {
       schema: {
         tags: ['health'],
         security: [],
+        operationId: 'getReadiness',
         summary: 'Readiness: dependencies reachable and projections within the allowed lag',
         response: { 200: ReadinessSchema, 503: ReadinessSchema },
       },

@@ -28,8 +28,9 @@ import { getMembership } from '../projections/chat/queries/participants.ts';
 import { sentMessageJson } from '../projections/chat/sentMessage.ts';
 import { requireRoomParticipant } from './access.ts';
 import { commandContext, withPosition } from './commandContext.ts';
-import { setETag, withIfMatch } from './etag.ts';
-import { commonProblemResponses, HttpProblem, notFound, ProblemSchema } from './problems.ts';
+import { IF_MATCH_PROBLEMS, setETag, withIfMatch } from './etag.ts';
+import { COMMAND_PROBLEMS, WRITE_HEADERS } from './openApiDocument.ts';
+import { HttpProblem, notFound } from './problems.ts';
 import { answerAfterProjection, readAfter } from './readYourWrites.ts';
 import { AckSchema, WaitForQuery, WriteAck } from './schemas.ts';
 import {
@@ -43,12 +44,6 @@ import {
 const RoomParams = z.object({ room_id: Uuid });
 const MessageParams = z.object({ id: Uuid });
 const MessageWithPosition = MessageJsonSchema.extend(WriteAck);
-const writeProblems = {
-  ...commonProblemResponses,
-  403: ProblemSchema,
-  409: ProblemSchema,
-  422: ProblemSchema,
-};
 /** seq values are PostgreSQL integers: a larger cursor is a 400 here, not a query that fails */
 const Seq = z.coerce
   .number()
@@ -148,12 +143,14 @@ export const messageRoutes: FastifyPluginAsyncZod = async (fastify) => {
     {
       schema: {
         tags: ['messages'],
+        operationId: 'listMessages',
         summary: "A page of a room's messages, or a search within the room",
         description:
           'Without a cursor: the newest `limit`. `before=<seq>` pages back, `after=<seq>` pages forward. Deleted and hidden messages stay as tombstones (empty content). With `q`: a search of this room as GET /search/ answers it (a SearchPage), also for a room you left (up to your leave).',
         params: RoomParams,
         querystring: ListQuery,
-        response: { 200: z.union([MessagePage, SearchPageSchema]), ...commonProblemResponses },
+        response: { 200: z.union([MessagePage, SearchPageSchema]) },
+        problems: ['not_found', 'invalid_query'],
       },
     },
     async (request) => {
@@ -186,12 +183,30 @@ export const messageRoutes: FastifyPluginAsyncZod = async (fastify) => {
     {
       schema: {
         tags: ['messages'],
+        operationId: 'sendMessage',
         summary: 'Send a message',
         description:
           'Answers as soon as the message is stored (201), with `position` for ?wait_for=. A retry with the same `client_id` answers 200 with the original; the same `client_id` with other content is 409 idempotency_conflict.',
         params: RoomParams,
         body: SendBody,
-        response: { 200: MessageWithPosition, 201: MessageWithPosition, 202: AckSchema, ...writeProblems },
+        response: { 200: MessageWithPosition, 201: MessageWithPosition, 202: AckSchema },
+        responseHeaders: WRITE_HEADERS,
+        problems: [
+          ...COMMAND_PROBLEMS,
+          'forbidden',
+          'room_archived',
+          'participant_muted',
+          'user_blocked',
+          'content_required',
+          'message_too_long',
+          'attachment_required',
+          'attachment_too_large',
+          'attachment_type_not_allowed',
+          'invalid_attachment',
+          'invalid_input',
+          'invalid_reply_to',
+          'idempotency_conflict',
+        ],
       },
     },
     async (request, reply) => {
@@ -235,10 +250,13 @@ export const messageRoutes: FastifyPluginAsyncZod = async (fastify) => {
     {
       schema: {
         tags: ['messages'],
+        operationId: 'getMessage',
         summary: 'One message',
         params: MessageParams,
         querystring: z.strictObject(WaitForQuery),
-        response: { 200: MessageJsonSchema, ...commonProblemResponses },
+        response: { 200: MessageJsonSchema },
+        responseHeaders: ['ETag'],
+        problems: ['not_found'],
       },
     },
     async (request, reply) => {
@@ -258,9 +276,21 @@ export const messageRoutes: FastifyPluginAsyncZod = async (fastify) => {
         summary: 'Edit a message (its sender only); the earlier text stays in the edit history',
         description:
           'With `If-Match: <ETag of GET /messages/{id}/>`, applied only if the message has not changed since (an edit, a reaction, a delete: else 412 precondition_failed).',
+        operationId: 'editMessage',
         params: MessageParams,
         body: EditBody,
-        response: { 200: MessageWithPosition, 202: AckSchema, ...writeProblems },
+        response: { 200: MessageWithPosition, 202: AckSchema },
+        responseHeaders: [...WRITE_HEADERS, 'ETag'],
+        problems: [
+          ...COMMAND_PROBLEMS,
+          'participant_muted',
+          'not_message_sender',
+          'message_deleted',
+          'message_hidden',
+          'content_required',
+          'message_too_long',
+          ...IF_MATCH_PROBLEMS,
+        ],
       },
     },
     async (request, reply) => {
@@ -280,9 +310,12 @@ export const messageRoutes: FastifyPluginAsyncZod = async (fastify) => {
     {
       schema: {
         tags: ['messages'],
+        operationId: 'deleteMessage',
         summary: 'Delete a message (its sender, a room admin or a moderator); a tombstone stays',
         params: MessageParams,
-        response: { 200: AckSchema, ...writeProblems },
+        response: { 200: AckSchema },
+        responseHeaders: WRITE_HEADERS,
+        problems: [...COMMAND_PROBLEMS, 'forbidden', 'not_message_sender', 'message_deleted'],
       },
     },
     async (request, reply) => {
@@ -297,10 +330,12 @@ export const messageRoutes: FastifyPluginAsyncZod = async (fastify) => {
     {
       schema: {
         tags: ['messages'],
+        operationId: 'getMessageHistory',
         summary: 'Earlier versions of an edited message, oldest first (empty once deleted or hidden)',
         params: MessageParams,
         querystring: z.strictObject(WaitForQuery),
-        response: { 200: z.array(EditJson), ...commonProblemResponses },
+        response: { 200: z.array(EditJson) },
+        problems: ['not_found'],
       },
     },
     async (request) => {
@@ -317,10 +352,12 @@ export const messageRoutes: FastifyPluginAsyncZod = async (fastify) => {
     {
       schema: {
         tags: ['messages'],
+        operationId: 'listMessageReaders',
         summary: 'Read receipts: the participants who have read this message',
         params: MessageParams,
         querystring: z.strictObject(WaitForQuery),
-        response: { 200: z.array(ReaderJson), ...commonProblemResponses },
+        response: { 200: z.array(ReaderJson) },
+        problems: ['not_found'],
       },
     },
     async (request) => {
@@ -332,19 +369,28 @@ export const messageRoutes: FastifyPluginAsyncZod = async (fastify) => {
     },
   );
 
-  for (const [method, run, summary] of [
-    ['POST', addReaction, 'Add a reaction (one per emoji per user)'],
-    ['DELETE', removeReaction, 'Remove your reaction'],
+  for (const [method, run, operationId, summary] of [
+    ['POST', addReaction, 'addReaction', 'Add a reaction (one per emoji per user)'],
+    ['DELETE', removeReaction, 'removeReaction', 'Remove your reaction'],
   ] as const) {
     fastify.route({
       method,
       url: '/messages/:id/reactions/',
       schema: {
         tags: ['messages'],
+        operationId,
         summary,
         params: MessageParams,
         body: ReactionBody,
-        response: { 200: MessageWithPosition, 202: AckSchema, ...writeProblems },
+        response: { 200: MessageWithPosition, 202: AckSchema },
+        responseHeaders: WRITE_HEADERS,
+        problems: [
+          ...COMMAND_PROBLEMS,
+          'invalid_input',
+          'room_archived',
+          'message_deleted',
+          'message_hidden',
+        ],
       },
       handler: async (request, reply) => {
         const { id } = request.params;
@@ -365,10 +411,14 @@ export const messageRoutes: FastifyPluginAsyncZod = async (fastify) => {
     {
       schema: {
         tags: ['messages'],
+        operationId: 'markRoomRead',
         summary: 'Mark the room read (everything, or up to message_id)',
+        description: 'Without a body (or without `message_id`): everything in the room so far.',
         params: RoomParams,
         body: MarkReadBody,
-        response: { 200: AckSchema, ...writeProblems },
+        response: { 200: AckSchema },
+        responseHeaders: WRITE_HEADERS,
+        problems: COMMAND_PROBLEMS,
       },
     },
     async (request, reply) => {

@@ -6,7 +6,7 @@ import { z } from 'zod';
 import { requestRebuild } from '../projections/checkpoints.ts';
 import { projectionStatus } from '../projections/projectionStatus.ts';
 import { PROJECTIONS, projectionNamed } from '../projections/registry.ts';
-import { commonProblemResponses, notFound } from './problems.ts';
+import { notFound } from './problems.ts';
 
 const RebuildSchema = z.object({
   state: z.string(),
@@ -42,11 +42,10 @@ export const opsRoutes: FastifyPluginAsyncZod = async (fastify) => {
     {
       schema: {
         tags: ['ops'],
+        operationId: 'listProjections',
         summary: 'Projection status: position, head, lag, state and rebuild progress (ops role)',
-        response: {
-          200: z.object({ projections: z.array(ProjectionStatusSchema) }),
-          ...commonProblemResponses,
-        },
+        response: { 200: z.object({ projections: z.array(ProjectionStatusSchema) }) },
+        problems: ['not_found'],
       },
     },
     async () => {
@@ -80,6 +79,7 @@ export const opsRoutes: FastifyPluginAsyncZod = async (fastify) => {
     {
       schema: {
         tags: ['ops'],
+        operationId: 'rebuildProjections',
         summary: 'Request a zero-downtime rebuild of read models (ops role); progress on GET /projections/',
         body: z
           .strictObject({
@@ -100,8 +100,8 @@ export const opsRoutes: FastifyPluginAsyncZod = async (fastify) => {
               }),
             ),
           }),
-          ...commonProblemResponses,
         },
+        problems: ['not_found'],
       },
     },
     async (request, reply) => {

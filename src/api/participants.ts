@@ -16,20 +16,15 @@ import { NameText } from '../domain/text.ts';
 import { getParticipantForUser, listParticipants } from '../projections/chat/queries/participants.ts';
 import { requireRoomParticipant } from './access.ts';
 import { commandContext, withPosition } from './commandContext.ts';
-import { setETag, withIfMatch } from './etag.ts';
-import { commonProblemResponses, HttpProblem, notFound, ProblemSchema } from './problems.ts';
+import { IF_MATCH_PROBLEMS, setETag, withIfMatch } from './etag.ts';
+import { COMMAND_PROBLEMS, WRITE_HEADERS } from './openApiDocument.ts';
+import { HttpProblem, notFound } from './problems.ts';
 import { answerAfterProjection, readAfter } from './readYourWrites.ts';
 import { AckSchema, UserIdSchema, WaitForQuery, WriteAck } from './schemas.ts';
 
 const RoomParams = z.object({ room_id: Uuid });
 const ParticipantParams = z.object({ id: Uuid });
 const ParticipantWithPosition = ParticipantJsonSchema.extend(WriteAck);
-const writeProblems = {
-  ...commonProblemResponses,
-  403: ProblemSchema,
-  409: ProblemSchema,
-  422: ProblemSchema,
-};
 const FutureTime = z.iso.datetime({ offset: true });
 
 const AddBody = z
@@ -64,10 +59,12 @@ export const participantRoutes: FastifyPluginAsyncZod = async (fastify) => {
     {
       schema: {
         tags: ['participants'],
+        operationId: 'listParticipants',
         summary: "The room's current participants, in join order",
         params: RoomParams,
         querystring: z.strictObject(WaitForQuery),
-        response: { 200: z.array(ParticipantJsonSchema), ...commonProblemResponses },
+        response: { 200: z.array(ParticipantJsonSchema) },
+        problems: ['not_found'],
       },
     },
     async (request) => {
@@ -84,10 +81,13 @@ export const participantRoutes: FastifyPluginAsyncZod = async (fastify) => {
     {
       schema: {
         tags: ['participants'],
+        operationId: 'addParticipant',
         summary: 'Add a participant (room admins; not to direct rooms)',
         params: RoomParams,
         body: AddBody,
-        response: { 201: ParticipantWithPosition, 202: AckSchema, ...writeProblems },
+        response: { 201: ParticipantWithPosition, 202: AckSchema },
+        responseHeaders: WRITE_HEADERS,
+        problems: [...COMMAND_PROBLEMS, 'not_allowed_in_direct_room', 'not_room_admin', 'room_archived'],
       },
     },
     async (request, reply) => {
@@ -120,9 +120,20 @@ export const participantRoutes: FastifyPluginAsyncZod = async (fastify) => {
         summary: 'Mute/unmute, make or unmake admin, or silence your own notifications',
         description:
           "Each given field is its own change, applied in the order muted, is_admin, notifications_muted; the answer carries the position of the last. A participant lives in its room: with `If-Match: <ETag of GET /rooms/{id}/>` the changes apply only if the room has not changed since (else 412 precondition_failed); the answer carries the room's ETag after them.",
+        operationId: 'updateParticipant',
         params: ParticipantParams,
         body: UpdateBody,
-        response: { 200: ParticipantWithPosition, 202: AckSchema, ...writeProblems },
+        response: { 200: ParticipantWithPosition, 202: AckSchema },
+        responseHeaders: [...WRITE_HEADERS, 'ETag'],
+        problems: [
+          ...COMMAND_PROBLEMS,
+          'forbidden',
+          'invalid_input',
+          'not_allowed_in_direct_room',
+          'not_room_admin',
+          'last_admin',
+          ...IF_MATCH_PROBLEMS,
+        ],
       },
     },
     async (request, reply) => {
@@ -176,9 +187,12 @@ export const participantRoutes: FastifyPluginAsyncZod = async (fastify) => {
     {
       schema: {
         tags: ['participants'],
+        operationId: 'removeParticipant',
         summary: 'Remove a participant (room admins), or leave when it is you',
         params: ParticipantParams,
-        response: { 200: AckSchema, ...writeProblems },
+        response: { 200: AckSchema },
+        responseHeaders: WRITE_HEADERS,
+        problems: [...COMMAND_PROBLEMS, 'not_allowed_in_direct_room', 'not_room_admin', 'last_admin'],
       },
     },
     async (request, reply) => {

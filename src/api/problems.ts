@@ -1,6 +1,7 @@
 // application/problem+json (RFC 9457) with a stable `code` clients can switch on, and `field` naming the
 // offending input when there is one.
 import { z } from 'zod';
+import type { ProblemCode, ProblemStatus } from '../errors/errorTable.ts';
 
 export const ProblemSchema = z
   .object({
@@ -21,13 +22,16 @@ export const ProblemSchema = z
 
 export type Problem = z.infer<typeof ProblemSchema>;
 
-/** Thrown by routes for answers that are not domain errors (missing resource, bad cursor, ...). */
-export class HttpProblem extends Error {
+/**
+ * Thrown by routes for answers that are not domain errors (missing resource, bad cursor, ...). The code is
+ * one of the error table's and the status its own (the compiler checks the pair).
+ */
+export class HttpProblem<C extends ProblemCode = ProblemCode> extends Error {
   override readonly name = 'HttpProblem';
   readonly status: number;
-  readonly code: string;
+  readonly code: C;
   readonly field: string | undefined;
-  constructor(status: number, code: string, detail: string, field?: string) {
+  constructor(status: NoInfer<ProblemStatus<C>>, code: C, detail: string, field?: string) {
     super(detail);
     this.status = status;
     this.code = code;
@@ -39,13 +43,3 @@ export class HttpProblem extends Error {
 export function notFound(what: string): HttpProblem {
   return new HttpProblem(404, 'not_found', `${what} not found`);
 }
-
-/** Error responses every authenticated route may give, for the OpenAPI document. */
-export const commonProblemResponses = {
-  400: ProblemSchema.describe('Invalid input (code validation_failed or unknown_field, with field)'),
-  401: ProblemSchema.describe('Missing or invalid access token (code token_*)'),
-  404: ProblemSchema.describe('No such resource, or the caller is not a participant of its room'),
-  503: ProblemSchema.describe(
-    'PostgreSQL, Redis or the event store is away (code unavailable, with Retry-After): nothing was done',
-  ),
-};

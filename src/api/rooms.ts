@@ -14,19 +14,14 @@ import { NameText, SafeText } from '../domain/text.ts';
 import { getRoomForUser, listRoomsForUser, roomRevision } from '../projections/chat/queries/rooms.ts';
 import { requireRoomParticipant } from './access.ts';
 import { commandContext, withPosition } from './commandContext.ts';
-import { setETag, withIfMatch } from './etag.ts';
-import { commonProblemResponses, notFound, ProblemSchema } from './problems.ts';
+import { IF_MATCH_PROBLEMS, setETag, withIfMatch } from './etag.ts';
+import { COMMAND_PROBLEMS, WRITE_HEADERS } from './openApiDocument.ts';
+import { notFound } from './problems.ts';
 import { answerAfterProjection, readAfter } from './readYourWrites.ts';
 import { AckSchema, ExternalIdSchema, UserIdSchema, WaitForQuery, WriteAck } from './schemas.ts';
 
 const RoomParams = z.object({ id: Uuid });
 const RoomWithPosition = RoomWithUnreadJsonSchema.extend(WriteAck);
-const writeProblems = {
-  ...commonProblemResponses,
-  403: ProblemSchema,
-  409: ProblemSchema,
-  422: ProblemSchema,
-};
 
 const RoomSettingsBody = z
   .strictObject({
@@ -89,20 +84,33 @@ const LIFECYCLE = [
     method: 'DELETE',
     url: '/rooms/:id/',
     run: archiveRoom,
+    operationId: 'deleteRoom',
     summary: 'Archive a room (admins; as POST archive/)',
+    problems: ['not_allowed_in_direct_room', 'not_room_admin'],
   },
-  { method: 'POST', url: '/rooms/:id/archive/', run: archiveRoom, summary: 'Archive a room (room admins)' },
+  {
+    method: 'POST',
+    url: '/rooms/:id/archive/',
+    run: archiveRoom,
+    operationId: 'archiveRoom',
+    summary: 'Archive a room (room admins)',
+    problems: ['not_allowed_in_direct_room', 'not_room_admin'],
+  },
   {
     method: 'POST',
     url: '/rooms/:id/unarchive/',
     run: unarchiveRoom,
+    operationId: 'unarchiveRoom',
     summary: 'Unarchive a room (room admins)',
+    problems: ['not_room_admin'],
   },
   {
     method: 'POST',
     url: '/rooms/:id/leave/',
     run: leaveRoom,
+    operationId: 'leaveRoom',
     summary: 'Leave a room (not direct, not as last admin)',
+    problems: ['not_allowed_in_direct_room', 'last_admin'],
   },
 ] as const;
 
@@ -114,9 +122,10 @@ export const roomRoutes: FastifyPluginAsyncZod = async (fastify) => {
     {
       schema: {
         tags: ['rooms'],
+        operationId: 'listRooms',
         summary: "The caller's rooms, newest activity first, with unread_count and last_message",
         querystring: ListQuery,
-        response: { 200: RoomPage, ...commonProblemResponses },
+        response: { 200: RoomPage },
       },
     },
     async (request) => {
@@ -142,8 +151,17 @@ export const roomRoutes: FastifyPluginAsyncZod = async (fastify) => {
         tags: ['rooms'],
         summary: 'Create a room; the creator joins as admin',
         description: 'A direct room with the same person again answers 200 with the existing room.',
+        operationId: 'createRoom',
         body: CreateRoomBody,
-        response: { 200: RoomWithPosition, 201: RoomWithPosition, 202: AckSchema, ...writeProblems },
+        response: { 200: RoomWithPosition, 201: RoomWithPosition, 202: AckSchema },
+        responseHeaders: WRITE_HEADERS,
+        problems: [
+          ...COMMAND_PROBLEMS,
+          'invalid_input',
+          'invalid_room_type',
+          'direct_room_requires_one_other_user',
+          'user_blocked',
+        ],
       },
     },
     async (request, reply) => {
@@ -171,10 +189,13 @@ export const roomRoutes: FastifyPluginAsyncZod = async (fastify) => {
     {
       schema: {
         tags: ['rooms'],
+        operationId: 'getRoom',
         summary: 'One room',
         params: RoomParams,
         querystring: z.strictObject(WaitForQuery),
-        response: { 200: RoomWithUnreadJsonSchema, ...commonProblemResponses },
+        response: { 200: RoomWithUnreadJsonSchema },
+        responseHeaders: ['ETag'],
+        problems: ['not_found'],
       },
     },
     async (request, reply) => {
@@ -196,9 +217,19 @@ export const roomRoutes: FastifyPluginAsyncZod = async (fastify) => {
         summary: 'Rename or reconfigure a room (room admins)',
         description:
           'With `If-Match: <ETag of GET /rooms/{id}/>`, applied only if the room has not changed since (else 412 precondition_failed).',
+        operationId: 'updateRoom',
         params: RoomParams,
         body: UpdateRoomBody,
-        response: { 200: RoomWithPosition, 202: AckSchema, ...writeProblems },
+        response: { 200: RoomWithPosition, 202: AckSchema },
+        responseHeaders: [...WRITE_HEADERS, 'ETag'],
+        problems: [
+          ...COMMAND_PROBLEMS,
+          'invalid_input',
+          'not_allowed_in_direct_room',
+          'not_room_admin',
+          'room_archived',
+          ...IF_MATCH_PROBLEMS,
+        ],
       },
     },
     async (request, reply) => {
@@ -216,15 +247,18 @@ export const roomRoutes: FastifyPluginAsyncZod = async (fastify) => {
     },
   );
 
-  for (const { method, url, run, summary } of LIFECYCLE) {
+  for (const { method, url, run, operationId, summary, problems } of LIFECYCLE) {
     fastify.route({
       method,
       url,
       schema: {
         tags: ['rooms'],
+        operationId,
         summary,
         params: RoomParams,
-        response: { 200: AckSchema, ...writeProblems },
+        response: { 200: AckSchema },
+        responseHeaders: WRITE_HEADERS,
+        problems: [...COMMAND_PROBLEMS, ...problems],
       },
       handler: async (request, reply) => {
         const { id } = request.params;

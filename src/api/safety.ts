@@ -15,16 +15,13 @@ import { BodyText } from '../domain/text.ts';
 import { listBlockedUsers, listReports } from '../projections/safety/queries.ts';
 import { SAFETY_PROJECTION } from '../projections/safety/safetyProjection.ts';
 import { commandContext, withPosition } from './commandContext.ts';
-import { commonProblemResponses, HttpProblem, ProblemSchema } from './problems.ts';
+import { COMMAND_PROBLEMS, WRITE_HEADERS } from './openApiDocument.ts';
+import { HttpProblem } from './problems.ts';
 import { readAfter } from './readYourWrites.ts';
 import { AckSchema, UserIdSchema, WaitForQuery } from './schemas.ts';
 
-const writeProblems = {
-  ...commonProblemResponses,
-  403: ProblemSchema,
-  409: ProblemSchema,
-  422: ProblemSchema,
-};
+/** What a moderator's command may answer: not a moderator, no such message or report. */
+const MODERATION_PROBLEMS = [...COMMAND_PROBLEMS, 'forbidden', 'invalid_input'] as const;
 const UserParams = z.object({ user_id: UserIdSchema });
 const MessageParams = z.object({ id: Uuid });
 
@@ -60,9 +57,10 @@ export const safetyRoutes: FastifyPluginAsyncZod = async (fastify) => {
     {
       schema: {
         tags: ['safety'],
+        operationId: 'listBlockedUsers',
         summary: 'The users you have blocked',
         querystring: z.strictObject(WaitForQuery),
-        response: { 200: z.object({ user_ids: z.array(z.string()) }), ...commonProblemResponses },
+        response: { 200: z.object({ user_ids: z.array(z.string()) }) },
       },
     },
     async (request) => ({
@@ -75,18 +73,21 @@ export const safetyRoutes: FastifyPluginAsyncZod = async (fastify) => {
     }),
   );
 
-  for (const [method, run, summary] of [
-    ['POST', blockUser, 'Block a user: neither of you can write in your direct room'],
-    ['DELETE', unblockUser, 'Unblock a user'],
+  for (const [method, run, operationId, summary] of [
+    ['POST', blockUser, 'blockUser', 'Block a user: neither of you can write in your direct room'],
+    ['DELETE', unblockUser, 'unblockUser', 'Unblock a user'],
   ] as const) {
     fastify.route({
       method,
       url: '/users/:user_id/block/',
       schema: {
         tags: ['safety'],
+        operationId,
         summary,
         params: UserParams,
-        response: { 200: AckSchema, ...writeProblems },
+        response: { 200: AckSchema },
+        responseHeaders: WRITE_HEADERS,
+        problems: [...COMMAND_PROBLEMS, 'cannot_block_self'],
       },
       handler: async (request, reply) => {
         const result = await run(commandContext(request), { userId: request.params.user_id });
@@ -100,10 +101,13 @@ export const safetyRoutes: FastifyPluginAsyncZod = async (fastify) => {
     {
       schema: {
         tags: ['safety'],
+        operationId: 'reportMessage',
         summary: 'Report a message to the moderators (reporting it again changes nothing)',
         params: MessageParams,
         body: z.strictObject({ reason: BodyText.min(1).max(MAX_REPORT_REASON_LENGTH) }),
-        response: { 200: ReportCreated, 201: ReportCreated, ...writeProblems },
+        response: { 200: ReportCreated, 201: ReportCreated },
+        responseHeaders: WRITE_HEADERS,
+        problems: [...COMMAND_PROBLEMS, 'invalid_input'],
       },
     },
     async (request, reply) => {
@@ -128,13 +132,15 @@ export const safetyRoutes: FastifyPluginAsyncZod = async (fastify) => {
     {
       schema: {
         tags: ['safety'],
+        operationId: 'listReports',
         summary: 'The report queue, oldest first (moderators)',
         querystring: z.strictObject({
           status: z.enum(['open', 'hidden', 'dismissed']).optional().describe('default: open'),
           limit: z.coerce.number().int().min(1).max(500).default(100),
           ...WaitForQuery,
         }),
-        response: { 200: z.array(ReportJson), ...commonProblemResponses, 403: ProblemSchema },
+        response: { 200: z.array(ReportJson) },
+        problems: ['forbidden'],
       },
     },
     async (request) => {
@@ -149,13 +155,16 @@ export const safetyRoutes: FastifyPluginAsyncZod = async (fastify) => {
     {
       schema: {
         tags: ['safety'],
+        operationId: 'hideMessage',
         summary: 'Hide a message from participants (moderators); resolves the given reports as hidden',
         params: MessageParams,
         body: z.strictObject({
           reason: BodyText.min(1).max(MAX_HIDE_REASON_LENGTH),
           report_ids: z.array(Uuid).max(100).default([]),
         }),
-        response: { 200: AckSchema, ...writeProblems },
+        response: { 200: AckSchema },
+        responseHeaders: WRITE_HEADERS,
+        problems: MODERATION_PROBLEMS,
       },
     },
     async (request, reply) => {
@@ -174,9 +183,12 @@ export const safetyRoutes: FastifyPluginAsyncZod = async (fastify) => {
     {
       schema: {
         tags: ['safety'],
+        operationId: 'restoreMessage',
         summary: 'Show a hidden message again (moderators)',
         params: MessageParams,
-        response: { 200: AckSchema, ...writeProblems },
+        response: { 200: AckSchema },
+        responseHeaders: WRITE_HEADERS,
+        problems: MODERATION_PROBLEMS,
       },
     },
     async (request, reply) => {
@@ -191,9 +203,12 @@ export const safetyRoutes: FastifyPluginAsyncZod = async (fastify) => {
     {
       schema: {
         tags: ['safety'],
+        operationId: 'dismissReport',
         summary: 'Dismiss a report (moderators)',
         params: z.object({ id: Uuid }),
-        response: { 200: AckSchema, ...writeProblems },
+        response: { 200: AckSchema },
+        responseHeaders: WRITE_HEADERS,
+        problems: MODERATION_PROBLEMS,
       },
     },
     async (request, reply) => {

@@ -12,7 +12,7 @@ import { searchMessages } from '../projections/search/queries.ts';
 import { SEARCH_PROJECTION } from '../projections/search/searchProjection.ts';
 import { MAX_QUERY_LENGTH, parseSearchQuery, SearchQueryError } from '../projections/search/searchQuery.ts';
 import { waitForPosition } from '../projections/waitForPosition.ts';
-import { commonProblemResponses, HttpProblem } from './problems.ts';
+import { HttpProblem } from './problems.ts';
 import { READ_WAIT_TIMEOUT_MS } from './readYourWrites.ts';
 import { WaitForQuery } from './schemas.ts';
 
@@ -92,11 +92,13 @@ export const searchRoutes: FastifyPluginAsyncZod = async (fastify) => {
     {
       schema: {
         tags: ['messages'],
+        operationId: 'searchMessages',
         summary: 'Search the messages of your rooms',
         description:
           'Every room you are or were in, within your membership windows (a room you left: up to your leave), as the room’s history visibility lets you read it; current versions only (never edited-away, deleted or hidden text). Newest first, or `sort=relevance`. The query language is in docs/api.md, "Search"; a bad operator is 400 invalid_query.',
         querystring: SearchQueryParams,
-        response: { 200: SearchPageSchema, ...commonProblemResponses },
+        response: { 200: SearchPageSchema },
+        problems: ['invalid_query'],
       },
     },
     (request) => answerSearch(fastify, request.user.userId, request.query),

@@ -19,7 +19,7 @@ import { isDependencyUnavailable } from './dependencyErrors.ts';
  * that does not exist: a non-participant learns nothing. 403 means "you are in, but may not do this";
  * 409 "not in the current state of the thing"; 422 "this input can never work".
  */
-export const DOMAIN_STATUS: Record<DomainErrorCode, number> = {
+export const DOMAIN_STATUS = {
   not_found: 404,
   not_a_participant: 404,
   invalid_input: 422,
@@ -35,7 +35,8 @@ export const DOMAIN_STATUS: Record<DomainErrorCode, number> = {
   message_too_long: 422,
   attachment_required: 422,
   attachment_too_large: 422,
-  attachment_type_not_allowed: 422,
+  // the upload's answer too (src/api/attachments.ts): a type we do not take, whoever notices it
+  attachment_type_not_allowed: 415,
   invalid_reply_to: 422,
   idempotency_conflict: 409,
   not_message_sender: 403,
@@ -43,7 +44,59 @@ export const DOMAIN_STATUS: Record<DomainErrorCode, number> = {
   message_hidden: 409,
   user_blocked: 403,
   cannot_block_self: 422,
-};
+} as const satisfies Record<DomainErrorCode, number>;
+
+/**
+ * Every code a REST answer can carry, with its one status: the domain's (a non-participant's
+ * `not_a_participant` answers as `not_found`), the token check's, the event store's, and what the framework,
+ * the HTTP server and the routes refuse (src/api). Routes declare the codes they answer by name
+ * (`schema.problems`) and the OpenAPI document lists them per status; an HttpProblem's status must be its
+ * code's (checked by the compiler).
+ */
+export const PROBLEM_STATUS = {
+  ...DOMAIN_STATUS,
+  // token check (src/auth/tokenVerifier.ts)
+  token_missing: 401,
+  token_invalid: 401,
+  token_expired: 401,
+  token_not_yet_valid: 401,
+  token_wrong_type: 401,
+  token_claims_invalid: 401,
+  token_algorithm_not_allowed: 401,
+  token_unknown_key: 401,
+  auth_unavailable: 503,
+  // the event store and the command handler
+  concurrency_conflict: 409,
+  precondition_failed: 412,
+  content_too_large: 413,
+  [INVALID_TEXT]: 400,
+  unavailable: 503,
+  internal_error: 500,
+  // the request as the framework reads it (src/api/plugins/errors.ts)
+  validation_failed: 400,
+  unknown_field: 400,
+  malformed_json: 400,
+  malformed_url: 400,
+  bad_request: 400,
+  uri_too_long: 414,
+  body_too_large: 413,
+  unsupported_media_type: 415,
+  // the HTTP server itself, before any route (src/http/serverLimits.ts)
+  malformed_request: 400,
+  request_timeout: 408,
+  headers_too_large: 431,
+  // the per-address cap on connections that have not authenticated (src/http/connectionGuard.ts)
+  too_many_connections: 429,
+  // the routes (src/api)
+  invalid_if_match: 400,
+  invalid_query: 400,
+  malformed_multipart: 400,
+  invalid_attachment: 422,
+  image_too_large: 422,
+} as const;
+
+export type ProblemCode = keyof typeof PROBLEM_STATUS;
+export type ProblemStatus<C extends ProblemCode> = (typeof PROBLEM_STATUS)[C];
 
 /**
  * client: the caller's request cannot be done as it is (tell them why); unavailable: a service we depend
@@ -57,37 +110,36 @@ export type ErrorAnswer = {
 };
 
 export function answerFor(error: unknown): ErrorAnswer {
-  const client = (status: number, code: string, detail: string): ErrorAnswer => ({
+  const client = (code: ProblemCode, detail: string): ErrorAnswer => ({
     kind: 'client',
-    status,
+    status: PROBLEM_STATUS[code],
     code,
     detail,
   });
   if (error instanceof DomainError) {
-    const status = DOMAIN_STATUS[error.code];
     // "not there" and "not yours" must read the same, or the difference tells that a room exists
-    if (status === 404) return client(404, 'not_found', 'Not found');
-    return client(status, error.code, error.message);
+    if (DOMAIN_STATUS[error.code] === 404) return client('not_found', 'Not found');
+    return client(error.code, error.message);
   }
   if (error instanceof AuthError) {
     if (error.code === 'auth_unavailable') {
       return { kind: 'unavailable', status: 503, code: error.code, detail: error.message };
     }
-    return client(401, error.code, error.message);
+    return client(error.code, error.message);
   }
   if (error instanceof WrongExpectedVersion) {
-    return client(409, 'concurrency_conflict', 'Someone else changed this at the same time');
+    return client('concurrency_conflict', 'Someone else changed this at the same time');
   }
   if (error instanceof StaleRevision) {
-    return client(412, 'precondition_failed', 'This changed since you read it (If-Match); read it again');
+    return client('precondition_failed', 'This changed since you read it (If-Match); read it again');
   }
   if (error instanceof IdempotencyMismatch) {
-    return client(409, 'idempotency_conflict', 'This was sent before with other content');
+    return client('idempotency_conflict', 'This was sent before with other content');
   }
-  if (error instanceof EventTooLarge) return client(413, 'content_too_large', error.message);
+  if (error instanceof EventTooLarge) return client('content_too_large', error.message);
   // text the edge should have refused (docs/api.md, "Text"); the store's own check caught it
   if (error instanceof EventNotStorable) {
-    return client(400, INVALID_TEXT, `The text cannot be stored: ${error.reason}`);
+    return client(INVALID_TEXT, `The text cannot be stored: ${error.reason}`);
   }
   if (isDependencyUnavailable(error)) {
     return {

@@ -2,8 +2,9 @@
 import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
 import fp from 'fastify-plugin';
-import { jsonSchemaTransform, jsonSchemaTransformObject } from 'fastify-type-provider-zod';
+import { createJsonSchemaTransform, createJsonSchemaTransformObject } from 'fastify-type-provider-zod';
 import { DOCS_CSP } from '../../http/responseHeaders.ts';
+import { completeOperation, finishDocument } from '../openApiDocument.ts';
 
 const DESCRIPTION = `REST API of the chat service. Every /api route needs \`Authorization: Bearer <access token>\`
 (a JWT: user id in \`sub\` or SimpleJWT \`user_id\`, \`username\`, \`roles\`; \`token_type\` must be \`access\`).
@@ -34,11 +35,24 @@ const UPLOAD_BODY = {
   properties: { file: { type: 'string', format: 'binary', description: 'the file (one part named "file")' } },
 };
 
-const transform: typeof jsonSchemaTransform = (input) => {
-  const output = jsonSchemaTransform(input);
-  const consumes = (input.schema as { consumes?: string[] } | undefined)?.consumes;
-  if (!consumes?.includes('multipart/form-data')) return output;
-  return { ...output, schema: { ...output.schema, body: UPLOAD_BODY } };
+/**
+ * The bridge's default override drops a union's branches that are still empty when it runs, and a schema
+ * used a second time (the integer id of `task` after `participant_ids`) is empty then: only filled in
+ * afterwards. Without it every branch stays; this project has no dates or `undefined` for it to rewrite.
+ */
+const zodToJsonConfig = { override: () => {} };
+const bridge = createJsonSchemaTransform({ zodToJsonConfig });
+const bridgeComponents = createJsonSchemaTransformObject({ zodToJsonConfig });
+
+const transform: typeof bridge = (input) => {
+  const output = bridge(input);
+  if (!input.schema || output.schema.hide) return output;
+  const schema = completeOperation(input.schema, output.schema as object);
+  const consumes = (input.schema as { consumes?: string[] }).consumes;
+  return {
+    ...output,
+    schema: consumes?.includes('multipart/form-data') ? { ...schema, body: UPLOAD_BODY } : schema,
+  };
 };
 
 export const openApiPlugin = fp(
@@ -46,22 +60,43 @@ export const openApiPlugin = fp(
     await fastify.register(fastifySwagger, {
       openapi: {
         openapi: '3.1.0',
-        info: { title: 'Chat API', version: '1.0.0', description: DESCRIPTION },
+        info: {
+          title: 'Chat API',
+          version: '1.0.0',
+          description: DESCRIPTION,
+          // package.json says UNLICENSED: no licence is granted (a private project), and the document says so
+          license: { name: 'Proprietary (UNLICENSED): no licence is granted' },
+        },
+        servers: [
+          {
+            url: '{scheme}://{host}',
+            description: 'a deployment of this service (npm start listens on port 8000)',
+            variables: {
+              scheme: { enum: ['https', 'http'], default: 'http' },
+              host: { default: 'localhost:8000', description: 'host and port' },
+            },
+          },
+        ],
         components: {
           securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } },
         },
         security: [{ bearerAuth: [] }],
         tags: [
-          { name: 'rooms' },
-          { name: 'messages' },
-          { name: 'participants' },
+          { name: 'rooms', description: 'the caller’s rooms: list, create, read, change, archive, leave' },
+          {
+            name: 'messages',
+            description:
+              'history by cursor, send (idempotent with client_id), edit, delete, reactions, reads',
+          },
+          { name: 'participants', description: 'who is in a room: add, mute, make admin, remove' },
           { name: 'safety', description: 'blocks, reports and moderation' },
-          { name: 'attachments' },
+          { name: 'attachments', description: 'upload a file to a room, download it (participants only)' },
           { name: 'health', description: 'liveness and readiness (no auth)' },
+          { name: 'ops', description: 'projection status and rebuilds (tokens with the ops role)' },
         ],
       },
       transform,
-      transformObject: jsonSchemaTransformObject,
+      transformObject: (input) => finishDocument(bridgeComponents(input)),
     });
     // Swagger UI's page is the one HTML this service serves: it runs only its own files
     await fastify.register(fastifySwaggerUi, { routePrefix: '/docs', staticCSP: DOCS_CSP });
