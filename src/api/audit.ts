@@ -35,7 +35,8 @@ import {
 import { AUDIT_EXPORT_JOB, exportFilePath } from '../jobs/auditExport.ts';
 import { jobQueue } from '../jobs/startJobs.ts';
 import { commandContext } from './commandContext.ts';
-import { commonProblemResponses, HttpProblem, notFound } from './problems.ts';
+import { COMMAND_PROBLEMS } from './openApiDocument.ts';
+import { HttpProblem, notFound } from './problems.ts';
 import { UserIdSchema } from './schemas.ts';
 
 /** most events one request reads from the store (a filter that matches little answers with a cursor) */
@@ -217,6 +218,7 @@ export const auditRoutes: FastifyPluginAsyncZod = async (fastify) => {
     {
       schema: {
         tags: ['audit'],
+        operationId: 'auditRoomEvents',
         summary: 'A room’s whole history from the event store, in order, paged (auditor role)',
         params: RoomParams,
         querystring: z.strictObject({
@@ -229,7 +231,8 @@ export const auditRoutes: FastifyPluginAsyncZod = async (fastify) => {
             .optional()
             .describe('comma-separated event types, e.g. MessageEdited,MessageDeleted'),
         }),
-        response: { 200: EventPage, ...commonProblemResponses },
+        response: { 200: EventPage },
+        problems: COMMAND_PROBLEMS,
       },
     },
     async (request) => {
@@ -255,6 +258,7 @@ export const auditRoutes: FastifyPluginAsyncZod = async (fastify) => {
     {
       schema: {
         tags: ['audit'],
+        operationId: 'auditRoomState',
         summary: 'A room as it was at a time or position: members, roles, mutes, messages (auditor role)',
         params: RoomParams,
         querystring: z.strictObject({
@@ -262,7 +266,8 @@ export const auditRoutes: FastifyPluginAsyncZod = async (fastify) => {
           messages_after: Position.optional().describe('only messages sent after this position'),
           message_limit: z.coerce.number().int().min(1).max(2_000).default(500),
         }),
-        response: { 200: RoomStateSchema, ...commonProblemResponses },
+        response: { 200: RoomStateSchema },
+        problems: COMMAND_PROBLEMS,
       },
     },
     async (request) => {
@@ -284,6 +289,7 @@ export const auditRoutes: FastifyPluginAsyncZod = async (fastify) => {
     {
       schema: {
         tags: ['audit'],
+        operationId: 'auditMessage',
         summary: 'Every version of a message and every event of it, with who and when (auditor role)',
         params: MessageParams,
         response: {
@@ -300,8 +306,8 @@ export const auditRoutes: FastifyPluginAsyncZod = async (fastify) => {
                 .describe('the message’s stream: versions, deletes, hides, reactions'),
             })
             .meta({ id: 'AuditMessage' }),
-          ...commonProblemResponses,
         },
+        problems: COMMAND_PROBLEMS,
       },
     },
     async (request) => {
@@ -330,6 +336,7 @@ export const auditRoutes: FastifyPluginAsyncZod = async (fastify) => {
     {
       schema: {
         tags: ['audit'],
+        operationId: 'auditMessageVisibility',
         summary: 'Who could read a message at a time or position: the room’s members then (auditor role)',
         params: MessageParams,
         querystring: z.strictObject(AsOfQuery),
@@ -346,8 +353,8 @@ export const auditRoutes: FastifyPluginAsyncZod = async (fastify) => {
               readers: z.array(z.string()).describe('user ids who could read it'),
             })
             .meta({ id: 'AuditMessageVisibility' }),
-          ...commonProblemResponses,
         },
+        problems: COMMAND_PROBLEMS,
       },
     },
     async (request) => {
@@ -380,10 +387,12 @@ export const auditRoutes: FastifyPluginAsyncZod = async (fastify) => {
     {
       schema: {
         tags: ['audit'],
+        operationId: 'auditUserActivity',
         summary: 'What one user did, across rooms, in a time range, paged (auditor role)',
         params: z.object({ id: UserIdSchema }),
         querystring: z.strictObject(PageQuery),
-        response: { 200: EventPage, ...commonProblemResponses },
+        response: { 200: EventPage },
+        problems: COMMAND_PROBLEMS,
       },
     },
     async (request) => {

@@ -93,6 +93,7 @@ export const openApiPlugin = fp(
           { name: 'attachments', description: 'upload a file to a room, download it (participants only)' },
           { name: 'health', description: 'liveness and readiness (no auth)' },
           { name: 'ops', description: 'projection status and rebuilds (tokens with the ops role)' },
+          { name: 'audit', description: 'the history from the event store (tokens with the auditor role)' },
         ],
       },
       transform,
