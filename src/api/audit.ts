@@ -424,6 +424,7 @@ export const auditRoutes: FastifyPluginAsyncZod = async (fastify) => {
     {
       schema: {
         tags: ['audit'],
+        operationId: 'requestAuditExport',
         summary:
           'Ask for a signed, verifiable export of a room or of every room; runs as a job (auditor role)',
         description:
@@ -439,7 +440,8 @@ export const auditRoutes: FastifyPluginAsyncZod = async (fastify) => {
             message: 'give room_id or all: true',
             path: ['room_id'],
           }),
-        response: { 202: ExportSchema, ...commonProblemResponses },
+        response: { 202: ExportSchema },
+        problems: COMMAND_PROBLEMS,
       },
     },
     async (request, reply) => {
@@ -465,9 +467,11 @@ export const auditRoutes: FastifyPluginAsyncZod = async (fastify) => {
     {
       schema: {
         tags: ['audit'],
+        operationId: 'getAuditExport',
         summary: 'An export’s state and progress (auditor role)',
         params: z.object({ id: Uuid }),
-        response: { 200: ExportSchema, ...commonProblemResponses },
+        response: { 200: ExportSchema },
+        problems: ['not_found'],
       },
     },
     async (request) => {
@@ -482,13 +486,14 @@ export const auditRoutes: FastifyPluginAsyncZod = async (fastify) => {
     {
       schema: {
         tags: ['audit'],
+        operationId: 'downloadAuditExport',
         summary: 'Download a finished export: JSON Lines, streamed from disk (auditor role)',
         description: 'Verify it offline: npm run chat -- audit verify FILE --key VERIFIER_KEY',
         params: z.object({ id: Uuid }),
-        response: {
-          200: z.any().describe('the export file (application/x-ndjson)'),
-          ...commonProblemResponses,
-        },
+        produces: ['application/x-ndjson'],
+        responseHeaders: ['Content-Disposition', 'Cache-Control'],
+        response: { 200: z.any().describe('the export file (application/x-ndjson)') },
+        problems: COMMAND_PROBLEMS,
       },
     },
     async (request, reply) => {
