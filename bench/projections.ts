@@ -14,45 +14,9 @@ import { chatProjection } from '../src/projections/chat/chatProjection.ts';
 import { prepareReadModels, readCheckpoint } from '../src/projections/checkpoints.ts';
 import { startProjections } from '../src/projections/projectionRunner.ts';
 import { waitForPosition } from '../src/projections/waitForPosition.ts';
-import { chatWorkload, type WorkloadEvent } from '../test/projections/support/chatWorkload.ts';
+import { chatWorkload } from '../test/projections/support/chatWorkload.ts';
 import { createTestDatabase } from '../test/support/database.ts';
-
-const LOAD_CHUNK = 10_000;
-
-/** Bulk load: one INSERT per chunk of events, revisions counted here (the store's append is per stream). */
-async function load(pool: pg.Pool, events: Iterable<WorkloadEvent>): Promise<number> {
-  const revisions = new Map<string, number>();
-  let chunk: WorkloadEvent[] = [];
-  let total = 0;
-  const flush = async () => {
-    const revision = chunk.map(({ stream }) => {
-      const next = (revisions.get(stream) ?? -1) + 1;
-      revisions.set(stream, next);
-      return next;
-    });
-    await pool.query(
-      `INSERT INTO events (stream, revision, event_id, event_type, data, metadata, room_id)
-       SELECT s, r, i, t, d, m, m ->> 'roomId'
-       FROM unnest($1::text[], $2::bigint[], $3::uuid[], $4::text[], $5::jsonb[], $6::jsonb[]) AS x(s, r, i, t, d, m)`,
-      [
-        chunk.map((e) => e.stream),
-        revision,
-        chunk.map((e) => e.event.id),
-        chunk.map((e) => e.event.type),
-        chunk.map((e) => JSON.stringify(e.event.data)),
-        chunk.map((e) => JSON.stringify(e.event.metadata)),
-      ],
-    );
-    total += chunk.length;
-    chunk = [];
-  };
-  for (const event of events) {
-    chunk.push(event);
-    if (chunk.length === LOAD_CHUNK) await flush();
-  }
-  if (chunk.length > 0) await flush();
-  return total;
-}
+import { loadEvents as load } from './_loadEvents.ts';
 
 export async function main(args: string[]): Promise<void> {
   const { values } = parseArgs({
