@@ -2,13 +2,8 @@
 // toJSONSchema): what a frame may hold is never written twice. Only the words around the schemas (what a
 // frame is for) are written here. Served at /asyncapi.json and rendered at /docs/asyncapi.
 import { z } from 'zod';
-import {
-  CLIENT_FRAMES,
-  CLOSE,
-  type ClientFrameType,
-  FeedFrameSchemas,
-  SERVER_FRAME_SCHEMAS,
-} from './frames.ts';
+import { CLOSE } from './closeCodes.ts';
+import { CLIENT_FRAMES, type ClientFrameType, FeedFrameSchemas, SERVER_FRAME_SCHEMAS } from './frames.ts';
 
 type Json = Record<string, unknown>;
 

@@ -3,7 +3,8 @@
 //   room socket  /ws/chat/{room_id}/  the seed's protocol: one room, joined at connect
 //   user socket  /ws/chat/            every room the client subscribes to with subscribe/unsubscribe frames
 import type { AuthenticatedUser, TokenVerifier } from '../auth/tokenVerifier.ts';
-import { CLOSE, type ClientFrame } from '../contract/frames.ts';
+import { CLOSE } from '../contract/closeCodes.ts';
+import type { ClientFrame } from '../contract/frames.ts';
 import { errorSummary } from '../errors/dependencyErrors.ts';
 import { answerFor } from '../errors/errorTable.ts';
 import type { ClientSocket } from './clientSocket.ts';

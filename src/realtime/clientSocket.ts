@@ -3,8 +3,8 @@
 import type { Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import type { WebSocket } from 'ws';
+import { CLOSE } from '../contract/closeCodes.ts';
 import type { ServerFrame } from '../contract/frames.ts';
-import { CLOSE } from '../contract/frames.ts';
 import { framesSent } from '../metrics/metrics.ts';
 import { type ErrorFrameDetails, errorFrame } from './protocol.ts';
 

@@ -6,7 +6,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import type { WebSocket } from 'ws';
 import type { Config } from '../config.ts';
-import { CLOSE } from '../contract/frames.ts';
+import { CLOSE } from '../contract/closeCodes.ts';
 import { errorSummary } from '../errors/dependencyErrors.ts';
 import type { ConnectionGuard } from '../http/connectionGuard.ts';
 import { framesReceived, openSockets } from '../metrics/metrics.ts';

@@ -4,7 +4,7 @@
 // <details> the browser opens without help.
 import fp from 'fastify-plugin';
 import { buildAsyncApiDocument, SOCKET_FRAMES, type SocketKind } from '../../contract/asyncApi.ts';
-import { CLOSE } from '../../contract/frames.ts';
+import { CLOSE } from '../../contract/closeCodes.ts';
 import { DOCS_CSP } from '../../http/responseHeaders.ts';
 
 const escapeHtml = (text: string) => text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
