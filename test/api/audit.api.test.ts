@@ -1,6 +1,7 @@
 // Auditors over REST: the history from the event store (original texts of edited, deleted and hidden
 // messages), the room as of several points around a membership change, an edit and a delete, who could
 // read a message then, one user's activity, and every read recorded. Every other role gets 404.
+import { setTimeout as sleep } from 'node:timers/promises';
 import { v4 as uuidv4 } from 'uuid';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { clientFor, type UserClient } from './support/client.ts';
@@ -90,10 +91,13 @@ beforeAll(async () => {
   await bob.post(`/api/chat/rooms/${story.directId}/messages/`, { content: 'just between us' });
 
   // the store shows an append once every older transaction of the cluster has ended: wait for the last
-  for (let attempt = 0; attempt < 100; attempt++) {
-    story.events = await allRoomEvents(story.roomId);
-    if (story.events.some((e) => e.type === 'ParticipantRemoved')) break;
+  // write (the direct message), and so for everything before it
+  for (let attempt = 0; attempt < 600; attempt++) {
+    const direct = await t.app.eventStore.readAll({ filter: { roomId: story.directId } });
+    if (direct.some((e) => e.type === 'MessageSent')) break;
+    await sleep(100);
   }
+  story.events = await allRoomEvents(story.roomId);
 });
 afterAll(async () => t?.stop());
 
