@@ -1,11 +1,14 @@
 // `npm start`: configuration from the environment, schema migrations, the app, the projector (in a worker
 // thread of its own), the jobs, and a graceful shutdown (stop taking requests, close sockets with 1012,
 // finish the projector's batch and the running jobs, each within a bound).
+
+import type { AddressInfo } from 'node:net';
 import { type App, buildApp } from './app.ts';
 import { verifierKeyOf } from './audit/signedNote.ts';
 import { auditSigner, NoSigningKey } from './audit/signingKey.ts';
-import { loadConfigOrExit } from './config.ts';
+import { type Config, loadConfigOrExit } from './config.ts';
 import { migrate } from './db/migrate.ts';
+import { logOutputOptions } from './infrastructure/logOutput.ts';
 import { startJobs } from './jobs/startJobs.ts';
 import { addMetricsSource } from './metrics/metrics.ts';
 import { prepareReadModels } from './projections/checkpoints.ts';
@@ -19,7 +22,7 @@ async function main(): Promise<void> {
   const config = loadConfigOrExit();
 
   const migrations = await migrate(config.DATABASE_URL);
-  const app: App = await buildApp(config);
+  const app: App = await buildApp(config, { logger: logOutputOptions() });
   if (migrations.length > 0) app.log.info({ migrations }, 'database migrated');
   if (config.usingDevelopmentSecret) {
     app.log.warn(
@@ -72,6 +75,30 @@ async function main(): Promise<void> {
   process.on('SIGINT', () => void shutdown('SIGINT'));
 
   await app.listen({ port: config.PORT, host: config.HOST });
+  const started = startLine(config, app);
+  app.log.info(started, `chat service started: ${started.url} (API docs ${started.docs})`);
+}
+
+/** The one line that says where the service is and how it runs (the URL a newcomer opens). */
+function startLine(config: Config, app: App) {
+  const { address, port } = app.server.address() as AddressInfo;
+  const host =
+    address === '0.0.0.0' || address === '::'
+      ? 'localhost'
+      : address.includes(':')
+        ? `[${address}]`
+        : address;
+  const url = `http://${host}:${port}`;
+  return {
+    url,
+    docs: `${url}/docs`,
+    event_store: config.EVENTSTORE_URL ? 'kurrentdb' : 'postgresql',
+    tokens: config.usingDevelopmentSecret
+      ? 'development secret (never in production)'
+      : [config.CHAT_JWT_SECRET ? 'CHAT_JWT_SECRET' : '', config.CHAT_JWKS_URL ? 'CHAT_JWKS_URL' : '']
+          .filter(Boolean)
+          .join(' + '),
+  };
 }
 
 await main();

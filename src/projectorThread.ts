@@ -9,6 +9,7 @@ import { isMainThread, parentPort, Worker, workerData } from 'node:worker_thread
 import { pino } from 'pino';
 import type { Config } from './config.ts';
 import { createInfrastructure } from './infrastructure/createInfrastructure.ts';
+import { logOutputOptions } from './infrastructure/logOutput.ts';
 import { type MetricsSource, registry } from './metrics/metrics.ts';
 import { startProjections } from './projections/projectionRunner.ts';
 import { PROJECTIONS } from './projections/registry.ts';
@@ -81,7 +82,7 @@ export function startProjectorThread(config: Config, logger: Logger): ProjectorT
 }
 
 async function runThread(config: Config): Promise<void> {
-  const logger = pino({ level: config.LOG_LEVEL, base: { thread: 'projector' } });
+  const logger = pino({ level: config.LOG_LEVEL, base: { thread: 'projector' }, ...logOutputOptions() });
   const infrastructure = await createInfrastructure(config, { process: 'projector', logger });
   const projections = await startProjections({
     pool: infrastructure.pool,

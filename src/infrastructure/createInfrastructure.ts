@@ -16,6 +16,7 @@ import { createEncryptingEventStore } from '../privacy/encryptingEventStore.ts';
 import type { KeyStore } from '../privacy/keyStore.ts';
 import { createLocalKeyWrapper } from '../privacy/keyWrapper.ts';
 import { createPostgresKeyStore } from '../privacy/postgresKeyStore.ts';
+import { logOutputOptions } from './logOutput.ts';
 import { createRedisConnection, type RedisUse } from './redisConnection.ts';
 
 /** Which process this is: names its connections and log lines, sizes its pool. */
@@ -58,7 +59,9 @@ export async function createInfrastructure(
   config: Config,
   options: InfrastructureOptions,
 ): Promise<Infrastructure> {
-  const logger = options.logger ?? pino({ level: config.LOG_LEVEL, base: { process: options.process } });
+  const logger =
+    options.logger ??
+    pino({ level: config.LOG_LEVEL, base: { process: options.process }, ...logOutputOptions() });
   const closers: (() => Promise<unknown>)[] = [];
 
   let pool = options.pool;

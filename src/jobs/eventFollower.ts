@@ -96,6 +96,9 @@ export function startEventFollowers(options: EventFollowerOptions): { stop(): Pr
     });
     const close = () => void subscription.close();
     signal.addEventListener('abort', close, { once: true });
+    // a stop that came during the reads above fired no listener: the subscription would wait forever (a
+    // SIGTERM right after start hung the shutdown until its timeout)
+    if (signal.aborted) close();
     // the subscription's reach counts the events it skipped too, once the ones it gave are enqueued
     const advance = () => {
       const position = subscription.reached();

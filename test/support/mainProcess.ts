@@ -19,12 +19,13 @@ export type MainProcess = {
 
 export function startMain(
   env: Record<string, string | undefined>,
-  command: { file: string; args: string[] } = {
+  command: { file: string; args: string[]; cwd?: string } = {
     file: process.execPath,
     args: ['--max-semi-space-size=64', MAIN],
   },
 ): MainProcess {
   const child = spawn(command.file, command.args, {
+    ...(command.cwd ? { cwd: command.cwd } : {}),
     env: { ...process.env, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
