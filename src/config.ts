@@ -144,9 +144,9 @@ export class ConfigError extends Error {
 }
 
 /** For entry points: the configuration, or the process ends with the message and EX_CONFIG (78). */
-export function loadConfigOrExit(): Config {
+export function loadConfigOrExit(env: Record<string, string | undefined> = process.env): Config {
   try {
-    return loadConfig();
+    return loadConfig(env);
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
     console.error(error.message);

@@ -3,12 +3,14 @@
 // finish the projector's batch and the running jobs, each within a bound).
 
 import type { AddressInfo } from 'node:net';
+import { pino } from 'pino';
 import { type App, buildApp } from './app.ts';
 import { verifierKeyOf } from './audit/signedNote.ts';
 import { auditSigner, NoSigningKey } from './audit/signingKey.ts';
 import { type Config, loadConfigOrExit } from './config.ts';
 import { migrate } from './db/migrate.ts';
 import { logOutputOptions } from './infrastructure/logOutput.ts';
+import { EXIT_UNAVAILABLE, embeddedPostgresWhenNeeded, missingRedis } from './infrastructure/zeroInstall.ts';
 import { startJobs } from './jobs/startJobs.ts';
 import { addMetricsSource } from './metrics/metrics.ts';
 import { prepareReadModels } from './projections/checkpoints.ts';
@@ -19,7 +21,15 @@ import { startProjectorThread } from './projectorThread.ts';
 const SHUTDOWN_TIMEOUT_MS = 15_000;
 
 async function main(): Promise<void> {
-  const config = loadConfigOrExit();
+  const bootLog = pino({ level: process.env.LOG_LEVEL ?? 'info', ...logOutputOptions() });
+  const embedded = await embeddedPostgresWhenNeeded(process.env, (message) => bootLog.info(message));
+  const config = loadConfigOrExit(embedded ? { ...process.env, DATABASE_URL: embedded.url } : process.env);
+  const redisProblem = await missingRedis(config.REDIS_URL, Boolean(process.env.REDIS_URL));
+  if (redisProblem) {
+    console.error(redisProblem);
+    await embedded?.stop();
+    process.exit(EXIT_UNAVAILABLE);
+  }
 
   const migrations = await migrate(config.DATABASE_URL);
   const app: App = await buildApp(config, { logger: logOutputOptions() });
@@ -65,6 +75,7 @@ async function main(): Promise<void> {
       // back with its checkpoint and the next leader projects it again (exactly once)
       await Promise.all([projector.stop(), jobs.stop()]);
       await app.close(); // stops accepting requests, closes sockets with 1012, then the stores
+      await embedded?.stop();
       process.exit(0);
     } catch (error) {
       app.log.error({ err: error }, 'shutdown failed');
@@ -75,7 +86,10 @@ async function main(): Promise<void> {
   process.on('SIGINT', () => void shutdown('SIGINT'));
 
   await app.listen({ port: config.PORT, host: config.HOST });
-  const started = startLine(config, app);
+  const started = {
+    ...startLine(config, app),
+    ...(embedded ? { database: `embedded PostgreSQL in ${embedded.dir}` } : {}),
+  };
   app.log.info(started, `chat service started: ${started.url} (API docs ${started.docs})`);
 }
 
