@@ -5,13 +5,13 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TINY_PNG } from '../api/support/multipart.ts';
 import { startTestApp, type TestApp } from '../api/support/testApp.ts';
 import { openSocket } from '../realtime/support/testSocket.ts';
+import { freePort } from '../support/freePort.ts';
 import { mintToken } from '../support/tokens.ts';
 
 const NGINX = '/usr/sbin/nginx';
@@ -21,14 +21,6 @@ let t: TestApp;
 let nginx: ChildProcess;
 let dir: string;
 let front: string;
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 beforeAll(async () => {
   if (!available) return;

@@ -2,12 +2,12 @@
 // embedded PostgreSQL runs (here on a port and in a directory of the test's own, away from the machine's
 // PostgreSQL) and the service is ready on it; with no Redis the service stops with how to start one.
 import { chmod, mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { listening, redisMissingMessage } from '../../src/infrastructure/zeroInstall.ts';
 import { createTestDatabase, testRedisPrefix } from '../support/database.ts';
+import { freePort } from '../support/freePort.ts';
 import { listeningPort, type MainProcess, startMain } from '../support/mainProcess.ts';
 
 const started: MainProcess[] = [];
@@ -17,14 +17,6 @@ afterAll(async () => {
   await Promise.all(started.map((main) => main.exited));
   for (const dir of dirs) await rm(dir, { recursive: true, force: true });
 });
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 describe('zero-install start', { timeout: 300_000 }, () => {
   it('runs an embedded PostgreSQL when DATABASE_URL is unset and none listens, and says so', async () => {
