@@ -3,7 +3,7 @@
 import { randomBytes } from 'node:crypto';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import type { RecordedEvent } from '../eventstore/eventStore.ts';
 import type { AppendedEvent } from './auditLog.ts';
 import { createExportWriter } from './exportWriter.ts';
@@ -19,6 +19,10 @@ const retainedHeap = () => {
   collectGarbage();
   return process.memoryUsage().heapUsed;
 };
+
+// about 10 CPU-seconds of hashing; on the shared 2-core machine under full load it took 145-180 s of wall
+// time, past the default 60 s, so this one has a deadline of its own (nothing here is timed)
+vi.setConfig({ testTimeout: 600_000 });
 
 describe('a 100,000-event room export', () => {
   it('streams from the writer into the verifier with bounded memory', async () => {
