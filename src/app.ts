@@ -24,6 +24,8 @@ import { storagePlugin } from './api/plugins/storage.ts';
 import { roomRoutes } from './api/rooms.ts';
 import { safetyRoutes } from './api/safety.ts';
 import { searchRoutes } from './api/search.ts';
+import { webPageRoutes } from './api/webPage.ts';
+import { webSignInRoutes } from './api/webSignIn.ts';
 import { createTokenVerifier, type TokenVerifier } from './auth/tokenVerifier.ts';
 import type { Config } from './config.ts';
 import type { EventStore } from './eventstore/eventStore.ts';
@@ -113,6 +115,9 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}) {
 
   // ── routes ──────────────────────────────────────────────────────────────────────────────────────────
   await app.register(healthRoutes);
+  // the chatbox: its page and assets at /, and how it signs in
+  await app.register(webPageRoutes);
+  await app.register(webSignInRoutes);
   await app.register(
     async (api) => {
       api.addHook('onRequest', authenticate);

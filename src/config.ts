@@ -69,6 +69,10 @@ const ConfigSchema = z
     CHAT_JWT_AUDIENCE: z.string().optional(),
     /** exact Origin values allowed to open a WebSocket; empty = only the service's own origin */
     CHAT_ALLOWED_ORIGINS: csv.default([]),
+    /** the chatbox's production sign-in: the Django backend's token endpoint (SimpleJWT, {username, password}) */
+    CHAT_WEB_LOGIN_URL: z.url().optional(),
+    /** and its refresh endpoint ({refresh} → {access}) */
+    CHAT_WEB_REFRESH_URL: z.url().optional(),
     ATTACHMENTS_DIR: z.string().default('./data/attachments'),
     /** largest accepted upload, checked while the upload streams in (413 beyond it) */
     ATTACHMENTS_MAX_BYTES: z.coerce

@@ -92,6 +92,11 @@ export const openApiPlugin = fp(
           { name: 'safety', description: 'blocks, reports and moderation' },
           { name: 'attachments', description: 'upload a file to a room, download it (participants only)' },
           { name: 'health', description: 'liveness and readiness (no auth)' },
+          {
+            name: 'web',
+            description:
+              'the chatbox’s sign-in: its modes, and development tokens (only with the development secret)',
+          },
           { name: 'ops', description: 'projection status and rebuilds (tokens with the ops role)' },
           { name: 'audit', description: 'the history from the event store (tokens with the auditor role)' },
         ],
