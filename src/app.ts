@@ -21,6 +21,7 @@ import { infrastructurePlugin } from './api/plugins/infrastructure.ts';
 import { metricsPlugin } from './api/plugins/metrics.ts';
 import { openApiPlugin } from './api/plugins/openapi.ts';
 import { storagePlugin } from './api/plugins/storage.ts';
+import { privacyRoutes } from './api/privacy.ts';
 import { roomRoutes } from './api/rooms.ts';
 import { safetyRoutes } from './api/safety.ts';
 import { searchRoutes } from './api/search.ts';
@@ -143,6 +144,13 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}) {
       await audit.register(auditRoutes);
     },
     { prefix: '/api/audit' },
+  );
+  await app.register(
+    async (privacy) => {
+      privacy.addHook('onRequest', authenticate);
+      await privacy.register(privacyRoutes);
+    },
+    { prefix: '/api/privacy' },
   );
   return app;
 }

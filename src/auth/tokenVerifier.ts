@@ -12,7 +12,7 @@ import {
 import type { Config } from '../config.ts';
 import { textProblem } from '../domain/text.ts';
 
-export const ROLES = ['moderator', 'auditor', 'ops'] as const;
+export const ROLES = ['moderator', 'auditor', 'ops', 'privacy_officer'] as const;
 export type Role = (typeof ROLES)[number];
 
 export type AuthenticatedUser = {

@@ -17,6 +17,8 @@ export type StateCache = {
   get(stream: string, aggregate: string): CachedState | undefined;
   set(stream: string, entry: CachedState): void;
   delete(stream: string): void;
+  /** drops every state (an erasure: states hold decrypted text) */
+  clear(): void;
 };
 
 /** Least recently used entries go first once `maxEntries` is reached. */
@@ -39,6 +41,9 @@ export function createStateCache(maxEntries = 10_000): StateCache {
     },
     delete(stream) {
       entries.delete(stream);
+    },
+    clear() {
+      entries.clear();
     },
   };
 }

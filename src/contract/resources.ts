@@ -52,6 +52,9 @@ export const MessageJsonSchema = z
     is_edited: z.boolean(),
     is_deleted: z.boolean(),
     is_hidden: z.boolean(),
+    is_erased: z
+      .boolean()
+      .describe('its sender’s personal data was erased: content and attachment file name are empty'),
     created_at: z.string(),
     edited_at: z.string().nullable(),
   })

@@ -1,7 +1,7 @@
 // Who issues a command: the user from the access token, or a server process acting with a role.
 import type { UserId } from './events.ts';
 
-export type Role = 'moderator' | 'auditor' | 'ops';
+export type Role = 'moderator' | 'auditor' | 'ops' | 'privacy_officer';
 
 export type Actor = {
   userId: UserId;
@@ -21,3 +21,6 @@ export const SYSTEM_ACTOR: Actor = { userId: 'system:jobs', username: 'System', 
 export const isModerator = (actor: Actor) => actor.roles.includes('moderator');
 /** Moderators and the server's own pipelines (ops): may hide/restore messages and post system messages. */
 export const isModerationPipeline = (actor: Actor) => isModerator(actor) || actor.roles.includes('ops');
+/** Who may erase a person's data, place and release legal holds (docs/privacy.md): ops and privacy officers. */
+export const isPrivacyOfficer = (actor: Actor) =>
+  actor.roles.includes('privacy_officer') || actor.roles.includes('ops');

@@ -9,6 +9,7 @@
 //   blocks-{userId}               the users this user has blocked
 //   report-{reportId}             one user's report of one message
 //   auditread-{readId}            one auditor's read of the history (the watchers are watched)
+//   erasure-{erasureId}           one erasure of a person's personal data (docs/privacy.md)
 
 export const EVENT_SCHEMA_VERSION = 1;
 
@@ -193,6 +194,22 @@ export type AuditorRead = {
   };
 };
 
+// ── erasure-{erasureId} ──────────────────────────────────────────────────────────────────────────────
+/**
+ * A person's personal data was erased (docs/privacy.md): every data key of theirs is destroyed, so their
+ * fields read as null from now on, and their attachments are deleted. Carries no personal data itself.
+ */
+export type SubjectErased = {
+  type: 'SubjectErased';
+  data: {
+    erasureId: string;
+    subjectId: UserId;
+    requestedBy: UserId;
+    keysDestroyed: number;
+    attachmentsDeleted: number;
+  };
+};
+
 export type RoomEvent =
   | RoomCreated
   | RoomUpdated
@@ -220,4 +237,13 @@ export type BlockEvent = UserBlocked | UserUnblocked;
 export type ReportEvent = MessageReported | ReportResolved;
 export type AuditEvent = AuditorRead;
 
-export type ChatEvent = RoomEvent | MessageEvent | ReadMarkerEvent | BlockEvent | ReportEvent | AuditEvent;
+export type PrivacyEvent = SubjectErased;
+
+export type ChatEvent =
+  | RoomEvent
+  | MessageEvent
+  | ReadMarkerEvent
+  | BlockEvent
+  | ReportEvent
+  | AuditEvent
+  | PrivacyEvent;

@@ -14,6 +14,7 @@ export const readMarkerStream = (roomId: string, userId: UserId) => `readmarker-
 export const blocksStream = (userId: UserId) => `blocks-${userId}`;
 export const reportStream = (reportId: string) => `report-${reportId}`;
 export const auditReadStream = (readId: string) => `auditread-${readId}`;
+export const erasureStream = (erasureId: string) => `erasure-${erasureId}`;
 
 /** The one direct room between two users, whoever creates it first. */
 export function directRoomId(a: UserId, b: UserId): string {

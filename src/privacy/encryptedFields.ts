@@ -90,3 +90,18 @@ function valueAt(root: Json, path: string): unknown {
   }
   return value;
 }
+
+/** the subjects whose keys encrypt fields of this event type, whether the fields still hold text or not */
+export function subjectsOf(type: string, event: { data: unknown }): Set<string> {
+  const subjects = new Set<string>();
+  for (const spec of ENCRYPTED_FIELDS[type] ?? []) {
+    const segments = spec.subject.split('.');
+    const name = segments.pop()!;
+    for (const { holder } of holders(event as Json, segments)) {
+      if (typeof holder[name] === 'string') subjects.add(holder[name]);
+    }
+  }
+  return subjects;
+}
+
+export const ENCRYPTED_EVENT_TYPES: readonly string[] = Object.keys(ENCRYPTED_FIELDS);

@@ -34,6 +34,9 @@ export type EncryptingEventStore = EventStore & {
   forgetCachedKeys(): void;
 };
 
+/** events recorded after keys were destroyed (in whichever process) */
+const DESTROYS_KEYS = new Set(['SubjectErased']);
+
 const cloneJson = <T>(value: T): T => JSON.parse(JSON.stringify(value)) as T;
 
 /** the UTC day of an ISO timestamp (`occurredAt` is written by toISOString) */
@@ -48,6 +51,11 @@ export function createEncryptingEventStore(
   const ttl = options.liveKeyTtlMs ?? 5 * 60_000;
   const liveByScope = new LRUCache<string, DataKey>({ max, ttl });
   const byId = new LRUCache<string, Buffer | 'destroyed'>({ max, ttl });
+
+  function forgetCachedKeys() {
+    liveByScope.clear();
+    byId.clear();
+  }
 
   async function liveKeys(scopes: KeyScope[]): Promise<Map<string, DataKey>> {
     const found = new Map<string, DataKey>();
@@ -105,6 +113,8 @@ export function createEncryptingEventStore(
   }
 
   async function open<E extends RecordedEvent>(events: E[]): Promise<E[]> {
+    // another process destroyed keys: nothing this one holds may open what comes after
+    if (events.some((event) => DESTROYS_KEYS.has(event.type))) forgetCachedKeys();
     const wanted = new Set<string>();
     const sealedEvents: { index: number; event: E }[] = [];
     events.forEach((event, index) => {
@@ -158,9 +168,6 @@ export function createEncryptingEventStore(
     subscribeToAll: (subscribeOptions) => openSubscription(inner.subscribeToAll(subscribeOptions)),
     headPosition: () => inner.headPosition(),
     close: () => inner.close(),
-    forgetCachedKeys() {
-      liveByScope.clear();
-      byId.clear();
-    },
+    forgetCachedKeys,
   };
 }

@@ -22,6 +22,11 @@ export interface AttachmentStorage {
   describe(id: string): Promise<StoredAttachment | null>;
   /** the bytes; only call after describe() found it */
   open(id: string): Readable;
+  /**
+   * deletes every attachment whose facts match, bytes and facts (an erasure, retention); returns their
+   * ids. Reads every attachment's facts: rare work, not for a request path
+   */
+  deleteMatching(match: (attachment: StoredAttachment) => boolean): Promise<string[]>;
 }
 
 const MAX_FILE_NAME_LENGTH = 200;

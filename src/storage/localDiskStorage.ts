@@ -1,7 +1,7 @@
 // Attachments on local disk: <dir>/<id> holds the bytes, <dir>/<id>.json the facts. Ids are uuids chosen
 // by the server, so no client input ever becomes part of a path.
 import { createReadStream } from 'node:fs';
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { validate as isUuid } from 'uuid';
@@ -19,6 +19,16 @@ export async function createLocalDiskStorage(directory: string): Promise<Attachm
     await rename(`${path}.tmp`, path);
   };
 
+  const describe = async (id: string): Promise<StoredAttachment | null> => {
+    if (!isUuid(id)) return null;
+    try {
+      return JSON.parse(await readFile(`${pathOf(id)}.json`, 'utf8')) as StoredAttachment;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
+      throw error;
+    }
+  };
+
   return {
     async save(attachment, content) {
       const path = pathOf(attachment.id);
@@ -26,17 +36,23 @@ export async function createLocalDiskStorage(directory: string): Promise<Attachm
       // the facts last: describe() finds an attachment only once its bytes are complete
       await writeAtomically(`${path}.json`, JSON.stringify(attachment));
     },
-    async describe(id) {
-      if (!isUuid(id)) return null;
-      try {
-        return JSON.parse(await readFile(`${pathOf(id)}.json`, 'utf8')) as StoredAttachment;
-      } catch (error) {
-        if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
-        throw error;
-      }
-    },
+    describe,
     open(id): Readable {
       return createReadStream(pathOf(id));
+    },
+    async deleteMatching(match) {
+      const deleted: string[] = [];
+      for (const name of await readdir(directory)) {
+        const id = name.endsWith('.json') ? name.slice(0, -'.json'.length) : null;
+        if (!id || !isUuid(id)) continue;
+        const attachment = await describe(id);
+        if (!attachment || !match(attachment)) continue;
+        // the facts first: from then on nothing describes it, so nothing serves half of it
+        await rm(`${pathOf(id)}.json`, { force: true });
+        await rm(pathOf(id), { force: true });
+        deleted.push(id);
+      }
+      return deleted;
     },
   };
 }

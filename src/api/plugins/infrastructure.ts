@@ -13,6 +13,8 @@ declare module 'fastify' {
     redis: Redis;
     eventStore: EventStore;
     redisConnection: Infrastructure['redisConnection'];
+    keyStore: Infrastructure['keyStore'];
+    forgetCachedKeys: Infrastructure['forgetCachedKeys'];
   }
 }
 
@@ -22,6 +24,8 @@ export const infrastructurePlugin = fp<{ infrastructure: Infrastructure }>(
     fastify.decorate('redis', infrastructure.redis);
     fastify.decorate('eventStore', infrastructure.eventStore);
     fastify.decorate('redisConnection', infrastructure.redisConnection);
+    fastify.decorate('keyStore', infrastructure.keyStore);
+    fastify.decorate('forgetCachedKeys', infrastructure.forgetCachedKeys);
     fastify.addHook('onClose', async () => infrastructure.close());
   },
   { name: 'infrastructure' },

@@ -324,6 +324,7 @@ function applyToRows(state: BatchState, recorded: RecordedEvent): void {
         edited_at: at,
       });
       message.content = event.data.content ?? '';
+      if (event.data.content === null) message.is_erased = true;
       message.is_edited = true;
       message.edited_at = at;
       ctx.touchMessage(message);

@@ -2,33 +2,50 @@
 // and users, from the room, message and read-marker streams. The live projector keeps the rows it
 // committed between batches (rowCache.ts); a rebuild from 0 folds the store in memory and COPYs the rows
 // (bulkRebuild.ts).
+import type { SubjectErased } from '../../domain/events.ts';
+import type { RecordedEvent } from '../../eventstore/eventStore.ts';
+import type { FeedEntry, UserNotice } from '../changeFeed.ts';
+import { SUBJECT_ERASED, splitAtErasures } from '../erasureParts.ts';
 import type { Projection } from '../projection.ts';
-import { applyChatEvents, isChatProjectedEvent } from './applyChatEvent.ts';
+import { applyChatEvents, type BatchState, isChatProjectedEvent } from './applyChatEvent.ts';
 import { flushBatchState, loadBatchState } from './batchStore.ts';
 import { bulkRebuild } from './bulkRebuild.ts';
-import { createRowCache, type RowCache, rememberBatch } from './rowCache.ts';
+import { eraseSubjectRows } from './erasedSubject.ts';
+import { createRowCache, forgetRows, type RowCache, rememberBatch } from './rowCache.ts';
 import { CHAT_INDEXES_SQL, CHAT_TABLES, CHAT_TABLES_SQL } from './schema.ts';
 
 export const CHAT_PROJECTION = 'chat';
 
 export const chatProjection: Projection<RowCache> = {
   name: CHAT_PROJECTION,
-  version: 4,
+  version: 5,
   readSchema: 'chat_read',
   tables: CHAT_TABLES,
   tablesSql: CHAT_TABLES_SQL,
   indexesSql: CHAT_INDEXES_SQL,
-  handles: isChatProjectedEvent,
+  handles: (type) => isChatProjectedEvent(type) || type === SUBJECT_ERASED,
 
   async projectBatch(client, schema, events, { eventStore, cache }) {
-    const batch = await loadBatchState(client, schema, events, eventStore, cache);
-    applyChatEvents(batch, events);
-    await flushBatchState(client, schema, batch);
-    return {
-      feed: batch.feed,
-      notices: batch.notices,
-      committed: cache ? () => rememberBatch(cache, batch) : undefined,
-    };
+    // an erasure blanks rows already written: what comes before it is flushed first, and the rows kept
+    // between batches are dropped (they hold the text), so what follows it loads what the database has
+    const feed: FeedEntry[] = [];
+    const notices: UserNotice[] = [];
+    let batch: BatchState | null = null;
+    for (const part of splitAtErasures(events)) {
+      if (part.erasure) {
+        await eraseSubjectRows(client, schema, part.erasure as RecordedEvent<string, SubjectErased['data']>);
+        if (cache) forgetRows(cache);
+        batch = null;
+        continue;
+      }
+      batch = await loadBatchState(client, schema, part.events, eventStore, cache);
+      applyChatEvents(batch, part.events);
+      await flushBatchState(client, schema, batch);
+      feed.push(...batch.feed);
+      notices.push(...batch.notices);
+    }
+    const last = batch;
+    return { feed, notices, committed: cache && last ? () => rememberBatch(cache, last) : undefined };
   },
   createCache: () => createRowCache(),
   bulkLoad: (options) => bulkRebuild(chatProjection, options),

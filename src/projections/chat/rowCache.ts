@@ -35,3 +35,11 @@ export function rememberBatch(cache: RowCache, batch: BatchState): void {
   for (const [id, user] of batch.users) cache.users.set(id, user);
   for (const [id, message] of batch.messages) cache.messages.set(id, message);
 }
+
+/** Drops every row (an erasure changed rows in the database behind the cache). */
+export function forgetRows(cache: RowCache): void {
+  cache.rooms.clear();
+  cache.participants.clear();
+  cache.users.clear();
+  cache.messages.clear();
+}

@@ -79,6 +79,8 @@ export type MessageRow = {
   is_edited: boolean;
   is_deleted: boolean;
   is_hidden: boolean;
+  /** its sender's personal data was erased (docs/privacy.md): content and file name are '' */
+  is_erased: boolean;
   edit_count: number;
   created_at: string;
   edited_at: string | null;

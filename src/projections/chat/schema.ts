@@ -79,6 +79,7 @@ CREATE TABLE ${s}.messages (
   is_edited boolean NOT NULL,
   is_deleted boolean NOT NULL,
   is_hidden boolean NOT NULL,
+  is_erased boolean NOT NULL,
   edit_count integer NOT NULL,
   created_at timestamptz NOT NULL,
   edited_at timestamptz,

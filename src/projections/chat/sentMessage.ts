@@ -31,6 +31,8 @@ export function sentMessageRow(data: MessageSent['data'], createdAt: string, seq
     is_edited: false,
     is_deleted: false,
     is_hidden: false,
+    // a MessageSent whose key is gone reads as a tombstone (a rebuild after an erasure)
+    is_erased: data.content === null,
     edit_count: 0,
     created_at: createdAt,
     edited_at: null,

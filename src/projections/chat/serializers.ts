@@ -39,6 +39,7 @@ export function messageJson(row: MessageRow, senderUsername: string | null): Mes
     is_edited: row.is_edited,
     is_deleted: row.is_deleted,
     is_hidden: row.is_hidden,
+    is_erased: row.is_erased,
     created_at: isoTime(row.created_at),
     edited_at: isoTime(row.edited_at),
   };

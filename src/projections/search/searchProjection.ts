@@ -1,11 +1,13 @@
 // The search projection: the text of every message's current version, in a table of its own with a
 // text search vector (schema.ts). Its own version, checkpoint and generations, so a change to how text is
 // indexed rebuilds only this model, beside live traffic, and swaps in without downtime like the others.
-import type { MessageSent } from '../../domain/events.ts';
+import type pg from 'pg';
+import type { MessageSent, SubjectErased } from '../../domain/events.ts';
 import { messageStream } from '../../domain/streams.ts';
 import { comparePositions, type EventStore, type RecordedEvent } from '../../eventstore/eventStore.ts';
 import { loadRows } from '../batchSql.ts';
 import { messageSnapshot } from '../chat/applyChatEvent.ts';
+import { SUBJECT_ERASED, splitAtErasures } from '../erasureParts.ts';
 import type { Projection } from '../projection.ts';
 import {
   applySearchEvent,
@@ -38,27 +40,51 @@ export const searchProjection: Projection = {
   tables: SEARCH_TABLES,
   tablesSql: SEARCH_TABLES_SQL,
   indexesSql: SEARCH_INDEXES_SQL,
-  handles: isSearchProjectedEvent,
-  eventTypes: SEARCH_PROJECTED_TYPES,
+  handles: (type) => isSearchProjectedEvent(type) || type === SUBJECT_ERASED,
+  eventTypes: [...SEARCH_PROJECTED_TYPES, SUBJECT_ERASED],
 
-  async projectBatch(client, schema, events, { eventStore }) {
-    const batch = emptySearchBatch();
-    // a send starts its stream: only the other events need the row as it is
-    const touched = new Set(events.filter((e) => e.type !== 'MessageSent').map(messageIdOf));
-    await loadRows<IndexedMessageRow>(
-      client,
-      `${schema}.indexed_messages`,
-      ['message_id'],
-      [...touched].map((id) => [id]),
-      batch.rows,
-      (row) => row.message_id,
-    );
-    await loadRestores(batch, events, eventStore);
-    for (const event of events) applySearchEvent(batch, event);
-    await writeSearchBatch(client, schema, batch);
+  async projectBatch(client, schema, events, options) {
+    for (const part of splitAtErasures(events)) {
+      if (part.erasure) await unindexErasedSubject(client, schema, part.erasure);
+      else await projectMessages(client, schema, part.events, options.eventStore);
+    }
     return { feed: [], notices: [] };
   },
 };
+
+/** an erased person's messages sent up to the erasure leave the index (docs/privacy.md) */
+async function unindexErasedSubject(
+  client: pg.ClientBase,
+  schema: string,
+  erasure: RecordedEvent,
+): Promise<void> {
+  await client.query(`DELETE FROM ${schema}.indexed_messages WHERE sender_id = $1 AND created_at <= $2`, [
+    (erasure.data as SubjectErased['data']).subjectId,
+    erasure.metadata.occurredAt,
+  ]);
+}
+
+async function projectMessages(
+  client: pg.ClientBase,
+  schema: string,
+  events: readonly RecordedEvent[],
+  eventStore: EventStore,
+): Promise<void> {
+  const batch = emptySearchBatch();
+  // a send starts its stream: only the other events need the row as it is
+  const touched = new Set(events.filter((e) => e.type !== 'MessageSent').map(messageIdOf));
+  await loadRows<IndexedMessageRow>(
+    client,
+    `${schema}.indexed_messages`,
+    ['message_id'],
+    [...touched].map((id) => [id]),
+    batch.rows,
+    (row) => row.message_id,
+  );
+  await loadRestores(batch, events, eventStore);
+  for (const event of events) applySearchEvent(batch, event);
+  await writeSearchBatch(client, schema, batch);
+}
 
 const messageIdOf = (event: RecordedEvent) => (event.data as { messageId: string }).messageId;
 

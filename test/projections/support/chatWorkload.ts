@@ -8,6 +8,7 @@ import type { ChatEvent } from '../../../src/domain/events.ts';
 import {
   auditReadStream,
   blocksStream,
+  erasureStream,
   messageStream,
   readMarkerStream,
   reportId,
@@ -39,6 +40,8 @@ export function streamOf(event: ChatEvent): string {
       return reportStream(event.data.reportId);
     case 'AuditorRead':
       return auditReadStream(event.data.readId);
+    case 'SubjectErased':
+      return erasureStream(event.data.erasureId);
     default:
       return roomStream(event.data.roomId);
   }

@@ -1,0 +1,70 @@
+// An erasure at the edge (docs/privacy.md, "Erasure"): destroys every data key of the person, drops what
+// this process holds decrypted (its unwrapped keys, its command states), deletes the attachments they
+// uploaded and the audit secrets of the events that held their fields, then records SubjectErased, from which the read models blank what they had projected. A
+// failure part-way is retried by asking again: destroyed keys and deleted files are found gone, and the
+// event is recorded then.
+import type pg from 'pg';
+import { destroyLeafSecrets } from '../audit/erasedSecrets.ts';
+import { readEvents } from '../audit/scanEvents.ts';
+import type { CommandContext } from '../commands/context.ts';
+import { recordSubjectErased } from '../commands/recordSubjectErased.ts';
+import type { AttachmentStorage } from '../storage/attachmentStorage.ts';
+import { ENCRYPTED_EVENT_TYPES, subjectsOf } from './encryptedFields.ts';
+import type { KeyStore } from './keyStore.ts';
+
+export type ErasureDeps = {
+  pool: pg.Pool;
+  keyStore: KeyStore;
+  attachments: AttachmentStorage;
+  /** the process's cached unwrapped keys */
+  forgetCachedKeys(): void;
+};
+
+export type ErasureResult = {
+  erasureId: string;
+  subjectId: string;
+  keysDestroyed: number;
+  attachmentsDeleted: number;
+  position: string;
+};
+
+export async function eraseSubject(
+  ctx: CommandContext,
+  deps: ErasureDeps,
+  request: { erasureId: string; subjectId: string },
+): Promise<ErasureResult> {
+  const { erasureId, subjectId } = request;
+  const keys = await deps.keyStore.destroy({ subjectId });
+  deps.forgetCachedKeys();
+  ctx.stateCache?.clear();
+  const attachments = await deps.attachments.deleteMatching((a) => a.uploaderId === subjectId);
+  await destroyLeafSecrets(deps.pool, await eventsWithFieldsOf(ctx, subjectId, keys));
+  const recorded = await recordSubjectErased(ctx, {
+    erasureId,
+    subjectId,
+    keysDestroyed: keys.length,
+    attachmentsDeleted: attachments.length,
+  });
+  return {
+    erasureId,
+    subjectId,
+    keysDestroyed: keys.length,
+    attachmentsDeleted: attachments.length,
+    position: recorded.position,
+  };
+}
+
+/** ids of the events with fields under the destroyed keys: read room by room, only the encrypted types */
+async function eventsWithFieldsOf(
+  ctx: CommandContext,
+  subjectId: string,
+  keys: readonly { roomId: string }[],
+): Promise<string[]> {
+  const ids: string[] = [];
+  for (const roomId of new Set(keys.map((key) => key.roomId))) {
+    for await (const page of readEvents(ctx.eventStore, { roomId, eventTypes: ENCRYPTED_EVENT_TYPES })) {
+      for (const event of page) if (subjectsOf(event.type, event).has(subjectId)) ids.push(event.id);
+    }
+  }
+  return ids;
+}

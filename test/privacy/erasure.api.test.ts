@@ -1,0 +1,208 @@
+// An erasure end to end on the real app: a marker planted in a person's messages, edits, display name,
+// attachment (name and bytes) is, after POST /api/privacy/erasures/, in no table of any schema, no event
+// row, no Redis key of this test, no file of the attachments directory and no fresh audit export, while
+// that export still verifies, consistent with one taken before the erasure. Others' messages stay.
+import { randomBytes } from 'node:crypto';
+import { readdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Redis } from 'ioredis';
+import { v4 as uuidv4 } from 'uuid';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { exportAuditLog } from '../../src/audit/exportAuditLog.ts';
+import { asStream } from '../../src/audit/fixtures/sampleLog.ts';
+import { type NoteSigner, verifierKeyOf } from '../../src/audit/signedNote.ts';
+import { auditSigner } from '../../src/audit/signingKey.ts';
+import { verifyExportConsistency } from '../../src/audit/verifyConsistency.ts';
+import { verifyExport } from '../../src/audit/verifyExport.ts';
+import type { RecordedEvent } from '../../src/eventstore/eventStore.ts';
+import { clientFor, type UserClient } from '../api/support/client.ts';
+import { multipartFile } from '../api/support/multipart.ts';
+import { authFor, startTestApp, type TestApp } from '../api/support/testApp.ts';
+
+const MARKER = `plant${randomBytes(6).toString('hex')}`;
+// a PDF the upload accepts, with the marker in its bytes
+const PDF = Buffer.from(`%PDF-1.4\n% ${MARKER}\n1 0 obj << >> endobj\ntrailer << >>\n%%EOF\n`);
+
+let t: TestApp;
+let alice: UserClient;
+let bob: UserClient;
+let officer: UserClient;
+let roomId: string;
+
+const allEvents = (): Promise<RecordedEvent[]> => t.app.eventStore.readAll({ limit: 10_000 });
+
+beforeAll(async () => {
+  t = await startTestApp('privacy_erasure');
+  alice = await clientFor(t.app, uuidv4(), { username: `alice ${MARKER}` });
+  bob = await clientFor(t.app, uuidv4(), { username: 'bob' });
+  officer = await clientFor(t.app, uuidv4(), { roles: ['privacy_officer'] });
+  const room = await alice.post('/api/chat/rooms/', {
+    name: 'Flat 3',
+    room_type: 'group',
+    participant_ids: [bob.userId],
+  });
+  expect(room.status, JSON.stringify(room.body)).toBe(201);
+  roomId = room.body.id;
+  const first = await alice.post(`/api/chat/rooms/${roomId}/messages/`, { content: `the code is ${MARKER}` });
+  expect(first.status, JSON.stringify(first.body)).toBe(201);
+  const edited = await alice.patch(`/api/chat/messages/${first.body.id}/`, {
+    content: `edited: still ${MARKER}`,
+  });
+  expect(edited.status).toBe(200);
+  const upload = multipartFile(`${MARKER}.pdf`, 'application/pdf', PDF);
+  const uploaded = await t.app.inject({
+    method: 'POST',
+    url: `/api/chat/rooms/${roomId}/attachments/`,
+    payload: upload.payload,
+    headers: { ...upload.headers, ...(await authFor(alice.userId)) },
+  });
+  expect(uploaded.statusCode, uploaded.body).toBe(201);
+  const withFile = await alice.post(`/api/chat/rooms/${roomId}/messages/`, {
+    content: `lease ${MARKER}`,
+    attachment_id: uploaded.json().id,
+  });
+  expect(withFile.status, JSON.stringify(withFile.body)).toBe(201);
+  const last = await bob.post(`/api/chat/rooms/${roomId}/messages/`, { content: 'bob keeps this' });
+  expect(last.status).toBe(201);
+  const read = await bob.get(`/api/chat/rooms/${roomId}/messages/?wait_for=${last.body.position}`);
+  expect(JSON.stringify(read.body)).toContain(MARKER);
+});
+afterAll(async () => t?.stop());
+
+async function roomExport(signer: NoteSigner): Promise<string[]> {
+  const lines: string[] = [];
+  for await (const line of exportAuditLog(t.app.pg, t.app.eventStore, signer, { scope: { roomId } })) {
+    lines.push(line);
+  }
+  return lines;
+}
+
+async function databaseHits(): Promise<string[]> {
+  const { rows: tables } = await t.app.pg.query<{ schema: string; name: string }>(
+    `SELECT table_schema AS schema, table_name AS name FROM information_schema.tables
+     WHERE table_type = 'BASE TABLE' AND table_schema NOT IN ('pg_catalog', 'information_schema')`,
+  );
+  expect(tables.map((table) => table.name)).toEqual(expect.arrayContaining(['events', 'messages', 'users']));
+  const hex = Buffer.from(MARKER).toString('hex');
+  const hits: string[] = [];
+  for (const { schema, name } of tables) {
+    const { rows } = await t.app.pg.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM "${schema}"."${name}" t WHERE t::text LIKE $1 OR t::text LIKE $2`,
+      [`%${MARKER}%`, `%${hex}%`],
+    );
+    if (rows[0]!.n > 0) hits.push(`${schema}.${name}: ${rows[0]!.n}`);
+  }
+  return hits;
+}
+
+async function redisHits(): Promise<string[]> {
+  const redis = new Redis(t.app.config.REDIS_URL);
+  try {
+    const keys: string[] = [];
+    let cursor = '0';
+    do {
+      const [next, batch] = await redis.scan(cursor, 'MATCH', `${t.app.config.REDIS_PREFIX}*`, 'COUNT', 500);
+      keys.push(...batch);
+      cursor = next;
+    } while (cursor !== '0');
+    const hits: string[] = [];
+    for (const key of keys) {
+      const dump = await redis.dumpBuffer(key);
+      if (key.includes(MARKER) || dump?.includes(MARKER)) hits.push(key);
+    }
+    return hits;
+  } finally {
+    redis.disconnect();
+  }
+}
+
+async function fileHits(directory: string): Promise<string[]> {
+  const hits: string[] = [];
+  for (const entry of await readdir(directory, { recursive: true, withFileTypes: true })) {
+    if (!entry.isFile()) continue;
+    const path = join(entry.parentPath, entry.name);
+    if (path.includes(MARKER) || (await readFile(path)).includes(MARKER)) hits.push(path);
+  }
+  return hits;
+}
+
+describe('erasure', () => {
+  it('is not there for anyone but ops and privacy officers', async () => {
+    for (const user of [alice, bob]) {
+      const answer = await user.post('/api/privacy/erasures/', { user_id: alice.userId });
+      expect(answer).toMatchObject({ status: 404, body: { code: 'not_found' } });
+    }
+  });
+
+  it('leaves no plaintext copy anywhere, and the audit export still verifies', async () => {
+    // the audit log and an export of the room taken before the erasure reveal the text
+    const signer = await auditSigner(t.app.pg, t.app.config);
+    const exportBefore = await roomExport(signer);
+    expect(exportBefore.join('')).toContain(MARKER);
+
+    // the greps find the marker where it is before: the read models and the file
+    expect(await databaseHits()).toEqual(
+      expect.arrayContaining(
+        ['messages', 'message_edits', 'users'].map((table) => expect.stringMatching(`^chat_read.${table}:`)),
+      ),
+    );
+    expect(await fileHits(t.app.config.ATTACHMENTS_DIR)).toHaveLength(2); // bytes and facts
+
+    const erased = await officer.post('/api/privacy/erasures/', { user_id: alice.userId });
+    expect(erased).toMatchObject({
+      status: 201,
+      body: { user_id: alice.userId, attachments_deleted: 1 },
+    });
+    expect(erased.body.keys_destroyed).toBeGreaterThanOrEqual(1);
+
+    const read = await bob.get(`/api/chat/rooms/${roomId}/messages/?wait_for=${erased.body.position}`);
+    expect(read.status).toBe(200);
+    const messages = read.body.results as { content: string; is_erased: boolean; sender: { id: string } }[];
+    const alices = messages.filter((m) => m.sender.id === alice.userId);
+    expect(alices).toHaveLength(2);
+    for (const message of alices) expect(message).toMatchObject({ content: '', is_erased: true });
+    expect(messages.find((m) => m.sender.id === bob.userId)).toMatchObject({
+      content: 'bob keeps this',
+      is_erased: false,
+    });
+    expect(JSON.stringify(read.body)).not.toContain(MARKER);
+    const participants = await bob.get(`/api/chat/rooms/${roomId}/`);
+    expect(JSON.stringify(participants.body)).not.toContain(MARKER);
+
+    expect(await databaseHits()).toEqual([]);
+    expect(JSON.stringify((await allEvents()).map((e) => e.data))).not.toContain(MARKER);
+    expect(await redisHits()).toEqual([]);
+    expect(await fileHits(t.app.config.ATTACHMENTS_DIR)).toEqual([]);
+
+    // a fresh export: no text of hers, her events' secrets gone, and it verifies, as one history with the
+    // export taken before
+    const exportAfter = await roomExport(signer);
+    expect(exportAfter.join('')).not.toContain(MARKER);
+    const verified = await verifyExport(asStream(exportAfter), verifierKeyOf(signer));
+    expect(verified.ok).toBe(true);
+    const consistent = await verifyExportConsistency(
+      asStream(exportBefore),
+      asStream(exportAfter),
+      verifierKeyOf(signer),
+    );
+    expect(consistent.ok).toBe(true);
+    const events = exportAfter.map((line) => JSON.parse(line)).filter((line) => line.t === 'event');
+    const hers = events.filter((line) => line.event.metadata.actorId === alice.userId);
+    expect(hers.length).toBeGreaterThanOrEqual(4); // the room, two sends, the edit
+    for (const line of hers) expect(line.salts).toEqual({});
+    expect(hers.flatMap((line) => Object.keys(line.erased))).toEqual(
+      expect.arrayContaining(['data.content', 'data.attachment.fileName', 'data.senderUsername']),
+    );
+    const bobs = events.find(
+      (line) => line.event.type === 'MessageSent' && line.event.metadata.actorId === bob.userId,
+    );
+    expect(bobs.event.data.content).toBe('bob keeps this');
+  });
+
+  it('records the erasure as an event without personal data', async () => {
+    const erasures = (await allEvents()).filter((e) => e.type === 'SubjectErased');
+    expect(erasures).toHaveLength(1);
+    expect(erasures[0]!.data).toMatchObject({ subjectId: alice.userId, requestedBy: officer.userId });
+    expect(erasures[0]!.metadata.actorId).toBe(officer.userId);
+  });
+});
