@@ -10,6 +10,7 @@
 //   report-{reportId}             one user's report of one message
 //   auditread-{readId}            one auditor's read of the history (the watchers are watched)
 //   erasure-{erasureId}           one erasure of a person's personal data (docs/privacy.md)
+//   legalhold-{holdId}            one legal hold, placed and released
 
 export const EVENT_SCHEMA_VERSION = 1;
 
@@ -237,7 +238,33 @@ export type BlockEvent = UserBlocked | UserUnblocked;
 export type ReportEvent = MessageReported | ReportResolved;
 export type AuditEvent = AuditorRead;
 
-export type PrivacyEvent = SubjectErased;
+/** an erasure a legal hold covers waits (GDPR art. 17(3)(e)); it runs when the last such hold is released */
+export type ErasureQueued = {
+  type: 'ErasureQueued';
+  data: { erasureId: string; subjectId: UserId; requestedBy: UserId; heldBy: string[] };
+};
+
+// ── legalhold-{holdId} ───────────────────────────────────────────────────────────────────────────────
+/**
+ * What a legal hold covers: every data key whose subject, room and day match each part given (null: any).
+ * Days are YYYY-MM-DD, both ends included.
+ */
+export type HoldScope = {
+  userId: UserId | null;
+  roomId: string | null;
+  from: string | null;
+  to: string | null;
+};
+export type LegalHoldPlaced = {
+  type: 'LegalHoldPlaced';
+  /** the scope nested: a hold is not an event of the room it names */
+  data: { holdId: string; placedBy: UserId; scope: HoldScope };
+};
+export type LegalHoldReleased = { type: 'LegalHoldReleased'; data: { holdId: string; releasedBy: UserId } };
+
+export type ErasureEvent = ErasureQueued | SubjectErased;
+export type LegalHoldEvent = LegalHoldPlaced | LegalHoldReleased;
+export type PrivacyEvent = ErasureEvent | LegalHoldEvent;
 
 export type ChatEvent =
   | RoomEvent

@@ -15,6 +15,7 @@ export const blocksStream = (userId: UserId) => `blocks-${userId}`;
 export const reportStream = (reportId: string) => `report-${reportId}`;
 export const auditReadStream = (readId: string) => `auditread-${readId}`;
 export const erasureStream = (erasureId: string) => `erasure-${erasureId}`;
+export const legalHoldStream = (holdId: string) => `legalhold-${holdId}`;
 
 /** The one direct room between two users, whoever creates it first. */
 export function directRoomId(a: UserId, b: UserId): string {

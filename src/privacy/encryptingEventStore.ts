@@ -4,7 +4,13 @@
 // plaintext and know nothing of keys. A field whose key was destroyed reads as null: the tombstone.
 // Unwrapped keys stay in LRU caches, so a send costs no key lookup after its scope's first of the day.
 import { LRUCache } from 'lru-cache';
-import type { AllSubscription, EventStore, EventToAppend, RecordedEvent } from '../eventstore/eventStore.ts';
+import {
+  type AllSubscription,
+  type EventStore,
+  type EventToAppend,
+  type RecordedEvent,
+  serializeEvent,
+} from '../eventstore/eventStore.ts';
 import { personalFieldsOf } from './encryptedFields.ts';
 import { isFieldEnvelope, openField, sealField } from './fieldCipher.ts';
 import { type DataKey, type KeyScope, type KeyStore, scopeKey } from './keyStore.ts';
@@ -87,6 +93,9 @@ export function createEncryptingEventStore(
     }[] = [];
     const sealed = events.map((event) => {
       if (personalFieldsOf(event.type, event).length === 0) return event;
+      // what the store could not hold in clear it must not hold sealed either (EventNotStorable): the
+      // readers would get it back in clear and fail on it
+      serializeEvent(event, Number.POSITIVE_INFINITY);
       const copy = { ...event, data: cloneJson(event.data) };
       const fields = personalFieldsOf(event.type, copy).filter(
         (field) => typeof field.holder[field.name] === 'string',

@@ -7,14 +7,15 @@ import type pg from 'pg';
 import { destroyLeafSecrets } from '../audit/erasedSecrets.ts';
 import { readEvents } from '../audit/scanEvents.ts';
 import type { CommandContext } from '../commands/context.ts';
+import { recordErasureQueued } from '../commands/recordErasureQueued.ts';
 import { recordSubjectErased } from '../commands/recordSubjectErased.ts';
 import type { AttachmentStorage } from '../storage/attachmentStorage.ts';
 import { ENCRYPTED_EVENT_TYPES, subjectsOf } from './encryptedFields.ts';
-import type { KeyStore } from './keyStore.ts';
+import type { LegalHolds } from './legalHolds.ts';
 
 export type ErasureDeps = {
   pool: pg.Pool;
-  keyStore: KeyStore;
+  legalHolds: LegalHolds;
   attachments: AttachmentStorage;
   /** the process's cached unwrapped keys */
   forgetCachedKeys(): void;
@@ -22,6 +23,9 @@ export type ErasureDeps = {
 
 export type ErasureResult = {
   erasureId: string;
+  /** queued: a legal hold covers some of the person's data; it runs when the holds are released */
+  status: 'erased' | 'queued';
+  heldBy: string[];
   subjectId: string;
   keysDestroyed: number;
   attachmentsDeleted: number;
@@ -34,7 +38,21 @@ export async function eraseSubject(
   request: { erasureId: string; subjectId: string },
 ): Promise<ErasureResult> {
   const { erasureId, subjectId } = request;
-  const keys = await deps.keyStore.destroy({ subjectId });
+  const destruction = await deps.legalHolds.destroySubjectUnlessHeld(subjectId);
+  if ('heldBy' in destruction) {
+    await deps.legalHolds.queueErasure({ erasureId, subjectId, requestedBy: ctx.actor.userId });
+    const queued = await recordErasureQueued(ctx, { erasureId, subjectId, heldBy: destruction.heldBy });
+    return {
+      erasureId,
+      status: 'queued',
+      heldBy: destruction.heldBy,
+      subjectId,
+      keysDestroyed: 0,
+      attachmentsDeleted: 0,
+      position: queued.position,
+    };
+  }
+  const keys = destruction.destroyed;
   deps.forgetCachedKeys();
   ctx.stateCache?.clear();
   const attachments = await deps.attachments.deleteMatching((a) => a.uploaderId === subjectId);
@@ -45,8 +63,11 @@ export async function eraseSubject(
     keysDestroyed: keys.length,
     attachmentsDeleted: attachments.length,
   });
+  await deps.legalHolds.erasureDone(erasureId);
   return {
     erasureId,
+    status: 'erased',
+    heldBy: [],
     subjectId,
     keysDestroyed: keys.length,
     attachmentsDeleted: attachments.length,
@@ -67,4 +88,14 @@ async function eventsWithFieldsOf(
     }
   }
   return ids;
+}
+
+/** Runs every queued erasure no hold covers any more (after a release); SubjectErased keeps who asked. */
+export async function runReleasedErasures(ctx: CommandContext, deps: ErasureDeps): Promise<ErasureResult[]> {
+  const done: ErasureResult[] = [];
+  for (const queued of await deps.legalHolds.queuedErasures()) {
+    const result = await eraseSubject(ctx, deps, queued);
+    if (result.status === 'erased') done.push(result);
+  }
+  return done;
 }

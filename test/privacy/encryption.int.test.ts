@@ -8,6 +8,7 @@ import { v4 as uuidv4 } from 'uuid';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { migrate } from '../../src/db/migrate.ts';
 import type { EventStore, EventToAppend, RecordedEvent } from '../../src/eventstore/eventStore.ts';
+import { EventNotStorable } from '../../src/eventstore/eventStore.ts';
 import { createPostgresEventStore } from '../../src/eventstore/postgres/postgresEventStore.ts';
 import { createEncryptingEventStore, UnknownDataKey } from '../../src/privacy/encryptingEventStore.ts';
 import { createLocalKeyWrapper, UnknownMasterKey } from '../../src/privacy/keyWrapper.ts';
@@ -189,6 +190,16 @@ describe('the encrypting event store', () => {
       (e) => e.type === 'MessageSent' && (e.data as { content: unknown }).content === null,
     )!;
     expect(erased.data).toMatchObject({ senderUsername: null, attachment: { fileName: null, sizeBytes: 9 } });
+  });
+
+  it('refuses what the store could not hold in clear, though its ciphertext would fit', async () => {
+    const messageId = uuidv4();
+    const data = { messageId, roomId, senderId: ada, messageType: 'text', content: 'nul \u0000 here' };
+    await expect(
+      storeWith([['b', masterB]], 'b').appendToStream(`message-${messageId}`, [event('MessageSent', data)], {
+        expectedRevision: 'no_stream',
+      }),
+    ).rejects.toThrow(EventNotStorable);
   });
 
   it('refuses to read an envelope whose key the key store never had', async () => {

@@ -13,7 +13,6 @@ declare module 'fastify' {
     redis: Redis;
     eventStore: EventStore;
     redisConnection: Infrastructure['redisConnection'];
-    keyStore: Infrastructure['keyStore'];
     forgetCachedKeys: Infrastructure['forgetCachedKeys'];
   }
 }
@@ -24,7 +23,6 @@ export const infrastructurePlugin = fp<{ infrastructure: Infrastructure }>(
     fastify.decorate('redis', infrastructure.redis);
     fastify.decorate('eventStore', infrastructure.eventStore);
     fastify.decorate('redisConnection', infrastructure.redisConnection);
-    fastify.decorate('keyStore', infrastructure.keyStore);
     fastify.decorate('forgetCachedKeys', infrastructure.forgetCachedKeys);
     fastify.addHook('onClose', async () => infrastructure.close());
   },

@@ -99,6 +99,10 @@ export const openApiPlugin = fp(
           },
           { name: 'ops', description: 'projection status and rebuilds (tokens with the ops role)' },
           { name: 'audit', description: 'the history from the event store (tokens with the auditor role)' },
+          {
+            name: 'privacy',
+            description: 'erasure and legal holds (tokens with the ops or privacy_officer role)',
+          },
         ],
       },
       transform,

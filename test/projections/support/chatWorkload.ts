@@ -9,6 +9,7 @@ import {
   auditReadStream,
   blocksStream,
   erasureStream,
+  legalHoldStream,
   messageStream,
   readMarkerStream,
   reportId,
@@ -40,8 +41,12 @@ export function streamOf(event: ChatEvent): string {
       return reportStream(event.data.reportId);
     case 'AuditorRead':
       return auditReadStream(event.data.readId);
+    case 'ErasureQueued':
     case 'SubjectErased':
       return erasureStream(event.data.erasureId);
+    case 'LegalHoldPlaced':
+    case 'LegalHoldReleased':
+      return legalHoldStream(event.data.holdId);
     default:
       return roomStream(event.data.roomId);
   }
