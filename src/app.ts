@@ -20,6 +20,7 @@ import { errorsPlugin, problemFor, sendProblem } from './api/plugins/errors.ts';
 import { infrastructurePlugin } from './api/plugins/infrastructure.ts';
 import { metricsPlugin } from './api/plugins/metrics.ts';
 import { openApiPlugin } from './api/plugins/openapi.ts';
+import { limitAnonymousRequest, limitUserRequest, rateLimitsPlugin } from './api/plugins/rateLimits.ts';
 import { storagePlugin } from './api/plugins/storage.ts';
 import { privacyRoutes } from './api/privacy.ts';
 import { roomRoutes } from './api/rooms.ts';
@@ -105,6 +106,7 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}) {
   // ── app plugins ─────────────────────────────────────────────────────────────────────────────────────
   await app.register(errorsPlugin);
   await app.register(authPlugin, { verifyToken: overrides.verifyToken ?? createTokenVerifier(config) });
+  await app.register(rateLimitsPlugin);
   await app.register(openApiPlugin);
   await app.register(asyncApiPlugin);
   await app.register(metricsPlugin, { config });
@@ -113,6 +115,8 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}) {
 
   // ── realtime (src/realtime): WebSocket endpoints and Redis fan-out register here ───────────────────────
   await app.register(realtimePlugin, { config, limits: overrides.realtimeLimits, connectionGuard });
+  // after @fastify/websocket's own hook, which marks a handshake so that a refused one is closed
+  app.addHook('onRequest', limitAnonymousRequest);
 
   // ── routes ──────────────────────────────────────────────────────────────────────────────────────────
   await app.register(healthRoutes);
@@ -122,6 +126,7 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}) {
   await app.register(
     async (api) => {
       api.addHook('onRequest', authenticate);
+      api.addHook('onRequest', limitUserRequest);
       await api.register(roomRoutes);
       await api.register(messageRoutes);
       await api.register(searchRoutes);
@@ -134,6 +139,7 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}) {
   await app.register(
     async (ops) => {
       ops.addHook('onRequest', authenticate);
+      ops.addHook('onRequest', limitUserRequest);
       await ops.register(opsRoutes);
     },
     { prefix: '/api/ops' },

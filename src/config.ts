@@ -104,6 +104,24 @@ const ConfigSchema = z
      */
     METRICS_PORT: z.coerce.number().int().min(0).max(65535).optional(),
     METRICS_HOST: z.string().default('127.0.0.1'),
+    /** off: nothing is rate limited (benchmarks); on by default. A RATE_LIMIT_* of 0 turns that one off */
+    RATE_LIMITS: z.enum(['on', 'off']).default('on'),
+    /** message sends per user per second, across every node and socket (docs/api.md, "Rate limits") */
+    RATE_LIMIT_SEND_PER_SECOND: z.coerce.number().int().min(0).default(5),
+    /** the most sends a user may make within a second, counting a burst allowance that refills in 10 s */
+    RATE_LIMIT_SEND_BURST: z.coerce.number().int().min(0).default(10),
+    /** other writes (edits, reactions, read markers, room and participant changes) per user per second */
+    RATE_LIMIT_WRITE_PER_SECOND: z.coerce.number().int().min(0).default(10),
+    RATE_LIMIT_WRITE_BURST: z.coerce.number().int().min(0).default(20),
+    /** attachment uploads per user per minute */
+    RATE_LIMIT_UPLOADS_PER_MINUTE: z.coerce.number().int().min(0).default(20),
+    /** WebSocket connections a user may open per minute, across every node */
+    RATE_LIMIT_SOCKETS_PER_MINUTE: z.coerce.number().int().min(0).default(30),
+    /**
+     * requests without credentials and WebSocket handshakes per address per minute: loose, as staff behind
+     * one office NAT share an address
+     */
+    RATE_LIMIT_ANONYMOUS_PER_MINUTE: z.coerce.number().int().min(0).default(600),
     NODE_ENV: z.string().optional(),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   })
@@ -111,6 +129,14 @@ const ConfigSchema = z
   .refine((c) => c.HTTP_HEADERS_TIMEOUT_MS <= c.HTTP_REQUEST_TIMEOUT_MS, {
     message: 'must not be longer than HTTP_REQUEST_TIMEOUT_MS',
     path: ['HTTP_HEADERS_TIMEOUT_MS'],
+  })
+  .refine((c) => c.RATE_LIMIT_SEND_BURST >= c.RATE_LIMIT_SEND_PER_SECOND, {
+    message: 'must be at least RATE_LIMIT_SEND_PER_SECOND',
+    path: ['RATE_LIMIT_SEND_BURST'],
+  })
+  .refine((c) => c.RATE_LIMIT_WRITE_BURST >= c.RATE_LIMIT_WRITE_PER_SECOND, {
+    message: 'must be at least RATE_LIMIT_WRITE_PER_SECOND',
+    path: ['RATE_LIMIT_WRITE_BURST'],
   })
   .refine((c) => c.CHAT_JWT_SECRET || c.CHAT_JWKS_URL || c.NODE_ENV !== 'production', {
     message: 'set CHAT_JWT_SECRET (HS256, at least 32 characters) or CHAT_JWKS_URL',

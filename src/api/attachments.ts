@@ -100,6 +100,7 @@ export const attachmentRoutes: FastifyPluginAsyncZod = async (fastify) => {
   fastify.post(
     '/rooms/:room_id/attachments/',
     {
+      config: { rateLimit: 'upload' },
       schema: {
         tags: ['attachments'],
         summary: 'Upload a file to a room (multipart/form-data, one part named "file")',

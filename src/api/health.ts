@@ -26,6 +26,8 @@ export const healthRoutes: FastifyPluginAsyncZod = async (fastify) => {
   fastify.get(
     '/healthz',
     {
+      // a balancer's probes must be answered, however many share an address
+      config: { rateLimit: 'none' },
       schema: {
         tags: ['health'],
         security: [],
@@ -40,6 +42,8 @@ export const healthRoutes: FastifyPluginAsyncZod = async (fastify) => {
   fastify.get(
     '/readyz',
     {
+      // a balancer's probes must be answered, however many share an address
+      config: { rateLimit: 'none' },
       schema: {
         tags: ['health'],
         security: [],

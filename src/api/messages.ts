@@ -181,6 +181,7 @@ export const messageRoutes: FastifyPluginAsyncZod = async (fastify) => {
   fastify.post(
     '/rooms/:room_id/messages/',
     {
+      config: { rateLimit: 'send' },
       schema: {
         tags: ['messages'],
         operationId: 'sendMessage',

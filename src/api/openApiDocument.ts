@@ -61,8 +61,8 @@ type RouteShape = {
 
 /**
  * What an operation may answer whatever it does, from what it takes: the HTTP server's deadline and limits
- * and our own faults (every one); the token check and an outage (authenticated ones: they reach the
- * stores); a path parameter that is no id; a query or JSON body the schema refuses.
+ * and our own faults (every one); the token check, an outage and the rate limits (authenticated ones: they
+ * reach the stores); a path parameter that is no id; a query or JSON body the schema refuses.
  */
 export function implicitProblems(route: RouteShape): ProblemCode[] {
   const codes: ProblemCode[] = [
@@ -72,7 +72,9 @@ export function implicitProblems(route: RouteShape): ProblemCode[] {
     'too_many_connections',
     'internal_error',
   ];
-  if (route.authenticated) codes.push(...TOKEN_PROBLEMS, 'auth_unavailable', 'unavailable');
+  // an authenticated route counts against its caller's rate limits, or without credentials against the
+  // address's (src/api/plugins/rateLimits.ts); the unauthenticated ones are the exempt health probes
+  if (route.authenticated) codes.push(...TOKEN_PROBLEMS, 'auth_unavailable', 'unavailable', 'rate_limited');
   if (route.hasParams) codes.push('validation_failed', 'malformed_url', 'uri_too_long');
   if (route.hasQuery) codes.push('validation_failed', 'unknown_field');
   if (route.hasJsonBody) {

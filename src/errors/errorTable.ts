@@ -12,6 +12,7 @@ import {
   IdempotencyMismatch,
   WrongExpectedVersion,
 } from '../eventstore/eventStore.ts';
+import { RateLimited } from '../limits/rateLimits.ts';
 import { isDependencyUnavailable } from './dependencyErrors.ts';
 
 /**
@@ -87,6 +88,8 @@ export const PROBLEM_STATUS = {
   headers_too_large: 431,
   // the per-address cap on connections that have not authenticated (src/http/connectionGuard.ts)
   too_many_connections: 429,
+  // over a rate limit (src/limits/rateLimits.ts), with Retry-After
+  rate_limited: 429,
   // the routes (src/api)
   invalid_if_match: 400,
   invalid_query: 400,
@@ -107,6 +110,8 @@ export type ErrorAnswer = {
   status: number;
   code: string;
   detail: string;
+  /** over a limit: when to try again (REST's Retry-After, the socket's retry_after_ms) */
+  retryAfterMs?: number;
 };
 
 export function answerFor(error: unknown): ErrorAnswer {
@@ -120,6 +125,9 @@ export function answerFor(error: unknown): ErrorAnswer {
     // "not there" and "not yours" must read the same, or the difference tells that a room exists
     if (DOMAIN_STATUS[error.code] === 404) return client('not_found', 'Not found');
     return client(error.code, error.message);
+  }
+  if (error instanceof RateLimited) {
+    return { ...client('rate_limited', error.message), retryAfterMs: error.retryAfterMs };
   }
   if (error instanceof AuthError) {
     if (error.code === 'auth_unavailable') {

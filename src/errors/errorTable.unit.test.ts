@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { AuthError } from '../auth/tokenVerifier.ts';
 import { DomainError } from '../domain/errors.ts';
 import { EventNotStorable, IdempotencyMismatch, WrongExpectedVersion } from '../eventstore/eventStore.ts';
+import { RateLimited } from '../limits/rateLimits.ts';
 import { answerFor } from './errorTable.ts';
 
 describe('the error table REST and the socket share', () => {
@@ -59,5 +60,14 @@ describe('the error table REST and the socket share', () => {
     ['anything else', new TypeError('x is undefined'), 'internal', 500, 'internal_error'],
   ])('%s', (_name, error, kind, status, code) => {
     expect(answerFor(error)).toMatchObject({ kind, status, code });
+  });
+
+  it('over a limit: 429 rate_limited, with when to try again', () => {
+    expect(answerFor(new RateLimited('send', 700))).toMatchObject({
+      kind: 'client',
+      status: 429,
+      code: 'rate_limited',
+      retryAfterMs: 700,
+    });
   });
 });

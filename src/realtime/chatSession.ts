@@ -7,6 +7,7 @@ import { CLOSE } from '../contract/closeCodes.ts';
 import type { ClientFrame } from '../contract/frames.ts';
 import { errorSummary } from '../errors/dependencyErrors.ts';
 import { answerFor } from '../errors/errorTable.ts';
+import { RateLimited, type RateLimits } from '../limits/rateLimits.ts';
 import type { ClientSocket } from './clientSocket.ts';
 import type { ConnectionLogger } from './connectionLog.ts';
 import { type WireMessage, wsFrame } from './feedWire.ts';
@@ -61,7 +62,10 @@ export type SessionDeps = {
   /** this node's open sessions per user: the per-user socket cap */
   sessionsByUser: Map<string, Set<object>>;
   limits: SessionLimits;
+  /** this socket's frame budget (a flood guard, local to the socket) */
   rateLimiter(): TokenBucket;
+  /** the user's allowances across every node: socket opens, sends and other writes */
+  rateLimits: RateLimits;
   /** this connection's log (bounded: a client cannot flood it) */
   logger: ConnectionLogger;
   /** called once the socket's user is known: it no longer counts as an unauthenticated connection */
@@ -76,6 +80,9 @@ export type SessionStart = {
   /** ?last_seq= on a room socket */
   lastSeq: number | undefined;
 };
+
+/** A backlog of frames drains within a command's time: a client told to wait tries again after this. */
+const BACKLOG_RETRY_MS = 250;
 
 export function runSession(
   socket: ClientSocket,
@@ -98,8 +105,9 @@ export function runSession(
 
   socket.ws.on('message', (data, isBinary) => {
     if (state === 'closed') return;
-    if (!bucket.tryTake(Date.now())) {
-      socket.sendError('rate_limited', 'Too many frames: slow down');
+    const waitMs = bucket.take(Date.now());
+    if (waitMs > 0) {
+      socket.sendError('rate_limited', 'Too many frames: slow down', { retry_after_ms: waitMs });
       return;
     }
     if (isBinary) {
@@ -110,7 +118,9 @@ export function runSession(
     if (state === 'ready') return enqueue(text);
     if (state === 'authenticating' && start.token === undefined) return void authenticateWithFrame(text);
     if (pending.length >= limits.maxPendingFrames) {
-      socket.sendError('rate_limited', 'Too many frames before the connection was established');
+      socket.sendError('rate_limited', 'Too many frames before the connection was established', {
+        retry_after_ms: BACKLOG_RETRY_MS,
+      });
       return;
     }
     pending.push(text);
@@ -162,6 +172,7 @@ export function runSession(
       socket.close(CLOSE.tooManySockets, 'too many sockets for this user');
       return;
     }
+    if (!(await admitSocket(user))) return;
     mine.add(session);
     deps.sessionsByUser.set(user.userId, mine);
     const msLeft = Math.min(user.expiresAt.getTime() - Date.now(), 2 ** 31 - 1);
@@ -181,10 +192,25 @@ export function runSession(
     for (const text of pending.splice(0)) enqueue(text);
   }
 
+  /** The user's socket opens across every node; over the limit the socket is told when, and closed. */
+  async function admitSocket(me: AuthenticatedUser): Promise<boolean> {
+    try {
+      await deps.rateLimits.take('socket', me.userId);
+    } catch (error) {
+      if (!(error instanceof RateLimited)) throw error;
+      socket.sendError('rate_limited', error.message, { retry_after_ms: error.retryAfterMs });
+      socket.close(CLOSE.tooManySockets, 'rate_limited');
+      return false;
+    }
+    return socket.isOpen();
+  }
+
   function enqueue(text: string) {
     // a client may not pile up work faster than its commands complete (a stalled store, a flood)
     if (waiting >= limits.maxPendingFrames) {
-      socket.sendError('rate_limited', 'Too many frames waiting to be handled: slow down');
+      socket.sendError('rate_limited', 'Too many frames waiting to be handled: slow down', {
+        retry_after_ms: BACKLOG_RETRY_MS,
+      });
       return;
     }
     waiting++;
@@ -319,7 +345,10 @@ export function runSession(
       socket.sendError(
         answer.code,
         answer.kind === 'internal' ? `${answer.detail}; try again` : answer.detail,
-        clientId,
+        {
+          ...clientId,
+          ...(answer.retryAfterMs === undefined ? {} : { retry_after_ms: answer.retryAfterMs }),
+        },
       );
     }
   }
@@ -343,6 +372,7 @@ export function runSession(
       case 'chat_message': {
         const roomId = roomOf(frame);
         if (!roomId) return;
+        await deps.rateLimits.take('send', me.userId);
         const result = await commands.sendMessage(me, {
           roomId,
           content: frame.message,
@@ -366,12 +396,16 @@ export function runSession(
       }
       case 'read_receipt': {
         const roomId = roomOf(frame);
-        if (roomId) await commands.markRead(me, { roomId, messageId: frame.message_id });
+        if (!roomId) return;
+        await deps.rateLimits.take('write', me.userId);
+        await commands.markRead(me, { roomId, messageId: frame.message_id });
         return;
       }
       case 'mark_room_read': {
         const roomId = roomOf(frame);
-        if (roomId) await commands.markRoomRead(me, { roomId });
+        if (!roomId) return;
+        await deps.rateLimits.take('write', me.userId);
+        await commands.markRoomRead(me, { roomId });
         return;
       }
       case 'subscribe':

@@ -4,20 +4,20 @@
 export type RateLimit = { ratePerSecond: number; burst: number };
 
 export type TokenBucket = {
-  /** takes one token if there is one; false means the frame is over the limit */
-  tryTake(nowMs: number): boolean;
+  /** takes one token if there is one (0); else the milliseconds until there is one (the frame is over) */
+  take(nowMs: number): number;
 };
 
 export function createTokenBucket({ ratePerSecond, burst }: RateLimit, startMs: number): TokenBucket {
   let tokens = burst;
   let lastMs = startMs;
   return {
-    tryTake(nowMs) {
+    take(nowMs) {
       tokens = Math.min(burst, tokens + ((nowMs - lastMs) / 1000) * ratePerSecond);
       lastMs = nowMs;
-      if (tokens < 1) return false;
+      if (tokens < 1) return Math.ceil(((1 - tokens) / ratePerSecond) * 1000);
       tokens -= 1;
-      return true;
+      return 0;
     },
   };
 }

@@ -180,6 +180,7 @@ export const realtimePlugin = fp<RealtimePluginOptions>(
           sessionsByUser,
           limits,
           rateLimiter: () => createTokenBucket(limits.rate, Date.now()),
+          rateLimits: fastify.rateLimits,
           logger: log,
           onAuthenticated: () => options.connectionGuard?.authenticated(request.raw.socket),
         },
@@ -200,7 +201,7 @@ export const realtimePlugin = fp<RealtimePluginOptions>(
       },
     );
   },
-  { name: 'realtime', dependencies: ['infrastructure', 'auth', 'command-state'] },
+  { name: 'realtime', dependencies: ['infrastructure', 'auth', 'command-state', 'rate-limits'] },
 );
 
 function tokenOf(request: FastifyRequest<{ Querystring: SocketQuery }>): string | undefined {

@@ -13,7 +13,8 @@ import { answerFor } from '../../errors/errorTable.ts';
 import { noteProblemCode } from '../logging.ts';
 import { HttpProblem, type Problem } from '../problems.ts';
 
-type ProblemAnswer = Omit<Problem, 'type' | 'title'>;
+/** the problem's fields, and for a 429 when to try again (sent as Retry-After, not in the body) */
+type ProblemAnswer = Omit<Problem, 'type' | 'title'> & { retryAfterMs?: number | undefined };
 
 function issueCode(issue: { keyword: string; params: Record<string, unknown> }): string {
   if (issue.keyword === 'unrecognized_keys') return 'unknown_field';
@@ -67,17 +68,25 @@ export function problemFor(error: FastifyError | Error, request: FastifyRequest)
   } else if (answer.kind === 'internal') {
     request.log.error({ err: error }, 'unhandled error');
   }
-  return { status: answer.status, code: answer.code, detail: answer.detail };
+  return {
+    status: answer.status,
+    code: answer.code,
+    detail: answer.detail,
+    ...(answer.retryAfterMs === undefined ? {} : { retryAfterMs: answer.retryAfterMs }),
+  };
 }
 
 export function sendProblem(reply: FastifyReply, answer: ProblemAnswer): FastifyReply {
+  const { retryAfterMs, ...fields } = answer;
   const problem: Problem = {
     type: 'about:blank',
     title: STATUS_CODES[answer.status] ?? 'Error',
-    ...answer,
+    ...fields,
   };
   noteProblemCode(reply, answer.code);
   if (answer.status === 503) reply.header('Retry-After', String(RETRY_AFTER_SECONDS));
+  // whole seconds (RFC 9110), rounded up: a client that waits that long is under the limit again
+  if (retryAfterMs !== undefined) reply.header('Retry-After', String(Math.ceil(retryAfterMs / 1000)));
   if (answer.status === 401) {
     reply.header('WWW-Authenticate', `Bearer error="invalid_token", error_description="${answer.code}"`);
   }

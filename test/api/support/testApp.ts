@@ -41,6 +41,8 @@ export async function startTestApp(
     CHAT_JWT_SECRET: TEST_JWT_SECRET,
     ATTACHMENTS_DIR: attachmentsDir,
     LOG_LEVEL: 'silent',
+    // tests send faster than people do; the limits have tests of their own (test/api/rateLimits*)
+    RATE_LIMITS: 'off',
     ...env,
   });
   const app = await buildApp(config, overrides);

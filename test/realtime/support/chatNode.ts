@@ -41,6 +41,8 @@ export async function startChatNode(options: {
     REDIS_PREFIX: options.redisPrefix,
     CHAT_JWT_SECRET: TEST_JWT_SECRET,
     LOG_LEVEL: 'silent',
+    // tests send faster than people do; the limits have tests of their own (test/api/rateLimits*)
+    RATE_LIMITS: 'off',
     ...options.env,
   });
   const app = await buildApp(config, { realtimeLimits: options.limits });
