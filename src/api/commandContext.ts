@@ -27,6 +27,7 @@ export function commandContext(request: FastifyRequest): CommandContext {
     actor: { userId, ...(username ? { username } : {}), roles },
     correlationId: request.id,
     stateCache: request.server.commandStateCache,
+    slowMode: request.server.slowModeGate,
   };
 }
 

@@ -187,7 +187,7 @@ export const messageRoutes: FastifyPluginAsyncZod = async (fastify) => {
         operationId: 'sendMessage',
         summary: 'Send a message',
         description:
-          'Answers as soon as the message is stored (201), with `position` for ?wait_for=. A retry with the same `client_id` answers 200 with the original; the same `client_id` with other content is 409 idempotency_conflict.',
+          'Answers as soon as the message is stored (201), with `position` for ?wait_for=. A retry with the same `client_id` answers 200 with the original; the same `client_id` with other content is 409 idempotency_conflict. In a room with `slow_mode_seconds`, a second message within that time is 429 slow_mode with Retry-After (room admins and moderators exempt).',
         params: RoomParams,
         body: SendBody,
         response: { 200: MessageWithPosition, 201: MessageWithPosition, 202: AckSchema },
@@ -198,6 +198,7 @@ export const messageRoutes: FastifyPluginAsyncZod = async (fastify) => {
           'room_archived',
           'participant_muted',
           'user_blocked',
+          'slow_mode',
           'content_required',
           'message_too_long',
           'attachment_required',

@@ -1,6 +1,7 @@
 // What every command handler receives: the event store, who acts, and the ids that trace the request.
 import type { Actor, WhoAndWhen } from '../domain/actor.ts';
 import type { EventStore } from '../eventstore/eventStore.ts';
+import type { SlowModeGate } from './slowModeGate.ts';
 import type { StateCache } from './stateCache.ts';
 
 export type CommandContext = {
@@ -19,6 +20,11 @@ export type CommandContext = {
   ifRevision?: bigint;
   /** aggregate states kept between commands (see stateCache.ts); optional, correctness never depends on it */
   stateCache?: StateCache;
+  /**
+   * holds each participant's slow-mode slot across nodes (src/limits/slowModeGate.ts); the REST and
+   * socket edges always pass it. Without it (the service's own commands) slow mode is not applied
+   */
+  slowMode?: SlowModeGate;
 };
 
 export function whoAndWhenOf(ctx: CommandContext): WhoAndWhen {

@@ -13,11 +13,12 @@ import {
   type SendMessage,
   sendFingerprint,
 } from '../domain/messageCommands.ts';
-import { roomAggregate } from '../domain/room.ts';
+import { roomAggregate, slowModeSecondsFor } from '../domain/room.ts';
 import { messageIdForClientId, messageSentEventId, messageStream, roomStream } from '../domain/streams.ts';
 import type { CommandContext } from './context.ts';
 import { type CommandSummary, handleCommand, loadAggregate, summaryOf } from './handleCommand.ts';
 import { loadPairBlocks } from './loaders.ts';
+import type { SlowModeSlot } from './slowModeGate.ts';
 
 export type SendMessageInput = Omit<SendMessage, 'messageId'>;
 
@@ -36,6 +37,8 @@ export async function sendMessage(ctx: CommandContext, input: SendMessageInput):
   const { actor } = ctx;
   const messageId = input.clientId ? messageIdForClientId(actor.userId, input.clientId) : uuidv7();
   const command: SendMessage = { ...input, messageId };
+  // the slow-mode slot this send took, given back if the message is not stored after all
+  let slot: SlowModeSlot | undefined;
 
   const outcome = await handleCommand(
     ctx,
@@ -49,7 +52,20 @@ export async function sendMessage(ctx: CommandContext, input: SendMessageInput):
       ]);
       const partner = room && directPartnerOf(room, actor.userId);
       const pairBlocks = partner ? await loadPairBlocks(ctx, actor, partner, loadConditioned) : undefined;
-      return decideSendMessage(command, existing, context, { room, replyTo: replyTo?.state, pairBlocks });
+      const events = decideSendMessage(command, existing, context, {
+        room,
+        replyTo: replyTo?.state,
+        pairBlocks,
+      });
+      // after every other rule: a send refused for another reason takes no slot. A retried append takes
+      // the same slot again (it is held for this message id)
+      const seconds = events[0] && room ? slowModeSecondsFor(room, actor, events[0].data.messageType) : 0;
+      if (seconds > 0 && ctx.slowMode) {
+        const wanted = { roomId: input.roomId, userId: actor.userId, messageId, seconds };
+        await ctx.slowMode.reserve(wanted);
+        slot = wanted;
+      }
+      return events;
     },
     {
       // a new message needs no read: the append expects no stream. A retried client_id finds its message
@@ -60,7 +76,10 @@ export async function sendMessage(ctx: CommandContext, input: SendMessageInput):
         ? (event) => messageSentEventId(messageId, sendFingerprint(event.data))
         : undefined,
     },
-  );
+  ).catch(async (error: unknown) => {
+    if (slot) await ctx.slowMode?.release(slot).catch(() => {});
+    throw error;
+  });
   const message = outcome.state!.sent;
   return {
     messageId,

@@ -4,7 +4,7 @@
 import { type Actor, isModerator } from './actor.ts';
 import type { Aggregate } from './aggregate.ts';
 import { DomainError } from './errors.ts';
-import type { RoomEvent, RoomSettings, RoomType, UserId } from './events.ts';
+import type { MessageType, RoomEvent, RoomSettings, RoomType, UserId } from './events.ts';
 
 export type Participant = {
   userId: UserId;
@@ -159,6 +159,15 @@ export function requireNotArchived(room: Room): void {
 export function isMuted(participant: Participant, now: Date): boolean {
   if (!participant.mute) return false;
   return participant.mute.until === null || now.getTime() < Date.parse(participant.mute.until);
+}
+
+/**
+ * How long `actor` must wait between messages in this room: the room's slow mode, except for the room's
+ * admins and moderators (who run the room) and the server's own messages. 0: no wait.
+ */
+export function slowModeSecondsFor(room: Room, actor: Actor, messageType: MessageType): number {
+  if (messageType === 'system' || isRoomManager(room, actor)) return 0;
+  return room.settings.slowModeSeconds ?? 0;
 }
 
 /** A participant who may write now: current, room not archived, not muted by a moderator or admin. */

@@ -13,6 +13,7 @@ import {
   WrongExpectedVersion,
 } from '../eventstore/eventStore.ts';
 import { RateLimited } from '../limits/rateLimits.ts';
+import { SlowModeActive } from '../limits/slowModeGate.ts';
 import { isDependencyUnavailable } from './dependencyErrors.ts';
 
 /**
@@ -90,6 +91,8 @@ export const PROBLEM_STATUS = {
   too_many_connections: 429,
   // over a rate limit (src/limits/rateLimits.ts), with Retry-After
   rate_limited: 429,
+  // a message within the room's slow mode (src/limits/slowModeGate.ts), with Retry-After
+  slow_mode: 429,
   // the routes (src/api)
   invalid_if_match: 400,
   invalid_query: 400,
@@ -128,6 +131,9 @@ export function answerFor(error: unknown): ErrorAnswer {
   }
   if (error instanceof RateLimited) {
     return { ...client('rate_limited', error.message), retryAfterMs: error.retryAfterMs };
+  }
+  if (error instanceof SlowModeActive) {
+    return { ...client('slow_mode', error.message), retryAfterMs: error.retryAfterMs };
   }
   if (error instanceof AuthError) {
     if (error.code === 'auth_unavailable') {

@@ -3,6 +3,7 @@ import { AuthError } from '../auth/tokenVerifier.ts';
 import { DomainError } from '../domain/errors.ts';
 import { EventNotStorable, IdempotencyMismatch, WrongExpectedVersion } from '../eventstore/eventStore.ts';
 import { RateLimited } from '../limits/rateLimits.ts';
+import { SlowModeActive } from '../limits/slowModeGate.ts';
 import { answerFor } from './errorTable.ts';
 
 describe('the error table REST and the socket share', () => {
@@ -68,6 +69,14 @@ describe('the error table REST and the socket share', () => {
       status: 429,
       code: 'rate_limited',
       retryAfterMs: 700,
+    });
+  });
+
+  it('a send within the room’s slow mode: 429 slow_mode, with when to try again', () => {
+    expect(answerFor(new SlowModeActive(4_200))).toMatchObject({
+      status: 429,
+      code: 'slow_mode',
+      retryAfterMs: 4_200,
     });
   });
 });

@@ -4,6 +4,7 @@ import type { CommandContext } from '../commands/context.ts';
 import { markRead } from '../commands/markRead.ts';
 import { markRoomRead } from '../commands/markRoomRead.ts';
 import { sendMessage } from '../commands/sendMessage.ts';
+import type { SlowModeGate } from '../commands/slowModeGate.ts';
 import type { StateCache } from '../commands/stateCache.ts';
 import type { EventStore } from '../eventstore/eventStore.ts';
 import { historyAccess } from '../projections/chat/queries/historyVisibility.ts';
@@ -13,11 +14,16 @@ import type { Db } from '../projections/projection.ts';
 import type { RealtimeCommands, RealtimeReadModel } from './chatSession.ts';
 import type { FeedSource } from './roomFanout.ts';
 
-export function bindCommands(eventStore: EventStore, stateCache?: StateCache): RealtimeCommands {
+export function bindCommands(
+  eventStore: EventStore,
+  stateCache: StateCache,
+  slowMode: SlowModeGate,
+): RealtimeCommands {
   const context = (user: AuthenticatedUser): CommandContext => ({
     eventStore,
     actor: { userId: user.userId, ...(user.username ? { username: user.username } : {}), roles: user.roles },
-    ...(stateCache ? { stateCache } : {}),
+    stateCache,
+    slowMode,
   });
   return {
     async sendMessage(user, input) {

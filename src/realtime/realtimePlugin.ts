@@ -62,7 +62,7 @@ export const realtimePlugin = fp<RealtimePluginOptions>(
     const allowedOrigins = new Set(options.config.CHAT_ALLOWED_ORIGINS);
     const verifyToken = fastify.verifyToken;
     const readModel = bindReadModel(fastify.pg);
-    const commands = bindCommands(fastify.eventStore, fastify.commandStateCache);
+    const commands = bindCommands(fastify.eventStore, fastify.commandStateCache, fastify.slowModeGate);
 
     // pub/sub needs a connection of its own; it retries forever (sockets are told when it drops)
     const subscriber = fastify.redisConnection('subscriber', 'realtime-subscriber');

@@ -14,7 +14,7 @@ import {
   decideSetParticipantAdmin,
   decideUnmuteParticipant,
 } from '../../src/domain/participantCommands.ts';
-import { type RoomState, roomAggregate } from '../../src/domain/room.ts';
+import { type Room, type RoomState, roomAggregate, slowModeSecondsFor } from '../../src/domain/room.ts';
 import {
   type CreateRoom,
   decideArchiveRoom,
@@ -24,6 +24,7 @@ import {
 } from '../../src/domain/roomCommands.ts';
 import { directRoomId } from '../../src/domain/streams.ts';
 import {
+  actor,
   adminSet,
   archived,
   as,
@@ -674,5 +675,22 @@ describe('MuteParticipant, UnmuteParticipant, MuteRoomNotifications', () => {
     ]);
     expect(room?.participants.bob?.mute).toBeNull();
     expect(room?.participants.bob?.notificationsMute).toEqual({ until: null });
+  });
+});
+
+describe('slow mode: who waits between messages', () => {
+  const slowRoom = fold(roomAggregate, [roomCreated({ settings: { slowModeSeconds: 30 } })]) as Room;
+
+  it('a participant waits the room’s slow_mode_seconds', () => {
+    expect(slowModeSecondsFor(slowRoom, actor('bob'), 'text')).toBe(30);
+  });
+  it('room admins and moderators are exempt, and so are the server’s own messages', () => {
+    expect(slowModeSecondsFor(slowRoom, actor('alice'), 'text')).toBe(0);
+    expect(slowModeSecondsFor(slowRoom, actor('mod', ['moderator']), 'text')).toBe(0);
+    expect(slowModeSecondsFor(slowRoom, SYSTEM_ACTOR, 'system')).toBe(0);
+  });
+  it('a room without slow mode makes nobody wait', () => {
+    const room = fold(roomAggregate, [roomCreated()]) as Room;
+    expect(slowModeSecondsFor(room, actor('bob'), 'text')).toBe(0);
   });
 });

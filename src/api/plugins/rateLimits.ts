@@ -1,15 +1,20 @@
-// fastify.rateLimits (src/limits/rateLimits.ts, shared with the sockets) and the two hooks that apply it to
+// fastify.rateLimits (src/limits/rateLimits.ts, shared with the sockets), fastify.slowModeGate
+// (src/limits/slowModeGate.ts, which SendMessage asks on both) and the two hooks that apply it to
 // REST: `limitUserRequest` in the authenticated subtrees (a send, an upload or any other write counts
 // against the caller's allowance before its body is read), and `limitAnonymousRequest` for the whole app
 // (a request without credentials, and every WebSocket handshake, counts against its address).
 // Over a limit the hook throws RateLimited: 429 rate_limited with Retry-After, and nothing is done.
 import type { FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
+import type { SlowModeGate } from '../../commands/slowModeGate.ts';
 import { createRateLimits, type LimitedAction, type RateLimits } from '../../limits/rateLimits.ts';
+import { createSlowModeGate } from '../../limits/slowModeGate.ts';
 
 declare module 'fastify' {
   interface FastifyInstance {
     rateLimits: RateLimits;
+    /** slow mode's slots per participant and room, for SendMessage on REST and the sockets */
+    slowModeGate: SlowModeGate;
   }
   interface FastifyContextConfig {
     /**
@@ -24,6 +29,8 @@ export const rateLimitsPlugin = fp(
   async (fastify) => {
     const { config } = fastify;
     fastify.decorate('rateLimits', createRateLimits(fastify.redis, config.REDIS_PREFIX, config));
+    // a room's setting, not a service-wide limit: RATE_LIMITS=off leaves it on
+    fastify.decorate('slowModeGate', createSlowModeGate(fastify.redis, config.REDIS_PREFIX));
   },
   { name: 'rate-limits', dependencies: ['infrastructure'] },
 );
