@@ -122,6 +122,11 @@ const ConfigSchema = z
      * one office NAT share an address
      */
     RATE_LIMIT_ANONYMOUS_PER_MINUTE: z.coerce.number().int().min(0).default(600),
+    /**
+     * how often the jobs' reconciler re-derives timed work (ends of mutes and silences) from the read
+     * models and puts back what Redis lost: the most a flushed Redis delays an unmute
+     */
+    JOBS_RECONCILE_INTERVAL_MS: z.coerce.number().int().min(100).default(60_000),
     NODE_ENV: z.string().optional(),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   })

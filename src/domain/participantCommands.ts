@@ -214,3 +214,27 @@ export function decideMuteRoomNotifications(
     },
   ];
 }
+
+export type ExpireNotificationMute = { roomId: string; userId: UserId; until: string };
+
+/**
+ * A timed notification mute's end, run by the service: it unsilences the room for the participant if the
+ * silence set to end at `until` is still the one in place and its time has come; otherwise nothing, so it
+ * can run any number of times with one outcome.
+ */
+export function decideExpireNotificationMute(
+  command: ExpireNotificationMute,
+  state: RoomState,
+  { now }: WhoAndWhen,
+): RoomNotificationsMuted[] {
+  const room = requireRoom(state);
+  const target = targetOf(room, command.userId);
+  if (target?.notificationsMute?.until !== command.until) return [];
+  if (new Date(command.until).getTime() > now.getTime()) return [];
+  return [
+    {
+      type: 'RoomNotificationsMuted',
+      data: { roomId: room.roomId, userId: command.userId, muted: false, until: null },
+    },
+  ];
+}

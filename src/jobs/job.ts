@@ -24,6 +24,12 @@ export interface JobDefinition<Data extends JobData = JobData> {
   eventTypes: readonly string[];
   /** enqueues what `events` call for (job ids from the events: a replay enqueues nothing twice) */
   enqueue?(queue: Queue<Data>, events: readonly RecordedEvent[]): Promise<void>;
+  /**
+   * timed work only: re-derives from the read models the jobs that should exist and puts back those Redis
+   * lost (a flush, a failover) or that failed; returns how many. The reconciler runs it on start and every
+   * JOBS_RECONCILE_INTERVAL_MS (reconciler.ts)
+   */
+  reconcile?(queue: Queue<Data>, deps: JobDeps): Promise<number>;
   /** runs one job; a throw retries it with backoff, up to the queue's attempts */
   process(job: Job<Data>, deps: JobDeps, token?: string): Promise<void>;
   /** jobs run at once per process */

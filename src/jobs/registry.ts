@@ -3,5 +3,10 @@
 import { auditExportJob } from './auditExport.ts';
 import type { JobData, JobDefinition } from './job.ts';
 import { muteExpiryJob } from './muteExpiry.ts';
+import { notificationMuteExpiryJob } from './notificationMuteExpiry.ts';
 
-export const JOBS: readonly JobDefinition<JobData>[] = [muteExpiryJob, auditExportJob];
+export const JOBS: readonly JobDefinition<JobData>[] = [
+  muteExpiryJob,
+  notificationMuteExpiryJob,
+  auditExportJob,
+];

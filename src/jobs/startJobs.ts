@@ -9,6 +9,7 @@ import type { Infrastructure } from '../infrastructure/createInfrastructure.ts';
 import { gaugeReadAtScrape, jobsFailed, jobsStalled } from '../metrics/metrics.ts';
 import { startEventFollowers } from './eventFollower.ts';
 import type { JobData, JobDefinition } from './job.ts';
+import { startReconciler } from './reconciler.ts';
 import { JOBS } from './registry.ts';
 
 export type JobsHandle = {
@@ -44,7 +45,7 @@ export function jobQueue(
 
 export type StartJobsOptions = {
   jobs?: readonly JobDefinition<JobData>[];
-  /** false: only run workers (a process that must not lead the producers) */
+  /** false: only run workers (a process that must not lead the producers or the reconciler) */
   produce?: boolean;
 };
 
@@ -59,13 +60,13 @@ export function startJobs(
   const prefix = jobsPrefix(config);
   const queues = new Map<string, Queue<JobData>>();
   const workers: Worker[] = [];
+  const deps = { config, eventStore, pool, logger };
   for (const job of jobs) {
     const queue = jobQueue(connection, config, job.name);
     queues.set(job.name, queue);
     const worker = new Worker(
       job.name,
-      (running: Job<JobData>, token?: string) =>
-        job.process(running, { config, eventStore, pool, logger }, token),
+      (running: Job<JobData>, token?: string) => job.process(running, deps, token),
       { connection, prefix, concurrency: job.concurrency },
     );
     // from zero, so that a dashboard shows the series before the first stall or failure
@@ -82,6 +83,10 @@ export function startJobs(
     worker.on('error', (error) => logger.warn({ err: error, job: job.name }, 'job worker error'));
     workers.push(worker);
   }
+  const reconciler =
+    options.produce === false
+      ? null
+      : startReconciler({ jobs, queues, deps, intervalMs: config.JOBS_RECONCILE_INTERVAL_MS });
   const followers =
     options.produce === false
       ? null
@@ -115,7 +120,7 @@ export function startJobs(
   return {
     queues,
     async stop(timeoutMs = STOP_TIMEOUT_MS) {
-      await followers?.stop();
+      await Promise.all([followers?.stop(), reconciler?.stop()]);
       const closing = Promise.all(workers.map((worker) => worker.close()));
       const timedOut = await Promise.race([
         closing.then(() => false),

@@ -7,6 +7,7 @@ import { MAX_ROOM_NAME_LENGTH } from '../../src/domain/limits.ts';
 import {
   decideAddParticipant,
   decideExpireMute,
+  decideExpireNotificationMute,
   decideLeaveRoom,
   decideMuteParticipant,
   decideMuteRoomNotifications,
@@ -655,6 +656,34 @@ describe('MuteParticipant, UnmuteParticipant, MuteRoomNotifications', () => {
       ],
     },
     {
+      name: 'a timed silence ends when its time has come, by the service',
+      given: [created, silenced('bob', LATER)],
+      when: (s) =>
+        decideExpireNotificationMute({ roomId: ROOM, userId: 'bob', until: LATER }, s, {
+          actor: SYSTEM_ACTOR,
+          now: new Date(LATER),
+        }),
+      expected: [
+        { type: 'RoomNotificationsMuted', data: { roomId: ROOM, userId: 'bob', muted: false, until: null } },
+      ],
+    },
+    {
+      name: 'a timed silence does not end early, nor once changed or lifted',
+      given: [created, silenced('bob', EARLIER), silenced('bob', LATER)],
+      when: (s) =>
+        decideExpireNotificationMute({ roomId: ROOM, userId: 'bob', until: EARLIER }, s, {
+          actor: SYSTEM_ACTOR,
+          now: new Date(EARLIER),
+        }),
+      expected: [],
+    },
+    {
+      name: 'a timed silence waits for its time',
+      given: [created, silenced('bob', LATER)],
+      when: (s) => decideExpireNotificationMute({ roomId: ROOM, userId: 'bob', until: LATER }, s, alice),
+      expected: [],
+    },
+    {
       name: 'unsilencing a room that is not silenced records nothing',
       given: [created],
       when: (s) => decideMuteRoomNotifications({ roomId: ROOM, muted: false }, s, bob),
@@ -694,3 +723,7 @@ describe('slow mode: who waits between messages', () => {
     expect(slowModeSecondsFor(room, actor('bob'), 'text')).toBe(0);
   });
 });
+
+function silenced(userId: string, until: string | null): RoomEvent {
+  return { type: 'RoomNotificationsMuted', data: { roomId: ROOM, userId, muted: true, until } };
+}

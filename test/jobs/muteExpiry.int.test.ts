@@ -8,11 +8,11 @@ import { unmuteParticipant } from '../../src/commands/unmuteParticipant.ts';
 import { migrate } from '../../src/db/migrate.ts';
 import { roomStream } from '../../src/domain/streams.ts';
 import type { JobsHandle } from '../../src/jobs/startJobs.ts';
-import { startJobs } from '../../src/jobs/startJobs.ts';
 import { getMembership } from '../../src/projections/chat/queries/participants.ts';
 import { waitForPosition } from '../../src/projections/waitForPosition.ts';
 import { type ChatNode, startChatNode } from '../realtime/support/chatNode.ts';
 import { createTestDatabase, type TestDatabase, testRedisPrefix } from '../support/database.ts';
+import { startJobsOn } from './support/jobsOnNode.ts';
 
 let database: TestDatabase;
 let node: ChatNode;
@@ -24,13 +24,7 @@ beforeAll(async () => {
   database = await createTestDatabase('jobs_mute');
   await migrate(database.url);
   node = await startChatNode({ databaseUrl: database.url, redisPrefix: testRedisPrefix('jobs_mute') });
-  jobs = startJobs({
-    config: node.app.config,
-    pool: node.app.pg,
-    eventStore: node.app.eventStore,
-    logger: node.app.log,
-    redisConnection: node.app.redisConnection,
-  });
+  jobs = startJobsOn(node);
 });
 afterAll(async () => {
   await jobs?.stop();
