@@ -22,6 +22,7 @@ import { metricsPlugin } from './api/plugins/metrics.ts';
 import { openApiPlugin } from './api/plugins/openapi.ts';
 import { limitAnonymousRequest, limitUserRequest, rateLimitsPlugin } from './api/plugins/rateLimits.ts';
 import { storagePlugin } from './api/plugins/storage.ts';
+import { presenceRoutes } from './api/presence.ts';
 import { privacyRoutes } from './api/privacy.ts';
 import { roomRoutes } from './api/rooms.ts';
 import { safetyRoutes } from './api/safety.ts';
@@ -130,6 +131,7 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}) {
       await api.register(roomRoutes);
       await api.register(messageRoutes);
       await api.register(searchRoutes);
+      await api.register(presenceRoutes);
       await api.register(participantRoutes);
       await api.register(safetyRoutes);
       await api.register(attachmentRoutes);

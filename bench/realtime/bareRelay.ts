@@ -31,6 +31,7 @@ server.on('connection', (ws, request) => {
     user_id: userId,
     username: null,
     typing: [],
+    presence: [],
   });
   ws.on('message', (data) => {
     const frame = JSON.parse(data.toString()) as { type: string; message?: string; client_id?: string };

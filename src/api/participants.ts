@@ -10,9 +10,11 @@ import { muteRoomNotifications } from '../commands/muteRoomNotifications.ts';
 import { removeParticipant } from '../commands/removeParticipant.ts';
 import { setParticipantAdmin } from '../commands/setParticipantAdmin.ts';
 import { unmuteParticipant } from '../commands/unmuteParticipant.ts';
-import { ParticipantJsonSchema, Uuid } from '../contract/resources.ts';
+import { ParticipantJsonSchema, type PresenceJson, PresenceJsonSchema, Uuid } from '../contract/resources.ts';
 import { participantId } from '../domain/streams.ts';
 import { NameText } from '../domain/text.ts';
+import { isDependencyUnavailable } from '../errors/dependencyErrors.ts';
+import { presenceOf } from '../presence/presenceView.ts';
 import { getParticipantForUser, listParticipants } from '../projections/chat/queries/participants.ts';
 import { requireRoomParticipant } from './access.ts';
 import { commandContext, withPosition } from './commandContext.ts';
@@ -26,6 +28,10 @@ const RoomParams = z.object({ room_id: Uuid });
 const ParticipantParams = z.object({ id: Uuid });
 const ParticipantWithPosition = ParticipantJsonSchema.extend(WriteAck);
 const FutureTime = z.iso.datetime({ offset: true });
+/** in the room's list every participant shares the room with the caller: each shows their presence */
+const ListedParticipant = ParticipantJsonSchema.extend({
+  presence: PresenceJsonSchema.nullable().describe('null while presence (Redis) is unavailable'),
+}).meta({ id: 'ListedParticipant' });
 
 const AddBody = z
   .strictObject({
@@ -60,10 +66,10 @@ export const participantRoutes: FastifyPluginAsyncZod = async (fastify) => {
       schema: {
         tags: ['participants'],
         operationId: 'listParticipants',
-        summary: "The room's current participants, in join order",
+        summary: "The room's current participants, in join order, each with their presence",
         params: RoomParams,
         querystring: z.strictObject(WaitForQuery),
-        response: { 200: z.array(ParticipantJsonSchema) },
+        response: { 200: z.array(ListedParticipant) },
         problems: ['not_found'],
       },
     },
@@ -72,7 +78,19 @@ export const participantRoutes: FastifyPluginAsyncZod = async (fastify) => {
         listParticipants(db, request.params.room_id, request.user.userId),
       );
       if (!list) throw notFound('Room');
-      return list;
+      // REST goes on while Redis is away: the list, without presence
+      const presence = await presenceOf(
+        db,
+        fastify.presence.store,
+        list.map((p) => p.user.id),
+      ).catch((error) => {
+        if (!isDependencyUnavailable(error)) throw error;
+        return new Map<string, PresenceJson>();
+      });
+      return list.map((participant) => ({
+        ...participant,
+        presence: presence.get(participant.user.id) ?? null,
+      }));
     },
   );
 

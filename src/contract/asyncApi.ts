@@ -17,6 +17,8 @@ const CLIENT_SUMMARIES: Record<ClientFrameType, string> = {
   subscribe: 'User socket only: start receiving a room, resuming from last_seq when given.',
   unsubscribe: 'User socket only: stop receiving a room.',
   ping: 'Application keepalive (for clients that cannot send WebSocket pings): answered with pong.',
+  set_presence:
+    'away: this device is away (background, idle) or back; invisible: your setting, kept (everyone sees you offline).',
   authenticate: 'Only as the first frame of a socket opened without a token, within 5 s.',
 };
 
@@ -35,6 +37,7 @@ const SESSION_SUMMARIES: Record<string, string> = {
   unsubscribed: 'User socket: the room is no longer delivered (asked for, or you left or were removed).',
   room_added: 'User socket: you were added to a room (or it was created with you). Not replayed.',
   room_removed: 'User socket: you were taken out of a room or left it. Not replayed.',
+  presence: 'Someone you share a room with went online, away or offline (not part of any feed: no seq).',
   pong: 'The answer to ping.',
   error: 'A frame was refused; the socket stays open. code is stable (the error table).',
 };
@@ -102,6 +105,7 @@ const BOTH_SERVER = [
   'server_message_ack',
   'server_typing',
   'server_unread_count',
+  'server_presence',
   'server_pong',
   'server_error',
 ];

@@ -8,6 +8,7 @@ import {
   MessageJsonSchema,
   ParticipantJsonSchema,
   Position,
+  PresenceJsonSchema,
   ReactionJsonSchema,
   RoomJsonSchema,
   Uuid,
@@ -38,6 +39,12 @@ const SubscribeFrame = z.object({
 const UnsubscribeFrame = z.object({ type: z.literal('unsubscribe'), room_id: uuid });
 /** application-level keepalive for clients that cannot send WebSocket pings (browsers) */
 const PingFrame = z.object({ type: z.literal('ping') });
+/** this device is away (in the background, idle) or back; the user's invisible setting (kept) */
+const SetPresenceFrame = z.object({
+  type: z.literal('set_presence'),
+  away: z.boolean().optional(),
+  invisible: z.boolean().optional(),
+});
 /** for clients that cannot put the token in the URL or subprotocol: must be the first frame */
 const AuthenticateFrame = z.object({ type: z.literal('authenticate'), token: SafeText.min(1).max(8192) });
 
@@ -50,6 +57,7 @@ export const CLIENT_FRAMES = {
   subscribe: SubscribeFrame,
   unsubscribe: UnsubscribeFrame,
   ping: PingFrame,
+  set_presence: SetPresenceFrame,
   authenticate: AuthenticateFrame,
 } as const;
 
@@ -138,6 +146,7 @@ export const SessionFrameSchemas = {
       user_id: z.string(),
       username: z.string().nullable(),
       typing: z.array(TypistSchema).describe('who is typing in the room now'),
+      presence: z.array(PresenceJsonSchema).describe('the presence of the room’s other participants now'),
     }),
     z.strictObject({
       type: z.literal('connection_established'),
@@ -178,6 +187,7 @@ export const SessionFrameSchemas = {
     room_id: Uuid,
     reason: z.enum(['requested', 'no_longer_participant']),
   }),
+  presence: z.strictObject({ type: z.literal('presence'), ...PresenceJsonSchema.shape }),
   pong: z.strictObject({ type: z.literal('pong') }),
   error: z.strictObject({
     type: z.literal('error'),

@@ -75,6 +75,21 @@ export const ParticipantJsonSchema = z
   })
   .meta({ id: 'Participant' });
 
+/** A user's presence as people who share a room with them see it. */
+export const PresenceJsonSchema = z
+  .object({
+    user_id: z.string(),
+    status: z.enum(['online', 'away', 'offline']).describe('invisible users show as offline'),
+    last_seen: z
+      .string()
+      .nullable()
+      .describe(
+        'when they went offline (to within a heartbeat); null while connected, or never seen, or invisible',
+      ),
+  })
+  .meta({ id: 'Presence' });
+export type PresenceJson = z.infer<typeof PresenceJsonSchema>;
+
 export const RoomSettingsJsonSchema = z
   .object({
     slow_mode_seconds: z.number().int().optional(),

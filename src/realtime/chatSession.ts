@@ -5,6 +5,7 @@
 import type { AuthenticatedUser, TokenVerifier } from '../auth/tokenVerifier.ts';
 import { CLOSE } from '../contract/closeCodes.ts';
 import type { ClientFrame } from '../contract/frames.ts';
+import type { PresenceJson } from '../contract/resources.ts';
 import { errorSummary } from '../errors/dependencyErrors.ts';
 import { answerFor } from '../errors/errorTable.ts';
 import { RateLimited, type RateLimits } from '../limits/rateLimits.ts';
@@ -41,6 +42,19 @@ export type RealtimeCommands = {
   markRoomRead(user: AuthenticatedUser, input: { roomId: string }): Promise<void>;
 };
 
+/** Presence as a socket takes part in it (src/realtime/presenceDelivery.ts, bound in realtimePlugin.ts). */
+export type SessionPresence = {
+  /** this socket is open (online), away or back, closed: the node's presence of the user follows */
+  opened(userId: string, socket: object): Promise<void>;
+  setAway(userId: string, socket: object, away: boolean): Promise<void>;
+  closed(userId: string, socket: object): Promise<void>;
+  /** the room's other participants' presence now */
+  ofRoom(roomId: string, userId: string): Promise<PresenceJson[]>;
+  setInvisible(userId: string, invisible: boolean): Promise<void>;
+  /** changes of the presence of people this socket's user may see (of its room's people on a room socket) */
+  listen(listener: { userId: string; roomId: string | null; send(frame: PresenceJson): void }): () => void;
+};
+
 export type SessionLimits = {
   /** how long a socket may stay open without a valid token */
   authTimeoutMs: number;
@@ -59,6 +73,7 @@ export type SessionDeps = {
   commands: RealtimeCommands;
   publishTyping(roomId: string, user: AuthenticatedUser, isTyping: boolean): Promise<void>;
   currentTypists(roomId: string): Promise<{ user_id: string; username: string | null }[]>;
+  presence: SessionPresence;
   /** this node's open sessions per user: the per-user socket cap */
   sessionsByUser: Map<string, Set<object>>;
   limits: SessionLimits;
@@ -95,6 +110,10 @@ export function runSession(
   const sinks = new Map<string, RoomSink>();
   const timers: NodeJS.Timeout[] = [];
   let stopNotices: (() => void) | undefined;
+  let stopPresence: (() => void) | undefined;
+  /** presence changes that came before the greeting (sent after it); null once greeted */
+  let presenceBefore: PresenceJson[] | null = [];
+  let presenceOpened = false;
   const pending: string[] = [];
   let user: AuthenticatedUser | undefined;
   let state: 'authenticating' | 'authorizing' | 'ready' | 'closed' = 'authenticating';
@@ -189,6 +208,10 @@ export function runSession(
     }
     if (!socket.isOpen()) return;
     state = 'ready';
+    presenceOpened = true;
+    deps.presence.opened(user.userId, session).catch((error) => {
+      logger.warn({ cause: errorSummary(error) }, 'presence unavailable');
+    });
     for (const text of pending.splice(0)) enqueue(text);
   }
 
@@ -203,6 +226,24 @@ export function runSession(
       return false;
     }
     return socket.isOpen();
+  }
+
+  /** Presence changes for this socket, from before its snapshot is read (none are missed in between). */
+  function listenToPresence(me: AuthenticatedUser, roomId: string | null) {
+    stopPresence = deps.presence.listen({
+      userId: me.userId,
+      roomId,
+      send(frame) {
+        if (presenceBefore) presenceBefore.push(frame);
+        else socket.send({ type: 'presence', ...frame });
+      },
+    });
+  }
+
+  function greetedForPresence() {
+    const before = presenceBefore ?? [];
+    presenceBefore = null;
+    for (const frame of before) socket.send({ type: 'presence', ...frame });
   }
 
   function enqueue(text: string) {
@@ -223,9 +264,11 @@ export function runSession(
       socket.close(CLOSE.forbidden, 'not a participant');
       return;
     }
-    const [unreadCount, typists] = await Promise.all([
+    listenToPresence(me, roomId);
+    const [unreadCount, typists, presence] = await Promise.all([
       readModel.unreadCount(roomId, me.userId),
       deps.currentTypists(roomId),
+      deps.presence.ofRoom(roomId, me.userId),
     ]);
     // sent once the room is subscribed: from here on the client misses nothing, typing included
     const greet = () =>
@@ -236,7 +279,9 @@ export function runSession(
         user_id: me.userId,
         username: me.username ?? null,
         typing: typists.filter((typist) => typist.user_id !== me.userId),
+        presence,
       });
+    greetedForPresence();
     await joinRoom(me, roomId, membership, start.lastSeq, greet, (outcome) => {
       if (outcome.resumed) socket.send({ type: 'resumed', room_id: roomId, ...describeResume(outcome) });
     });
@@ -246,6 +291,7 @@ export function runSession(
     // notices flow from the greeting on: rooms the user is added to, or taken out of, while connected
     const notices = deps.userNotices.listen(me.userId, (message) => socket.sendPrepared(wsFrame(message)));
     stopNotices = notices.stop;
+    listenToPresence(me, null);
     await notices.ready;
     if (!socket.isOpen()) return;
     socket.send({
@@ -254,6 +300,7 @@ export function runSession(
       user_id: me.userId,
       username: me.username ?? null,
     });
+    greetedForPresence();
   }
 
   async function joinRoom(
@@ -423,6 +470,10 @@ export function runSession(
       case 'ping':
         socket.send({ type: 'pong' });
         return;
+      case 'set_presence':
+        if (frame.away !== undefined) await deps.presence.setAway(me.userId, session, frame.away);
+        if (frame.invisible !== undefined) await deps.presence.setInvisible(me.userId, frame.invisible);
+        return;
       case 'authenticate':
         socket.sendError('already_authenticated', 'This socket is already authenticated');
         return;
@@ -464,6 +515,12 @@ export function runSession(
     state = 'closed';
     for (const timer of timers) clearTimeout(timer);
     stopNotices?.();
+    stopPresence?.();
+    if (user && presenceOpened) {
+      deps.presence.closed(user.userId, session).catch((error) => {
+        logger.warn({ cause: errorSummary(error) }, 'presence unavailable');
+      });
+    }
     for (const [roomId, sink] of sinks) fanout.leave(roomId, sink);
     sinks.clear();
     if (user) {

@@ -14,6 +14,7 @@ import { bindCommands, bindFeedSource, bindReadModel } from './bindings.ts';
 import { runSession, type SessionTarget } from './chatSession.ts';
 import { type ClientSocket, wrapSocket } from './clientSocket.ts';
 import { boundedLogger } from './connectionLog.ts';
+import { createRealtimePresence, type RealtimePresence } from './presenceDelivery.ts';
 import { createTokenBucket, type RateLimit } from './rateLimiter.ts';
 import { createRoomFanout } from './roomFanout.ts';
 import { currentTypists, publishTyping } from './typing.ts';
@@ -32,6 +33,8 @@ export type RealtimeLimits = {
   maxPendingFrames: number;
   /** resumes further behind than this answer recovered:false (reload over REST) */
   maxReplay: number;
+  /** how often a node beats its presence heartbeat; its users go offline within 2 of these after it dies */
+  presenceHeartbeatMs: number;
 };
 
 export const DEFAULT_LIMITS: RealtimeLimits = {
@@ -43,6 +46,7 @@ export const DEFAULT_LIMITS: RealtimeLimits = {
   rate: { ratePerSecond: 20, burst: 40 },
   maxPendingFrames: 16,
   maxReplay: 1_000,
+  presenceHeartbeatMs: 10_000,
 };
 
 export type RealtimePluginOptions = {
@@ -51,6 +55,13 @@ export type RealtimePluginOptions = {
   /** told when a socket authenticates: it no longer counts as an unauthenticated connection */
   connectionGuard?: ConnectionGuard | undefined;
 };
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** presence across nodes (REST shows it in participant lists and takes the invisible setting) */
+    presence: RealtimePresence;
+  }
+}
 
 type RoomParams = { roomId: string };
 type SocketQuery = { token?: string; last_seq?: string };
@@ -75,6 +86,24 @@ export const realtimePlugin = fp<RealtimePluginOptions>(
     });
 
     const userNotices = createUserNotices({ subscriber, prefix });
+    const presence = createRealtimePresence({
+      db: fastify.pg,
+      redis: fastify.redis,
+      subscriber,
+      prefix,
+      heartbeatMs: limits.presenceHeartbeatMs,
+      logger: fastify.log,
+    });
+    fastify.decorate('presence', presence);
+    const sessionPresence = {
+      opened: (userId: string, socket: object) => presence.store.opened(userId, socket),
+      setAway: (userId: string, socket: object, away: boolean) =>
+        presence.store.setAway(userId, socket, away),
+      closed: (userId: string, socket: object) => presence.store.closed(userId, socket),
+      ofRoom: presence.ofRoom,
+      setInvisible: presence.setInvisible,
+      listen: presence.listen,
+    };
 
     const sockets = new Set<ClientSocket>();
     const sessionsByUser = new Map<string, Set<object>>();
@@ -118,6 +147,7 @@ export const realtimePlugin = fp<RealtimePluginOptions>(
     });
     fastify.addHook('onClose', async () => {
       clearInterval(heartbeat);
+      await presence.stop(true);
       await fanout.close();
       await subscriber.quit().catch(() => subscriber.disconnect());
     });
@@ -177,6 +207,7 @@ export const realtimePlugin = fp<RealtimePluginOptions>(
           publishTyping: (roomId, user, isTyping) =>
             publishTyping(fastify.redis, prefix, roomId, user, isTyping),
           currentTypists: (roomId) => currentTypists(fastify.redis, prefix, roomId),
+          presence: sessionPresence,
           sessionsByUser,
           limits,
           rateLimiter: () => createTokenBucket(limits.rate, Date.now()),

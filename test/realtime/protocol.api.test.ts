@@ -50,6 +50,7 @@ describe('the seed room socket /ws/chat/{room_id}/?token=', () => {
       user_id: alice,
       username: `user-${alice.slice(0, 8)}`,
       typing: [],
+      presence: [{ user_id: bob, status: 'online', last_seen: null }],
     });
     const ack = await aliceSocket.next('message_ack');
     expect(ack).toMatchObject({ room_id: roomId, client_id: null, created: true });

@@ -89,6 +89,7 @@ export const openApiPlugin = fp(
               'history by cursor, send (idempotent with client_id), edit, delete, reactions, reads',
           },
           { name: 'participants', description: 'who is in a room: add, mute, make admin, remove' },
+          { name: 'presence', description: 'who is online, for people who share a room' },
           { name: 'safety', description: 'blocks, reports and moderation' },
           { name: 'attachments', description: 'upload a file to a room, download it (participants only)' },
           { name: 'health', description: 'liveness and readiness (no auth)' },

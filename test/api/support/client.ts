@@ -10,6 +10,7 @@ export type UserClient = {
   get(url: string): Promise<Answer>;
   post(url: string, body?: unknown): Promise<Answer>;
   patch(url: string, body: unknown, headers?: Record<string, string>): Promise<Answer>;
+  put(url: string, body: unknown): Promise<Answer>;
   delete(url: string, body?: unknown): Promise<Answer>;
 };
 
@@ -20,7 +21,7 @@ export async function clientFor(
 ): Promise<UserClient> {
   const headers = await authFor(userId, claims);
   const call = async (
-    method: 'GET' | 'POST' | 'PATCH' | 'DELETE',
+    method: 'GET' | 'POST' | 'PATCH' | 'PUT' | 'DELETE',
     url: string,
     body?: unknown,
     extraHeaders: Record<string, string> = {},
@@ -43,6 +44,7 @@ export async function clientFor(
     get: (url) => call('GET', url),
     post: (url, body) => call('POST', url, body),
     patch: (url, body, extraHeaders) => call('PATCH', url, body, extraHeaders),
+    put: (url, body) => call('PUT', url, body),
     delete: (url, body) => call('DELETE', url, body),
   };
 }
