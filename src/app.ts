@@ -12,6 +12,7 @@ import { commandStatePlugin } from './api/commandContext.ts';
 import { healthRoutes } from './api/health.ts';
 import { serializeReply, serializeRequest } from './api/logging.ts';
 import { messageRoutes } from './api/messages.ts';
+import { moderationRuleRoutes } from './api/moderationRules.ts';
 import { opsRoutes } from './api/ops.ts';
 import { participantRoutes } from './api/participants.ts';
 import { asyncApiPlugin } from './api/plugins/asyncApi.ts';
@@ -19,6 +20,7 @@ import { authenticate, authPlugin } from './api/plugins/auth.ts';
 import { errorsPlugin, problemFor, sendProblem } from './api/plugins/errors.ts';
 import { infrastructurePlugin } from './api/plugins/infrastructure.ts';
 import { metricsPlugin } from './api/plugins/metrics.ts';
+import { moderationPolicyPlugin } from './api/plugins/moderationPolicy.ts';
 import { openApiPlugin } from './api/plugins/openapi.ts';
 import { limitAnonymousRequest, limitUserRequest, rateLimitsPlugin } from './api/plugins/rateLimits.ts';
 import { storagePlugin } from './api/plugins/storage.ts';
@@ -113,6 +115,7 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}) {
   await app.register(metricsPlugin, { config });
   await app.register(storagePlugin, { directory: config.ATTACHMENTS_DIR, storage: overrides.storage });
   await app.register(commandStatePlugin);
+  await app.register(moderationPolicyPlugin);
 
   // ── realtime (src/realtime): WebSocket endpoints and Redis fan-out register here ───────────────────────
   await app.register(realtimePlugin, { config, limits: overrides.realtimeLimits, connectionGuard });
@@ -137,6 +140,13 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}) {
       await api.register(attachmentRoutes);
     },
     { prefix: '/api/chat' },
+  );
+  await app.register(
+    async (moderation) => {
+      moderation.addHook('onRequest', authenticate);
+      await moderation.register(moderationRuleRoutes);
+    },
+    { prefix: '/api/moderation' },
   );
   await app.register(
     async (ops) => {

@@ -1,6 +1,5 @@
 // Safety: block and unblock users, report a message; and for moderators the report queue, hiding and
 // restoring messages, dismissing reports. Moderator routes check the role before looking anything up.
-import type { FastifyRequest } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { blockUser } from '../commands/blockUser.ts';
@@ -14,9 +13,9 @@ import { MAX_HIDE_REASON_LENGTH, MAX_REPORT_REASON_LENGTH } from '../domain/limi
 import { BodyText } from '../domain/text.ts';
 import { listBlockedUsers, listReports } from '../projections/safety/queries.ts';
 import { SAFETY_PROJECTION } from '../projections/safety/safetyProjection.ts';
+import { requireModerator } from './access.ts';
 import { commandContext, withPosition } from './commandContext.ts';
 import { COMMAND_PROBLEMS, WRITE_HEADERS } from './openApiDocument.ts';
-import { HttpProblem } from './problems.ts';
 import { readAfter } from './readYourWrites.ts';
 import { AckSchema, UserIdSchema, WaitForQuery } from './schemas.ts';
 
@@ -42,12 +41,6 @@ const ReportJson = z
 const ReportCreated = z
   .object({ id: Uuid, message: Uuid, room: Uuid, created: z.boolean(), position: Position })
   .meta({ id: 'ReportCreated' });
-
-function requireModerator(request: FastifyRequest): void {
-  if (!request.user.roles.includes('moderator')) {
-    throw new HttpProblem(403, 'forbidden', 'Only moderators may do this');
-  }
-}
 
 export const safetyRoutes: FastifyPluginAsyncZod = async (fastify) => {
   const db = fastify.pg;

@@ -11,6 +11,7 @@
 //   auditread-{readId}            one auditor's read of the history (the watchers are watched)
 //   erasure-{erasureId}           one erasure of a person's personal data (docs/privacy.md)
 //   legalhold-{holdId}            one legal hold, placed and released
+//   moderation-policy             the moderation rules every send and edit is checked against
 
 export const EVENT_SCHEMA_VERSION = 1;
 
@@ -210,6 +211,44 @@ export type SubjectErased = {
     attachmentsDeleted: number;
   };
 };
+
+// ── moderation-policy ───────────────────────────────────────────────────────────────────────────────
+/**
+ * What a rule matches: whole words (`*` stands for any run of letters and digits inside the word, case
+ * ignored), an RE2 regular expression (linear time: no rule can hang a node), or the domains of links
+ * (`block`: links to these domains or their subdomains; `allow`: links to any other domain).
+ */
+export type ModerationMatch =
+  | { kind: 'words'; words: string[] }
+  | { kind: 'regex'; pattern: string }
+  | { kind: 'link_domains'; mode: 'block' | 'allow'; domains: string[] };
+
+/** flag: stored, visible, reported to the moderators; bounce: refused; block: stored hidden */
+export type ModerationAction = 'flag' | 'bounce' | 'block';
+
+export type ModerationRule = {
+  name: string;
+  action: ModerationAction;
+  /** the room types the rule applies to; null: every room type */
+  roomTypes: RoomType[] | null;
+  match: ModerationMatch;
+};
+
+export type ModerationRuleAdded = {
+  type: 'ModerationRuleAdded';
+  data: { ruleId: string; rule: ModerationRule; addedBy: UserId };
+};
+/** the rule as it is from now on (the whole rule, not the changed fields) */
+export type ModerationRuleChanged = {
+  type: 'ModerationRuleChanged';
+  data: { ruleId: string; rule: ModerationRule; changedBy: UserId };
+};
+export type ModerationRuleRemoved = {
+  type: 'ModerationRuleRemoved';
+  data: { ruleId: string; removedBy: UserId };
+};
+
+export type ModerationPolicyEvent = ModerationRuleAdded | ModerationRuleChanged | ModerationRuleRemoved;
 
 export type RoomEvent =
   | RoomCreated

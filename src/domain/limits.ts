@@ -31,3 +31,13 @@ export function characterCount(text: string): number {
   for (const _ of text) count++;
   return count;
 }
+
+// moderation rules (the policy is held in memory on every node and compiled once per version)
+export const MAX_MODERATION_RULES = 200;
+export const MAX_MODERATION_RULE_NAME_LENGTH = 100;
+export const MAX_WORDS_PER_RULE = 5_000;
+export const MAX_WILDCARD_WORDS_PER_RULE = 200;
+export const MAX_MODERATION_WORD_LENGTH = 64;
+/** RE2 is linear in the text; the length (and RE2's own cap on repetition counts) bounds the pattern */
+export const MAX_REGEX_LENGTH = 500;
+export const MAX_DOMAINS_PER_RULE = 1_000;

@@ -16,6 +16,8 @@ export const reportStream = (reportId: string) => `report-${reportId}`;
 export const auditReadStream = (readId: string) => `auditread-${readId}`;
 export const erasureStream = (erasureId: string) => `erasure-${erasureId}`;
 export const legalHoldStream = (holdId: string) => `legalhold-${holdId}`;
+/** one stream for the whole policy: its revision is the policy's version */
+export const MODERATION_POLICY_STREAM = 'moderation-policy';
 
 /** The one direct room between two users, whoever creates it first. */
 export function directRoomId(a: UserId, b: UserId): string {

@@ -91,6 +91,10 @@ export const openApiPlugin = fp(
           { name: 'participants', description: 'who is in a room: add, mute, make admin, remove' },
           { name: 'presence', description: 'who is online, for people who share a room' },
           { name: 'safety', description: 'blocks, reports and moderation' },
+          {
+            name: 'moderation',
+            description: 'the moderation policy: rules every send and edit is judged by',
+          },
           { name: 'attachments', description: 'upload a file to a room, download it (participants only)' },
           { name: 'health', description: 'liveness and readiness (no auth)' },
           {
