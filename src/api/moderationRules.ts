@@ -26,35 +26,29 @@ import { AckSchema, WriteAck } from './schemas.ts';
 
 const RoomTypeSchema = z.enum(['direct', 'group', 'task', 'property']);
 
-const MatchSchema = z
-  .discriminatedUnion('kind', [
-    z.strictObject({
-      kind: z.literal('words'),
-      words: z
-        .array(NameText.min(1).max(MAX_MODERATION_WORD_LENGTH))
-        .min(1)
-        .max(MAX_WORDS_PER_RULE)
-        .describe('whole words, case ignored; `*` stands for any run of letters and digits (`spam*`)'),
-    }),
-    z.strictObject({
-      kind: z.literal('regex'),
-      pattern: BodyText.min(1)
-        .max(MAX_REGEX_LENGTH)
-        .describe(
-          'RE2 syntax (no backreferences or lookarounds), matched anywhere in the text; (?i) for case',
-        ),
-    }),
-    z.strictObject({
-      kind: z.literal('link_domains'),
-      mode: z
-        .enum(['block', 'allow'])
-        .describe(
-          'block: links to these domains (or subdomains); allow: links (scheme or www.) to any other',
-        ),
-      domains: z.array(NameText.min(1).max(253)).min(1).max(MAX_DOMAINS_PER_RULE),
-    }),
-  ])
-  .meta({ id: 'ModerationMatch' });
+const MatchSchema = z.discriminatedUnion('kind', [
+  z.strictObject({
+    kind: z.literal('words'),
+    words: z
+      .array(NameText.min(1).max(MAX_MODERATION_WORD_LENGTH))
+      .min(1)
+      .max(MAX_WORDS_PER_RULE)
+      .describe('whole words, case ignored; `*` stands for any run of letters and digits (`spam*`)'),
+  }),
+  z.strictObject({
+    kind: z.literal('regex'),
+    pattern: BodyText.min(1)
+      .max(MAX_REGEX_LENGTH)
+      .describe('RE2 syntax (no backreferences or lookarounds), matched anywhere in the text; (?i) for case'),
+  }),
+  z.strictObject({
+    kind: z.literal('link_domains'),
+    mode: z
+      .enum(['block', 'allow'])
+      .describe('block: links to these domains (or subdomains); allow: links (scheme or www.) to any other'),
+    domains: z.array(NameText.min(1).max(253)).min(1).max(MAX_DOMAINS_PER_RULE),
+  }),
+]);
 
 const ActionSchema = z
   .enum(['flag', 'bounce', 'block'])
