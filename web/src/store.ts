@@ -106,7 +106,7 @@ export class ChatStore {
   async loadOlder(roomId: string): Promise<void> {
     const shown = this.messages.get(roomId);
     const oldest = shown?.list.find((message) => message.seq !== null)?.seq;
-    if (!shown || !shown.hasMore || shown.loading || oldest == null) return;
+    if (!shown?.hasMore || shown.loading || oldest == null) return;
     shown.loading = true;
     this.changed();
     try {
