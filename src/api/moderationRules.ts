@@ -1,6 +1,6 @@
 // The moderation policy over REST (/api/moderation/rules/): moderators list, add, change and remove the
-// rules every send and edit is judged by. Lists are answered from this node's policy (the same rules its
-// sends are judged by); after a change this node refreshes before answering, so a moderator reads their
+// rules of the moderation policy (the send path does not apply them yet: docs/moderation.md). Lists are answered from this node's policy (the rules it holds
+// compiled); after a change this node refreshes before answering, so a moderator reads their
 // own change, and every other node has it within a second.
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { v7 as uuidv7 } from 'uuid';
@@ -157,8 +157,7 @@ export const moderationRuleRoutes: FastifyPluginAsyncZod = async (fastify) => {
     {
       schema: {
         tags: ['moderation'],
-        summary:
-          'Add a moderation rule (moderators); it judges sends and edits on every node within a second',
+        summary: 'Add a moderation rule (moderators); every node holds it within a second',
         operationId: 'addModerationRule',
         body: AddRuleBody,
         response: { 201: RuleWithPosition },

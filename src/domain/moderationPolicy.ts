@@ -1,5 +1,5 @@
-// The moderation policy (stream moderation-policy): the rules every send and edit is judged by
-// (moderationRules.ts), managed by moderators. One stream for the whole policy, so its revision is the
+// The moderation policy (stream moderation-policy): the rules sends and edits are to be judged
+// by (moderationRules.ts), managed by moderators. One stream for the whole policy, so its revision is the
 // policy's version and every node compiles exactly the rules of one revision.
 import { isModerator, type WhoAndWhen } from './actor.ts';
 import type { Aggregate } from './aggregate.ts';

@@ -1,6 +1,6 @@
 // Every node holds the moderation policy compiled in memory and follows its stream: a read of the
 // stream's tail every POLL_INTERVAL_MS (one indexed query; nothing when nothing changed), so a rule a
-// moderator changes on any node judges sends on every node within a second. The node that made the change
+// moderator changes on any node is held by every node within a second. The node that made the change
 // refreshes at once (its answer and its next send already use the new rules). The policy is recompiled
 // only when the revision moved: the send path never compiles.
 import type { ModerationPolicyEvent, ModerationRule } from '../domain/events.ts';
@@ -12,7 +12,7 @@ import type { EventStore } from '../eventstore/eventStore.ts';
 const POLL_INTERVAL_MS = 250;
 
 export type PolicyFollower = {
-  /** the policy as of the last read: what sends are judged by */
+  /** the policy as of the last read, compiled for judgeMessage */
   current(): CompiledPolicy;
   /** the rules in policy order, with the revision they are at */
   rules(): { revision: bigint; rules: { ruleId: string; rule: ModerationRule }[] };

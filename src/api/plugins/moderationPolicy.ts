@@ -1,4 +1,4 @@
-// The moderation policy this node judges writes by (src/moderation/policyFollower.ts), as a decoration
+// The moderation policy this node holds compiled (src/moderation/policyFollower.ts), as a decoration
 // the REST routes and the sockets share; stopped with the app.
 import fp from 'fastify-plugin';
 import { followModerationPolicy, type PolicyFollower } from '../../moderation/policyFollower.ts';

@@ -93,7 +93,7 @@ export const openApiPlugin = fp(
           { name: 'safety', description: 'blocks, reports and moderation' },
           {
             name: 'moderation',
-            description: 'the moderation policy: rules every send and edit is judged by',
+            description: 'the moderation policy: its rules (not yet applied to sends)',
           },
           { name: 'attachments', description: 'upload a file to a room, download it (participants only)' },
           { name: 'health', description: 'liveness and readiness (no auth)' },
