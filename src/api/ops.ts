@@ -3,6 +3,8 @@
 // everyone else these paths do not exist (404), like any resource they may not see.
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
+import { JOBS } from '../jobs/registry.ts';
+import { jobQueue } from '../jobs/startJobs.ts';
 import { requestRebuild } from '../projections/checkpoints.ts';
 import { projectionStatus } from '../projections/projectionStatus.ts';
 import { PROJECTIONS, projectionNamed } from '../projections/registry.ts';
@@ -32,10 +34,55 @@ const ProjectionStatusSchema = z
   })
   .meta({ id: 'ProjectionStatus' });
 
+const JobQueueStatusSchema = z
+  .object({
+    name: z.string(),
+    waiting: z.number().int().describe('queue depth: jobs due and waiting for a worker'),
+    active: z.number().int().describe('jobs a worker is running now'),
+    delayed: z.number().int().describe('jobs due later (the ends of timed mutes and silences)'),
+    failed: z.number().int().describe('jobs that failed all their attempts, kept for ops to retry'),
+  })
+  .meta({ id: 'JobQueueStatus' });
+
 export const opsRoutes: FastifyPluginAsyncZod = async (fastify) => {
   fastify.addHook('preHandler', async (request) => {
     if (!request.user.roles.includes('ops')) throw notFound('Resource');
   });
+
+  // the queues as the workers take from them (whichever processes run the workers), for their counts
+  const connection = fastify.redisConnection('jobs', 'ops-jobs');
+  const queues = JOBS.map((job) => jobQueue(connection, fastify.config, job.name));
+  fastify.addHook('onClose', async () => {
+    await Promise.all(queues.map((queue) => queue.close()));
+    await connection.quit().catch(() => connection.disconnect());
+  });
+
+  fastify.get(
+    '/jobs/',
+    {
+      schema: {
+        tags: ['ops'],
+        operationId: 'listJobQueues',
+        summary: 'Job queues: waiting (depth), active, delayed and failed counts per queue (ops role)',
+        response: { 200: z.object({ queues: z.array(JobQueueStatusSchema) }) },
+        problems: ['not_found'],
+      },
+    },
+    async () => ({
+      queues: await Promise.all(
+        queues.map(async (queue) => {
+          const counts = await queue.getJobCounts('waiting', 'prioritized', 'active', 'delayed', 'failed');
+          return {
+            name: queue.name,
+            waiting: (counts.waiting ?? 0) + (counts.prioritized ?? 0),
+            active: counts.active ?? 0,
+            delayed: counts.delayed ?? 0,
+            failed: counts.failed ?? 0,
+          };
+        }),
+      ),
+    }),
+  );
 
   fastify.get(
     '/projections/',

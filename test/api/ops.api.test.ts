@@ -3,6 +3,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { v4 as uuidv4 } from 'uuid';
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { participantId } from '../../src/domain/streams.ts';
+import { startJobs } from '../../src/jobs/startJobs.ts';
 import { clientFor, type UserClient } from './support/client.ts';
 import { startTestApp, type TestApp } from './support/testApp.ts';
 
@@ -69,4 +71,41 @@ it('rebuilds on request, reporting progress, and ends with the same rooms', asyn
   expect(finished).toMatchObject({ state: 'running', rebuild: null });
   const after = await alice.get('/api/chat/rooms/');
   expect(after.body.results).toEqual(before.body.results);
+});
+
+it('counts each job queue for ops: a timed mute is one delayed job; others get 404', async () => {
+  expect((await alice.get('/api/ops/jobs/')).status).toBe(404);
+  const jobs = startJobs({
+    config: t.app.config,
+    pool: t.app.pg,
+    eventStore: t.app.eventStore,
+    logger: t.app.log,
+    redisConnection: t.app.redisConnection,
+  });
+  try {
+    const bob = uuidv4();
+    const room = (
+      await alice.post('/api/chat/rooms/', { name: 'jobs', room_type: 'group', participant_ids: [bob] })
+    ).body.id;
+    const end = new Date(Date.now() + 600_000).toISOString();
+    expect(
+      (
+        await alice.patch(`/api/chat/participants/${participantId(room, bob)}/`, {
+          muted: true,
+          muted_until: end,
+        })
+      ).status,
+    ).toBe(200);
+    const mutes = await until(
+      async () => {
+        const answer = await ops.get('/api/ops/jobs/');
+        expect(answer.status).toBe(200);
+        return answer.body.queues.find((queue: { name: string }) => queue.name === 'mute-expiry');
+      },
+      (queue: { delayed: number } | undefined) => queue?.delayed === 1,
+    );
+    expect(mutes).toEqual({ name: 'mute-expiry', waiting: 0, active: 0, delayed: 1, failed: 0 });
+  } finally {
+    await jobs.stop();
+  }
 });
