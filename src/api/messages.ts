@@ -286,6 +286,7 @@ export const messageRoutes: FastifyPluginAsyncZod = async (fastify) => {
         problems: [
           ...COMMAND_PROBLEMS,
           'participant_muted',
+          'room_archived',
           'not_message_sender',
           'message_deleted',
           'message_hidden',

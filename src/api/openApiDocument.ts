@@ -57,6 +57,7 @@ type RouteShape = {
   hasParams: boolean;
   hasQuery: boolean;
   hasJsonBody: boolean;
+  takesBody: boolean;
 };
 
 /**
@@ -76,17 +77,12 @@ export function implicitProblems(route: RouteShape): ProblemCode[] {
   // address's (src/api/plugins/rateLimits.ts); the unauthenticated ones are the exempt health probes
   if (route.authenticated) codes.push(...TOKEN_PROBLEMS, 'auth_unavailable', 'unavailable', 'rate_limited');
   if (route.hasParams) codes.push('validation_failed', 'malformed_url', 'uri_too_long');
-  if (route.hasQuery) codes.push('validation_failed', 'unknown_field');
-  if (route.hasJsonBody) {
-    codes.push(
-      'validation_failed',
-      'unknown_field',
-      'invalid_text',
-      'malformed_json',
-      'body_too_large',
-      'unsupported_media_type',
-    );
-  }
+  if (route.hasQuery) codes.push('validation_failed', 'unknown_field', 'invalid_text');
+  // any write may come with a body, declared or not: it is parsed before the route (and the framework's
+  // other refusals of a body, an aborted one, a wrong length, are bad_request)
+  if (route.takesBody)
+    codes.push('malformed_json', 'body_too_large', 'unsupported_media_type', 'bad_request');
+  if (route.hasJsonBody) codes.push('validation_failed', 'unknown_field', 'invalid_text');
   return codes;
 }
 
@@ -94,7 +90,8 @@ const PROBLEM_REF = '#/components/schemas/Problem';
 
 function headerObjects(names: readonly ResponseHeader[]) {
   return Object.fromEntries(
-    names.map((name) => [name, { type: 'string', description: RESPONSE_HEADERS[name] }]),
+    // the service always sends them with these answers: a client may rely on them
+    names.map((name) => [name, { type: 'string', description: RESPONSE_HEADERS[name], required: true }]),
   );
 }
 
@@ -150,7 +147,11 @@ type RouteSchema = {
  * The route's operation, completed from the zod bridge's output (`bridged`): problem answers, 2xx headers,
  * binary media types, an optional body marked for `finishDocument`.
  */
-export function completeOperation(route: RouteSchema, bridged: object): Record<string, unknown> {
+export function completeOperation(
+  method: string,
+  route: RouteSchema,
+  bridged: object,
+): Record<string, unknown> {
   const {
     problems = [],
     responseHeaders = [],
@@ -166,6 +167,7 @@ export function completeOperation(route: RouteSchema, bridged: object): Record<s
     hasParams: route.params !== undefined,
     hasQuery: route.querystring !== undefined,
     hasJsonBody: route.body !== undefined && !multipart,
+    takesBody: method !== 'GET' && method !== 'HEAD',
   };
   const success: Record<string, unknown> = {};
   for (const [status, schema] of Object.entries(response)) {
@@ -188,7 +190,13 @@ export function completeOperation(route: RouteSchema, bridged: object): Record<s
 type MediaType = { schema?: { allOf?: { $ref?: string }[] } & Record<string, unknown> };
 type Operation = {
   requestBody?: { required?: boolean };
-  responses?: Record<string, { content?: Record<string, MediaType> }>;
+  responses?: Record<
+    string,
+    {
+      content?: Record<string, MediaType>;
+      headers?: Record<string, { required?: boolean; schema?: { required?: unknown } }>;
+    }
+  >;
 } & Record<string, unknown>;
 type Document = {
   paths?: Record<string, Record<string, Operation>>;
@@ -216,6 +224,13 @@ export function finishDocument<T extends object>(served: T): T {
       if (operation[OPTIONAL_BODY] && operation.requestBody) operation.requestBody.required = false;
       delete operation[OPTIONAL_BODY];
       for (const response of Object.values(operation.responses ?? {})) {
+        // the swagger plugin puts all but a header's description into its schema
+        for (const header of Object.values(response.headers ?? {})) {
+          if (header.schema?.required === true) {
+            delete header.schema.required;
+            header.required = true;
+          }
+        }
         const media = response.content?.['application/problem+json'];
         const [problem, codes] = media?.schema?.allOf ?? [];
         // Problem, with this answer's codes: generators read the one shape, validators the codes too

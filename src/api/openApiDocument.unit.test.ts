@@ -28,9 +28,10 @@ describe('problem answers in the document', () => {
   });
 
   it('adds what the route’s shape can be refused for, and nothing for what it does not take', () => {
-    const bare = completeOperation({ security: [] }, { response: { 200: { type: 'object' } } });
+    const bare = completeOperation('GET', { security: [] }, { response: { 200: { type: 'object' } } });
     expect(Object.keys(bare.response as object)).toEqual(['200', '400', '408', '429', '431', '500']);
     const write = completeOperation(
+      'POST',
       {
         body: z.object({}),
         params: z.object({}),
@@ -54,7 +55,10 @@ describe('problem answers in the document', () => {
   });
 
   it('marks a body the schema lets a client leave out', () => {
-    expect(completeOperation({ body: z.object({}).nullish() }, {})).toHaveProperty('x-optional-body', true);
+    expect(completeOperation('POST', { body: z.object({}).nullish() }, {})).toHaveProperty(
+      'x-optional-body',
+      true,
+    );
   });
 });
 

@@ -160,6 +160,7 @@ export const roomRoutes: FastifyPluginAsyncZod = async (fastify) => {
           'invalid_input',
           'invalid_room_type',
           'direct_room_requires_one_other_user',
+          'not_allowed_in_direct_room',
           'user_blocked',
         ],
       },

@@ -47,7 +47,7 @@ const bridgeComponents = createJsonSchemaTransformObject({ zodToJsonConfig });
 const transform: typeof bridge = (input) => {
   const output = bridge(input);
   if (!input.schema || output.schema.hide) return output;
-  const schema = completeOperation(input.schema, output.schema as object);
+  const schema = completeOperation(String(input.route.method), input.schema, output.schema as object);
   const consumes = (input.schema as { consumes?: string[] }).consumes;
   return {
     ...output,

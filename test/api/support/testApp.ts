@@ -11,6 +11,7 @@ import type { ProjectionsHandle } from '../../../src/projections/projectionRunne
 import { createTestDatabase, testRedisPrefix } from '../../support/database.ts';
 import type { TcpProxy } from '../../support/tcpProxy.ts';
 import { mintToken, TEST_JWT_SECRET } from '../../support/tokens.ts';
+import { type ContractWatch, type OpenApiDocument, watchContract } from './openApiContract.ts';
 
 const PROJECTION_STOP_TIMEOUT_MS = 3_000;
 
@@ -18,6 +19,8 @@ export type TestApp = {
   app: App;
   /** the projector this app started; null when started without one */
   projections: ProjectionsHandle | null;
+  /** every answer checked against the served OpenAPI document (a mismatch fails the test that caused it) */
+  contract: ContractWatch;
   stop(): Promise<void>;
 };
 
@@ -29,6 +32,8 @@ export async function startTestApp(
     projector?: boolean;
     /** the app reaches PostgreSQL / Redis through these (tests that cut a service) */
     through?: { database?: TcpProxy; redis?: TcpProxy };
+    /** checks answers against this copy of the served document instead (the test that shows the check bites) */
+    adjustDocument?: (document: OpenApiDocument) => OpenApiDocument;
   } = {},
 ): Promise<TestApp> {
   const database = await createTestDatabase(label);
@@ -46,15 +51,18 @@ export async function startTestApp(
     ...env,
   });
   const app = await buildApp(config, overrides);
+  const contract = watchContract(app, options.adjustDocument);
   await app.ready();
   const projections = options.projector === false ? null : await startAppProjections(app);
   return {
     app,
     projections,
+    contract,
     async stop() {
       // bounded: the runner's stop() has been seen to hang when called right after start (reported)
       if (projections) await Promise.race([projections.stop(), sleep(PROJECTION_STOP_TIMEOUT_MS)]);
       await app.close();
+      contract.close();
       await database.drop();
       await rm(attachmentsDir, { recursive: true, force: true });
     },
