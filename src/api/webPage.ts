@@ -29,7 +29,8 @@ export const webPageRoutes: FastifyPluginAsync = async (fastify) => {
   const csp = webCsp([fastify.config.CHAT_WEB_LOGIN_URL, fastify.config.CHAT_WEB_REFRESH_URL]);
   if (!existsSync(`${WEB_DIST}index.html`)) {
     fastify.log.warn('web/dist is missing: the chatbox is not built (npm run build:web)');
-    fastify.get('/', async (_request, reply) =>
+    // a page, not an API operation: kept out of the OpenAPI document like /docs
+    fastify.get('/', { schema: { hide: true } }, async (_request, reply) =>
       reply.code(503).type('text/plain').send('The chatbox is not built: run npm run build:web\n'),
     );
     return;
