@@ -85,6 +85,16 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}) {
   }).withTypeProvider<ZodTypeProvider>();
   // JSON only (uploads register multipart on their own route): anything else is a 415, not a string body
   app.removeContentTypeParser('text/plain');
+  // an empty JSON body is no body: generated clients (openapi-generator, swagger-typescript-api) send
+  // `Content-Type: application/json` with nothing for an optional body (mark-read's "everything"); a route
+  // whose body is required still refuses it, in validation, naming the body
+  const parseJson = app.getDefaultJsonParser('error', 'error');
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
+    const text = body.toString();
+    if (text === '') return done(null, undefined);
+    return parseJson(request, text, done);
+  });
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   app.decorate('config', config);

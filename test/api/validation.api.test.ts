@@ -84,6 +84,15 @@ describe('bodies', () => {
     });
     expect(malformed.statusCode).toBe(400);
     expect(malformed.json().code).toBe('malformed_json');
+    // an empty JSON body is no body: where one is required, validation says so
+    const empty = await t.app.inject({
+      method: 'POST',
+      url,
+      headers: { ...headers, 'content-type': 'application/json' },
+      payload: '',
+    });
+    expect(empty.statusCode).toBe(400);
+    expect(empty.json()).toMatchObject({ code: 'validation_failed', field: 'body' });
     const text = await t.app.inject({
       method: 'POST',
       url,

@@ -50,7 +50,6 @@ export function problemFor(error: FastifyError | Error, request: FastifyRequest)
       return { status: 400, code: 'malformed_url', detail: 'The path is not valid percent-encoding' };
     case 'FST_ERR_MAX_PARAM_LENGTH':
       return { status: 414, code: 'uri_too_long', detail: 'A path segment is longer than any id' };
-    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
     case 'FST_ERR_CTP_INVALID_JSON_BODY':
       return { status: 400, code: 'malformed_json', detail: 'The body is not valid JSON', field: 'body' };
   }
