@@ -4,6 +4,7 @@
 // events, its leaves, nodes and frontiers commit in one transaction, so a crash leaves no half page.
 import { randomBytes } from 'node:crypto';
 import type pg from 'pg';
+import { inTransaction } from '../db/transaction.ts';
 import {
   decodePosition,
   type EventStore,
@@ -105,19 +106,10 @@ async function loadRoomTrees(client: pg.ClientBase, roomIds?: readonly string[])
 
 /** Runs `work` in a transaction holding the sequencer's lock: one writer of the log at a time. */
 async function asSequencer<T>(pool: pg.Pool, work: (client: pg.ClientBase) => Promise<T>): Promise<T> {
-  const client = await pool.connect();
-  try {
-    await client.query('BEGIN');
+  return inTransaction(pool, async (client) => {
     await client.query('SELECT pg_advisory_xact_lock($1)', [SEQUENCER_LOCK]);
-    const result = await work(client);
-    await client.query('COMMIT');
-    return result;
-  } catch (error) {
-    await client.query('ROLLBACK').catch(() => {});
-    throw error;
-  } finally {
-    client.release();
-  }
+    return work(client);
+  });
 }
 
 /**

@@ -3,6 +3,7 @@
 // every part it names. Placing a hold and destroying a subject's keys take one advisory lock, so an
 // erasure either sees a hold placed before it or runs wholly before the hold is placed.
 import type pg from 'pg';
+import { inTransaction } from '../db/transaction.ts';
 import type { HoldScope } from '../domain/events.ts';
 import type { KeyScope } from './keyStore.ts';
 
@@ -42,21 +43,11 @@ export type LegalHolds = {
 };
 
 export function createPostgresLegalHolds(pool: pg.Pool): LegalHolds {
-  async function locked<T>(work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
-    const client = await pool.connect();
-    try {
-      await client.query('BEGIN');
+  const locked = <T>(work: (client: pg.PoolClient) => Promise<T>): Promise<T> =>
+    inTransaction(pool, async (client) => {
       await client.query('SELECT pg_advisory_xact_lock($1)', [HOLD_LOCK]);
-      const result = await work(client);
-      await client.query('COMMIT');
-      return result;
-    } catch (error) {
-      await client.query('ROLLBACK').catch(() => {});
-      throw error;
-    } finally {
-      client.release();
-    }
-  }
+      return work(client);
+    });
 
   return {
     place: (holdId, scope) =>
