@@ -7,7 +7,8 @@
 import { readFile } from 'node:fs/promises';
 import os from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { WebSocket } from 'ws';
+import type { WebSocket } from 'ws';
+import { connect } from './realtime/loadGenerator.ts';
 import { type Scenario, startTarget, type Target } from './realtime.ts';
 
 const MEMBERS = 10;
@@ -16,29 +17,6 @@ const CONNECT_CONCURRENCY = 50;
 async function residentBytes(pid: number): Promise<number> {
   const status = await readFile(`/proc/${pid}/status`, 'utf8');
   return Number(/VmRSS:\s+(\d+) kB/.exec(status)![1]) * 1024;
-}
-
-function connectOnce(url: string): Promise<WebSocket> {
-  return new Promise((resolve, reject) => {
-    const ws = new WebSocket(url, { perMessageDeflate: false });
-    ws.on('message', (data) => {
-      if (data.toString().startsWith('{"type":"connection_established"')) resolve(ws);
-    });
-    ws.once('close', (code) => reject(new Error(`closed ${code} before connection_established`)));
-    ws.once('error', reject);
-  });
-}
-
-/** the projector may not have shown the room to its members yet (4003): retry for a while */
-async function connect(url: string): Promise<WebSocket> {
-  for (let attempt = 0; ; attempt++) {
-    try {
-      return await connectOnce(url);
-    } catch (error) {
-      if (attempt >= 50) throw error;
-      await sleep(200);
-    }
-  }
 }
 
 const kib = (bytes: number) => (bytes / 1024).toFixed(1);
@@ -70,8 +48,8 @@ export async function main(args: string[]) {
       const before = await residentBytes(pid);
       const started = performance.now();
       for (let i = 0; i < clients.length; i += CONNECT_CONCURRENCY) {
-        const batch = clients.slice(i, i + CONNECT_CONCURRENCY).map((client) => connect(client.url));
-        open.push(...(await Promise.all(batch)));
+        const batch = clients.slice(i, i + CONNECT_CONCURRENCY).map((client) => connect(client, () => {}));
+        open.push(...(await Promise.all(batch)).map((client) => client.ws));
       }
       console.log(
         `${target}: ${open.length} sockets connected in ${Math.round(performance.now() - started)} ms`,

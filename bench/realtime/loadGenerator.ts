@@ -54,7 +54,7 @@ type Client = {
 const CONTENT = /"content":"(\d+)\|(\d+(?:\.\d+)?)"/;
 const ACKED = /"client_id":"b(\d+)"/;
 
-async function connect(
+export async function connect(
   spec: GeneratorClient,
   onFrame: (client: Client, text: string) => void,
 ): Promise<Client> {
