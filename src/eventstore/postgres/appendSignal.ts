@@ -43,7 +43,14 @@ export function createRedisAppendSignal({ redis, prefix, logger }: RedisAppendSi
       setImmediate(publish);
     },
     onAppended(wake) {
-      const subscriber = redis.duplicate({ maxRetriesPerRequest: null, enableOfflineQueue: true });
+      // no command timeout (the shared connection's second would, on a busy or reconnecting node, fail the
+      // SUBSCRIBE and leave this node polling for good): it waits for a connection, and ioredis subscribes
+      // again after every reconnect
+      const subscriber = redis.duplicate({
+        maxRetriesPerRequest: null,
+        enableOfflineQueue: true,
+        commandTimeout: undefined,
+      });
       subscriber.on('error', (error) => logger?.warn({ err: error }, 'append signal connection error'));
       const onMessage = (_channel: string, from: string) => {
         if (from !== instance) wake();
