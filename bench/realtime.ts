@@ -244,10 +244,22 @@ export async function main(args: string[]) {
   if (!args.includes('--no-write') && !partial) await writeSection(section);
 }
 
-export async function startTarget(target: Target, scenario: Scenario, store: Store) {
+/** `environment` adds to or overrides the app's settings (the app target only). */
+export async function startTarget(
+  target: Target,
+  scenario: Scenario,
+  store: Store,
+  environment: Record<string, string> = {},
+) {
   if (target === 'relay') {
     const server = await startBareRelay();
-    return { server, clients: relayClients(server.port, scenario), cleanUp: async () => {}, size: undefined };
+    return {
+      server,
+      clients: relayClients(server.port, scenario),
+      cleanUp: async () => {},
+      size: undefined,
+      env: undefined,
+    };
   }
   const database =
     store === 'full'
@@ -255,16 +267,18 @@ export async function startTarget(target: Target, scenario: Scenario, store: Sto
       : await createTestDatabase('bench_realtime');
   let server: Server | undefined;
   try {
-    server = await startApp({
+    const env = {
       DATABASE_URL: database.url,
       PORT: String(18_000 + Math.floor(Math.random() * 1000)),
       HOST: '127.0.0.1',
       CHAT_JWT_SECRET: SECRET,
       REDIS_PREFIX: `bench:${randomUUID().slice(0, 8)}:`,
       LOG_LEVEL: 'warn',
-    });
+      ...environment,
+    };
+    server = await startApp(env);
     const clients = await appClients(server.port, scenario);
-    return { server, clients, cleanUp: () => database.drop(), size: () => storeSize(database.url) };
+    return { server, clients, cleanUp: () => database.drop(), size: () => storeSize(database.url), env };
   } catch (error) {
     await server?.stop();
     await database.drop();

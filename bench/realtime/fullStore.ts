@@ -13,7 +13,8 @@ import { waitForPosition } from '../../src/projections/waitForPosition.ts';
 import { chatWorkload } from '../../test/projections/support/chatWorkload.ts';
 
 const ADMIN_URL = process.env.TEST_DATABASE_ADMIN_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
-const APPENDS_IN_FLIGHT = 64;
+// enough for group commit to fill its transactions (1,000 events each, 4 at a time): fewer commits to wait on
+const APPENDS_IN_FLIGHT = 4_000;
 
 export type StoreSize = { events: number; bytes: number };
 

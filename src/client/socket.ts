@@ -32,7 +32,7 @@ export type SocketEvents = {
   resync: (roomId: string, reason: string) => void;
 };
 
-const DEFAULT_BACKOFF: Backoff = { initialMs: 500, maxMs: 15_000 };
+export const DEFAULT_BACKOFF: Backoff = { initialMs: 500, maxMs: 15_000 };
 
 /** Full jitter: reconnect storms after a server restart spread out instead of arriving together. */
 export function backoffDelay(attempt: number, backoff: Backoff, random = Math.random): number {
