@@ -2,6 +2,8 @@
 //   projections status              each projection's position, head, lag and state (--json for scripts)
 //   projections rebuild [name...]   rebuild projections (all without a name) from position 0 beside the
 //                                   live ones and swap
+//   jobs status                     each job queue's waiting (depth), active, delayed, failed and stalled
+//                                   counts (--json for scripts)
 //   audit replay|export|verify|key|keygen   the auditors' history and verifiable exports
 //                                   (src/audit/auditCli.ts; verify and keygen need no database)
 //   token --user ID [--name NAME] [--roles moderator,auditor,ops] [--ttl 1h]
@@ -17,6 +19,10 @@ import { loadConfig } from './config.ts';
 import { migrate } from './db/migrate.ts';
 import type { EventStore } from './eventstore/eventStore.ts';
 import { createInfrastructure } from './infrastructure/createInfrastructure.ts';
+import { createRedisConnection } from './infrastructure/redisConnection.ts';
+import { jobQueueStatuses } from './jobs/jobStatus.ts';
+import { JOBS } from './jobs/registry.ts';
+import { jobQueue } from './jobs/startJobs.ts';
 import { progressBar } from './progressBar.ts';
 import { discardChanges } from './projections/changeFeed.ts';
 import { readCheckpoint, requestRebuild } from './projections/checkpoints.ts';
@@ -28,6 +34,7 @@ import { PROJECTIONS, projectionNamed } from './projections/registry.ts';
 const NAMES = PROJECTIONS.map((projection) => projection.name);
 const USAGE = `usage: npm run chat -- projections status [--json]
        npm run chat -- projections rebuild [${NAMES.join('|')} ...]
+       npm run chat -- jobs status [--json]
 ${TOKEN_USAGE.replace('usage:', '      ')}
 ${AUDIT_USAGE.replaceAll('usage:', '      ')}`;
 
@@ -137,10 +144,35 @@ async function audit(args: string[]): Promise<number> {
   }
 }
 
+/** `jobs status`: the queues as ops see them over REST (GET /api/ops/jobs/), read from Redis. */
+async function jobsStatus(json: boolean): Promise<number> {
+  const logger = pino({ level: 'warn', base: { process: 'cli' } }, pino.destination(2));
+  const redis = createRedisConnection(config.REDIS_URL, 'jobs', 'cli-jobs', logger);
+  const queues = JOBS.map((job) => jobQueue(redis, config, job.name));
+  try {
+    const statuses = await jobQueueStatuses(queues, redis, config);
+    if (json) console.log(JSON.stringify(statuses, null, 2));
+    else {
+      const columns = ['waiting', 'active', 'delayed', 'failed', 'stalled'] as const;
+      const width = Math.max(5, ...statuses.map((status) => status.name.length));
+      console.log([`${'queue'.padEnd(width)}`, ...columns.map((c) => c.padStart(8))].join(' '));
+      for (const status of statuses)
+        console.log(
+          [status.name.padEnd(width), ...columns.map((c) => String(status[c]).padStart(8))].join(' '),
+        );
+    }
+    return 0;
+  } finally {
+    await Promise.all(queues.map((queue) => queue.close()));
+    await redis.quit().catch(() => redis.disconnect());
+  }
+}
+
 async function main(args: string[]): Promise<number> {
   const [area, command, ...rest] = args;
   if (area === 'token') return token(args.slice(1));
   if (area === 'audit') return audit(args.slice(1));
+  if (area === 'jobs' && command === 'status') return jobsStatus(rest.includes('--json'));
   if (area !== 'projections' || (command !== 'status' && command !== 'rebuild')) {
     console.error(USAGE);
     return 2;

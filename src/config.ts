@@ -127,6 +127,12 @@ const ConfigSchema = z
      * models and puts back what Redis lost: the most a flushed Redis delays an unmute
      */
     JOBS_RECONCILE_INTERVAL_MS: z.coerce.number().int().min(100).default(60_000),
+    /**
+     * a running job's lock lasts this long and is renewed at half of it; a worker checks this often for
+     * jobs whose lock lapsed (their worker died or hung) and runs them again: about the most a killed
+     * worker delays a job by twice this (BullMQ's lockDuration and stalledInterval)
+     */
+    JOBS_STALL_AFTER_MS: z.coerce.number().int().min(500).default(30_000),
     NODE_ENV: z.string().optional(),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   })

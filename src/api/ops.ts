@@ -3,6 +3,7 @@
 // everyone else these paths do not exist (404), like any resource they may not see.
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
+import { jobQueueStatuses } from '../jobs/jobStatus.ts';
 import { JOBS } from '../jobs/registry.ts';
 import { jobQueue } from '../jobs/startJobs.ts';
 import { requestRebuild } from '../projections/checkpoints.ts';
@@ -41,6 +42,12 @@ const JobQueueStatusSchema = z
     active: z.number().int().describe('jobs a worker is running now'),
     delayed: z.number().int().describe('jobs due later (the ends of timed mutes and silences)'),
     failed: z.number().int().describe('jobs that failed all their attempts, kept for ops to retry'),
+    stalled: z
+      .number()
+      .int()
+      .describe(
+        'jobs found stalled (their worker died or hung; they ran again), since Redis last lost its data',
+      ),
   })
   .meta({ id: 'JobQueueStatus' });
 
@@ -63,25 +70,13 @@ export const opsRoutes: FastifyPluginAsyncZod = async (fastify) => {
       schema: {
         tags: ['ops'],
         operationId: 'listJobQueues',
-        summary: 'Job queues: waiting (depth), active, delayed and failed counts per queue (ops role)',
+        summary:
+          'Job queues: waiting (depth), active, delayed, failed and stalled counts per queue (ops role)',
         response: { 200: z.object({ queues: z.array(JobQueueStatusSchema) }) },
         problems: ['not_found'],
       },
     },
-    async () => ({
-      queues: await Promise.all(
-        queues.map(async (queue) => {
-          const counts = await queue.getJobCounts('waiting', 'prioritized', 'active', 'delayed', 'failed');
-          return {
-            name: queue.name,
-            waiting: (counts.waiting ?? 0) + (counts.prioritized ?? 0),
-            active: counts.active ?? 0,
-            delayed: counts.delayed ?? 0,
-            failed: counts.failed ?? 0,
-          };
-        }),
-      ),
-    }),
+    async () => ({ queues: await jobQueueStatuses(queues, connection, fastify.config) }),
   );
 
   fastify.get(

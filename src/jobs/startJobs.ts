@@ -9,6 +9,7 @@ import type { Infrastructure } from '../infrastructure/createInfrastructure.ts';
 import { gaugeReadAtScrape, jobsFailed, jobsStalled } from '../metrics/metrics.ts';
 import { startEventFollowers } from './eventFollower.ts';
 import type { JobData, JobDefinition } from './job.ts';
+import { countStalled } from './jobStatus.ts';
 import { startReconciler } from './reconciler.ts';
 import { JOBS } from './registry.ts';
 
@@ -67,12 +68,27 @@ export function startJobs(
     const worker = new Worker(
       job.name,
       (running: Job<JobData>, token?: string) => job.process(running, deps, token),
-      { connection, prefix, concurrency: job.concurrency },
+      {
+        connection,
+        prefix,
+        concurrency: job.concurrency,
+        lockDuration: config.JOBS_STALL_AFTER_MS,
+        stalledInterval: config.JOBS_STALL_AFTER_MS,
+      },
     );
     // from zero, so that a dashboard shows the series before the first stall or failure
     jobsStalled.inc({ queue: job.name }, 0);
     jobsFailed.inc({ queue: job.name }, 0);
-    worker.on('stalled', () => jobsStalled.inc({ queue: job.name }));
+    worker.on('stalled', (jobId) => {
+      jobsStalled.inc({ queue: job.name });
+      logger.warn(
+        { job: job.name, jobId },
+        'job stalled: its worker stopped renewing the lock; it runs again',
+      );
+      countStalled(connection, config, job.name).catch((error: unknown) =>
+        logger.warn({ err: error, job: job.name }, 'counting a stalled job failed'),
+      );
+    });
     worker.on('failed', (failed, error) => {
       jobsFailed.inc({ queue: job.name });
       logger.warn(

@@ -1,12 +1,20 @@
 // Ops: projection status and a rebuild request over HTTP, the same numbers the CLI shows. Only the `ops`
 // role sees these paths; a plain user gets the same 404 as for anything else they may not see.
+
+import { execFile } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { v4 as uuidv4 } from 'uuid';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { participantId } from '../../src/domain/streams.ts';
 import { startJobs } from '../../src/jobs/startJobs.ts';
 import { clientFor, type UserClient } from './support/client.ts';
 import { startTestApp, type TestApp } from './support/testApp.ts';
+
+const NODE = fileURLToPath(new URL('../../node_modules/.bin/node', import.meta.url));
+const CLI = fileURLToPath(new URL('../../src/cli.ts', import.meta.url));
+const run = promisify(execFile);
 
 let t: TestApp;
 let ops: UserClient;
@@ -73,7 +81,7 @@ it('rebuilds on request, reporting progress, and ends with the same rooms', asyn
   expect(after.body.results).toEqual(before.body.results);
 });
 
-it('counts each job queue for ops: a timed mute is one delayed job; others get 404', async () => {
+it('counts each job queue for ops, over REST and the CLI: a timed mute is one delayed job; others get 404', async () => {
   expect((await alice.get('/api/ops/jobs/')).status).toBe(404);
   const jobs = startJobs({
     config: t.app.config,
@@ -104,7 +112,16 @@ it('counts each job queue for ops: a timed mute is one delayed job; others get 4
       },
       (queue: { delayed: number } | undefined) => queue?.delayed === 1,
     );
-    expect(mutes).toEqual({ name: 'mute-expiry', waiting: 0, active: 0, delayed: 1, failed: 0 });
+    expect(mutes).toEqual({ name: 'mute-expiry', waiting: 0, active: 0, delayed: 1, failed: 0, stalled: 0 });
+    // the CLI reads the same from Redis, with no server of its own
+    const { stdout } = await run(NODE, [CLI, 'jobs', 'status', '--json'], {
+      env: {
+        ...process.env,
+        DATABASE_URL: t.app.config.DATABASE_URL,
+        REDIS_PREFIX: t.app.config.REDIS_PREFIX,
+      },
+    });
+    expect(JSON.parse(stdout)).toContainEqual(mutes);
   } finally {
     await jobs.stop();
   }
