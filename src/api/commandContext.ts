@@ -28,6 +28,7 @@ export function commandContext(request: FastifyRequest): CommandContext {
     correlationId: request.id,
     stateCache: request.server.commandStateCache,
     slowMode: request.server.slowModeGate,
+    moderation: request.server.moderationPolicy,
   };
 }
 

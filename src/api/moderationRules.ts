@@ -1,5 +1,5 @@
 // The moderation policy over REST (/api/moderation/rules/): moderators list, add, change and remove the
-// rules of the moderation policy (the send path does not apply them yet: docs/moderation.md). Lists are answered from this node's policy (the rules it holds
+// rules of the moderation policy (sends and edits are judged by it: docs/moderation.md). Lists are answered from this node's policy (the rules it holds
 // compiled); after a change this node refreshes before answering, so a moderator reads their
 // own change, and every other node has it within a second.
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';

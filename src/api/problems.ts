@@ -17,6 +17,10 @@ export const ProblemSchema = z
       .array(z.object({ field: z.string(), code: z.string(), message: z.string() }))
       .optional()
       .describe('every validation problem, when there are several'),
+    rule: z
+      .object({ id: z.string(), name: z.string() })
+      .optional()
+      .describe('message_bounced: the moderation rule that refused the text'),
   })
   .meta({ id: 'Problem' });
 

@@ -14,6 +14,7 @@ export const PERSONAL_TEXT_FIELDS: Readonly<Record<string, readonly string[]>> =
   MessageEdited: ['data.content'],
   MessageHidden: ['data.reason'],
   MessageReported: ['data.reason'],
+  MessageBounced: ['data.content'],
 };
 
 /** the concrete paths (array indices filled in) of this event's personal fields that hold a string */

@@ -1,5 +1,6 @@
 // What every command handler receives: the event store, who acts, and the ids that trace the request.
 import type { Actor, WhoAndWhen } from '../domain/actor.ts';
+import type { CompiledPolicy } from '../domain/moderationRules.ts';
 import type { EventStore } from '../eventstore/eventStore.ts';
 import type { SlowModeGate } from './slowModeGate.ts';
 import type { StateCache } from './stateCache.ts';
@@ -25,6 +26,11 @@ export type CommandContext = {
    * socket edges always pass it. Without it (the service's own commands) slow mode is not applied
    */
   slowMode?: SlowModeGate;
+  /**
+   * the moderation policy this node follows (src/moderation/policyFollower.ts): sends and edits are
+   * judged by it (moderateMessage.ts). The REST and socket edges always pass it
+   */
+  moderation?: { current(): CompiledPolicy };
 };
 
 export function whoAndWhenOf(ctx: CommandContext): WhoAndWhen {

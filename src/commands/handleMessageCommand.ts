@@ -14,7 +14,11 @@ export type MessageCommandResult = CommandSummary & { messageId: string; roomId:
 export async function handleMessageCommand(
   ctx: CommandContext,
   messageId: string,
-  decide: (message: MessageState, context: WhoAndWhen, room: RoomState) => MessageEvent[],
+  decide: (
+    message: MessageState,
+    context: WhoAndWhen,
+    room: RoomState,
+  ) => MessageEvent[] | Promise<MessageEvent[]>,
 ): Promise<MessageCommandResult> {
   const outcome = await handleCommand(
     ctx,

@@ -5,7 +5,7 @@
 // and the append happens only while the room is at that revision, so a removed or muted participant can
 // never send, however stale a cache: a warm send is one round trip (the append).
 import { v7 as uuidv7 } from 'uuid';
-import type { MessageSent } from '../domain/events.ts';
+import type { MessageEvent, MessageSent } from '../domain/events.ts';
 import { messageAggregate } from '../domain/message.ts';
 import {
   decideSendMessage,
@@ -13,11 +13,14 @@ import {
   type SendMessage,
   sendFingerprint,
 } from '../domain/messageCommands.ts';
+import type { JudgedRule } from '../domain/moderationOutcomes.ts';
+import { ALLOW } from '../domain/moderationRules.ts';
 import { roomAggregate, slowModeSecondsFor } from '../domain/room.ts';
 import { messageIdForClientId, messageSentEventId, messageStream, roomStream } from '../domain/streams.ts';
 import type { CommandContext } from './context.ts';
 import { type CommandSummary, handleCommand, loadAggregate, summaryOf } from './handleCommand.ts';
 import { loadPairBlocks } from './loaders.ts';
+import { bounce, flag, judge } from './moderateMessage.ts';
 import type { SlowModeSlot } from './slowModeGate.ts';
 
 export type SendMessageInput = Omit<SendMessage, 'messageId'>;
@@ -39,6 +42,8 @@ export async function sendMessage(ctx: CommandContext, input: SendMessageInput):
   const command: SendMessage = { ...input, messageId };
   // the slow-mode slot this send took, given back if the message is not stored after all
   let slot: SlowModeSlot | undefined;
+  // the policy's flag on the message (it goes to the moderators' queue once the message is stored)
+  let flagged: JudgedRule | undefined;
 
   const outcome = await handleCommand(
     ctx,
@@ -52,14 +57,30 @@ export async function sendMessage(ctx: CommandContext, input: SendMessageInput):
       ]);
       const partner = room && directPartnerOf(room, actor.userId);
       const pairBlocks = partner ? await loadPairBlocks(ctx, actor, partner, loadConditioned) : undefined;
-      const events = decideSendMessage(command, existing, context, {
+      const events: MessageEvent[] = decideSendMessage(command, existing, context, {
         room,
         replyTo: replyTo?.state,
         pairBlocks,
       });
+      const sent = events[0] as MessageSent | undefined;
+      // a retry that finds its message stored is judged again: a flag whose report did not get appended
+      // then is appended now (once: the report's id comes from the message)
+      const text = sent ? sent.data.content : existing?.sent.content;
+      const verdict = room ? judge(ctx, text, room.roomType) : ALLOW;
+      if (sent && verdict.outcome === 'bounce') {
+        const { messageId: id, roomId, content } = sent.data;
+        await bounce(ctx, verdict, { messageId: id, roomId, content: content ?? '', edit: false });
+      }
+      if (sent && verdict.outcome === 'block') {
+        events[0] = {
+          ...sent,
+          data: { ...sent.data, blocked: { ruleId: verdict.ruleId, ruleName: verdict.ruleName } },
+        };
+      }
+      flagged = verdict.outcome === 'flag' ? verdict : undefined;
       // after every other rule: a send refused for another reason takes no slot. A retried append takes
       // the same slot again (it is held for this message id)
-      const seconds = events[0] && room ? slowModeSecondsFor(room, actor, events[0].data.messageType) : 0;
+      const seconds = sent && room ? slowModeSecondsFor(room, actor, sent.data.messageType) : 0;
       if (seconds > 0 && ctx.slowMode) {
         const wanted = { roomId: input.roomId, userId: actor.userId, messageId, seconds };
         await ctx.slowMode.reserve(wanted);
@@ -73,7 +94,7 @@ export async function sendMessage(ctx: CommandContext, input: SendMessageInput):
       // decided on the stream as read then): either way only a retry costs a read
       assumeNewStream: true,
       eventId: input.clientId
-        ? (event) => messageSentEventId(messageId, sendFingerprint(event.data))
+        ? (event) => messageSentEventId(messageId, sendFingerprint((event as MessageSent).data))
         : undefined,
     },
   ).catch(async (error: unknown) => {
@@ -81,6 +102,7 @@ export async function sendMessage(ctx: CommandContext, input: SendMessageInput):
     throw error;
   });
   const message = outcome.state!.sent;
+  if (flagged) await flag(ctx, flagged, message);
   return {
     messageId,
     roomId: message.roomId,

@@ -197,6 +197,10 @@ export const SessionFrameSchemas = {
     room_id: z.string().optional(),
     client_id: z.string().nullable().optional(),
     retry_after_ms: z.number().int().optional(),
+    rule: z
+      .object({ id: z.string(), name: z.string() })
+      .optional()
+      .describe('message_bounced: the moderation rule that refused the text'),
   }),
 } as const;
 export type SessionFrame = z.infer<(typeof SessionFrameSchemas)[keyof typeof SessionFrameSchemas]>;

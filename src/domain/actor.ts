@@ -18,6 +18,9 @@ export type WhoAndWhen = { actor: Actor; now: Date };
  */
 export const SYSTEM_ACTOR: Actor = { userId: 'system:jobs', username: 'System', roles: [] };
 
+/** The moderation policy, when it flags, blocks or bounces a message (recorded as the actor of that outcome). */
+export const MODERATION_ACTOR: Actor = { userId: 'system:moderation', username: 'Moderation', roles: [] };
+
 export const isModerator = (actor: Actor) => actor.roles.includes('moderator');
 /** Moderators and the server's own pipelines (ops): may hide/restore messages and post system messages. */
 export const isModerationPipeline = (actor: Actor) => isModerator(actor) || actor.roles.includes('ops');

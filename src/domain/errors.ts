@@ -28,6 +28,8 @@ export const DOMAIN_ERROR_CODES = [
   'not_message_sender',
   'message_deleted',
   'message_hidden',
+  // the moderation policy refused the text (a `bounce` rule: moderationOutcomes.ts)
+  'message_bounced',
   // safety
   'user_blocked',
   'cannot_block_self',

@@ -113,6 +113,11 @@ export type MessageSent = {
     replyTo?: string | null;
     attachment?: AttachmentRef | null;
     clientId?: string | null;
+    /**
+     * the moderation policy's `block` rule that matched: stored hidden from the start (no participant ever
+     * sees its text; moderators and auditors do), and moderators' restore brings it back
+     */
+    blocked?: { ruleId: string; ruleName: string };
   };
 };
 /** the earlier content stays in the earlier events: edit history is the stream */
@@ -169,6 +174,25 @@ export type ReportResolved = {
     /** the reported message and its room (recorded since the audit history: older events lack them) */
     messageId?: string;
     roomId?: string;
+  };
+};
+
+// ── bounce-{bounceId} ─────────────────────────────────────────────────────────────────────────────────
+/**
+ * A send or edit the moderation policy refused (a `bounce` rule): nothing was stored in the message's
+ * stream and no one but the moderators and auditors ever sees it. `edit` says which it was.
+ */
+export type MessageBounced = {
+  type: 'MessageBounced';
+  data: {
+    bounceId: string;
+    messageId: string;
+    roomId: string;
+    senderId: UserId;
+    content: string;
+    edit: boolean;
+    ruleId: string;
+    ruleName: string;
   };
 };
 
@@ -311,5 +335,6 @@ export type ChatEvent =
   | ReadMarkerEvent
   | BlockEvent
   | ReportEvent
+  | MessageBounced
   | AuditEvent
   | PrivacyEvent;

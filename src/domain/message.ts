@@ -41,7 +41,7 @@ export function evolveMessage(state: MessageState, event: MessageEvent): Message
       senderId: data.senderId,
       content: data.content,
       deleted: false,
-      hidden: false,
+      hidden: data.blocked !== undefined,
       reactions: {},
     };
   }

@@ -1,5 +1,5 @@
 // The moderation policy compiled for the send path, and the one pure function sends and edits are to be
-// judged by (not called by the commands yet: docs/moderation.md). Compiled once per policy version (moderation-policy's revision), so a send only runs the
+// judged by (src/commands/moderateMessage.ts). Compiled once per policy version (moderation-policy's revision), so a send only runs the
 // matchers: the message's words are looked up in one table of every rule's plain words, a rule's
 // wildcard words are one RE2 pattern per rule, regex rules and link extraction run on RE2 (re2js:
 // linear time in the text, whatever the pattern, so a rule like (a+)+$ cannot stall a node).

@@ -13,6 +13,7 @@ export const messageStream = (messageId: string) => `message-${messageId}`;
 export const readMarkerStream = (roomId: string, userId: UserId) => `readmarker-${roomId}_${userId}`;
 export const blocksStream = (userId: UserId) => `blocks-${userId}`;
 export const reportStream = (reportId: string) => `report-${reportId}`;
+export const bounceStream = (bounceId: string) => `bounce-${bounceId}`;
 export const auditReadStream = (readId: string) => `auditread-${readId}`;
 export const erasureStream = (erasureId: string) => `erasure-${erasureId}`;
 export const legalHoldStream = (holdId: string) => `legalhold-${holdId}`;

@@ -5,6 +5,7 @@
 import { AuthError } from '../auth/tokenVerifier.ts';
 import { StaleRevision } from '../commands/handleCommand.ts';
 import { DomainError, type DomainErrorCode } from '../domain/errors.ts';
+import { MessageBouncedError } from '../domain/moderationOutcomes.ts';
 import { INVALID_TEXT } from '../domain/text.ts';
 import {
   EventNotStorable,
@@ -44,6 +45,7 @@ export const DOMAIN_STATUS = {
   not_message_sender: 403,
   message_deleted: 409,
   message_hidden: 409,
+  message_bounced: 422,
   user_blocked: 403,
   cannot_block_self: 422,
 } as const satisfies Record<DomainErrorCode, number>;
@@ -115,6 +117,8 @@ export type ErrorAnswer = {
   detail: string;
   /** over a limit: when to try again (REST's Retry-After, the socket's retry_after_ms) */
   retryAfterMs?: number;
+  /** message_bounced: the moderation rule that refused the text */
+  rule?: { id: string; name: string };
 };
 
 export function answerFor(error: unknown): ErrorAnswer {
@@ -124,6 +128,9 @@ export function answerFor(error: unknown): ErrorAnswer {
     code,
     detail,
   });
+  if (error instanceof MessageBouncedError) {
+    return { ...client('message_bounced', error.message), rule: error.rule };
+  }
   if (error instanceof DomainError) {
     // "not there" and "not yours" must read the same, or the difference tells that a room exists
     if (DOMAIN_STATUS[error.code] === 404) return client('not_found', 'Not found');

@@ -20,6 +20,8 @@ export const ENCRYPTED_FIELDS: Readonly<Record<string, readonly FieldSpec[]>> = 
   MessageEdited: [{ path: 'data.content', subject: 'data.editedBy' }],
   RoomCreated: [{ path: 'data.participants.*.username', subject: 'data.participants.*.userId' }],
   ParticipantAdded: [{ path: 'data.username', subject: 'data.userId' }],
+  // the text of a send or edit the moderation policy refused: the sender's, like a message
+  MessageBounced: [{ path: 'data.content', subject: 'data.senderId' }],
 };
 
 /** one encrypted field present in an event: `holder[name]` is its value */

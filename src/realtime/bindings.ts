@@ -18,12 +18,14 @@ export function bindCommands(
   eventStore: EventStore,
   stateCache: StateCache,
   slowMode: SlowModeGate,
+  moderation: NonNullable<CommandContext['moderation']>,
 ): RealtimeCommands {
   const context = (user: AuthenticatedUser): CommandContext => ({
     eventStore,
     actor: { userId: user.userId, ...(user.username ? { username: user.username } : {}), roles: user.roles },
     stateCache,
     slowMode,
+    moderation,
   });
   return {
     async sendMessage(user, input) {

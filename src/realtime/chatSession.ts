@@ -395,6 +395,7 @@ export function runSession(
         {
           ...clientId,
           ...(answer.retryAfterMs === undefined ? {} : { retry_after_ms: answer.retryAfterMs }),
+          ...(answer.rule === undefined ? {} : { rule: answer.rule }),
         },
       );
     }

@@ -73,7 +73,12 @@ export const realtimePlugin = fp<RealtimePluginOptions>(
     const allowedOrigins = new Set(options.config.CHAT_ALLOWED_ORIGINS);
     const verifyToken = fastify.verifyToken;
     const readModel = bindReadModel(fastify.pg);
-    const commands = bindCommands(fastify.eventStore, fastify.commandStateCache, fastify.slowModeGate);
+    const commands = bindCommands(
+      fastify.eventStore,
+      fastify.commandStateCache,
+      fastify.slowModeGate,
+      fastify.moderationPolicy,
+    );
 
     // pub/sub needs a connection of its own; it retries forever (sockets are told when it drops)
     const subscriber = fastify.redisConnection('subscriber', 'realtime-subscriber');
@@ -232,7 +237,10 @@ export const realtimePlugin = fp<RealtimePluginOptions>(
       },
     );
   },
-  { name: 'realtime', dependencies: ['infrastructure', 'auth', 'command-state', 'rate-limits'] },
+  {
+    name: 'realtime',
+    dependencies: ['infrastructure', 'auth', 'command-state', 'rate-limits', 'moderation-policy'],
+  },
 );
 
 function tokenOf(request: FastifyRequest<{ Querystring: SocketQuery }>): string | undefined {

@@ -72,6 +72,7 @@ export function problemFor(error: FastifyError | Error, request: FastifyRequest)
     code: answer.code,
     detail: answer.detail,
     ...(answer.retryAfterMs === undefined ? {} : { retryAfterMs: answer.retryAfterMs }),
+    ...(answer.rule === undefined ? {} : { rule: answer.rule }),
   };
 }
 

@@ -24,13 +24,14 @@ export function sentMessageRow(data: MessageSent['data'], createdAt: string, seq
     seq,
     sender_id: data.senderId,
     message_type: data.messageType,
-    content: data.content ?? '', // '' once erased
+    // '' once erased; a message the policy blocked is hidden from the start, as a tombstone
+    content: data.blocked ? '' : (data.content ?? ''),
     reply_to: data.replyTo ?? null,
-    attachment: data.attachment ? attachmentRow(data.attachment) : null,
+    attachment: data.attachment && !data.blocked ? attachmentRow(data.attachment) : null,
     reactions: [],
     is_edited: false,
     is_deleted: false,
-    is_hidden: false,
+    is_hidden: data.blocked !== undefined,
     // a MessageSent whose key is gone reads as a tombstone (a rebuild after an erasure)
     is_erased: data.content === null,
     edit_count: 0,

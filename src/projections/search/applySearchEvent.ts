@@ -54,7 +54,8 @@ export function applySearchEvent(batch: SearchBatch, recorded: RecordedEvent): v
     case 'MessageSent': {
       // a message stream starts with its send: a row already there is this very message again
       if (batch.rows.has(id)) return;
-      set(batch, id, sentRow(event.data, recorded.metadata.occurredAt));
+      // hidden from the start by the moderation policy: nothing to find (a restore indexes it)
+      set(batch, id, event.data.blocked ? null : sentRow(event.data, recorded.metadata.occurredAt));
       return;
     }
     case 'MessageEdited': {

@@ -1,0 +1,74 @@
+// What the moderation policy's verdict on a message (judgeMessage, moderationRules.ts) makes of a send or
+// an edit, as events: `flag` keeps the message and puts a report by the policy on the moderators' queue;
+// `block` stores a send hidden from the start (MessageSent with `blocked`: never visible for a moment);
+// `bounce` stores nothing in the message's stream, records MessageBounced for the moderators and
+// auditors, and refuses the write with `message_bounced` naming the rule. An edit a `block` rule matches
+// is bounced: hiding the message would take away the text everyone read before, for an edit.
+import { v5 as uuidv5 } from 'uuid';
+import { MODERATION_ACTOR } from './actor.ts';
+import type { Aggregate } from './aggregate.ts';
+import { DomainError } from './errors.ts';
+import type { MessageBounced, MessageReported } from './events.ts';
+import type { Verdict } from './moderationRules.ts';
+import { reportId } from './streams.ts';
+
+const BOUNCE_NAMESPACE = '0f3b2d9e-7a41-4c8e-b5d6-9e2c7f1a4b38';
+
+export type JudgedRule = Exclude<Verdict, { outcome: 'allow' }>;
+
+/** A write the policy refused; REST answers 422 and the socket an `error` frame, with the rule. */
+export class MessageBouncedError extends DomainError {
+  readonly rule: { id: string; name: string };
+  constructor(verdict: JudgedRule) {
+    super('message_bounced', `Not sent: the message breaks the moderation rule "${verdict.ruleName}"`);
+    this.rule = { id: verdict.ruleId, name: verdict.ruleName };
+  }
+}
+
+/** One bounce per message and text: the same refused send retried is recorded once. */
+export function bounceId(messageId: string, content: string): string {
+  return uuidv5(`${messageId}\u0000${content}`, BOUNCE_NAMESPACE);
+}
+
+export function bouncedEvent(
+  verdict: JudgedRule,
+  message: { messageId: string; roomId: string; senderId: string; content: string; edit: boolean },
+): MessageBounced {
+  return {
+    type: 'MessageBounced',
+    data: {
+      bounceId: bounceId(message.messageId, message.content),
+      ...message,
+      ruleId: verdict.ruleId,
+      ruleName: verdict.ruleName,
+    },
+  };
+}
+
+/** The policy's report on a message: one per message (flagged again while open, it is the same report). */
+export function flagReportId(messageId: string): string {
+  return reportId(messageId, MODERATION_ACTOR.userId);
+}
+
+export function flaggedEvent(
+  verdict: JudgedRule,
+  message: { messageId: string; roomId: string },
+): MessageReported {
+  return {
+    type: 'MessageReported',
+    data: {
+      reportId: flagReportId(message.messageId),
+      messageId: message.messageId,
+      roomId: message.roomId,
+      reporterId: MODERATION_ACTOR.userId,
+      reason: `flagged by the moderation rule "${verdict.ruleName}"`,
+    },
+  };
+}
+
+/** A bounce's stream holds its one event: recorded or not. */
+export const bounceAggregate: Aggregate<boolean, MessageBounced> = {
+  name: 'bounce',
+  initialState: () => false,
+  evolve: () => true,
+};
