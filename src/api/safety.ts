@@ -11,11 +11,13 @@ import { unblockUser } from '../commands/unblockUser.ts';
 import { Position, Uuid } from '../contract/resources.ts';
 import { MAX_HIDE_REASON_LENGTH, MAX_REPORT_REASON_LENGTH } from '../domain/limits.ts';
 import { BodyText } from '../domain/text.ts';
+import { reportView } from '../moderation/reportView.ts';
 import { listBlockedUsers, listReports } from '../projections/safety/queries.ts';
 import { SAFETY_PROJECTION } from '../projections/safety/safetyProjection.ts';
 import { requireModerator } from './access.ts';
 import { commandContext, withPosition } from './commandContext.ts';
 import { COMMAND_PROBLEMS, WRITE_HEADERS } from './openApiDocument.ts';
+import { notFound } from './problems.ts';
 import { readAfter } from './readYourWrites.ts';
 import { AckSchema, UserIdSchema, WaitForQuery } from './schemas.ts';
 
@@ -37,6 +39,27 @@ const ReportJson = z
     resolved_at: z.string().nullable(),
   })
   .meta({ id: 'Report' });
+
+const ReportViewJson = z
+  .object({
+    id: Uuid,
+    reporter: z.string().describe('a user id, or system:moderation for a flag by the policy'),
+    reason: z.string(),
+    resolution: z.enum(['hidden', 'dismissed']).nullable().describe('null: open'),
+    reported_at: z.string(),
+    message: z.object({
+      id: Uuid,
+      room: Uuid,
+      sender: z.string(),
+      message_type: z.string(),
+      content: z.string().nullable().describe('the text when it was reported; null: erased since'),
+      sent_at: z.string(),
+      edits: z.number().int().describe('edits before the report'),
+      hidden: z.boolean().describe('hidden then (by a moderator, or blocked by the policy)'),
+      deleted: z.boolean(),
+    }),
+  })
+  .meta({ id: 'ReportView' });
 
 const ReportCreated = z
   .object({ id: Uuid, message: Uuid, room: Uuid, created: z.boolean(), position: Position })
@@ -140,6 +163,27 @@ export const safetyRoutes: FastifyPluginAsyncZod = async (fastify) => {
       requireModerator(request);
       const { status = 'open', limit, wait_for } = request.query;
       return readAfter(fastify, wait_for, () => listReports(db, { status, limit }), SAFETY_PROJECTION);
+    },
+  );
+
+  fastify.get(
+    '/moderation/reports/:id/',
+    {
+      schema: {
+        tags: ['safety'],
+        operationId: 'getReport',
+        summary:
+          'One report with the message as it was when reported, its text included, in any room (moderators)',
+        params: z.object({ id: Uuid }),
+        response: { 200: ReportViewJson },
+        problems: ['forbidden', 'not_found'],
+      },
+    },
+    async (request) => {
+      requireModerator(request);
+      const view = await reportView(fastify.eventStore, request.params.id);
+      if (!view) throw notFound('Report');
+      return view;
     },
   );
 

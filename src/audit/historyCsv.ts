@@ -34,6 +34,7 @@ const TEXT_FIELD: Readonly<Record<string, string>> = {
   MessageEdited: 'content',
   MessageHidden: 'reason',
   MessageReported: 'reason',
+  MessageBounced: 'content',
   RoomCreated: 'name',
   RoomUpdated: 'name',
 };

@@ -42,7 +42,7 @@ export async function sendMessage(ctx: CommandContext, input: SendMessageInput):
   const command: SendMessage = { ...input, messageId };
   // the slow-mode slot this send took, given back if the message is not stored after all
   let slot: SlowModeSlot | undefined;
-  // the policy's flag on the message (it goes to the moderators' queue once the message is stored)
+  // the policy's flag or block of the message: it goes to the moderators' queue once the message is stored
   let flagged: JudgedRule | undefined;
 
   const outcome = await handleCommand(
@@ -77,7 +77,7 @@ export async function sendMessage(ctx: CommandContext, input: SendMessageInput):
           data: { ...sent.data, blocked: { ruleId: verdict.ruleId, ruleName: verdict.ruleName } },
         };
       }
-      flagged = verdict.outcome === 'flag' ? verdict : undefined;
+      flagged = verdict.outcome === 'flag' || verdict.outcome === 'block' ? verdict : undefined;
       // after every other rule: a send refused for another reason takes no slot. A retried append takes
       // the same slot again (it is held for this message id)
       const seconds = sent && room ? slowModeSecondsFor(room, actor, sent.data.messageType) : 0;

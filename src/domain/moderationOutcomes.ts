@@ -45,7 +45,10 @@ export function bouncedEvent(
   };
 }
 
-/** The policy's report on a message: one per message (flagged again while open, it is the same report). */
+/**
+ * The policy's report on a message it flagged or blocked (moderators review both: a blocked message they
+ * find harmless they restore): one per message, so flagging it again is the same report.
+ */
 export function flagReportId(messageId: string): string {
   return reportId(messageId, MODERATION_ACTOR.userId);
 }
@@ -61,7 +64,7 @@ export function flaggedEvent(
       messageId: message.messageId,
       roomId: message.roomId,
       reporterId: MODERATION_ACTOR.userId,
-      reason: `flagged by the moderation rule "${verdict.ruleName}"`,
+      reason: `${verdict.outcome === 'block' ? 'blocked' : 'flagged'} by the moderation rule "${verdict.ruleName}"`,
     },
   };
 }

@@ -1,8 +1,9 @@
 // The moderation policy applied to every write (REST and socket sends, edits): each rule kind with each
 // outcome. flag: stored, visible, and on the moderators' report queue; block: stored hidden from the
-// start (no one sees its text, live or in history); bounce: refused with message_bounced and the rule,
-// nothing stored for the room, recorded for moderators and auditors. A rule added on one node applies to
-// sends through a second node of the same database.
+// start (no one sees its text, live or in history) and on the queue; bounce: refused with
+// message_bounced and the rule, nothing stored for the room, recorded for moderators and auditors. A
+// rule added on one node applies to sends through a second node of the same database. Moderators read
+// a report's message as it was when reported.
 import { setTimeout as sleep } from 'node:timers/promises';
 import { v4 as uuidv4 } from 'uuid';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -81,6 +82,25 @@ describe('a send', () => {
         status: 'open',
       }),
     );
+    // the moderator, in no room, reads the text as it was when flagged, also after an edit
+    const report = reports.body.find((r: { message: string }) => r.message === sent.body.id);
+    expect((await alice.patch(`/api/chat/messages/${sent.body.id}/`, { content: 'the boiler' })).status).toBe(
+      200,
+    );
+    const view = await moderator.get(`/api/chat/moderation/reports/${report.id}/`);
+    expect(view.status).toBe(200);
+    expect(view.body).toMatchObject({
+      reporter: 'system:moderation',
+      resolution: null,
+      message: {
+        id: sent.body.id,
+        sender: alice.userId,
+        content: 'Oh heckin darn it, the boiler again',
+        edits: 0,
+      },
+    });
+    expect((await bob.get(`/api/chat/moderation/reports/${report.id}/`)).status).toBe(403);
+    expect((await moderator.get(`/api/chat/moderation/reports/${uuidv4()}/`)).status).toBe(404);
   });
 
   it('that a block rule matches is stored hidden: no one sees its text, in history or live', async () => {
@@ -100,6 +120,15 @@ describe('a send', () => {
       // the search index never had it
       const found = await bob.get(`/api/chat/search/?q=${encodeURIComponent('card')}`);
       expect(JSON.stringify(found.body)).not.toContain(sent.body.id);
+      // the moderators have it on their queue, with its text, to restore it if it is harmless
+      const reports = await moderator.get(`/api/chat/moderation/reports/?wait_for=${await head()}`);
+      const report = reports.body.find((r: { message: string }) => r.message === sent.body.id);
+      expect(report).toMatchObject({ reason: 'blocked by the moderation rule "card numbers"' });
+      const view = await moderator.get(`/api/chat/moderation/reports/${report.id}/`);
+      expect(view.body.message).toMatchObject({
+        content: 'my card is 1234-5678-9012-3456 thanks',
+        hidden: true,
+      });
     } finally {
       socket.close();
     }
