@@ -128,6 +128,14 @@ const ConfigSchema = z
      */
     JOBS_RECONCILE_INTERVAL_MS: z.coerce.number().int().min(100).default(60_000),
     /**
+     * escalation: this many violations of `block` or `bounce` rules by one user in one room within
+     * MODERATION_ESCALATION_WINDOW_SECONDS mute them there for MODERATION_ESCALATION_MUTE_MINUTES, by the
+     * moderation policy (docs/moderation.md); 0 turns it off
+     */
+    MODERATION_ESCALATION_VIOLATIONS: z.coerce.number().int().min(0).default(3),
+    MODERATION_ESCALATION_WINDOW_SECONDS: z.coerce.number().int().min(1).default(600),
+    MODERATION_ESCALATION_MUTE_MINUTES: z.coerce.number().int().min(1).default(60),
+    /**
      * a running job's lock lasts this long and is renewed at half of it; a worker checks this often for
      * jobs whose lock lapsed (their worker died or hung) and runs them again: about the most a killed
      * worker delays a job by twice this (BullMQ's lockDuration and stalledInterval)

@@ -29,6 +29,7 @@ export function commandContext(request: FastifyRequest): CommandContext {
     stateCache: request.server.commandStateCache,
     slowMode: request.server.slowModeGate,
     moderation: request.server.moderationPolicy,
+    escalation: request.server.moderationEscalation,
   };
 }
 

@@ -4,6 +4,7 @@ import type { CompiledPolicy } from '../domain/moderationRules.ts';
 import type { EventStore } from '../eventstore/eventStore.ts';
 import type { SlowModeGate } from './slowModeGate.ts';
 import type { StateCache } from './stateCache.ts';
+import type { Escalation } from './violationCounter.ts';
 
 export type CommandContext = {
   eventStore: EventStore;
@@ -31,6 +32,8 @@ export type CommandContext = {
    * judged by it (moderateMessage.ts). The REST and socket edges always pass it
    */
   moderation?: { current(): CompiledPolicy };
+  /** repeated violations of the policy mute the user (moderateMessage.ts); absent: never */
+  escalation?: Escalation;
 };
 
 export function whoAndWhenOf(ctx: CommandContext): WhoAndWhen {

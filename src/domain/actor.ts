@@ -19,7 +19,12 @@ export type WhoAndWhen = { actor: Actor; now: Date };
 export const SYSTEM_ACTOR: Actor = { userId: 'system:jobs', username: 'System', roles: [] };
 
 /** The moderation policy, when it flags, blocks or bounces a message (recorded as the actor of that outcome). */
-export const MODERATION_ACTOR: Actor = { userId: 'system:moderation', username: 'Moderation', roles: [] };
+export const MODERATION_ACTOR: Actor = {
+  userId: 'system:moderation',
+  username: 'Moderation',
+  // it mutes as a moderator does when a user keeps breaking the rules (escalation)
+  roles: ['moderator'],
+};
 
 export const isModerator = (actor: Actor) => actor.roles.includes('moderator');
 /** Moderators and the server's own pipelines (ops): may hide/restore messages and post system messages. */

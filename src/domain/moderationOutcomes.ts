@@ -16,12 +16,23 @@ const BOUNCE_NAMESPACE = '0f3b2d9e-7a41-4c8e-b5d6-9e2c7f1a4b38';
 
 export type JudgedRule = Exclude<Verdict, { outcome: 'allow' }>;
 
-/** A write the policy refused; REST answers 422 and the socket an `error` frame, with the rule. */
+/** The write a bounce refused, as MessageBounced records it. */
+export type BouncedWrite = { messageId: string; roomId: string; content: string; edit: boolean };
+
+/**
+ * A write the policy refused; REST answers 422 and the socket an `error` frame, with the rule. It carries
+ * the write, for the command to record once the refusal is final (a decision is made again on fresh
+ * state before a refusal is answered: recording it inside the decision would record a draft).
+ */
 export class MessageBouncedError extends DomainError {
   readonly rule: { id: string; name: string };
-  constructor(verdict: JudgedRule) {
+  readonly verdict: JudgedRule;
+  readonly write: BouncedWrite;
+  constructor(verdict: JudgedRule, write: BouncedWrite) {
     super('message_bounced', `Not sent: the message breaks the moderation rule "${verdict.ruleName}"`);
     this.rule = { id: verdict.ruleId, name: verdict.ruleName };
+    this.verdict = verdict;
+    this.write = write;
   }
 }
 
@@ -32,7 +43,7 @@ export function bounceId(messageId: string, content: string): string {
 
 export function bouncedEvent(
   verdict: JudgedRule,
-  message: { messageId: string; roomId: string; senderId: string; content: string; edit: boolean },
+  message: BouncedWrite & { senderId: string },
 ): MessageBounced {
   return {
     type: 'MessageBounced',

@@ -6,6 +6,7 @@ import { markRoomRead } from '../commands/markRoomRead.ts';
 import { sendMessage } from '../commands/sendMessage.ts';
 import type { SlowModeGate } from '../commands/slowModeGate.ts';
 import type { StateCache } from '../commands/stateCache.ts';
+import type { Escalation } from '../commands/violationCounter.ts';
 import type { EventStore } from '../eventstore/eventStore.ts';
 import { historyAccess } from '../projections/chat/queries/historyVisibility.ts';
 import { unreadCount } from '../projections/chat/queries/participants.ts';
@@ -19,6 +20,7 @@ export function bindCommands(
   stateCache: StateCache,
   slowMode: SlowModeGate,
   moderation: NonNullable<CommandContext['moderation']>,
+  escalation: Escalation,
 ): RealtimeCommands {
   const context = (user: AuthenticatedUser): CommandContext => ({
     eventStore,
@@ -26,6 +28,7 @@ export function bindCommands(
     stateCache,
     slowMode,
     moderation,
+    escalation,
   });
   return {
     async sendMessage(user, input) {

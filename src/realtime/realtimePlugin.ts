@@ -78,6 +78,7 @@ export const realtimePlugin = fp<RealtimePluginOptions>(
       fastify.commandStateCache,
       fastify.slowModeGate,
       fastify.moderationPolicy,
+      fastify.moderationEscalation,
     );
 
     // pub/sub needs a connection of its own; it retries forever (sockets are told when it drops)

@@ -139,8 +139,11 @@ describe('PostgreSQL event store: a subscription filtered by event type', () => 
       const iterator = subscription[Symbol.asyncIterator]();
       const first = await iterator.next();
       expect(first.value.map((e: { position: unknown }) => e.position)).toEqual([wanted]);
-      // the consumer is still on its batch: nothing past it is claimed yet
-      expect(subscription.reached()).toBeNull();
+      // the consumer is still on its batch: nothing of it or past it is claimed yet (an earlier read that
+      // came back empty, while other transactions of a busy cluster were in flight, may have claimed
+      // the skipped event before it)
+      const claimed = subscription.reached();
+      expect(claimed === null || comparePositions(claimed, wanted) < 0).toBe(true);
       const next = iterator.next(); // done with the batch: the subscription goes on, past what it skips
       for (
         let waited = 0;

@@ -1,5 +1,6 @@
 // fastify.rateLimits (src/limits/rateLimits.ts, shared with the sockets), fastify.slowModeGate
-// (src/limits/slowModeGate.ts, which SendMessage asks on both) and the two hooks that apply it to
+// (src/limits/slowModeGate.ts, which SendMessage asks on both), fastify.moderationEscalation (the
+// violation counts escalation mutes by, src/limits/violationCounter.ts) and the two hooks that apply it to
 // REST: `limitUserRequest` in the authenticated subtrees (a send, an upload or any other write counts
 // against the caller's allowance before its body is read), and `limitAnonymousRequest` for the whole app
 // (a request without credentials, and every WebSocket handshake, counts against its address).
@@ -7,14 +8,18 @@
 import type { FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import type { SlowModeGate } from '../../commands/slowModeGate.ts';
+import type { Escalation } from '../../commands/violationCounter.ts';
 import { createRateLimits, type LimitedAction, type RateLimits } from '../../limits/rateLimits.ts';
 import { createSlowModeGate } from '../../limits/slowModeGate.ts';
+import { createViolationCounter } from '../../limits/violationCounter.ts';
 
 declare module 'fastify' {
   interface FastifyInstance {
     rateLimits: RateLimits;
     /** slow mode's slots per participant and room, for SendMessage on REST and the sockets */
     slowModeGate: SlowModeGate;
+    /** repeated violations of the moderation policy, counted across nodes (docs/moderation.md) */
+    moderationEscalation: Escalation;
   }
   interface FastifyContextConfig {
     /**
@@ -31,6 +36,12 @@ export const rateLimitsPlugin = fp(
     fastify.decorate('rateLimits', createRateLimits(fastify.redis, config.REDIS_PREFIX, config));
     // a room's setting, not a service-wide limit: RATE_LIMITS=off leaves it on
     fastify.decorate('slowModeGate', createSlowModeGate(fastify.redis, config.REDIS_PREFIX));
+    fastify.decorate('moderationEscalation', {
+      counter: createViolationCounter(fastify.redis, config.REDIS_PREFIX),
+      violations: config.MODERATION_ESCALATION_VIOLATIONS,
+      windowMs: config.MODERATION_ESCALATION_WINDOW_SECONDS * 1000,
+      muteMs: config.MODERATION_ESCALATION_MUTE_MINUTES * 60_000,
+    });
   },
   { name: 'rate-limits', dependencies: ['infrastructure'] },
 );
