@@ -41,6 +41,9 @@ export function httpServerOptions(config: HttpLimitsConfig): FastifyHttpOptions<
 /** What the server answers itself, before any route: a deadline passed, headers too large, not HTTP. */
 function answerClientError(this: FastifyInstance, error: Error & { code?: string }, socket: Socket): void {
   if (error.code === 'ECONNRESET' || socket.destroyed) return;
+  // a connection that never sent a byte has no request to answer: closed without a word, as nginx does,
+  // whichever deadline (idle, headers) noticed it first
+  if (socket.bytesRead === 0) return void socket.destroy();
   const [status, code] =
     error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
       ? [408, 'request_timeout']
