@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { PERSONAL_TEXT_FIELDS } from '../audit/personalFields.ts';
 import { ENCRYPTED_FIELDS, personalFieldsOf } from './encryptedFields.ts';
-import { isFieldEnvelope, openField, sealField } from './fieldCipher.ts';
+import { cipherKeyOf, isFieldEnvelope, openField, sealField } from './fieldCipher.ts';
 
 describe('encrypted fields', () => {
   it('are all fields the audit log commits to by a salted hash, so a tombstone changes no audit leaf', () => {
@@ -43,7 +43,7 @@ describe('encrypted fields', () => {
 });
 
 describe('field cipher', () => {
-  const dataKey = { keyId: 'k1', key: Buffer.alloc(32, 7) };
+  const dataKey = cipherKeyOf({ keyId: 'k1', key: Buffer.alloc(32, 7) });
 
   it('opens what it sealed, only for the same event and path', () => {
     const envelope = sealField(dataKey, 'event-1', 'data.content', 'secret text ü');
@@ -52,7 +52,14 @@ describe('field cipher', () => {
     expect(openField(dataKey.key, 'event-1', 'data.content', envelope)).toBe('secret text ü');
     expect(() => openField(dataKey.key, 'event-2', 'data.content', envelope)).toThrow();
     expect(() => openField(dataKey.key, 'event-1', 'data.senderUsername', envelope)).toThrow();
-    expect(() => openField(Buffer.alloc(32, 8), 'event-1', 'data.content', envelope)).toThrow();
+    expect(() =>
+      openField(
+        cipherKeyOf({ keyId: 'k2', key: Buffer.alloc(32, 8) }).key,
+        'event-1',
+        'data.content',
+        envelope,
+      ),
+    ).toThrow();
   });
 
   it('never takes a plaintext string for an envelope', () => {

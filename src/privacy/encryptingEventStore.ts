@@ -3,6 +3,7 @@
 // on every read (streams, $all, subscriptions), so commands, projections, jobs and the audit log see
 // plaintext and know nothing of keys. A field whose key was destroyed reads as null: the tombstone.
 // Unwrapped keys stay in LRU caches, so a send costs no key lookup after its scope's first of the day.
+import { createSecretKey, type KeyObject } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
 import {
   type AllSubscription,
@@ -12,8 +13,8 @@ import {
   serializeEvent,
 } from '../eventstore/eventStore.ts';
 import { personalFieldsOf } from './encryptedFields.ts';
-import { isFieldEnvelope, openField, sealField } from './fieldCipher.ts';
-import { type DataKey, type KeyScope, type KeyStore, scopeKey } from './keyStore.ts';
+import { type CipherKey, cipherKeyOf, isFieldEnvelope, openField, sealField } from './fieldCipher.ts';
+import { type KeyScope, type KeyStore, scopeKey } from './keyStore.ts';
 
 export type EncryptingEventStoreOptions = {
   keyStore: KeyStore;
@@ -55,16 +56,16 @@ export function createEncryptingEventStore(
   const { keyStore } = options;
   const max = options.maxCachedKeys ?? 10_000;
   const ttl = options.liveKeyTtlMs ?? 5 * 60_000;
-  const liveByScope = new LRUCache<string, DataKey>({ max, ttl });
-  const byId = new LRUCache<string, Buffer | 'destroyed'>({ max, ttl });
+  const liveByScope = new LRUCache<string, CipherKey>({ max, ttl });
+  const byId = new LRUCache<string, KeyObject | 'destroyed'>({ max, ttl });
 
   function forgetCachedKeys() {
     liveByScope.clear();
     byId.clear();
   }
 
-  async function liveKeys(scopes: KeyScope[]): Promise<Map<string, DataKey>> {
-    const found = new Map<string, DataKey>();
+  async function liveKeys(scopes: KeyScope[]): Promise<Map<string, CipherKey>> {
+    const found = new Map<string, CipherKey>();
     const missing = new Map<string, KeyScope>();
     for (const scope of scopes) {
       const id = scopeKey(scope);
@@ -77,9 +78,10 @@ export function createEncryptingEventStore(
       const keys = await keyStore.liveKeys(asked);
       asked.forEach((scope, i) => {
         const id = scopeKey(scope);
-        liveByScope.set(id, keys[i]!);
-        byId.set(keys[i]!.keyId, keys[i]!.key);
-        found.set(id, keys[i]!);
+        const key = cipherKeyOf(keys[i]!);
+        liveByScope.set(id, key);
+        byId.set(key.keyId, key.key);
+        found.set(id, key);
       });
     }
     return found;
@@ -138,7 +140,7 @@ export function createEncryptingEventStore(
     if (sealedEvents.length === 0) return events;
     if (wanted.size > 0) {
       const found = await keyStore.keysById([...wanted]);
-      for (const [kid, key] of found) byId.set(kid, key);
+      for (const [kid, key] of found) byId.set(kid, key === 'destroyed' ? key : createSecretKey(key));
     }
     const opened = events.slice();
     for (const { index, event } of sealedEvents) {
