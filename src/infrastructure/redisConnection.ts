@@ -10,7 +10,9 @@ import { errorSummary } from '../errors/dependencyErrors.ts';
 export type RedisUse = 'commands' | 'subscriber' | 'jobs';
 
 const SETTINGS: Record<RedisUse, RedisOptions> = {
-  commands: { maxRetriesPerRequest: 2, commandTimeout: 1_000 },
+  // the commands of one event-loop turn go out in one write: one per command (a rate limit per send, a
+  // publish per append) was a fifth of the main thread's time under load (docs/performance.md)
+  commands: { maxRetriesPerRequest: 2, commandTimeout: 1_000, enableAutoPipelining: true },
   subscriber: { maxRetriesPerRequest: null, enableOfflineQueue: true, commandTimeout: 1_000 },
   jobs: { maxRetriesPerRequest: null, enableOfflineQueue: true },
 };
