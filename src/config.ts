@@ -128,6 +128,12 @@ const ConfigSchema = z
      */
     JOBS_RECONCILE_INTERVAL_MS: z.coerce.number().int().min(100).default(60_000),
     /**
+     * how often the retention job runs the retention policy (docs/privacy.md): daily by default, at UTC
+     * midnight (BullMQ aligns the schedule to multiples of it); 0 never on its own (a run asked over REST
+     * still runs)
+     */
+    RETENTION_RUN_EVERY_MS: z.coerce.number().int().min(0).default(86_400_000),
+    /**
      * escalation: this many violations of `block` or `bounce` rules by one user in one room within
      * MODERATION_ESCALATION_WINDOW_SECONDS mute them there for MODERATION_ESCALATION_MUTE_MINUTES, by the
      * moderation policy (docs/moderation.md); 0 turns it off

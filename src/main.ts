@@ -59,6 +59,7 @@ async function main(): Promise<void> {
     eventStore: app.eventStore,
     logger: app.log,
     redisConnection: app.redisConnection,
+    forgetCachedKeys: app.forgetCachedKeys,
   });
 
   let stopping = false;

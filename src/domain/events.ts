@@ -325,9 +325,49 @@ export type LegalHoldPlaced = {
 };
 export type LegalHoldReleased = { type: 'LegalHoldReleased'; data: { holdId: string; releasedBy: UserId } };
 
+// ── retention-policy, retention-{roomId} ─────────────────────────────────────────────────────────────
+/**
+ * How long a room's messages are kept (docs/privacy.md, "Retention"): after `days` whole UTC days they are
+ * shredded (read as erased tombstones) or deleted (read as deleted). A rule names a room or a room type;
+ * a room's own rule wins over its type's.
+ */
+export type RetentionRule = {
+  roomId: string | null;
+  roomType: RoomType | null;
+  days: number;
+  mode: 'shred' | 'delete';
+};
+/** the whole policy from now on (it replaces the one before) */
+export type RetentionPolicySet = {
+  type: 'RetentionPolicySet';
+  data: { rules: RetentionRule[]; setBy: UserId };
+};
+/** a hold's scope that spared part of a room from a retention run (the holds on that room, or on none) */
+export type SparedScope = { userId: UserId | null; from: string | null; to: string | null };
+/**
+ * A retention run destroyed the data keys of one room's days before `cutoff` that no hold covered, and the
+ * attachments uploaded then: the projections blank (shred) or delete what those days held, except what
+ * `spared` covers. Counts are what the run selected.
+ */
+export type RetentionApplied = {
+  type: 'RetentionApplied';
+  data: {
+    roomId: string;
+    /** YYYY-MM-DD: the days strictly before it went */
+    cutoff: string;
+    mode: RetentionRule['mode'];
+    spared: SparedScope[];
+    keysDestroyed: number;
+    messages: number;
+    attachmentsDeleted: number;
+    appliedBy: UserId;
+  };
+};
+
 export type ErasureEvent = ErasureQueued | SubjectErased;
 export type LegalHoldEvent = LegalHoldPlaced | LegalHoldReleased;
-export type PrivacyEvent = ErasureEvent | LegalHoldEvent;
+export type RetentionEvent = RetentionPolicySet | RetentionApplied;
+export type PrivacyEvent = ErasureEvent | LegalHoldEvent | RetentionEvent;
 
 export type ChatEvent =
   | RoomEvent

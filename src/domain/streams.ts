@@ -17,8 +17,10 @@ export const bounceStream = (bounceId: string) => `bounce-${bounceId}`;
 export const auditReadStream = (readId: string) => `auditread-${readId}`;
 export const erasureStream = (erasureId: string) => `erasure-${erasureId}`;
 export const legalHoldStream = (holdId: string) => `legalhold-${holdId}`;
+export const retentionStream = (roomId: string) => `retention-${roomId}`;
 /** one stream for the whole policy: its revision is the policy's version */
 export const MODERATION_POLICY_STREAM = 'moderation-policy';
+export const RETENTION_POLICY_STREAM = 'retention-policy';
 
 /** The one direct room between two users, whoever creates it first. */
 export function directRoomId(a: UserId, b: UserId): string {

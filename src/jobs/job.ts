@@ -15,6 +15,8 @@ export type JobDeps = {
   eventStore: EventStore;
   pool: pg.Pool;
   logger: InfrastructureLogger;
+  /** drops the data keys the process holds unwrapped (a job that destroyed some); absent: nothing cached */
+  forgetCachedKeys?: () => void;
 };
 
 export interface JobDefinition<Data extends JobData = JobData> {
@@ -30,8 +32,8 @@ export interface JobDefinition<Data extends JobData = JobData> {
    * JOBS_RECONCILE_INTERVAL_MS (reconciler.ts)
    */
   reconcile?(queue: Queue<Data>, deps: JobDeps): Promise<number>;
-  /** runs one job; a throw retries it with backoff, up to the queue's attempts */
-  process(job: Job<Data>, deps: JobDeps, token?: string): Promise<void>;
+  /** runs one job; a throw retries it with backoff, up to the queue's attempts; BullMQ keeps what it returns */
+  process(job: Job<Data>, deps: JobDeps, token?: string): Promise<unknown>;
   /** jobs run at once per process */
   concurrency: number;
 }

@@ -4,9 +4,11 @@ import { auditExportJob } from './auditExport.ts';
 import type { JobData, JobDefinition } from './job.ts';
 import { muteExpiryJob } from './muteExpiry.ts';
 import { notificationMuteExpiryJob } from './notificationMuteExpiry.ts';
+import { retentionJob } from './retention.ts';
 
 export const JOBS: readonly JobDefinition<JobData>[] = [
   muteExpiryJob,
   notificationMuteExpiryJob,
   auditExportJob,
+  retentionJob,
 ];

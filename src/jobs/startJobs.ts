@@ -51,7 +51,8 @@ export type StartJobsOptions = {
 };
 
 export function startJobs(
-  infrastructure: Pick<Infrastructure, 'config' | 'pool' | 'eventStore' | 'logger' | 'redisConnection'>,
+  infrastructure: Pick<Infrastructure, 'config' | 'pool' | 'eventStore' | 'logger' | 'redisConnection'> &
+    Partial<Pick<Infrastructure, 'forgetCachedKeys'>>,
   options: StartJobsOptions = {},
 ): JobsHandle {
   const { config, pool, eventStore, logger } = infrastructure;
@@ -61,7 +62,7 @@ export function startJobs(
   const prefix = jobsPrefix(config);
   const queues = new Map<string, Queue<JobData>>();
   const workers: Worker[] = [];
-  const deps = { config, eventStore, pool, logger };
+  const deps = { config, eventStore, pool, logger, forgetCachedKeys: infrastructure.forgetCachedKeys };
   for (const job of jobs) {
     const queue = jobQueue(connection, config, job.name);
     queues.set(job.name, queue);

@@ -42,7 +42,7 @@ export type EncryptingEventStore = EventStore & {
 };
 
 /** events recorded after keys were destroyed (in whichever process) */
-const DESTROYS_KEYS = new Set(['SubjectErased']);
+const DESTROYS_KEYS = new Set(['SubjectErased', 'RetentionApplied']);
 
 const cloneJson = <T>(value: T): T => JSON.parse(JSON.stringify(value)) as T;
 

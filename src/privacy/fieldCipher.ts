@@ -1,7 +1,13 @@
 // One encrypted field as the event stores it: AES-256-GCM under a data key, with the event id and the
 // field's path as additional data, so a ciphertext copied into another event or field does not open.
 // A plaintext field is always a string, so this object is never mistaken for text (docs/privacy.md).
-import { createCipheriv, createDecipheriv, createSecretKey, type KeyObject, randomFillSync } from 'node:crypto';
+import {
+  createCipheriv,
+  createDecipheriv,
+  createSecretKey,
+  type KeyObject,
+  randomFillSync,
+} from 'node:crypto';
 import type { DataKey } from './keyStore.ts';
 
 export type FieldEnvelope = {

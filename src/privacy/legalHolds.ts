@@ -4,7 +4,7 @@
 // erasure either sees a hold placed before it or runs wholly before the hold is placed.
 import type pg from 'pg';
 import { inTransaction } from '../db/transaction.ts';
-import type { HoldScope } from '../domain/events.ts';
+import type { HoldScope, SparedScope } from '../domain/events.ts';
 import type { KeyScope } from './keyStore.ts';
 
 /** any fixed number: the lock placing holds and destroying keys share */
@@ -27,6 +27,32 @@ UPDATE privacy_data_keys SET wrapped = NULL, master_key_id = NULL, destroyed_at 
 WHERE destroyed_at IS NULL AND subject_id = $1
 RETURNING key_id, subject_id, room_id, to_char(day, 'YYYY-MM-DD') AS day`;
 
+/** the active holds that can cover a room's keys: on that room, or on no room */
+const HOLDS_OVER_ROOM = `
+SELECT user_id, to_char(from_day, 'YYYY-MM-DD') AS from_day, to_char(to_day, 'YYYY-MM-DD') AS to_day
+FROM privacy_legal_holds WHERE released_at IS NULL AND (room_id IS NULL OR room_id = $1)
+ORDER BY hold_id`;
+
+const ROOM_KEYS_BEFORE = (destroy: boolean) => `
+${destroy ? 'UPDATE privacy_data_keys k SET wrapped = NULL, master_key_id = NULL, destroyed_at = now()' : 'SELECT k.key_id FROM privacy_data_keys k'}
+WHERE k.destroyed_at IS NULL AND k.room_id = $1 AND k.day < $2::date
+  AND NOT EXISTS (SELECT 1 FROM privacy_legal_holds h WHERE ${COVERED_BY('h', 'k')})
+${destroy ? 'RETURNING k.key_id' : ''}`;
+
+const HELD_ROOM_KEYS_BEFORE = `
+SELECT count(*)::int AS n FROM privacy_data_keys k
+WHERE k.destroyed_at IS NULL AND k.room_id = $1 AND k.day < $2::date
+  AND EXISTS (SELECT 1 FROM privacy_legal_holds h WHERE ${COVERED_BY('h', 'k')})`;
+
+/** what retention would destroy in a room: the live keys of days before the cutoff that no hold covers */
+export type RoomKeySelection = {
+  readonly keys: number;
+  /** live keys of those days that holds keep */
+  readonly heldKeys: number;
+  /** the scopes of the holds that can cover this room's keys: the read models spare what they cover */
+  readonly spared: SparedScope[];
+};
+
 export type SubjectDestruction =
   | { readonly heldBy: string[] }
   | { readonly destroyed: (KeyScope & { keyId: string })[] };
@@ -37,6 +63,15 @@ export type LegalHolds = {
   release(holdId: string): Promise<boolean>;
   /** every key of the subject, unless a hold covers any of them: then nothing, and the holds */
   destroySubjectUnlessHeld(subjectId: string): Promise<SubjectDestruction>;
+  /**
+   * selects a room's keys of the days before `cutoff` that no hold covers; with `destroy`, runs it with
+   * the selection (under the lock, so no hold is placed meanwhile) and then destroys exactly those keys
+   */
+  roomKeysBefore(
+    roomId: string,
+    cutoff: string,
+    destroy?: (selection: RoomKeySelection) => Promise<void>,
+  ): Promise<RoomKeySelection>;
   queueErasure(erasure: { erasureId: string; subjectId: string; requestedBy: string }): Promise<void>;
   erasureDone(erasureId: string): Promise<void>;
   queuedErasures(): Promise<{ erasureId: string; subjectId: string; requestedBy: string }[]>;
@@ -83,6 +118,26 @@ export function createPostgresLegalHolds(pool: pg.Pool): LegalHolds {
             day: row.day,
           })),
         };
+      }),
+    roomKeysBefore: (roomId, cutoff, destroy) =>
+      locked(async (client) => {
+        const holds = await client.query<{
+          user_id: string | null;
+          from_day: string | null;
+          to_day: string | null;
+        }>(HOLDS_OVER_ROOM, [roomId]);
+        const keys = await client.query(ROOM_KEYS_BEFORE(false), [roomId, cutoff]);
+        const held = await client.query<{ n: number }>(HELD_ROOM_KEYS_BEFORE, [roomId, cutoff]);
+        const selection: RoomKeySelection = {
+          keys: keys.rowCount ?? 0,
+          heldKeys: held.rows[0]!.n,
+          spared: holds.rows.map((row) => ({ userId: row.user_id, from: row.from_day, to: row.to_day })),
+        };
+        if (destroy && selection.keys > 0) {
+          await destroy(selection);
+          await client.query(ROOM_KEYS_BEFORE(true), [roomId, cutoff]);
+        }
+        return selection;
       }),
     async queueErasure({ erasureId, subjectId, requestedBy }) {
       await pool.query(

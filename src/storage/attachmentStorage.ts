@@ -22,6 +22,8 @@ export interface AttachmentStorage {
   describe(id: string): Promise<StoredAttachment | null>;
   /** the bytes; only call after describe() found it */
   open(id: string): Readable;
+  /** every attachment's facts. Reads them all: rare work (a retention run), not for a request path */
+  list(): Promise<StoredAttachment[]>;
   /**
    * deletes every attachment whose facts match, bytes and facts (an erasure, retention); returns their
    * ids. Reads every attachment's facts: rare work, not for a request path

@@ -29,6 +29,16 @@ export async function createLocalDiskStorage(directory: string): Promise<Attachm
     }
   };
 
+  const list = async (): Promise<StoredAttachment[]> => {
+    const found: StoredAttachment[] = [];
+    for (const name of await readdir(directory)) {
+      const id = name.endsWith('.json') ? name.slice(0, -'.json'.length) : null;
+      if (!id || !isUuid(id)) continue;
+      const attachment = await describe(id);
+      if (attachment) found.push(attachment);
+    }
+    return found;
+  };
   return {
     async save(attachment, content) {
       const path = pathOf(attachment.id);
@@ -40,17 +50,15 @@ export async function createLocalDiskStorage(directory: string): Promise<Attachm
     open(id): Readable {
       return createReadStream(pathOf(id));
     },
+    list,
     async deleteMatching(match) {
       const deleted: string[] = [];
-      for (const name of await readdir(directory)) {
-        const id = name.endsWith('.json') ? name.slice(0, -'.json'.length) : null;
-        if (!id || !isUuid(id)) continue;
-        const attachment = await describe(id);
-        if (!attachment || !match(attachment)) continue;
+      for (const attachment of await list()) {
+        if (!match(attachment)) continue;
         // the facts first: from then on nothing describes it, so nothing serves half of it
-        await rm(`${pathOf(id)}.json`, { force: true });
-        await rm(pathOf(id), { force: true });
-        deleted.push(id);
+        await rm(`${pathOf(attachment.id)}.json`, { force: true });
+        await rm(pathOf(attachment.id), { force: true });
+        deleted.push(attachment.id);
       }
       return deleted;
     },

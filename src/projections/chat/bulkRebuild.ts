@@ -11,14 +11,17 @@ import { pipeline } from 'node:stream/promises';
 import type pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import { inTransaction } from '../../db/transaction.ts';
+import type { RetentionApplied } from '../../domain/events.ts';
 import type { EventStore, RecordedEvent } from '../../eventstore/eventStore.ts';
 import { encodePosition } from '../../eventstore/eventStore.ts';
 import { setGenerationLogged } from '../generations.ts';
 import type { BulkLoadOptions, Projection } from '../projection.ts';
+import { RETENTION_APPLIED } from '../retentionParts.ts';
 import { applyChatEvents, emptyBatchState } from './applyChatEvent.ts';
 import { loadRestoredMessages } from './batchStore.ts';
 import { copyText } from './copyText.ts';
 import { DEFAULT_MESSAGES_IN_MEMORY, MessageSpill } from './messageSpill.ts';
+import { applyRetentionRows } from './retainedRoom.ts';
 import { CHAT_TABLES, type ChatTable } from './schema.ts';
 
 /** for building the keys over the loaded rows in memory rather than in sorted runs on disk */
@@ -54,6 +57,9 @@ export async function bulkRebuild(
   let position = '0';
   let folded = 0;
   let spill: MessageSpill | undefined;
+  // a retention run's delete (and a shred's spared days) are rows, not tombstones the fold reads: they are
+  // applied to the loaded tables, in order, once the fold is done
+  const retentions: RetentionApplied['data'][] = [];
 
   // the fold runs as COPY pulls the feed's rows: PostgreSQL writes one page while the next is folded
   async function* feedRows(columns: readonly string[]): AsyncGenerator<string> {
@@ -63,6 +69,9 @@ export async function bulkRebuild(
       state.publishes = options.publishAfter !== null && position > options.publishAfter;
       await loadRestoredMessages(state, events, eventStore);
       applyChatEvents(state, events);
+      for (const event of events) {
+        if (event.type === RETENTION_APPLIED) retentions.push(event.data as RetentionApplied['data']);
+      }
       await spill!.afterPage(events.at(-1)!);
       const rows = state.feedRows;
       const feed = state.feed;
@@ -115,6 +124,7 @@ export async function bulkRebuild(
       for (const { name, primaryKey } of KEYED_TABLES) {
         await client.query(`ALTER TABLE ${schema}.${name} ADD PRIMARY KEY (${primaryKey.join(', ')})`);
       }
+      for (const retention of retentions) await applyRetentionRows(client, schema, retention);
       const moved = await client.query(
         `UPDATE projection_checkpoints SET position = $3, events_processed = $4, updated_at = now()
          WHERE name = $1 AND schema_name = $2 AND position = '0'`,

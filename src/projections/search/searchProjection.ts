@@ -2,13 +2,14 @@
 // text search vector (schema.ts). Its own version, checkpoint and generations, so a change to how text is
 // indexed rebuilds only this model, beside live traffic, and swaps in without downtime like the others.
 import type pg from 'pg';
-import type { MessageSent, SubjectErased } from '../../domain/events.ts';
+import type { MessageSent, RetentionApplied, SubjectErased } from '../../domain/events.ts';
 import { messageStream } from '../../domain/streams.ts';
 import { comparePositions, type EventStore, type RecordedEvent } from '../../eventstore/eventStore.ts';
 import { loadRows } from '../batchSql.ts';
 import { messageSnapshot } from '../chat/applyChatEvent.ts';
-import { SUBJECT_ERASED, splitAtErasures } from '../erasureParts.ts';
 import type { Projection } from '../projection.ts';
+import { pastRetention, RETENTION_APPLIED, retentionParameters, utcDay } from '../retentionParts.ts';
+import { REWRITING_TYPES, splitAtRewrites } from '../rewriteParts.ts';
 import {
   applySearchEvent,
   emptySearchBatch,
@@ -40,12 +41,13 @@ export const searchProjection: Projection = {
   tables: SEARCH_TABLES,
   tablesSql: SEARCH_TABLES_SQL,
   indexesSql: SEARCH_INDEXES_SQL,
-  handles: (type) => isSearchProjectedEvent(type) || type === SUBJECT_ERASED,
-  eventTypes: [...SEARCH_PROJECTED_TYPES, SUBJECT_ERASED],
+  handles: (type) => isSearchProjectedEvent(type) || REWRITING_TYPES.includes(type),
+  eventTypes: [...SEARCH_PROJECTED_TYPES, ...REWRITING_TYPES],
 
   async projectBatch(client, schema, events, options) {
-    for (const part of splitAtErasures(events)) {
-      if (part.erasure) await unindexErasedSubject(client, schema, part.erasure);
+    for (const part of splitAtRewrites(events)) {
+      if (part.rewrite?.type === RETENTION_APPLIED) await unindexRetained(client, schema, part.rewrite);
+      else if (part.rewrite) await unindexErasedSubject(client, schema, part.rewrite);
       else await projectMessages(client, schema, part.events, options.eventStore);
     }
     return { feed: [], notices: [] };
@@ -62,6 +64,18 @@ async function unindexErasedSubject(
     (erasure.data as SubjectErased['data']).subjectId,
     erasure.metadata.occurredAt,
   ]);
+}
+
+/**
+ * a retention run's messages leave the index: every one sent before the cutoff that no hold spares (the
+ * index keeps no edit times, so one edited since goes too, earlier than in the chat model)
+ */
+async function unindexRetained(client: pg.ClientBase, schema: string, event: RecordedEvent): Promise<void> {
+  await client.query(
+    `DELETE FROM ${schema}.indexed_messages m WHERE m.room_id = $1
+       AND ${pastRetention('m.sender_id', utcDay('m.created_at'), '$2', '$3')}`,
+    retentionParameters(event.data as RetentionApplied['data']),
+  );
 }
 
 async function projectMessages(

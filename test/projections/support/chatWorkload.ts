@@ -11,9 +11,11 @@ import {
   erasureStream,
   legalHoldStream,
   messageStream,
+  RETENTION_POLICY_STREAM,
   readMarkerStream,
   reportId,
   reportStream,
+  retentionStream,
   roomStream,
 } from '../../../src/domain/streams.ts';
 import type { EventToAppend } from '../../../src/eventstore/eventStore.ts';
@@ -47,6 +49,10 @@ export function streamOf(event: ChatEvent): string {
     case 'LegalHoldPlaced':
     case 'LegalHoldReleased':
       return legalHoldStream(event.data.holdId);
+    case 'RetentionPolicySet':
+      return RETENTION_POLICY_STREAM;
+    case 'RetentionApplied':
+      return retentionStream(event.data.roomId);
     default:
       return roomStream(event.data.roomId);
   }

@@ -1,0 +1,147 @@
+// A retention run (docs/privacy.md, "Retention"): for every room a rule covers, the data keys of the days
+// before its cutoff that no legal hold covers are destroyed, with what those days left outside the event
+// store: the attachments uploaded then and the audit secrets of the events written then. A dry run
+// reports the same selection and changes nothing. Per room, under the holds' lock: the selection, then
+// (a real run) the files and secrets, the RetentionApplied the projections blank from, and the keys last,
+// so a run that fails part-way is finished by the next one (the event is recorded once per cutoff).
+import type pg from 'pg';
+import { destroyLeafSecrets } from '../audit/erasedSecrets.ts';
+import { readEvents } from '../audit/scanEvents.ts';
+import type { CommandContext } from '../commands/context.ts';
+import { loadAggregate } from '../commands/handleCommand.ts';
+import { recordRetentionApplied } from '../commands/recordRetentionApplied.ts';
+import type { RetentionRule, RoomType, SparedScope } from '../domain/events.ts';
+import { isSpared, retentionCutoff, retentionPolicyAggregate, ruleForRoom } from '../domain/retention.ts';
+import { RETENTION_POLICY_STREAM } from '../domain/streams.ts';
+import { countRetainedMessages } from '../projections/chat/retainedRoom.ts';
+import type { AttachmentStorage, StoredAttachment } from '../storage/attachmentStorage.ts';
+import { ENCRYPTED_EVENT_TYPES, subjectsOf } from './encryptedFields.ts';
+import type { LegalHolds } from './legalHolds.ts';
+
+/** the chat read model, as every reader sees it (its live generation) */
+const CHAT_READ = 'chat_read';
+
+export type RetentionDeps = {
+  pool: pg.Pool;
+  legalHolds: LegalHolds;
+  attachments: AttachmentStorage;
+  /** the process's cached unwrapped keys */
+  forgetCachedKeys(): void;
+};
+
+/** what a run does (or a dry run would do) to one room */
+export type RoomRetention = {
+  roomId: string;
+  roomType: RoomType;
+  mode: RetentionRule['mode'];
+  /** YYYY-MM-DD: the days strictly before it go */
+  cutoff: string;
+  keys: number;
+  /** keys of those days that legal holds keep */
+  heldKeys: number;
+  messages: number;
+  attachments: number;
+};
+
+export type RetentionReport = { today: string; dryRun: boolean; rooms: RoomRetention[] };
+
+const dayOf = (iso: string) => iso.slice(0, 10);
+
+export async function runRetention(
+  ctx: CommandContext,
+  deps: RetentionDeps,
+  options: { dryRun: boolean; today?: string },
+): Promise<RetentionReport> {
+  const today = options.today ?? dayOf((ctx.now?.() ?? new Date()).toISOString());
+  const { state: policy } = await loadAggregate(ctx, retentionPolicyAggregate, RETENTION_POLICY_STREAM);
+  const report: RetentionReport = { today, dryRun: options.dryRun, rooms: [] };
+  if (policy.rules.length === 0) return report;
+  const { rows } = await deps.pool.query<{ id: string; room_type: RoomType }>(
+    `SELECT id, room_type FROM ${CHAT_READ}.rooms ORDER BY id`,
+  );
+  // read once per run, and only when a room has keys to destroy
+  let attachments: StoredAttachment[] | null = null;
+  const allAttachments = async () => {
+    attachments ??= await deps.attachments.list();
+    return attachments;
+  };
+  let destroyedAny = false;
+  for (const room of rows) {
+    const rule = ruleForRoom(policy, { id: room.id, roomType: room.room_type });
+    if (!rule) continue;
+    const cutoff = retentionCutoff(today, rule.days);
+    let planned: RoomRetention | null = null;
+    const plan = async (spared: SparedScope[], keys: number, heldKeys: number) => {
+      const selection = { roomId: room.id, cutoff, mode: rule.mode, spared };
+      const files = (await allAttachments()).filter(
+        (a) => a.roomId === room.id && retained(spared, cutoff, a.uploaderId, dayOf(a.createdAt)),
+      );
+      planned = {
+        roomId: room.id,
+        roomType: room.room_type,
+        mode: rule.mode,
+        cutoff,
+        keys,
+        heldKeys,
+        messages: await countRetainedMessages(deps.pool, CHAT_READ, selection),
+        attachments: files.length,
+      };
+      return { selection, files };
+    };
+    const selection = await deps.legalHolds.roomKeysBefore(
+      room.id,
+      cutoff,
+      options.dryRun
+        ? undefined
+        : async ({ spared, keys, heldKeys }) => {
+            const { selection, files } = await plan(spared, keys, heldKeys);
+            const ids = new Set(files.map((file) => file.id));
+            await deps.attachments.deleteMatching((a) => ids.has(a.id));
+            await destroyLeafSecrets(deps.pool, await eventsWrittenBefore(ctx, room.id, cutoff, spared));
+            await recordRetentionApplied(ctx, {
+              ...selection,
+              keysDestroyed: planned!.keys,
+              messages: planned!.messages,
+              attachmentsDeleted: planned!.attachments,
+            });
+            destroyedAny = true;
+          },
+    );
+    if (selection.keys === 0) continue;
+    if (options.dryRun) await plan(selection.spared, selection.keys, selection.heldKeys);
+    report.rooms.push(planned!);
+  }
+  if (destroyedAny) {
+    deps.forgetCachedKeys();
+    ctx.stateCache?.clear();
+  }
+  return report;
+}
+
+/** written by `userId` on `day`, a day before the cutoff no spared scope covers */
+const retained = (spared: readonly SparedScope[], cutoff: string, userId: string, day: string) =>
+  day < cutoff && !isSpared(spared, userId, day);
+
+/**
+ * ids of the room's events with fields under the keys the run destroys: written before the cutoff, every
+ * subject of them unspared (an event that also holds a held person's field keeps its audit secret)
+ */
+async function eventsWrittenBefore(
+  ctx: CommandContext,
+  roomId: string,
+  cutoff: string,
+  spared: readonly SparedScope[],
+): Promise<string[]> {
+  const ids: string[] = [];
+  for await (const page of readEvents(ctx.eventStore, { roomId, eventTypes: ENCRYPTED_EVENT_TYPES })) {
+    for (const event of page) {
+      const day = dayOf(event.metadata.occurredAt);
+      if (day >= cutoff) continue;
+      const subjects = [...subjectsOf(event.type, event)];
+      if (subjects.length > 0 && subjects.every((subject) => !isSpared(spared, subject, day))) {
+        ids.push(event.id);
+      }
+    }
+  }
+  return ids;
+}
