@@ -34,4 +34,12 @@ export interface JobDefinition<Data extends JobData = JobData> {
   process(job: Job<Data>, deps: JobDeps, token?: string): Promise<void>;
   /** jobs run at once per process */
   concurrency: number;
+  /** whether this process runs the job at all (a job the configuration may leave off); absent: always */
+  enabled?(config: Config): boolean;
+  /** attempts and backoff of its jobs, when not the runner's (startJobs.ts: 5 attempts from 1 s) */
+  retries?(config: Config): JobRetries;
+  /** at most `max` of its jobs started per `duration` ms, by all its workers on this Redis (BullMQ's limiter) */
+  limiter?(config: Config): { max: number; duration: number } | undefined;
 }
+
+export type JobRetries = { attempts: number; backoff: { type: 'exponential'; delay: number } };
