@@ -22,6 +22,11 @@ export interface JobDefinition<Data extends JobData = JobData> {
   readonly name: string;
   /** event types that may call for a job: the producer reads only these from the store (none: no producer) */
   eventTypes: readonly string[];
+  /**
+   * where its producer starts the first time it runs: 'start' (the default) reads the whole store, 'head'
+   * only what comes after (a job turned on later that should not do the past's work: the webhook)
+   */
+  followFrom?: 'start' | 'head';
   /** enqueues what `events` call for (job ids from the events: a replay enqueues nothing twice) */
   enqueue?(queue: Queue<Data>, events: readonly RecordedEvent[]): Promise<void>;
   /**

@@ -217,6 +217,8 @@ export const moderationWebhookJob: JobDefinition<ModerationWebhookData> = {
   name: MODERATION_WEBHOOK_JOB,
   concurrency: 4,
   eventTypes: ['MessageSent', 'MessageEdited'],
+  // turned on for the first time, the hook judges what is sent from then on, not the whole history
+  followFrom: 'head',
   enabled: (config) => config.MODERATION_WEBHOOK_URL !== undefined,
   retries: (config) => ({
     attempts: config.MODERATION_WEBHOOK_ATTEMPTS,

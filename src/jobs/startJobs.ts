@@ -113,9 +113,16 @@ export function startJobs(
           pool,
           eventStore,
           logger,
-          jobs: jobs.flatMap(({ name, eventTypes, enqueue }) =>
+          jobs: jobs.flatMap(({ name, eventTypes, enqueue, followFrom }) =>
             enqueue && eventTypes.length > 0
-              ? [{ name, eventTypes, enqueue: (events) => enqueue(queues.get(name)!, events) }]
+              ? [
+                  {
+                    name,
+                    eventTypes,
+                    enqueue: (events) => enqueue(queues.get(name)!, events),
+                    ...(followFrom ? { followFrom } : {}),
+                  },
+                ]
               : [],
           ),
         });
