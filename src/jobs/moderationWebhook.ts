@@ -23,6 +23,7 @@ import type { MessageEvent, MessageSent } from '../domain/events.ts';
 import { MAX_HIDE_REASON_LENGTH, MAX_REPORT_REASON_LENGTH } from '../domain/limits.ts';
 import { evolveMessage, type MessageState } from '../domain/message.ts';
 import { messageStream } from '../domain/streams.ts';
+import { BodyText } from '../domain/text.ts';
 import type { EventStore, RecordedEvent } from '../eventstore/eventStore.ts';
 import type { InfrastructureLogger } from '../infrastructure/createInfrastructure.ts';
 import { type CircuitBreaker, createCircuitBreaker } from './circuitBreaker.ts';
@@ -41,10 +42,13 @@ export type ModerationWebhookData = {
 export const moderationWebhookJobId = (messageId: string, version: number | bigint) =>
   `${messageId}_${version}`;
 
-/** What the hook answers; anything else is a failed attempt. */
+/**
+ * What the hook answers; anything else is a failed attempt. Its reason is text another system brings in:
+ * the text rules of every edge apply (a reason with a control character is no verdict either).
+ */
 const HookAnswer = z.discriminatedUnion('verdict', [
   z.object({ verdict: z.literal('allow') }),
-  z.object({ verdict: z.enum(['hide', 'report']), reason: z.string().optional() }),
+  z.object({ verdict: z.enum(['hide', 'report']), reason: BodyText.optional() }),
 ]);
 export type HookAnswer = z.infer<typeof HookAnswer>;
 
@@ -158,8 +162,9 @@ async function askHook(
   if (status < 200 || status > 299) {
     throw new ModerationWebhookFailed(`moderation webhook answered ${status}`);
   }
-  if (text.length > MAX_ANSWER_BYTES) {
-    throw new ModerationWebhookFailed(`moderation webhook answered ${text.length} bytes: no verdict`);
+  const bytes = Buffer.byteLength(text);
+  if (bytes > MAX_ANSWER_BYTES) {
+    throw new ModerationWebhookFailed(`moderation webhook answered ${bytes} bytes: no verdict`);
   }
   let json: unknown;
   try {

@@ -321,15 +321,18 @@ describe('the moderation webhook', () => {
   });
 
   it('a hook answering garbage is retried, then the job is kept failed; the message stays visible', async () => {
-    let call = 0;
-    const { hook, jobs } = await hookAnswering((_body, res) => {
-      call++;
-      if (call % 2 === 1) res.writeHead(200, { 'content-type': 'text/html' }).end('<html>oops</html>');
-      else json(res, { verdict: 'maybe' });
-    });
+    // one of each kind of garbage per attempt: not JSON, no verdict, a reason no text field may hold
+    const garbage: Answer[] = [
+      (_body, res) => void res.writeHead(200, { 'content-type': 'text/html' }).end('<html>oops</html>'),
+      verdict({ verdict: 'maybe' }),
+      verdict({ verdict: 'hide', reason: 'ring \u0007 the bell' }),
+    ];
+    const { hook, jobs } = await hookAnswering((body, res) => garbage.shift()!(body, res));
     const messageId = await send('judge me');
     const job = await failedJob(jobs, messageId);
-    expect(job.failedReason).toMatch(/not JSON|no verdict/);
+    expect(job.failedReason).toContain('no verdict');
+    // the earlier attempts' errors
+    expect(job.stacktrace?.join('\n')).toContain('not JSON');
     expect(hook.callsFor(messageId)).toHaveLength(3);
     expect(await hides(messageId)).toEqual([]);
     expect(await reports(messageId)).toEqual([]);
