@@ -234,7 +234,9 @@ describe('the moderation webhook', () => {
 
   it('hides the message on a hide verdict, once; the message is visible until the verdict', async () => {
     let release: (() => void) | undefined;
-    const { hook, jobs } = await hookAnswering((_body, res) => {
+    // held by the text, never by order: a call about another test's message is answered at once
+    const { hook, jobs } = await hookAnswering((body, res) => {
+      if (body.content !== 'buy cheap watches') return allow(body, res);
       release = () => json(res, { verdict: 'hide', reason: 'spam' });
     });
     const messageId = await send('buy cheap watches');
@@ -327,7 +329,9 @@ describe('the moderation webhook', () => {
       verdict({ verdict: 'maybe' }),
       verdict({ verdict: 'hide', reason: 'ring \u0007 the bell' }),
     ];
-    const { hook, jobs } = await hookAnswering((body, res) => garbage.shift()!(body, res));
+    const { hook, jobs } = await hookAnswering((body, res) =>
+      (garbage[hook.callsFor(body.message_id).length - 1] ?? allow)(body, res),
+    );
     const messageId = await send('judge me');
     const job = await failedJob(jobs, messageId);
     expect(job.failedReason).toContain('no verdict');
@@ -387,8 +391,8 @@ describe('the moderation webhook', () => {
   it('judges the version it was asked about: a hide for text edited since hides nothing and is reported', async () => {
     let releaseFirst: (() => void) | undefined;
     const { hook, jobs } = await hookAnswering((body, res) => {
-      if (body.version === 0) releaseFirst = () => json(res, { verdict: 'hide', reason: 'the first text' });
-      else json(res, { verdict: 'allow' });
+      if (body.content !== 'first text') return allow(body, res);
+      releaseFirst = () => json(res, { verdict: 'hide', reason: 'the first text' });
     });
     const messageId = await send('first text');
     await until('the hook to be asked', () => hook.callsFor(messageId).length === 1);
