@@ -1,6 +1,6 @@
 // The post-send moderation hook (MODERATION_WEBHOOK_URL): every new message (not one the policy stored
 // blocked) and every edit becomes a job, id `{message id}_{version}` (the version is the revision of the
-// message's stream that carries that text, as in its ETag), so an event enqueued twice is one job. The job
+// message's stream that carries that text, as its ETag said then), so an event enqueued twice is one job. The job
 // POSTs that version's text to the hook and acts on its verdict as the moderation policy
 // (MODERATION_ACTOR): `hide` runs HideMessage, `report` ReportMessage, `allow` nothing.
 //
@@ -101,9 +101,10 @@ async function readJudged(eventStore: EventStore, job: Job<ModerationWebhookData
   let hiddenByThisJob = false;
   for (const event of events) {
     message = evolveMessage(message, event as unknown as MessageEvent);
-    if (event.type === 'MessageSent' || event.type === 'MessageEdited') latestVersion = event.revision;
-    if (event.revision === BigInt(job.data.version)) judged = event;
     if (event.type === 'MessageHidden' && event.metadata.correlationId === job.id) hiddenByThisJob = true;
+    if (event.type !== 'MessageSent' && event.type !== 'MessageEdited') continue;
+    latestVersion = event.revision;
+    if (event.revision === BigInt(job.data.version)) judged = event;
   }
   if (!message || !judged) return null;
   const { content } = judged.data as { content: string | null };

@@ -351,12 +351,11 @@ describe('the moderation webhook', () => {
     const jobs = await startWebhookJobs(url, {
       MODERATION_WEBHOOK_ATTEMPTS: 20,
       MODERATION_WEBHOOK_BREAKER_FAILURES: 3,
-      MODERATION_WEBHOOK_COOLDOWN_MS: 2_500,
+      MODERATION_WEBHOOK_COOLDOWN_MS: 4_000,
     });
     const messageId = await send('while the hook is down');
 
     await until('three refused calls', async () => (await jobOf(jobs, messageId))?.attemptsMade === 3);
-    const opened = Date.now();
     expect((await jobOf(jobs, messageId))!.failedReason).toContain('ECONNREFUSED');
     // open: the job waits delayed and spends no attempt (no call goes out), where a closed breaker would
     // have let two more attempts through in this time (backoff 400 ms, then 800 ms)
@@ -372,8 +371,12 @@ describe('the moderation webhook', () => {
       port,
     );
     hooks.push(back);
+    const backAt = Date.now();
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(back.calls).toEqual([]);
     await until('the message to be hidden', async () => (await hides(messageId)).length === 1);
-    expect(Date.now() - opened).toBeGreaterThanOrEqual(2_000);
+    // the calls stayed stopped until the cool-down's end (4 s after the third failure), the hook up or not
+    expect(Date.now() - backAt).toBeGreaterThanOrEqual(1_000);
     expect(back.callsFor(messageId)).toHaveLength(1);
     await until('the job to finish', () => finished(jobs, messageId));
 
@@ -385,7 +388,8 @@ describe('the moderation webhook', () => {
       'the next job to finish',
       async () => back.callsFor(next).length === 1 && (await finished(jobs, next)),
     );
-    expect(Date.now() - sentAt).toBeLessThan(2_000);
+    // an open breaker would have held it for a whole cool-down
+    expect(Date.now() - sentAt).toBeLessThan(3_000);
   });
 
   it('judges the version it was asked about: a hide for text edited since hides nothing and is reported', async () => {
