@@ -142,6 +142,22 @@ const ConfigSchema = z
     MODERATION_ESCALATION_WINDOW_SECONDS: z.coerce.number().int().min(1).default(600),
     MODERATION_ESCALATION_MUTE_MINUTES: z.coerce.number().int().min(1).default(60),
     /**
+     * the post-send moderation hook (docs/moderation.md, "The moderation webhook"): each new or edited
+     * message is POSTed here as a job and its verdict (allow, hide, report) is acted on by the moderation
+     * policy; unset: no webhook job runs
+     */
+    MODERATION_WEBHOOK_URL: z.url().optional(),
+    /** one call (connect, answer and body) must be done within this, or the attempt failed */
+    MODERATION_WEBHOOK_TIMEOUT_MS: z.coerce.number().int().min(100).default(5_000),
+    /** jobs that call the hook started per second, across every worker on this Redis (BullMQ's limiter); 0: no limit */
+    MODERATION_WEBHOOK_RATE_PER_SECOND: z.coerce.number().int().min(0).default(20),
+    /** attempts per message version, with exponential backoff from MODERATION_WEBHOOK_BACKOFF_MS */
+    MODERATION_WEBHOOK_ATTEMPTS: z.coerce.number().int().min(1).default(5),
+    MODERATION_WEBHOOK_BACKOFF_MS: z.coerce.number().int().min(10).default(1_000),
+    /** the circuit breaker: this many failed calls in a row stop calls for MODERATION_WEBHOOK_COOLDOWN_MS */
+    MODERATION_WEBHOOK_BREAKER_FAILURES: z.coerce.number().int().min(1).default(5),
+    MODERATION_WEBHOOK_COOLDOWN_MS: z.coerce.number().int().min(100).default(30_000),
+    /**
      * a running job's lock lasts this long and is renewed at half of it; a worker checks this often for
      * jobs whose lock lapsed (their worker died or hung) and runs them again: about the most a killed
      * worker delays a job by twice this (BullMQ's lockDuration and stalledInterval)

@@ -66,6 +66,23 @@ describe('loadConfig', () => {
     });
   });
 
+  it('runs no moderation webhook unless its URL is set, and gives its calls safe defaults', () => {
+    const webhook = Object.entries(loadConfig({})).filter(([name]) => name.startsWith('MODERATION_WEBHOOK_'));
+    // as the README's settings table says
+    expect(Object.fromEntries(webhook)).toEqual({
+      MODERATION_WEBHOOK_TIMEOUT_MS: 5_000,
+      MODERATION_WEBHOOK_RATE_PER_SECOND: 20,
+      MODERATION_WEBHOOK_ATTEMPTS: 5,
+      MODERATION_WEBHOOK_BACKOFF_MS: 1_000,
+      MODERATION_WEBHOOK_BREAKER_FAILURES: 5,
+      MODERATION_WEBHOOK_COOLDOWN_MS: 30_000,
+    });
+    expect(loadConfig({ MODERATION_WEBHOOK_URL: 'http://hook.internal/judge' }).MODERATION_WEBHOOK_URL).toBe(
+      'http://hook.internal/judge',
+    );
+    expect(() => loadConfig({ MODERATION_WEBHOOK_URL: 'hook.internal' })).toThrow(/MODERATION_WEBHOOK_URL:/);
+  });
+
   it('refuses a headers deadline longer than the whole request', () => {
     expect(() => loadConfig({ HTTP_REQUEST_TIMEOUT_MS: '5000', HTTP_HEADERS_TIMEOUT_MS: '6000' })).toThrow(
       /HTTP_HEADERS_TIMEOUT_MS: must not be longer than HTTP_REQUEST_TIMEOUT_MS/,

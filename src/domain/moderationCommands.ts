@@ -27,7 +27,10 @@ export type ReportMessage = {
   reason: string;
 };
 
-/** A participant of the message's room reports it to the moderators; reporting again changes nothing. */
+/**
+ * A participant of the message's room reports it to the moderators; reporting again changes nothing. The
+ * moderation pipeline reports messages of rooms it is in no room of (the webhook's `report` verdict).
+ */
 export function decideReportMessage(
   command: ReportMessage,
   state: ReportState,
@@ -36,7 +39,7 @@ export function decideReportMessage(
 ): MessageReported[] {
   const message = requireMessage(messageState);
   const room = requireRoom(roomState);
-  requireParticipant(room, actor.userId);
+  if (!isModerationPipeline(actor)) requireParticipant(room, actor.userId);
   const reason = validReason(command.reason, MAX_REPORT_REASON_LENGTH);
   if (state) return [];
   return [

@@ -15,6 +15,8 @@ export type FollowedJob = {
   name: string;
   eventTypes: readonly string[];
   enqueue(events: readonly RecordedEvent[]): Promise<void>;
+  /** 'head': a job followed for the first time starts at the store's head, not its first event */
+  followFrom?: 'start' | 'head';
 };
 
 export type EventFollowerOptions = {
@@ -66,9 +68,10 @@ export function startEventFollowers(options: EventFollowerOptions): { stop(): Pr
   }
 
   async function followOnce(job: FollowedJob, signal: AbortSignal): Promise<void> {
+    const head = job.followFrom === 'head' ? await eventStore.headPosition() : null;
     await pool.query(
-      `INSERT INTO job_followers (name, position) VALUES ($1, '0') ON CONFLICT (name) DO NOTHING`,
-      [job.name],
+      `INSERT INTO job_followers (name, position) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING`,
+      [job.name, head ? encodePosition(head) : '0'],
     );
     const { rows } = await pool.query<{ position: string }>(
       'SELECT position FROM job_followers WHERE name = $1',

@@ -24,6 +24,11 @@ export interface JobDefinition<Data extends JobData = JobData> {
   readonly name: string;
   /** event types that may call for a job: the producer reads only these from the store (none: no producer) */
   eventTypes: readonly string[];
+  /**
+   * where its producer starts the first time it runs: 'start' (the default) reads the whole store, 'head'
+   * only what comes after (a job turned on later that should not do the past's work: the webhook)
+   */
+  followFrom?: 'start' | 'head';
   /** enqueues what `events` call for (job ids from the events: a replay enqueues nothing twice) */
   enqueue?(queue: Queue<Data>, events: readonly RecordedEvent[]): Promise<void>;
   /**
@@ -36,4 +41,12 @@ export interface JobDefinition<Data extends JobData = JobData> {
   process(job: Job<Data>, deps: JobDeps, token?: string): Promise<unknown>;
   /** jobs run at once per process */
   concurrency: number;
+  /** whether this process runs the job at all (a job the configuration may leave off); absent: always */
+  enabled?(config: Config): boolean;
+  /** attempts and backoff of its jobs, when not the runner's (startJobs.ts: 5 attempts from 1 s) */
+  retries?(config: Config): JobRetries;
+  /** at most `max` of its jobs started per `duration` ms, by all its workers on this Redis (BullMQ's limiter) */
+  limiter?(config: Config): { max: number; duration: number } | undefined;
 }
+
+export type JobRetries = { attempts: number; backoff: { type: 'exponential'; delay: number } };

@@ -2,6 +2,7 @@
 // line here: the runner (startJobs.ts) gives it its queue, its workers and its producer.
 import { auditExportJob } from './auditExport.ts';
 import type { JobData, JobDefinition } from './job.ts';
+import { moderationWebhookJob } from './moderationWebhook.ts';
 import { muteExpiryJob } from './muteExpiry.ts';
 import { notificationMuteExpiryJob } from './notificationMuteExpiry.ts';
 import { retentionJob } from './retention.ts';
@@ -11,4 +12,5 @@ export const JOBS: readonly JobDefinition<JobData>[] = [
   notificationMuteExpiryJob,
   auditExportJob,
   retentionJob,
+  moderationWebhookJob,
 ];

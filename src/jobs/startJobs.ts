@@ -8,7 +8,7 @@ import type { Config } from '../config.ts';
 import type { Infrastructure } from '../infrastructure/createInfrastructure.ts';
 import { gaugeReadAtScrape, jobsFailed, jobsStalled } from '../metrics/metrics.ts';
 import { startEventFollowers } from './eventFollower.ts';
-import type { JobData, JobDefinition } from './job.ts';
+import type { JobData, JobDefinition, JobRetries } from './job.ts';
 import { countStalled } from './jobStatus.ts';
 import { startReconciler } from './reconciler.ts';
 import { JOBS } from './registry.ts';
@@ -24,7 +24,7 @@ export type JobsHandle = {
 const STOP_TIMEOUT_MS = 10_000;
 /** kept for ops to see and retry (the board, `jobs status`); completed ones go at once */
 const KEEP_FAILED = { count: 1_000 };
-const RETRIES = { attempts: 5, backoff: { type: 'exponential' as const, delay: 1_000 } };
+const RETRIES: JobRetries = { attempts: 5, backoff: { type: 'exponential', delay: 1_000 } };
 
 const jobsPrefix = (config: Pick<Config, 'REDIS_PREFIX'>) => `${config.REDIS_PREFIX}bull`;
 
@@ -36,11 +36,12 @@ export function jobQueue(
   connection: Redis,
   config: Pick<Config, 'REDIS_PREFIX'>,
   name: string,
+  retries: JobRetries = RETRIES,
 ): Queue<JobData> {
   return new Queue<JobData>(name, {
     connection,
     prefix: jobsPrefix(config),
-    defaultJobOptions: { ...RETRIES, removeOnComplete: true, removeOnFail: KEEP_FAILED },
+    defaultJobOptions: { ...retries, removeOnComplete: true, removeOnFail: KEEP_FAILED },
   });
 }
 
@@ -56,7 +57,7 @@ export function startJobs(
   options: StartJobsOptions = {},
 ): JobsHandle {
   const { config, pool, eventStore, logger } = infrastructure;
-  const jobs = options.jobs ?? JOBS;
+  const jobs = (options.jobs ?? JOBS).filter((job) => job.enabled?.(config) ?? true);
   // BullMQ's blocking commands need connections of their own, which it makes from this one
   const connection = infrastructure.redisConnection('jobs', 'bullmq');
   const prefix = jobsPrefix(config);
@@ -64,7 +65,8 @@ export function startJobs(
   const workers: Worker[] = [];
   const deps = { config, eventStore, pool, logger, forgetCachedKeys: infrastructure.forgetCachedKeys };
   for (const job of jobs) {
-    const queue = jobQueue(connection, config, job.name);
+    const queue = jobQueue(connection, config, job.name, job.retries?.(config));
+    const limiter = job.limiter?.(config);
     queues.set(job.name, queue);
     const worker = new Worker(
       job.name,
@@ -73,6 +75,7 @@ export function startJobs(
         connection,
         prefix,
         concurrency: job.concurrency,
+        ...(limiter ? { limiter } : {}),
         lockDuration: config.JOBS_STALL_AFTER_MS,
         stalledInterval: config.JOBS_STALL_AFTER_MS,
       },
@@ -111,9 +114,16 @@ export function startJobs(
           pool,
           eventStore,
           logger,
-          jobs: jobs.flatMap(({ name, eventTypes, enqueue }) =>
+          jobs: jobs.flatMap(({ name, eventTypes, enqueue, followFrom }) =>
             enqueue && eventTypes.length > 0
-              ? [{ name, eventTypes, enqueue: (events) => enqueue(queues.get(name)!, events) }]
+              ? [
+                  {
+                    name,
+                    eventTypes,
+                    enqueue: (events) => enqueue(queues.get(name)!, events),
+                    ...(followFrom ? { followFrom } : {}),
+                  },
+                ]
               : [],
           ),
         });

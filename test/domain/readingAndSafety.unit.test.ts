@@ -160,6 +160,12 @@ describe('ReportMessage, HideMessage, RestoreMessage, ResolveReport', () => {
     { name: 'reporting again records nothing', report: [reported], when: 'report', by: carol, expected: [] },
     { name: 'an outsider cannot report', when: 'report', by: dave, expected: { error: 'not_a_participant' } },
     {
+      name: 'the moderation pipeline reports a message of a room it is not in (the webhook)',
+      when: 'report',
+      by: pipeline,
+      expected: [{ ...reported, data: { ...reported.data, reporterId: 'moderation-bot' } }],
+    },
+    {
       name: 'a report needs a reason',
       when: 'report',
       by: carol,
