@@ -8,7 +8,7 @@ import { z } from 'zod';
 import { addModerationRule } from '../commands/addModerationRule.ts';
 import { changeModerationRule } from '../commands/changeModerationRule.ts';
 import { removeModerationRule } from '../commands/removeModerationRule.ts';
-import { Uuid } from '../contract/resources.ts';
+import { RoomType as RoomTypeSchema, Uuid } from '../contract/resources.ts';
 import type { ModerationMatch, ModerationRule } from '../domain/events.ts';
 import {
   MAX_DOMAINS_PER_RULE,
@@ -23,8 +23,6 @@ import { commandContext, withPosition } from './commandContext.ts';
 import { COMMAND_PROBLEMS, WRITE_HEADERS } from './openApiDocument.ts';
 import { notFound } from './problems.ts';
 import { AckSchema, WriteAck } from './schemas.ts';
-
-const RoomTypeSchema = z.enum(['direct', 'group', 'task', 'property']);
 
 const MatchSchema = z.discriminatedUnion('kind', [
   z.strictObject({

@@ -3,10 +3,18 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { v7 as uuidv7 } from 'uuid';
 import { z } from 'zod';
+import { loadAggregate } from '../commands/handleCommand.ts';
 import { placeLegalHold } from '../commands/placeLegalHold.ts';
 import { releaseLegalHold } from '../commands/releaseLegalHold.ts';
-import { Uuid } from '../contract/resources.ts';
+import { setRetentionPolicy } from '../commands/setRetentionPolicy.ts';
+import { RoomType as RoomTypeSchema, Uuid } from '../contract/resources.ts';
 import { isPrivacyOfficer } from '../domain/actor.ts';
+import type { RetentionRule } from '../domain/events.ts';
+import { MAX_RETENTION_DAYS, retentionPolicyAggregate } from '../domain/retention.ts';
+import { RETENTION_POLICY_STREAM } from '../domain/streams.ts';
+import { RETENTION_JOB, type RetentionRunData } from '../jobs/retention.ts';
+import { jobQueue } from '../jobs/startJobs.ts';
+import { type RetentionReport, runRetention } from '../privacy/applyRetention.ts';
 import {
   type ErasureDeps,
   type ErasureResult,
@@ -38,6 +46,75 @@ const ErasureJson = z
 
 const Day = z.iso.date();
 
+const RetentionRuleJson = z
+  .strictObject({
+    room_id: Uuid.nullable().default(null).describe('the room this rule is for; or give room_type'),
+    room_type: RoomTypeSchema.nullable()
+      .default(null)
+      .describe('every room of this type without a rule of its own'),
+    days: z.number().int().min(1).max(MAX_RETENTION_DAYS).describe('whole UTC days kept; older ones go'),
+    mode: z
+      .enum(['shred', 'delete'])
+      .describe('shred: the messages stay as erased tombstones; delete: they read as deleted'),
+  })
+  .meta({ id: 'RetentionRule' });
+
+const RetentionPolicyJson = z
+  .object({ rules: z.array(RetentionRuleJson), revision: z.number().int() })
+  .meta({ id: 'RetentionPolicy' });
+
+const RetentionReportJson = z
+  .object({
+    today: Day,
+    dry_run: z.boolean(),
+    rooms: z.array(
+      z.object({
+        room_id: Uuid,
+        room_type: RoomTypeSchema,
+        mode: z.enum(['shred', 'delete']),
+        cutoff: Day.describe('the days strictly before it go'),
+        keys: z.number().int().describe('data keys destroyed (or that would be)'),
+        held_keys: z.number().int().describe('keys of those days that legal holds keep'),
+        messages: z.number().int(),
+        attachments: z.number().int(),
+      }),
+    ),
+  })
+  .meta({ id: 'RetentionReport' });
+
+const RetentionRunJson = z
+  .object({
+    id: Uuid,
+    state: z.enum(['waiting', 'active', 'delayed', 'completed', 'failed', 'unknown']),
+    report: RetentionReportJson.nullable().describe('once completed'),
+  })
+  .meta({ id: 'RetentionRun' });
+
+const ruleJson = (rule: RetentionRule) => ({
+  room_id: rule.roomId,
+  room_type: rule.roomType,
+  days: rule.days,
+  mode: rule.mode,
+});
+
+const reportJson = (report: RetentionReport) => ({
+  today: report.today,
+  dry_run: report.dryRun,
+  rooms: report.rooms.map((room) => ({
+    room_id: room.roomId,
+    room_type: room.roomType,
+    mode: room.mode,
+    cutoff: room.cutoff,
+    keys: room.keys,
+    held_keys: room.heldKeys,
+    messages: room.messages,
+    attachments: room.attachments,
+  })),
+});
+
+/** a real run's job, kept this long after it completed so its report can be read */
+const KEEP_RUN_SECONDS = 7 * 86_400;
+
 export const privacyRoutes: FastifyPluginAsyncZod = async (fastify) => {
   const deps: ErasureDeps = {
     pool: fastify.pg,
@@ -49,6 +126,117 @@ export const privacyRoutes: FastifyPluginAsyncZod = async (fastify) => {
   fastify.addHook('preHandler', async (request) => {
     if (!isPrivacyOfficer(request.user)) throw notFound('Resource');
   });
+
+  const retentionQueue = jobQueue(
+    fastify.redisConnection('jobs', 'retention-runs'),
+    fastify.config,
+    RETENTION_JOB,
+  );
+  fastify.addHook('onClose', async () => {
+    await retentionQueue.close();
+  });
+
+  fastify.get(
+    '/retention/',
+    {
+      schema: {
+        tags: ['privacy'],
+        operationId: 'getRetentionPolicy',
+        summary:
+          'The retention policy: how long each room type or room keeps its messages (ops or privacy_officer role)',
+        response: { 200: RetentionPolicyJson },
+      },
+    },
+    async (request) => {
+      const { state, revision } = await loadAggregate(
+        commandContext(request),
+        retentionPolicyAggregate,
+        RETENTION_POLICY_STREAM,
+      );
+      return { rules: state.rules.map(ruleJson), revision: Number(revision) };
+    },
+  );
+
+  fastify.put(
+    '/retention/',
+    {
+      schema: {
+        tags: ['privacy'],
+        operationId: 'setRetentionPolicy',
+        summary:
+          'Replace the retention policy (ops or privacy_officer role); a room’s own rule wins over its type’s, a room with neither keeps everything',
+        body: z.strictObject({ rules: z.array(RetentionRuleJson).max(1_000) }),
+        response: { 200: z.object({ rules: z.array(RetentionRuleJson), ...WriteAck }) },
+        problems: [...COMMAND_PROBLEMS, 'invalid_input'],
+        responseHeaders: WRITE_HEADERS,
+      },
+    },
+    async (request, reply) => {
+      const rules: RetentionRule[] = request.body.rules.map((rule) => ({
+        roomId: rule.room_id,
+        roomType: rule.room_type,
+        days: rule.days,
+        mode: rule.mode,
+      }));
+      const set = await setRetentionPolicy(commandContext(request), { rules });
+      return withPosition(reply, set.position, { rules: rules.map(ruleJson) });
+    },
+  );
+
+  fastify.post(
+    '/retention/runs/',
+    {
+      schema: {
+        tags: ['privacy'],
+        operationId: 'runRetention',
+        summary:
+          'Run the retention policy now (ops or privacy_officer role): a dry run answers what a run would destroy and changes nothing; a run is a job (follow it on GET /retention/runs/{id}/)',
+        body: z.strictObject({
+          dry_run: z.boolean().describe('true: only report'),
+        }),
+        response: { 200: RetentionReportJson, 202: RetentionRunJson },
+        problems: COMMAND_PROBLEMS,
+      },
+    },
+    async (request, reply) => {
+      if (request.body.dry_run) {
+        return reportJson(await runRetention(commandContext(request), deps, { dryRun: true }));
+      }
+      const id = uuidv7();
+      const data: RetentionRunData = {};
+      await retentionQueue.add(RETENTION_JOB, data, {
+        jobId: `retention-run-${id}`,
+        removeOnComplete: { age: KEEP_RUN_SECONDS },
+      });
+      return reply.code(202).send({ id, state: 'waiting' as const, report: null });
+    },
+  );
+
+  fastify.get(
+    '/retention/runs/:id/',
+    {
+      schema: {
+        tags: ['privacy'],
+        operationId: 'getRetentionRun',
+        summary:
+          'A retention run asked for over REST: its state and, once done, its report (ops or privacy_officer role)',
+        params: z.object({ id: Uuid }),
+        response: { 200: RetentionRunJson },
+        problems: ['not_found'],
+      },
+    },
+    async (request) => {
+      const job = await retentionQueue.getJob(`retention-run-${request.params.id}`);
+      if (!job) throw notFound('Retention run');
+      const state = await job.getState();
+      const known = ['waiting', 'active', 'delayed', 'completed', 'failed'] as const;
+      return {
+        id: request.params.id,
+        state: known.find((s) => s === state) ?? ('unknown' as const),
+        report: state === 'completed' ? reportJson(job.returnvalue as RetentionReport) : null,
+      };
+    },
+  );
 
   fastify.post(
     '/erasures/',
