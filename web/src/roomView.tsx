@@ -18,6 +18,13 @@ export function RoomView({ store, room }: { store: ChatStore; room: RoomWithUnre
   const firstUnreadSeq = mine && room.unread_count > 0 ? mine.last_read_seq + 1 : null;
   const context = room.task ? `Task ${room.task}` : room.property ? `Property ${room.property}` : null;
   const typists = store.typists(room.id);
+  const archived = room.archived_at !== null;
+  // a reply or edit begun before the room was archived cannot be finished; unarchiving starts afresh
+  useEffect(() => {
+    if (!archived) return;
+    setReplyTo(null);
+    setEditing(null);
+  }, [archived]);
   return (
     <section class="room-view">
       <header class="room-head">
@@ -33,7 +40,6 @@ export function RoomView({ store, room }: { store: ChatStore; room: RoomWithUnre
           <bdi>{store.titleOf(room)}</bdi>
         </h2>
         {context && <span class="context">{context}</span>}
-        {room.archived_at && <span class="context">archived</span>}
       </header>
       {shown ? (
         <MessageList
@@ -41,6 +47,7 @@ export function RoomView({ store, room }: { store: ChatStore; room: RoomWithUnre
           room={room}
           messages={shown.list}
           firstUnreadSeq={firstUnreadSeq}
+          archived={archived}
           onReply={setReplyTo}
           onEdit={setEditing}
         />
@@ -50,16 +57,23 @@ export function RoomView({ store, room }: { store: ChatStore; room: RoomWithUnre
       <p class="typing" aria-live="off">
         {typists.length > 0 ? `${typists.join(', ')} ${typists.length > 1 ? 'are' : 'is'} typing…` : ' '}
       </p>
-      <Composer
-        store={store}
-        room={room}
-        replyTo={replyTo}
-        editing={editing}
-        onDone={() => {
-          setReplyTo(null);
-          setEditing(null);
-        }}
-      />
+      {archived ? (
+        // the service refuses sends, edits and reactions in an archived room: offer none of them
+        <p class="archived-notice" role="status">
+          This room is archived
+        </p>
+      ) : (
+        <Composer
+          store={store}
+          room={room}
+          replyTo={replyTo}
+          editing={editing}
+          onDone={() => {
+            setReplyTo(null);
+            setEditing(null);
+          }}
+        />
+      )}
     </section>
   );
 }
@@ -69,6 +83,7 @@ type ListProps = {
   room: RoomWithUnreadJson;
   messages: ShownMessage[];
   firstUnreadSeq: number | null;
+  archived: boolean;
   onReply: (message: ShownMessage) => void;
   onEdit: (message: ShownMessage) => void;
 };
@@ -78,7 +93,7 @@ type ListProps = {
  * room of 10,000 messages scrolls like one of 50. The list sticks to the bottom while the reader is there;
  * otherwise the first row in view keeps its place when older pages are prepended.
  */
-function MessageList({ store, room, messages, firstUnreadSeq, onReply, onEdit }: ListProps) {
+function MessageList({ store, room, messages, firstUnreadSeq, archived, onReply, onEdit }: ListProps) {
   const scroller = useRef<HTMLElement>(null);
   const heights = useRef(new Map<string, number>());
   const anchor = useRef<{ id: string; offset: number } | null>(null);
@@ -200,6 +215,7 @@ function MessageList({ store, room, messages, firstUnreadSeq, onReply, onEdit }:
                   store={store}
                   message={message}
                   replied={message.reply_to ? messages.find((m) => m.id === message.reply_to) : undefined}
+                  archived={archived}
                   onReply={onReply}
                   onEdit={onEdit}
                   seenBy={message === lastOwn ? seenBy.map((p) => p.user.username ?? p.user.id) : []}
@@ -227,12 +243,13 @@ type RowProps = {
   store: ChatStore;
   message: ShownMessage;
   replied: ShownMessage | undefined;
+  archived: boolean;
   onReply: (message: ShownMessage) => void;
   onEdit: (message: ShownMessage) => void;
   seenBy: string[];
 };
 
-function MessageRow({ store, message, replied, onReply, onEdit, seenBy }: RowProps) {
+function MessageRow({ store, message, replied, archived, onReply, onEdit, seenBy }: RowProps) {
   const [confirmDelete, setConfirmDelete] = useState(false);
   const [history, setHistory] = useState<MessageVersion[] | null>(null);
   const own = message.sender.id === store.userId;
@@ -297,6 +314,7 @@ function MessageRow({ store, message, replied, onReply, onEdit, seenBy }: RowPro
                 type="button"
                 class="chip"
                 onClick={() => react(reaction.emoji)}
+                disabled={archived}
                 aria-pressed={reaction.user_ids.includes(store.userId)}
               >
                 {reaction.emoji} {reaction.count}
@@ -307,21 +325,25 @@ function MessageRow({ store, message, replied, onReply, onEdit, seenBy }: RowPro
       )}
       {!gone && message.seq !== null && (
         <div class="actions">
-          {REACTIONS.map((emoji) => (
-            <button
-              type="button"
-              key={emoji}
-              class="icon"
-              aria-label={`React ${emoji}`}
-              onClick={() => react(emoji)}
-            >
-              {emoji}
+          {/* reacting, replying and editing write to the room: not while it is archived */}
+          {!archived &&
+            REACTIONS.map((emoji) => (
+              <button
+                type="button"
+                key={emoji}
+                class="icon"
+                aria-label={`React ${emoji}`}
+                onClick={() => react(emoji)}
+              >
+                {emoji}
+              </button>
+            ))}
+          {!archived && (
+            <button type="button" class="link" onClick={() => onReply(message)}>
+              Reply
             </button>
-          ))}
-          <button type="button" class="link" onClick={() => onReply(message)}>
-            Reply
-          </button>
-          {own && (
+          )}
+          {own && !archived && (
             <button type="button" class="link" onClick={() => onEdit(message)}>
               Edit
             </button>
