@@ -5,10 +5,16 @@
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildWebIfStale } from '../../web/build.ts';
-import { clientFor } from '../api/support/client.ts';
 import { type RestartableService, startRestartableService } from '../support/restartableService.ts';
 import { mintToken } from '../support/tokens.ts';
-import { hasChromium, launchChromium, messageBodies, send, signedInWithToken } from './support/browser.ts';
+import {
+  groupRoom,
+  hasChromium,
+  launchChromium,
+  messageBodies,
+  send,
+  signedInWithToken,
+} from './support/browser.ts';
 
 let service: RestartableService;
 let browser: Browser;
@@ -26,14 +32,7 @@ afterAll(async () => {
 
 describe.skipIf(!hasChromium)('an archived room in Chromium', () => {
   it('the composer goes away live when an admin archives the room, and comes back on unarchive', async () => {
-    const admin = await clientFor(service.app, 'manager', { username: 'Manager' });
-    const created = await admin.post('/api/chat/rooms/', {
-      room_type: 'group',
-      name: 'Boiler room 3',
-      participant_ids: ['tech'],
-    });
-    expect(created.status).toBe(201);
-    const roomId: string = created.body.id;
+    const { admin, roomId } = await groupRoom(service.app, 'manager', 'Boiler room 3', ['tech']);
     const sent = await admin.post(`/api/chat/rooms/${roomId}/messages/`, {
       content: 'Boiler serviced',
       client_id: 'a-1',

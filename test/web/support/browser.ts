@@ -4,6 +4,9 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import axe from 'axe-core';
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
+import { expect } from 'vitest';
+import type { App } from '../../../src/app.ts';
+import { clientFor, type UserClient } from '../../api/support/client.ts';
 
 export const CHROMIUM = '/usr/bin/chromium';
 /** screenshots and other files a run leaves for people to look at (not in git) */
@@ -90,4 +93,21 @@ export async function signedInWithToken(
   await opened.page.getByRole('button', { name: 'Use this token' }).click();
   await opened.page.getByRole('navigation', { name: 'Rooms' }).waitFor();
   return opened;
+}
+
+/** a group room created over REST by `adminId` (so its admin) with `participantIds` in it */
+export async function groupRoom(
+  app: App,
+  adminId: string,
+  name: string,
+  participantIds: string[],
+): Promise<{ admin: UserClient; roomId: string }> {
+  const admin = await clientFor(app, adminId, { username: adminId });
+  const created = await admin.post('/api/chat/rooms/', {
+    room_type: 'group',
+    name,
+    participant_ids: participantIds,
+  });
+  expect(created.status).toBe(201);
+  return { admin, roomId: created.body.id };
 }
