@@ -1,38 +1,23 @@
-// An archived room in the chatbox (Chromium through playwright-core, against the real service): while the
-// room's admin archives it over REST, the other participant's open page swaps the composer for "This room
-// is archived" without a reload, offers no reply, edit or reaction, still shows the history, and says the
-// same after a reload; unarchiving brings the composer back live and sending works again.
-import type { Browser } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildWebIfStale } from '../../web/build.ts';
-import { type RestartableService, startRestartableService } from '../support/restartableService.ts';
+import { describe, expect, it } from 'vitest';
 import { mintToken } from '../support/tokens.ts';
 import {
+  ARTIFACTS,
+  axeViolations,
+  chatboxUnderTest,
   groupRoom,
   hasChromium,
-  launchChromium,
   messageBodies,
   send,
   signedInWithToken,
 } from './support/browser.ts';
 
-let service: RestartableService;
-let browser: Browser;
 const dialogs: string[] = [];
 
-beforeAll(async () => {
-  await buildWebIfStale();
-  service = await startRestartableService('web_archived_room');
-  if (hasChromium) browser = await launchChromium();
-}, 180_000);
-afterAll(async () => {
-  await browser?.close();
-  await service?.dispose();
-});
+const chatbox = chatboxUnderTest('web_archived_room');
 
 describe.skipIf(!hasChromium)('an archived room in Chromium', () => {
   it('the composer goes away live when an admin archives the room, and comes back on unarchive', async () => {
-    const { admin, roomId } = await groupRoom(service.app, 'manager', 'Boiler room 3', ['tech']);
+    const { admin, roomId } = await groupRoom(chatbox.service.app, 'manager', 'Boiler room 3', ['tech']);
     const sent = await admin.post(`/api/chat/rooms/${roomId}/messages/`, {
       content: 'Boiler serviced',
       client_id: 'a-1',
@@ -40,8 +25,8 @@ describe.skipIf(!hasChromium)('an archived room in Chromium', () => {
     expect(sent.status).toBe(201);
 
     const tech = await signedInWithToken(
-      browser,
-      service.baseUrl,
+      chatbox.browser,
+      chatbox.service.baseUrl,
       await mintToken('tech', { claims: { username: 'Tech' } }),
       dialogs,
     );
@@ -63,6 +48,8 @@ describe.skipIf(!hasChromium)('an archived room in Chromium', () => {
     expect(await page.getByRole('button', { name: /^React / }).count()).toBe(0);
     expect(await messageBodies(page).allTextContents()).toEqual(['Boiler serviced']);
     expect(await page.getByRole('button', { name: /Boiler room 3/ }).textContent()).toContain('archived');
+    expect(await axeViolations(page)).toEqual([]);
+    await page.screenshot({ path: `${ARTIFACTS}/chatbox-archived-room-1440x900.png` });
 
     // opened afresh (a reload): the archived room is still listed, readable, and says it is archived
     await page.reload();

@@ -3,15 +3,12 @@
 // other type, read, edit, delete and send an image; the service restarts mid-conversation; hostile names
 // and text stay text; axe finds nothing; screenshots at phone and desktop width go to test-artifacts/.
 import { deflateSync } from 'node:zlib';
-import type { Browser } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildWebIfStale } from '../../web/build.ts';
-import { type RestartableService, startRestartableService } from '../support/restartableService.ts';
+import { describe, expect, it } from 'vitest';
 import {
   ARTIFACTS,
   axeViolations,
+  chatboxUnderTest,
   hasChromium,
-  launchChromium,
   messageBodies as messages,
   PHONE,
   send,
@@ -20,23 +17,13 @@ import {
 
 const XSS = '<img src=x onerror="window.__xss=1;alert(1)"><script>window.__xss=2</script>';
 
-let service: RestartableService;
-let browser: Browser;
 const dialogs: string[] = [];
 
-beforeAll(async () => {
-  await buildWebIfStale();
-  // no CHAT_JWT_SECRET: the development secret, so "sign in as" exists
-  service = await startRestartableService('web_chatbox', { CHAT_JWT_SECRET: undefined });
-  if (hasChromium) browser = await launchChromium();
-}, 180_000);
-afterAll(async () => {
-  await browser?.close();
-  await service?.dispose();
-});
+// no CHAT_JWT_SECRET: the development secret, so "sign in as" exists
+const chatbox = chatboxUnderTest('web_chatbox', () => ({ CHAT_JWT_SECRET: undefined }));
 
 const signedIn = (id: string, name: string, viewport?: typeof PHONE) =>
-  signedInAs(browser, service.baseUrl, { id, name }, dialogs, viewport);
+  signedInAs(chatbox.browser, chatbox.service.baseUrl, { id, name }, dialogs, viewport);
 
 describe.skipIf(!hasChromium)('the chatbox in Chromium', () => {
   it('two users chat live: typing, receipts, edit, delete, an image, a restart, hostile text', async () => {
@@ -104,12 +91,12 @@ describe.skipIf(!hasChromium)('the chatbox in Chromium', () => {
     await alice.page.getByRole('alert').filter({ hasText: 'page.html' }).waitFor();
 
     // the restart: messages typed while the service is down are sent once it is back
-    await service.stop();
+    await chatbox.service.stop();
     await alice.page.getByText(/Connection lost|Reconnecting/).waitFor();
     await send(alice.page, 'written while down 1');
     await send(alice.page, 'written while down 2');
     await alice.page.locator('.pending-rows').getByText('written while down 2').waitFor();
-    await service.start();
+    await chatbox.service.start();
     await bob.page
       .locator('.message-rows')
       .getByText('written while down 2')

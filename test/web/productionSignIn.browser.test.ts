@@ -8,36 +8,28 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildWebIfStale } from '../../web/build.ts';
-import { type RestartableService, startRestartableService } from '../support/restartableService.ts';
 import { mintToken } from '../support/tokens.ts';
-import { groupRoom, hasChromium, launchChromium, openChatbox, send } from './support/browser.ts';
+import { chatboxUnderTest, groupRoom, hasChromium, openChatbox, send } from './support/browser.ts';
 
 const PASSWORD = 'correct horse battery staple';
 const DJANGO_USER = { id: 42, username: 'pat' };
 
 type StubRequest = { method: string; url: string; body: string };
 let django: { server: Server; url: string; requests: StubRequest[]; issued: string[] };
-let service: RestartableService;
-let browser: Browser;
 const dialogs: string[] = [];
 
 beforeAll(async () => {
-  await buildWebIfStale();
   django = await startDjangoLogin();
-  // the default test key: a configured secret, so not the development one
-  service = await startRestartableService('web_production_sign_in', {
-    CHAT_WEB_LOGIN_URL: `${django.url}/api/token/`,
-  });
-  if (hasChromium) browser = await launchChromium();
-}, 180_000);
+});
 afterAll(async () => {
-  await browser?.close();
-  await service?.dispose();
   await new Promise((resolve) => django?.server.close(resolve));
 });
+// the default test key: a configured secret, so not the development one
+const chatbox = chatboxUnderTest('web_production_sign_in', () => ({
+  CHAT_WEB_LOGIN_URL: `${django.url}/api/token/`,
+}));
 
 /** every URL the page asks for, WebSocket handshakes included */
 function recordUrls(page: Page): string[] {
@@ -49,11 +41,11 @@ function recordUrls(page: Page): string[] {
 
 describe.skipIf(!hasChromium)('production sign-in in Chromium', () => {
   it('signs in through the Django login, shows a refused password, and keeps tokens out of URLs', async () => {
-    const { admin: manager, roomId } = await groupRoom(service.app, 'manager', 'Leasing office', [
+    const { admin: manager, roomId } = await groupRoom(chatbox.service.app, 'manager', 'Leasing office', [
       String(DJANGO_USER.id),
     ]);
 
-    const { context, page } = await openChatbox(browser, service.baseUrl, dialogs);
+    const { context, page } = await openChatbox(chatbox.browser, chatbox.service.baseUrl, dialogs);
     const urls = recordUrls(page);
     await page.getByRole('heading', { name: 'Sign in', exact: true }).waitFor();
     // no development sign-in with a configured key
@@ -97,7 +89,7 @@ describe.skipIf(!hasChromium)('production sign-in in Chromium', () => {
     expect(django.issued).toHaveLength(2);
     const secrets = [...django.issued, PASSWORD, encodeURIComponent(PASSWORD)];
     // the service, the login and the socket were all asked for something; no URL carries a secret
-    expect(urls.some((url) => url.startsWith(`${service.baseUrl}/api/chat/`))).toBe(true);
+    expect(urls.some((url) => url.startsWith(`${chatbox.service.baseUrl}/api/chat/`))).toBe(true);
     expect(urls.some((url) => url.startsWith('ws://'))).toBe(true);
     expect(urls.some((url) => url.startsWith(django.url))).toBe(true);
     for (const url of [...urls, ...django.requests.map((request) => request.url), page.url()]) {
@@ -108,7 +100,7 @@ describe.skipIf(!hasChromium)('production sign-in in Chromium', () => {
   }, 120_000);
 
   it('takes a pasted access token, and refuses a pasted non-token', async () => {
-    const { context, page } = await openChatbox(browser, service.baseUrl, dialogs);
+    const { context, page } = await openChatbox(chatbox.browser, chatbox.service.baseUrl, dialogs);
     const urls = recordUrls(page);
     const token = page.getByRole('textbox', { name: 'Access token' });
     await token.fill('not-a-token');

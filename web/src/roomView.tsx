@@ -91,47 +91,52 @@ type ListProps = {
 /**
  * Only the rows near the viewport are in the DOM (heights measured once rendered, estimated before), so a
  * room of 10,000 messages scrolls like one of 50. The list sticks to the bottom while the reader is there;
- * otherwise the first row in view keeps its place when older pages are prepended.
+ * otherwise the first row in view keeps its place when older pages are prepended (or rows above it change
+ * height): the view's top is kept as that row's offset plus how far into it the reader was.
  */
 function MessageList({ store, room, messages, firstUnreadSeq, archived, onReply, onEdit }: ListProps) {
   const scroller = useRef<HTMLElement>(null);
   const heights = useRef(new Map<string, number>());
+  /** the first row in view and how far the view's top is below that row's top, as of the last scroll */
   const anchor = useRef<{ id: string; offset: number } | null>(null);
   const atBottom = useRef(true);
   const [viewport, setViewport] = useState({ top: 0, height: 800 });
 
-  const offsets: number[] = [];
-  let total = 0;
-  for (const message of messages) {
-    offsets.push(total);
-    total += heights.current.get(message.id) ?? ESTIMATED_ROW_PX;
-  }
+  const { offsets, total } = layoutOf(messages, heights.current);
+  // the window is chosen for where the view will be once anchored, so the rows a prepend pushed down are
+  // the ones rendered in the same pass (not a blank frame of spacer)
+  const top = atBottom.current
+    ? Math.max(0, total - viewport.height)
+    : (anchoredTop(messages, offsets, anchor.current) ?? viewport.top);
   let start = 0;
-  while (start < messages.length - 1 && offsets[start + 1]! < viewport.top - OVERSCAN_PX) start += 1;
+  while (start < messages.length - 1 && offsets[start + 1]! < top - OVERSCAN_PX) start += 1;
   let end = start;
-  while (end < messages.length && offsets[end]! < viewport.top + viewport.height + OVERSCAN_PX) end += 1;
+  while (end < messages.length && offsets[end]! < top + viewport.height + OVERSCAN_PX) end += 1;
 
   useLayoutEffect(() => {
     const element = scroller.current;
     if (!element) return;
     let moved = false;
     for (const row of element.querySelectorAll<HTMLElement>('[data-id]')) {
-      const id = row.dataset.id!;
-      if (heights.current.get(id) !== row.offsetHeight) {
-        heights.current.set(id, row.offsetHeight);
+      // fractional: rounded heights would add up to a drift of pixels over a screen of rows
+      const height = row.getBoundingClientRect().height;
+      if (heights.current.get(row.dataset.id!) !== height) {
+        heights.current.set(row.dataset.id!, height);
         moved = true;
       }
     }
-    if (atBottom.current) element.scrollTop = element.scrollHeight;
-    else if (anchor.current) {
-      const at = messages.findIndex((message) => message.id === anchor.current!.id);
-      if (at >= 0) {
-        let top = 0;
-        for (let i = 0; i < at; i += 1) top += heights.current.get(messages[i]!.id) ?? ESTIMATED_ROW_PX;
-        element.scrollTop = top - anchor.current.offset;
-      }
+    const wanted = atBottom.current
+      ? element.scrollHeight - element.clientHeight
+      : anchoredTop(messages, layoutOf(messages, heights.current).offsets, anchor.current);
+    if (wanted !== null && Math.abs(element.scrollTop - wanted) >= 1) element.scrollTop = wanted;
+    // re-render when measuring changed the spacers or the view is not where the window was chosen for
+    if (
+      moved ||
+      Math.abs(viewport.top - element.scrollTop) >= 1 ||
+      viewport.height !== element.clientHeight
+    ) {
+      setViewport({ top: element.scrollTop, height: element.clientHeight });
     }
-    if (moved) setViewport({ top: element.scrollTop, height: element.clientHeight });
   });
 
   const onScroll = () => {
@@ -168,14 +173,10 @@ function MessageList({ store, room, messages, firstUnreadSeq, archived, onReply,
     const list = store.messages.get(room.id)?.list ?? [];
     const target = list.find((message) => (message.seq ?? Infinity) >= firstUnreadSeq);
     if (!target) return;
-    let top = 0;
-    for (const message of list) {
-      if (message.id === target.id) break;
-      top += heights.current.get(message.id) ?? ESTIMATED_ROW_PX;
-    }
+    // anchored at the first unread row's top: the next render scrolls there and keeps it there
     atBottom.current = false;
-    scroller.current!.scrollTop = top;
-    onScroll();
+    anchor.current = { id: target.id, offset: 0 };
+    setViewport((current) => ({ ...current }));
   };
 
   const readers = store.participants.get(room.id) ?? [];
@@ -229,6 +230,28 @@ function MessageList({ store, room, messages, firstUnreadSeq, archived, onReply,
       </section>
     </>
   );
+}
+
+/** where each row starts (measured heights, estimated for rows not rendered yet) and the list's height */
+function layoutOf(messages: ShownMessage[], heights: Map<string, number>) {
+  const offsets: number[] = [];
+  let total = 0;
+  for (const message of messages) {
+    offsets.push(total);
+    total += heights.get(message.id) ?? ESTIMATED_ROW_PX;
+  }
+  return { offsets, total };
+}
+
+/** the scroll position that keeps the anchored row where the reader saw it; null without one */
+function anchoredTop(
+  messages: ShownMessage[],
+  offsets: number[],
+  anchor: { id: string; offset: number } | null,
+): number | null {
+  if (!anchor) return null;
+  const at = messages.findIndex((message) => message.id === anchor.id);
+  return at >= 0 ? offsets[at]! + anchor.offset : null;
 }
 
 const dayOf = (message: ShownMessage) =>

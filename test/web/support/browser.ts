@@ -4,9 +4,11 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import axe from 'axe-core';
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
-import { expect } from 'vitest';
+import { afterAll, beforeAll, expect } from 'vitest';
 import type { App } from '../../../src/app.ts';
+import { buildWebIfStale } from '../../../web/build.ts';
 import { clientFor, type UserClient } from '../../api/support/client.ts';
+import { type RestartableService, startRestartableService } from '../../support/restartableService.ts';
 
 export const CHROMIUM = '/usr/bin/chromium';
 /** screenshots and other files a run leaves for people to look at (not in git) */
@@ -19,6 +21,30 @@ export async function launchChromium(): Promise<Browser> {
     executablePath: CHROMIUM,
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
   });
+}
+
+export type ChatboxUnderTest = { readonly service: RestartableService; readonly browser: Browser };
+
+/**
+ * The service (web/ built if stale, a database of its own named by `label`) and Chromium, for the test
+ * file that calls this: started before its tests and stopped after them. `env` is read when the service
+ * starts, so it may name what an earlier beforeAll started.
+ */
+export function chatboxUnderTest(
+  label: string,
+  env: () => Record<string, string | undefined> = () => ({}),
+): ChatboxUnderTest {
+  const running = {} as { service: RestartableService; browser: Browser };
+  beforeAll(async () => {
+    await buildWebIfStale();
+    running.service = await startRestartableService(label, env());
+    if (hasChromium) running.browser = await launchChromium();
+  }, 180_000);
+  afterAll(async () => {
+    await running.browser?.close();
+    await running.service?.dispose();
+  });
+  return running;
 }
 
 export type UserPage = { context: BrowserContext; page: Page };
