@@ -6,6 +6,7 @@
 import type { Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
 import { sendMessage } from '../../src/commands/sendMessage.ts';
+import { clientFor } from '../api/support/client.ts';
 import { mintToken } from '../support/tokens.ts';
 import { chatboxUnderTest, groupRoom, hasChromium, signedInWithToken } from './support/browser.ts';
 
@@ -27,10 +28,24 @@ const dialogs: string[] = [];
 
 const chatbox = chatboxUnderTest('web_long_room');
 
+/** `count` messages from `userId`, 32 in flight at once, through the command every REST send runs */
+async function sendMany(userId: string, roomId: string, count: number, label: string): Promise<void> {
+  const ctx = { eventStore: chatbox.service.app.eventStore, actor: { userId, roles: [] } };
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: 32 }, async () => {
+      while (next < count) {
+        const n = next++;
+        await sendMessage(ctx, { roomId, content: contentOf(n, label), clientId: `${label}-${n}` });
+      }
+    }),
+  );
+}
+
 /** rows of different heights: one to four lines, so the window cannot get away with one row height */
-const contentOf = (n: number) =>
+const contentOf = (n: number, label = 'message') =>
   [
-    `message ${n}`,
+    `${label} ${n}`,
     ...Array.from({ length: n % 4 }, (_, line) => `line ${line + 2} ${'of text '.repeat(n % 9)}`),
   ]
     .join('\n')
@@ -74,17 +89,7 @@ const rowsInDom = (page: Page) => page.locator('.message-rows > li').count();
 describe.skipIf(!hasChromium)('a room of 10,000 messages in Chromium', () => {
   it('is windowed, and older pages load by cursor above the reader without moving what they read', async () => {
     const { admin, roomId } = await groupRoom(chatbox.service.app, 'writer', 'Ten thousand', ['reader']);
-    // through the command every REST send runs, many at once (group commit), not one HTTP call each: fast
-    const ctx = { eventStore: chatbox.service.app.eventStore, actor: { userId: 'writer', roles: [] } };
-    let next = 0;
-    await Promise.all(
-      Array.from({ length: 32 }, async () => {
-        while (next < COUNT) {
-          const n = next++;
-          await sendMessage(ctx, { roomId, content: contentOf(n), clientId: `m-${n}` });
-        }
-      }),
-    );
+    await sendMany('writer', roomId, COUNT, 'message');
     // projected: the newest page of the read model is the newest of the 10,000
     const newestIs = async () =>
       (await admin.get(`/api/chat/rooms/${roomId}/messages/?limit=1`)).body.results[0] as {
@@ -157,4 +162,45 @@ describe.skipIf(!hasChromium)('a room of 10,000 messages in Chromium', () => {
     expect(dialogs).toEqual([]);
     await context.close();
   }, 240_000);
+
+  it('jumps to the first unread message, paging back to it, and shows it at the top of the view', async () => {
+    const { admin: writer, roomId } = await groupRoom(chatbox.service.app, 'writer', 'Backlog', ['reader']);
+    const reader = await clientFor(chatbox.service.app, 'reader', { username: 'Reader' });
+    const room = () => reader.get(`/api/chat/rooms/${roomId}/`);
+    await sendMany('writer', roomId, 100, 'read');
+    await expect
+      .poll(async () => (await room()).body.last_seq, { timeout: 30_000 })
+      .toBeGreaterThanOrEqual(100);
+    const lastRead = (await writer.get(`/api/chat/rooms/${roomId}/messages/?limit=1`)).body.results[0];
+    expect((await reader.post(`/api/chat/rooms/${roomId}/mark-read/`)).status).toBe(200);
+    // more than the first page and a few more: the jump must page back by cursor to reach the first unread
+    await sendMany('writer', roomId, 400, 'unread');
+    await expect.poll(async () => (await room()).body.unread_count, { timeout: 30_000 }).toBe(400);
+    const firstUnread = (
+      await writer.get(`/api/chat/rooms/${roomId}/messages/?after=${lastRead.seq}&limit=1`)
+    ).body.results[0];
+    expect(firstUnread.content).toMatch(/^unread /);
+
+    const { context, page } = await signedInWithToken(
+      chatbox.browser,
+      chatbox.service.baseUrl,
+      await mintToken('reader', { claims: { username: 'Reader' } }),
+      dialogs,
+    );
+    await page.getByRole('button', { name: /Backlog/ }).click();
+    // opened at the newest message (which marks the room read): the way back to where unread began stays
+    const jump = page.getByRole('button', { name: 'Jump to first unread (400)' });
+    await expect.poll(async () => (await room()).body.unread_count).toBe(0);
+    await jump.click();
+    const row = page.locator(`.message-rows > li[data-id="${firstUnread.id}"]`);
+    await row.waitFor();
+    await settled(page);
+    await settled(page);
+    const offset = await offsetOf(page, firstUnread.id);
+    expect(offset).not.toBeNull();
+    expect(Math.abs(offset!)).toBeLessThanOrEqual(1);
+    expect(await rowsInDom(page)).toBeLessThanOrEqual(MAX_ROWS_IN_DOM);
+    expect(await jump.count()).toBe(0);
+    await context.close();
+  }, 120_000);
 });

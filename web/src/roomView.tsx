@@ -15,7 +15,14 @@ export function RoomView({ store, room }: { store: ChatStore; room: RoomWithUnre
   const [editing, setEditing] = useState<ShownMessage | null>(null);
   const shown = store.messages.get(room.id);
   const mine = store.participants.get(room.id)?.find((p) => p.user.id === store.userId);
-  const firstUnreadSeq = mine && room.unread_count > 0 ? mine.last_read_seq + 1 : null;
+  // where the unread began when the room was opened, taken once both the messages and the reader's marker
+  // are known: opening at the newest message marks the room read at once, which must not take away the
+  // way back to what was new
+  const unreadAtOpen = useRef<{ seq: number; count: number } | null | undefined>(undefined);
+  if (unreadAtOpen.current === undefined && shown && mine) {
+    unreadAtOpen.current =
+      room.unread_count > 0 ? { seq: mine.last_read_seq + 1, count: room.unread_count } : null;
+  }
   const context = room.task ? `Task ${room.task}` : room.property ? `Property ${room.property}` : null;
   const typists = store.typists(room.id);
   const archived = room.archived_at !== null;
@@ -46,7 +53,7 @@ export function RoomView({ store, room }: { store: ChatStore; room: RoomWithUnre
           store={store}
           room={room}
           messages={shown.list}
-          firstUnreadSeq={firstUnreadSeq}
+          unreadAtOpen={unreadAtOpen.current ?? null}
           archived={archived}
           onReply={setReplyTo}
           onEdit={setEditing}
@@ -82,7 +89,7 @@ type ListProps = {
   store: ChatStore;
   room: RoomWithUnreadJson;
   messages: ShownMessage[];
-  firstUnreadSeq: number | null;
+  unreadAtOpen: { seq: number; count: number } | null;
   archived: boolean;
   onReply: (message: ShownMessage) => void;
   onEdit: (message: ShownMessage) => void;
@@ -94,7 +101,7 @@ type ListProps = {
  * otherwise the first row in view keeps its place when older pages are prepended (or rows above it change
  * height): the view's top is kept as that row's offset plus how far into it the reader was.
  */
-function MessageList({ store, room, messages, firstUnreadSeq, archived, onReply, onEdit }: ListProps) {
+function MessageList({ store, room, messages, unreadAtOpen, archived, onReply, onEdit }: ListProps) {
   const scroller = useRef<HTMLElement>(null);
   const heights = useRef(new Map<string, number>());
   /** the first row in view and how far the view's top is below that row's top, as of the last scroll */
@@ -149,29 +156,32 @@ function MessageList({ store, room, messages, firstUnreadSeq, archived, onReply,
     if (element.scrollTop < 300) void store.loadOlder(room.id);
   };
 
-  // mark read while the newest message is in view and the page is visible
+  // mark read while the newest message is in view and the page is visible; not before the reader's own
+  // marker is known (the room view takes where the unread began from it first)
   const newest = messages.findLast((message) => message.seq !== null);
+  const mine = store.participants.get(room.id)?.find((p) => p.user.id === store.userId);
   useEffect(() => {
     const mark = () => {
-      if (!newest || !atBottom.current || document.visibilityState !== 'visible') return;
-      const mine = store.participants.get(room.id)?.find((p) => p.user.id === store.userId);
-      if (room.unread_count === 0 && mine && mine.last_read_seq >= (newest.seq ?? 0)) return;
+      if (!newest || !mine || !atBottom.current || document.visibilityState !== 'visible') return;
+      if (room.unread_count === 0 && mine.last_read_seq >= (newest.seq ?? 0)) return;
       store.client.socket.send({ type: 'read_receipt', room_id: room.id, message_id: newest.id });
     };
     mark();
     document.addEventListener('visibilitychange', mark);
     return () => document.removeEventListener('visibilitychange', mark);
-  }, [newest?.id, room.unread_count, viewport.top]);
+  }, [newest?.id, room.unread_count, viewport.top, mine?.last_read_seq]);
 
+  const [jumped, setJumped] = useState(false);
   const jumpToUnread = async () => {
-    if (firstUnreadSeq === null) return;
+    if (!unreadAtOpen) return;
+    setJumped(true);
     for (let pages = 0; pages < 40; pages += 1) {
       const list = store.messages.get(room.id)?.list ?? [];
-      if ((list[0]?.seq ?? 0) <= firstUnreadSeq || !store.messages.get(room.id)?.hasMore) break;
+      if ((list[0]?.seq ?? 0) <= unreadAtOpen.seq || !store.messages.get(room.id)?.hasMore) break;
       await store.loadOlder(room.id);
     }
     const list = store.messages.get(room.id)?.list ?? [];
-    const target = list.find((message) => (message.seq ?? Infinity) >= firstUnreadSeq);
+    const target = list.find((message) => (message.seq ?? Infinity) >= unreadAtOpen.seq);
     if (!target) return;
     // anchored at the first unread row's top: the next render scrolls there and keeps it there
     atBottom.current = false;
@@ -187,9 +197,9 @@ function MessageList({ store, room, messages, firstUnreadSeq, archived, onReply,
   const rows = messages.slice(start, end);
   return (
     <>
-      {firstUnreadSeq !== null && room.unread_count > 0 && (
+      {unreadAtOpen && !jumped && (
         <button type="button" class="jump" onClick={() => void jumpToUnread()}>
-          Jump to first unread ({room.unread_count})
+          Jump to first unread ({unreadAtOpen.count})
         </button>
       )}
       <section
