@@ -3,11 +3,12 @@
 // SimpleJWT's TokenObtainPairView does: {access, refresh}, or 401 with a `detail`). The page signs in
 // through it, a wrong password shows the refusal, a pasted token works and a pasted non-token is refused;
 // neither the password nor a token ever appears in a URL any server is asked for. The browser's own
-// record of every request (HTTP and WebSocket) is what both servers saw; the service's request log is no
-// witness here, since it redacts URLs before writing them.
+// record of every request (HTTP and WebSocket) is what both servers saw; the stub's record and the
+// service's request log say the same (the log redacts a ?token= parameter, so none may show there).
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { Writable } from 'node:stream';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mintToken } from '../support/tokens.ts';
@@ -26,10 +27,23 @@ beforeAll(async () => {
 afterAll(async () => {
   await new Promise((resolve) => django?.server.close(resolve));
 });
+/** the URL of every request in the service's request log */
+const loggedUrls: string[] = [];
+const requestLog = new Writable({
+  write(chunk, _encoding, done) {
+    for (const line of chunk.toString().split('\n').filter(Boolean)) {
+      const url = (JSON.parse(line) as { req?: { url?: string } }).req?.url;
+      if (url) loggedUrls.push(url);
+    }
+    done();
+  },
+});
 // the default test key: a configured secret, so not the development one
-const chatbox = chatboxUnderTest('web_production_sign_in', () => ({
-  CHAT_WEB_LOGIN_URL: `${django.url}/api/token/`,
-}));
+const chatbox = chatboxUnderTest(
+  'web_production_sign_in',
+  () => ({ CHAT_WEB_LOGIN_URL: `${django.url}/api/token/`, LOG_LEVEL: 'info' }),
+  { logger: { stream: requestLog } },
+);
 
 /** every URL the page asks for, WebSocket handshakes included */
 function recordUrls(page: Page): string[] {
@@ -95,6 +109,12 @@ describe.skipIf(!hasChromium)('production sign-in in Chromium', () => {
     for (const url of [...urls, ...django.requests.map((request) => request.url), page.url()]) {
       for (const secret of secrets) expect(url).not.toContain(secret);
     }
+    // the service's own request log agrees; it would hide a ?token= (redacted), so none may be there either
+    expect(loggedUrls.some((url) => url.startsWith('/api/chat/'))).toBe(true);
+    for (const url of loggedUrls) {
+      for (const secret of secrets) expect(url).not.toContain(secret);
+      expect(url).not.toContain('[REDACTED]');
+    }
     expect(dialogs).toEqual([]);
     await context.close();
   }, 120_000);
@@ -115,7 +135,7 @@ describe.skipIf(!hasChromium)('production sign-in in Chromium', () => {
     // the service accepted it: the room list came from REST and the socket opened
     await expect.poll(() => urls.some((url) => url.startsWith('ws://'))).toBe(true);
     expect(await page.getByRole('status').count()).toBe(0);
-    for (const url of [...urls, page.url()]) expect(url).not.toContain(pasted);
+    for (const url of [...urls, page.url(), ...loggedUrls]) expect(url).not.toContain(pasted);
     await context.close();
   }, 60_000);
 });

@@ -5,7 +5,7 @@ import { existsSync, mkdirSync } from 'node:fs';
 import axe from 'axe-core';
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, expect } from 'vitest';
-import type { App } from '../../../src/app.ts';
+import type { App, AppOverrides } from '../../../src/app.ts';
 import { buildWebIfStale } from '../../../web/build.ts';
 import { clientFor, type UserClient } from '../../api/support/client.ts';
 import { type RestartableService, startRestartableService } from '../../support/restartableService.ts';
@@ -28,16 +28,17 @@ export type ChatboxUnderTest = { readonly service: RestartableService; readonly 
 /**
  * The service (web/ built if stale, a database of its own named by `label`) and Chromium, for the test
  * file that calls this: started before its tests and stopped after them. `env` is read when the service
- * starts, so it may name what an earlier beforeAll started.
+ * starts, so it may name what an earlier beforeAll started; `overrides` go to every start's app.
  */
 export function chatboxUnderTest(
   label: string,
   env: () => Record<string, string | undefined> = () => ({}),
+  overrides: AppOverrides = {},
 ): ChatboxUnderTest {
   const running = {} as { service: RestartableService; browser: Browser };
   beforeAll(async () => {
     await buildWebIfStale();
-    running.service = await startRestartableService(label, env());
+    running.service = await startRestartableService(label, env(), overrides);
     if (hasChromium) running.browser = await launchChromium();
   }, 180_000);
   afterAll(async () => {
