@@ -146,7 +146,12 @@ describe.skipIf(!hasChromium)('a room of 10,000 messages in Chromium', () => {
       expect(anchor).not.toBeNull();
       await older;
       await expect.poll(() => loaded).toBe(50 * (pageNo + 1));
-      await settled(page);
+      // the page has taken it in once the view has moved down by the rows put above (50 rows: > 1,000 px)
+      await expect
+        .poll(() => page.locator('.messages').evaluate((scroller) => scroller.scrollTop), {
+          message: `page ${pageNo}: the view did not follow the rows prepended above it`,
+        })
+        .toBeGreaterThan(1_000);
       await settled(page);
       const offset = await offsetOf(page, anchor!.id);
       expect(offset, `page ${pageNo}: the top row left the DOM`).not.toBeNull();
