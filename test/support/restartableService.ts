@@ -5,7 +5,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { type App, buildApp, startAppProjections } from '../../src/app.ts';
+import { type App, type AppOverrides, buildApp, startAppProjections } from '../../src/app.ts';
 import { loadConfig } from '../../src/config.ts';
 import { migrate } from '../../src/db/migrate.ts';
 import type { ProjectionsHandle } from '../../src/projections/projectionRunner.ts';
@@ -25,6 +25,8 @@ export type RestartableService = {
 export async function startRestartableService(
   label: string,
   env: Record<string, string | undefined> = {},
+  /** what each start's app is built with (a log stream, say) */
+  overrides: AppOverrides = {},
 ): Promise<RestartableService> {
   const database: TestDatabase = await createTestDatabase(label);
   const attachmentsDir = await mkdtemp(join(tmpdir(), `chat-${label}-`));
@@ -49,7 +51,7 @@ export async function startRestartableService(
       return running.app;
     },
     async start() {
-      const app = await buildApp(config);
+      const app = await buildApp(config, overrides);
       await app.listen({ host: '127.0.0.1', port });
       const address = app.server.address();
       if (address && typeof address === 'object') port = address.port;

@@ -2,75 +2,30 @@
 // with the development secret: two users in two browser contexts sign in as themselves, chat, see each
 // other type, read, edit, delete and send an image; the service restarts mid-conversation; hostile names
 // and text stay text; axe finds nothing; screenshots at phone and desktop width go to test-artifacts/.
-import { existsSync, mkdirSync } from 'node:fs';
 import { deflateSync } from 'node:zlib';
-import axe from 'axe-core';
-import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildWebIfStale } from '../../web/build.ts';
-import { type RestartableService, startRestartableService } from '../support/restartableService.ts';
+import { describe, expect, it } from 'vitest';
+import {
+  ARTIFACTS,
+  axeViolations,
+  chatboxUnderTest,
+  hasChromium,
+  messageBodies as messages,
+  PHONE,
+  send,
+  signedInAs,
+} from './support/browser.ts';
 
-const CHROMIUM = '/usr/bin/chromium';
-const ARTIFACTS = 'test-artifacts';
 const XSS = '<img src=x onerror="window.__xss=1;alert(1)"><script>window.__xss=2</script>';
 
-let service: RestartableService;
-let browser: Browser;
 const dialogs: string[] = [];
 
-beforeAll(async () => {
-  await buildWebIfStale();
-  // no CHAT_JWT_SECRET: the development secret, so "sign in as" exists
-  service = await startRestartableService('web_chatbox', { CHAT_JWT_SECRET: undefined });
-  if (existsSync(CHROMIUM)) {
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
-    });
-  }
-  mkdirSync(ARTIFACTS, { recursive: true });
-}, 180_000);
-afterAll(async () => {
-  await browser?.close();
-  await service?.dispose();
-});
+// no CHAT_JWT_SECRET: the development secret, so "sign in as" exists
+const chatbox = chatboxUnderTest('web_chatbox', () => ({ CHAT_JWT_SECRET: undefined }));
 
-async function signedIn(userId: string, name: string, viewport = { width: 1440, height: 900 }) {
-  const context: BrowserContext = await browser.newContext({ viewport });
-  const page = await context.newPage();
-  page.on('dialog', (dialog) => {
-    dialogs.push(dialog.message());
-    void dialog.dismiss();
-  });
-  await page.goto(`${service.baseUrl}/`);
-  await page.getByLabel('User id').fill(userId);
-  await page.getByLabel('Name').fill(name);
-  await page.getByRole('button', { name: 'Sign in as this user' }).click();
-  await page.getByRole('navigation', { name: 'Rooms' }).waitFor();
-  return { context, page };
-}
+const signedIn = (id: string, name: string, viewport?: typeof PHONE) =>
+  signedInAs(chatbox.browser, chatbox.service.baseUrl, { id, name }, dialogs, viewport);
 
-const messages = (page: Page) => page.locator('.message-rows .message .body');
-
-async function axeViolations(page: Page) {
-  // evaluated over the DevTools protocol: the page's CSP (no inline script) stays as it is
-  await page.evaluate(axe.source);
-  return page.evaluate(async () => {
-    const result = await (globalThis as unknown as { axe: typeof axe }).axe.run(
-      (globalThis as unknown as { document: unknown }).document as never,
-    );
-    return result.violations.map(
-      (violation) => `${violation.id}: ${violation.nodes.map((node) => node.target).join(' ')}`,
-    );
-  });
-}
-
-async function send(page: Page, text: string) {
-  await page.getByLabel('Message', { exact: true }).fill(text);
-  await page.getByLabel('Message', { exact: true }).press('Enter');
-}
-
-describe.skipIf(!existsSync(CHROMIUM))('the chatbox in Chromium', () => {
+describe.skipIf(!hasChromium)('the chatbox in Chromium', () => {
   it('two users chat live: typing, receipts, edit, delete, an image, a restart, hostile text', async () => {
     const alice = await signedIn('alice', `Alice ${XSS}`);
     const bob = await signedIn('bob', 'Bob');
@@ -136,12 +91,12 @@ describe.skipIf(!existsSync(CHROMIUM))('the chatbox in Chromium', () => {
     await alice.page.getByRole('alert').filter({ hasText: 'page.html' }).waitFor();
 
     // the restart: messages typed while the service is down are sent once it is back
-    await service.stop();
+    await chatbox.service.stop();
     await alice.page.getByText(/Connection lost|Reconnecting/).waitFor();
     await send(alice.page, 'written while down 1');
     await send(alice.page, 'written while down 2');
     await alice.page.locator('.pending-rows').getByText('written while down 2').waitFor();
-    await service.start();
+    await chatbox.service.start();
     await bob.page
       .locator('.message-rows')
       .getByText('written while down 2')
@@ -173,7 +128,7 @@ describe.skipIf(!existsSync(CHROMIUM))('the chatbox in Chromium', () => {
     // accessibility and screenshots: desktop room, then the phone's list and room
     expect(await axeViolations(bob.page)).toEqual([]);
     await bob.page.screenshot({ path: `${ARTIFACTS}/chatbox-desktop-1440x900.png` });
-    const phone = await signedIn('bob', 'Bob', { width: 390, height: 844 });
+    const phone = await signedIn('bob', 'Bob', PHONE);
     await phone.page.getByRole('button', { name: /Pool repairs/ }).waitFor();
     expect(await axeViolations(phone.page)).toEqual([]);
     await phone.page.screenshot({ path: `${ARTIFACTS}/chatbox-phone-list-390x844.png` });

@@ -74,6 +74,7 @@ function RoomItem({
         <span class="room-title">
           <bdi>{store.titleOf(room)}</bdi>
           {context && <span class="context">{context}</span>}
+          {room.archived_at && <span class="context">archived</span>}
         </span>
         <span class="preview">
           <bdi>{preview}</bdi>

@@ -28,10 +28,13 @@ export function Composer({ store, room, replyTo, editing, onDone }: Props) {
   }, [editing?.id, replyTo?.id]);
 
   const stopTyping = () => {
+    if (typing.current.idle) clearTimeout(typing.current.idle);
     if (typing.current.sentAt === 0) return;
     typing.current.sentAt = 0;
     store.client.typing(room.id, false);
   };
+  // the composer goes away with the room, or when the room is archived: the others stop seeing us type
+  useEffect(() => stopTyping, []);
   const onInput = (value: string) => {
     setText(value);
     const now = Date.now();

@@ -15,9 +15,23 @@ export function RoomView({ store, room }: { store: ChatStore; room: RoomWithUnre
   const [editing, setEditing] = useState<ShownMessage | null>(null);
   const shown = store.messages.get(room.id);
   const mine = store.participants.get(room.id)?.find((p) => p.user.id === store.userId);
-  const firstUnreadSeq = mine && room.unread_count > 0 ? mine.last_read_seq + 1 : null;
+  // where the unread began when the room was opened, taken once both the messages and the reader's marker
+  // are known: opening at the newest message marks the room read at once, which must not take away the
+  // way back to what was new
+  const unreadAtOpen = useRef<{ seq: number; count: number } | null | undefined>(undefined);
+  if (unreadAtOpen.current === undefined && shown && mine) {
+    unreadAtOpen.current =
+      room.unread_count > 0 ? { seq: mine.last_read_seq + 1, count: room.unread_count } : null;
+  }
   const context = room.task ? `Task ${room.task}` : room.property ? `Property ${room.property}` : null;
   const typists = store.typists(room.id);
+  const archived = room.archived_at !== null;
+  // a reply or edit begun before the room was archived cannot be finished; unarchiving starts afresh
+  useEffect(() => {
+    if (!archived) return;
+    setReplyTo(null);
+    setEditing(null);
+  }, [archived]);
   return (
     <section class="room-view">
       <header class="room-head">
@@ -33,14 +47,14 @@ export function RoomView({ store, room }: { store: ChatStore; room: RoomWithUnre
           <bdi>{store.titleOf(room)}</bdi>
         </h2>
         {context && <span class="context">{context}</span>}
-        {room.archived_at && <span class="context">archived</span>}
       </header>
       {shown ? (
         <MessageList
           store={store}
           room={room}
           messages={shown.list}
-          firstUnreadSeq={firstUnreadSeq}
+          unreadAtOpen={unreadAtOpen.current ?? null}
+          archived={archived}
           onReply={setReplyTo}
           onEdit={setEditing}
         />
@@ -50,16 +64,23 @@ export function RoomView({ store, room }: { store: ChatStore; room: RoomWithUnre
       <p class="typing" aria-live="off">
         {typists.length > 0 ? `${typists.join(', ')} ${typists.length > 1 ? 'are' : 'is'} typing…` : ' '}
       </p>
-      <Composer
-        store={store}
-        room={room}
-        replyTo={replyTo}
-        editing={editing}
-        onDone={() => {
-          setReplyTo(null);
-          setEditing(null);
-        }}
-      />
+      {archived ? (
+        // the service refuses sends, edits and reactions in an archived room: offer none of them
+        <p class="archived-notice" role="status">
+          This room is archived
+        </p>
+      ) : (
+        <Composer
+          store={store}
+          room={room}
+          replyTo={replyTo}
+          editing={editing}
+          onDone={() => {
+            setReplyTo(null);
+            setEditing(null);
+          }}
+        />
+      )}
     </section>
   );
 }
@@ -68,7 +89,8 @@ type ListProps = {
   store: ChatStore;
   room: RoomWithUnreadJson;
   messages: ShownMessage[];
-  firstUnreadSeq: number | null;
+  unreadAtOpen: { seq: number; count: number } | null;
+  archived: boolean;
   onReply: (message: ShownMessage) => void;
   onEdit: (message: ShownMessage) => void;
 };
@@ -76,47 +98,52 @@ type ListProps = {
 /**
  * Only the rows near the viewport are in the DOM (heights measured once rendered, estimated before), so a
  * room of 10,000 messages scrolls like one of 50. The list sticks to the bottom while the reader is there;
- * otherwise the first row in view keeps its place when older pages are prepended.
+ * otherwise the first row in view keeps its place when older pages are prepended (or rows above it change
+ * height): the view's top is kept as that row's offset plus how far into it the reader was.
  */
-function MessageList({ store, room, messages, firstUnreadSeq, onReply, onEdit }: ListProps) {
+function MessageList({ store, room, messages, unreadAtOpen, archived, onReply, onEdit }: ListProps) {
   const scroller = useRef<HTMLElement>(null);
   const heights = useRef(new Map<string, number>());
+  /** the first row in view and how far the view's top is below that row's top, as of the last scroll */
   const anchor = useRef<{ id: string; offset: number } | null>(null);
   const atBottom = useRef(true);
   const [viewport, setViewport] = useState({ top: 0, height: 800 });
 
-  const offsets: number[] = [];
-  let total = 0;
-  for (const message of messages) {
-    offsets.push(total);
-    total += heights.current.get(message.id) ?? ESTIMATED_ROW_PX;
-  }
+  const { offsets, total } = layoutOf(messages, heights.current);
+  // the window is chosen for where the view will be once anchored, so the rows a prepend pushed down are
+  // the ones rendered in the same pass (not a blank frame of spacer)
+  const top = atBottom.current
+    ? Math.max(0, total - viewport.height)
+    : (anchoredTop(messages, offsets, anchor.current) ?? viewport.top);
   let start = 0;
-  while (start < messages.length - 1 && offsets[start + 1]! < viewport.top - OVERSCAN_PX) start += 1;
+  while (start < messages.length - 1 && offsets[start + 1]! < top - OVERSCAN_PX) start += 1;
   let end = start;
-  while (end < messages.length && offsets[end]! < viewport.top + viewport.height + OVERSCAN_PX) end += 1;
+  while (end < messages.length && offsets[end]! < top + viewport.height + OVERSCAN_PX) end += 1;
 
   useLayoutEffect(() => {
     const element = scroller.current;
     if (!element) return;
     let moved = false;
     for (const row of element.querySelectorAll<HTMLElement>('[data-id]')) {
-      const id = row.dataset.id!;
-      if (heights.current.get(id) !== row.offsetHeight) {
-        heights.current.set(id, row.offsetHeight);
+      // fractional: rounded heights would add up to a drift of pixels over a screen of rows
+      const height = row.getBoundingClientRect().height;
+      if (heights.current.get(row.dataset.id!) !== height) {
+        heights.current.set(row.dataset.id!, height);
         moved = true;
       }
     }
-    if (atBottom.current) element.scrollTop = element.scrollHeight;
-    else if (anchor.current) {
-      const at = messages.findIndex((message) => message.id === anchor.current!.id);
-      if (at >= 0) {
-        let top = 0;
-        for (let i = 0; i < at; i += 1) top += heights.current.get(messages[i]!.id) ?? ESTIMATED_ROW_PX;
-        element.scrollTop = top - anchor.current.offset;
-      }
+    const wanted = atBottom.current
+      ? element.scrollHeight - element.clientHeight
+      : anchoredTop(messages, layoutOf(messages, heights.current).offsets, anchor.current);
+    if (wanted !== null && Math.abs(element.scrollTop - wanted) >= 1) element.scrollTop = wanted;
+    // re-render when measuring changed the spacers or the view is not where the window was chosen for
+    if (
+      moved ||
+      Math.abs(viewport.top - element.scrollTop) >= 1 ||
+      viewport.height !== element.clientHeight
+    ) {
+      setViewport({ top: element.scrollTop, height: element.clientHeight });
     }
-    if (moved) setViewport({ top: element.scrollTop, height: element.clientHeight });
   });
 
   const onScroll = () => {
@@ -129,38 +156,37 @@ function MessageList({ store, room, messages, firstUnreadSeq, onReply, onEdit }:
     if (element.scrollTop < 300) void store.loadOlder(room.id);
   };
 
-  // mark read while the newest message is in view and the page is visible
+  // mark read while the newest message is in view and the page is visible; not before the reader's own
+  // marker is known (the room view takes where the unread began from it first)
   const newest = messages.findLast((message) => message.seq !== null);
+  const mine = store.participants.get(room.id)?.find((p) => p.user.id === store.userId);
   useEffect(() => {
     const mark = () => {
-      if (!newest || !atBottom.current || document.visibilityState !== 'visible') return;
-      const mine = store.participants.get(room.id)?.find((p) => p.user.id === store.userId);
-      if (room.unread_count === 0 && mine && mine.last_read_seq >= (newest.seq ?? 0)) return;
+      if (!newest || !mine || !atBottom.current || document.visibilityState !== 'visible') return;
+      if (room.unread_count === 0 && mine.last_read_seq >= (newest.seq ?? 0)) return;
       store.client.socket.send({ type: 'read_receipt', room_id: room.id, message_id: newest.id });
     };
     mark();
     document.addEventListener('visibilitychange', mark);
     return () => document.removeEventListener('visibilitychange', mark);
-  }, [newest?.id, room.unread_count, viewport.top]);
+  }, [newest?.id, room.unread_count, viewport.top, mine?.last_read_seq]);
 
+  const [jumped, setJumped] = useState(false);
   const jumpToUnread = async () => {
-    if (firstUnreadSeq === null) return;
+    if (!unreadAtOpen) return;
+    setJumped(true);
     for (let pages = 0; pages < 40; pages += 1) {
       const list = store.messages.get(room.id)?.list ?? [];
-      if ((list[0]?.seq ?? 0) <= firstUnreadSeq || !store.messages.get(room.id)?.hasMore) break;
+      if ((list[0]?.seq ?? 0) <= unreadAtOpen.seq || !store.messages.get(room.id)?.hasMore) break;
       await store.loadOlder(room.id);
     }
     const list = store.messages.get(room.id)?.list ?? [];
-    const target = list.find((message) => (message.seq ?? Infinity) >= firstUnreadSeq);
+    const target = list.find((message) => (message.seq ?? Infinity) >= unreadAtOpen.seq);
     if (!target) return;
-    let top = 0;
-    for (const message of list) {
-      if (message.id === target.id) break;
-      top += heights.current.get(message.id) ?? ESTIMATED_ROW_PX;
-    }
+    // anchored at the first unread row's top: the next render scrolls there and keeps it there
     atBottom.current = false;
-    scroller.current!.scrollTop = top;
-    onScroll();
+    anchor.current = { id: target.id, offset: 0 };
+    setViewport((current) => ({ ...current }));
   };
 
   const readers = store.participants.get(room.id) ?? [];
@@ -171,9 +197,9 @@ function MessageList({ store, room, messages, firstUnreadSeq, onReply, onEdit }:
   const rows = messages.slice(start, end);
   return (
     <>
-      {firstUnreadSeq !== null && room.unread_count > 0 && (
+      {unreadAtOpen && !jumped && (
         <button type="button" class="jump" onClick={() => void jumpToUnread()}>
-          Jump to first unread ({room.unread_count})
+          Jump to first unread ({unreadAtOpen.count})
         </button>
       )}
       <section
@@ -200,6 +226,7 @@ function MessageList({ store, room, messages, firstUnreadSeq, onReply, onEdit }:
                   store={store}
                   message={message}
                   replied={message.reply_to ? messages.find((m) => m.id === message.reply_to) : undefined}
+                  archived={archived}
                   onReply={onReply}
                   onEdit={onEdit}
                   seenBy={message === lastOwn ? seenBy.map((p) => p.user.username ?? p.user.id) : []}
@@ -215,6 +242,28 @@ function MessageList({ store, room, messages, firstUnreadSeq, onReply, onEdit }:
   );
 }
 
+/** where each row starts (measured heights, estimated for rows not rendered yet) and the list's height */
+function layoutOf(messages: ShownMessage[], heights: Map<string, number>) {
+  const offsets: number[] = [];
+  let total = 0;
+  for (const message of messages) {
+    offsets.push(total);
+    total += heights.get(message.id) ?? ESTIMATED_ROW_PX;
+  }
+  return { offsets, total };
+}
+
+/** the scroll position that keeps the anchored row where the reader saw it; null without one */
+function anchoredTop(
+  messages: ShownMessage[],
+  offsets: number[],
+  anchor: { id: string; offset: number } | null,
+): number | null {
+  if (!anchor) return null;
+  const at = messages.findIndex((message) => message.id === anchor.id);
+  return at >= 0 ? offsets[at]! + anchor.offset : null;
+}
+
 const dayOf = (message: ShownMessage) =>
   new Date(message.created_at).toLocaleDateString(undefined, {
     weekday: 'short',
@@ -227,12 +276,13 @@ type RowProps = {
   store: ChatStore;
   message: ShownMessage;
   replied: ShownMessage | undefined;
+  archived: boolean;
   onReply: (message: ShownMessage) => void;
   onEdit: (message: ShownMessage) => void;
   seenBy: string[];
 };
 
-function MessageRow({ store, message, replied, onReply, onEdit, seenBy }: RowProps) {
+function MessageRow({ store, message, replied, archived, onReply, onEdit, seenBy }: RowProps) {
   const [confirmDelete, setConfirmDelete] = useState(false);
   const [history, setHistory] = useState<MessageVersion[] | null>(null);
   const own = message.sender.id === store.userId;
@@ -297,6 +347,7 @@ function MessageRow({ store, message, replied, onReply, onEdit, seenBy }: RowPro
                 type="button"
                 class="chip"
                 onClick={() => react(reaction.emoji)}
+                disabled={archived}
                 aria-pressed={reaction.user_ids.includes(store.userId)}
               >
                 {reaction.emoji} {reaction.count}
@@ -307,21 +358,25 @@ function MessageRow({ store, message, replied, onReply, onEdit, seenBy }: RowPro
       )}
       {!gone && message.seq !== null && (
         <div class="actions">
-          {REACTIONS.map((emoji) => (
-            <button
-              type="button"
-              key={emoji}
-              class="icon"
-              aria-label={`React ${emoji}`}
-              onClick={() => react(emoji)}
-            >
-              {emoji}
+          {/* reacting, replying and editing write to the room: not while it is archived */}
+          {!archived &&
+            REACTIONS.map((emoji) => (
+              <button
+                type="button"
+                key={emoji}
+                class="icon"
+                aria-label={`React ${emoji}`}
+                onClick={() => react(emoji)}
+              >
+                {emoji}
+              </button>
+            ))}
+          {!archived && (
+            <button type="button" class="link" onClick={() => onReply(message)}>
+              Reply
             </button>
-          ))}
-          <button type="button" class="link" onClick={() => onReply(message)}>
-            Reply
-          </button>
-          {own && (
+          )}
+          {own && !archived && (
             <button type="button" class="link" onClick={() => onEdit(message)}>
               Edit
             </button>

@@ -58,12 +58,24 @@ export async function developmentToken(userId: string, username: string): Promis
 
 /** SimpleJWT: POST {username, password} → {access, refresh}. */
 export async function djangoLogin(loginUrl: string, username: string, password: string): Promise<Session> {
+  // the credentials travel in the body only: the login URL is the configured one, never with a query
   const response = await fetch(loginUrl, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify({ username, password }),
+  }).catch(() => {
+    throw new Error('The login service could not be reached');
   });
-  if (!response.ok) throw new Error('the login was refused');
+  if (!response.ok) {
+    // SimpleJWT says why in `detail` ("No active account found with the given credentials")
+    const detail = await response.json().then(
+      (body: { detail?: unknown }) => (typeof body?.detail === 'string' ? body.detail : null),
+      () => null,
+    );
+    throw new Error(
+      detail ? `The login was refused: ${detail}` : `The login was refused (${response.status})`,
+    );
+  }
   const tokens = (await response.json()) as { access: string; refresh?: string };
   const session = sessionFrom(tokens.access, tokens.refresh ?? null);
   if (!session) throw new Error('the token names no user');

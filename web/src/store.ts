@@ -74,7 +74,8 @@ export class ChatStore {
   }
 
   async loadRooms(): Promise<void> {
-    const { results } = await this.client.rest.listRooms({ limit: 200 });
+    // archived rooms too: their history stays readable (the room says it is archived instead of a composer)
+    const { results } = await this.client.rest.listRooms({ limit: 200, include_archived: true });
     for (const room of results) {
       this.rooms.set(room.id, room);
       this.client.socket.subscribe(room.id, this.client.socket.seqOf(room.id) ?? room.last_seq);
