@@ -145,6 +145,7 @@ export const privacyRoutes: FastifyPluginAsyncZod = async (fastify) => {
         summary:
           'The retention policy: how long each room type or room keeps its messages (ops or privacy_officer role)',
         response: { 200: RetentionPolicyJson },
+        problems: ['not_found'],
       },
     },
     async (request) => {

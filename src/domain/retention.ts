@@ -64,13 +64,17 @@ export function retentionCutoff(today: string, days: number): string {
   return day.toISOString().slice(0, 10);
 }
 
-/** per room: the latest cutoff recorded, by mode */
-export type RoomRetentionState = { cutoff: string; mode: RetentionRule['mode'] } | null;
+/** per room: the last run recorded */
+export type RoomRetentionState = Pick<RetentionApplied['data'], 'cutoff' | 'mode' | 'spared'> | null;
 
 export const roomRetentionAggregate: Aggregate<RoomRetentionState, RetentionApplied> = {
   name: 'room-retention',
   initialState: () => null,
-  evolve: (_state, event) => ({ cutoff: event.data.cutoff, mode: event.data.mode }),
+  evolve: (_state, event) => ({
+    cutoff: event.data.cutoff,
+    mode: event.data.mode,
+    spared: event.data.spared,
+  }),
 };
 
 export type RecordRetentionApplied = {
@@ -83,13 +87,21 @@ export type RecordRetentionApplied = {
   attachmentsDeleted: number;
 };
 
-/** Records a run on a room once per cutoff and mode; a run that reaches no further records nothing. */
+/**
+ * Records a run on a room once per selection: a retried run (same cutoff, mode and holds) records nothing;
+ * a later cutoff, another mode or a hold released since (fewer spared) is a new selection.
+ */
 export function decideRecordRetentionApplied(
   command: RecordRetentionApplied,
   state: RoomRetentionState,
   { actor }: WhoAndWhen,
 ): RetentionApplied[] {
-  if (state && state.mode === command.mode && state.cutoff >= command.cutoff) return [];
+  const same =
+    state &&
+    state.mode === command.mode &&
+    state.cutoff >= command.cutoff &&
+    JSON.stringify(state.spared) === JSON.stringify(command.spared);
+  if (same) return [];
   return [{ type: 'RetentionApplied', data: { ...command, appliedBy: actor.userId } }];
 }
 

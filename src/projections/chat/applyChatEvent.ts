@@ -324,7 +324,9 @@ function applyToRows(state: BatchState, recorded: RecordedEvent): void {
         edited_at: at,
       });
       message.content = event.data.content ?? '';
-      if (event.data.content === null) message.is_erased = true;
+      // whether the text shown now is erased: an edit written after its sender's erasure, or on a day
+      // retention has not reached, is readable even when the version before it is not
+      message.is_erased = event.data.content === null;
       message.is_edited = true;
       message.edited_at = at;
       ctx.touchMessage(message);

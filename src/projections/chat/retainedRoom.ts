@@ -3,7 +3,8 @@
 // current version was written then reads as erased, an attachment sent then loses its file name, and
 // each edit-history row whose text was written then is blanked (a row holds the version before that edit,
 // written on the previous edit's day, or the send's). Delete: a message sent then reads as deleted, with
-// its edit history gone, as after MessageDeleted.
+// its edit history gone, as after MessageDeleted (and erased as well when its current version's key went:
+// what a rebuild, reading that version as null, makes of it too).
 import type pg from 'pg';
 import type { RetentionApplied } from '../../domain/events.ts';
 import { pastRetention, retentionParameters, utcDay } from '../retentionParts.ts';
@@ -11,8 +12,9 @@ import { pastRetention, retentionParameters, utcDay } from '../retentionParts.ts
 const P = ['$2', '$3'] as const;
 const past = (user: string, timestamp: string) => pastRetention(user, utcDay(timestamp), ...P);
 
-const SHRED_WHERE = `m.room_id = $1 AND NOT m.is_erased AND NOT m.is_deleted
-  AND ${past('m.sender_id', 'coalesce(m.edited_at, m.created_at)')}`;
+/** the message's current version was written before the cutoff, unspared: its key goes */
+const CURRENT_VERSION_PAST = past('m.sender_id', 'coalesce(m.edited_at, m.created_at)');
+const SHRED_WHERE = `m.room_id = $1 AND NOT m.is_erased AND NOT m.is_deleted AND ${CURRENT_VERSION_PAST}`;
 const DELETE_WHERE = `m.room_id = $1 AND NOT m.is_deleted AND ${past('m.sender_id', 'm.created_at')}`;
 
 const SHRED = (s: string) => [
@@ -29,10 +31,15 @@ const SHRED = (s: string) => [
      AND ${past('v.sender_id', 'v.written_at')}`,
 ];
 
+// every statement takes the three parameters (PostgreSQL refuses one it cannot type): the last, $2 and $3
+// in a condition that is always true
 const DELETE = (s: string) => [
-  `UPDATE ${s}.messages m SET content = '', attachment = NULL, is_deleted = true WHERE ${DELETE_WHERE}`,
+  `UPDATE ${s}.messages m SET content = '', attachment = NULL, is_deleted = true,
+     is_erased = m.is_erased OR (${CURRENT_VERSION_PAST})
+   WHERE ${DELETE_WHERE}`,
   `DELETE FROM ${s}.message_edits e USING ${s}.messages m
-   WHERE e.message_id = m.id AND m.room_id = $1 AND m.is_deleted`,
+   WHERE e.message_id = m.id AND m.room_id = $1 AND m.is_deleted
+     AND ($2::text IS NOT NULL OR $3::jsonb IS NOT NULL)`,
 ];
 
 type Selection = Pick<RetentionApplied['data'], 'roomId' | 'cutoff' | 'mode' | 'spared'>;
