@@ -128,9 +128,8 @@ const ConfigSchema = z
      */
     JOBS_RECONCILE_INTERVAL_MS: z.coerce.number().int().min(100).default(60_000),
     /**
-     * how often the retention job runs the retention policy (docs/privacy.md): daily by default, at UTC
-     * midnight (BullMQ aligns the schedule to multiples of it); 0 never on its own (a run asked over REST
-     * still runs)
+     * how often the retention job runs the retention policy (docs/privacy.md): daily by default, the first
+     * run when the schedule is put in place; 0 never on its own (a run asked over REST still runs)
      */
     RETENTION_RUN_EVERY_MS: z.coerce.number().int().min(0).default(86_400_000),
     /**

@@ -1,5 +1,5 @@
 // Retention on its schedule (docs/privacy.md, "Retention"): a BullMQ job scheduler puts a run on this
-// queue every RETENTION_RUN_EVERY_MS (daily, at UTC midnight), and a run asked over REST
+// queue every RETENTION_RUN_EVERY_MS (daily), and a run asked over REST
 // (POST /api/privacy/retention/runs/) is a job here too. One run at a time per process; a run is
 // idempotent (what it destroyed is found gone, its events are recorded once per room and cutoff), so a
 // retried or doubled run changes nothing more. The run's report is the job's return value.
