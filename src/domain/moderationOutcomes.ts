@@ -4,15 +4,15 @@
 // `bounce` stores nothing in the message's stream, records MessageBounced for the moderators and
 // auditors, and refuses the write with `message_bounced` naming the rule. An edit a `block` rule matches
 // is bounced: hiding the message would take away the text everyone read before, for an edit.
-import { v5 as uuidv5 } from 'uuid';
+import { parse as parseUuid } from 'uuid';
 import { MODERATION_ACTOR } from './actor.ts';
 import type { Aggregate } from './aggregate.ts';
 import { DomainError } from './errors.ts';
 import type { MessageBounced, MessageReported } from './events.ts';
 import type { Verdict } from './moderationRules.ts';
-import { reportId } from './streams.ts';
+import { nameBasedId, reportId } from './streams.ts';
 
-const BOUNCE_NAMESPACE = '0f3b2d9e-7a41-4c8e-b5d6-9e2c7f1a4b38';
+const BOUNCE_NAMESPACE = parseUuid('0f3b2d9e-7a41-4c8e-b5d6-9e2c7f1a4b38');
 
 export type JudgedRule = Exclude<Verdict, { outcome: 'allow' }>;
 
@@ -38,7 +38,7 @@ export class MessageBouncedError extends DomainError {
 
 /** One bounce per message and text: the same refused send retried is recorded once. */
 export function bounceId(messageId: string, content: string): string {
-  return uuidv5(`${messageId}\u0000${content}`, BOUNCE_NAMESPACE);
+  return nameBasedId(`${messageId}\u0000${content}`, BOUNCE_NAMESPACE);
 }
 
 export function bouncedEvent(

@@ -37,57 +37,121 @@ type Json = Record<string, unknown>;
 const isObject = (value: unknown): value is Json =>
   value !== null && typeof value === 'object' && !Array.isArray(value);
 
+/** a spec split once: the walk to the holder, the field's name, and the subject's path */
+type CompiledSpec = {
+  readonly toHolder: readonly string[];
+  readonly name: string;
+  readonly subject: readonly string[];
+};
+
+const COMPILED: Readonly<Record<string, readonly CompiledSpec[]>> = Object.fromEntries(
+  Object.entries(ENCRYPTED_FIELDS).map(([type, specs]) => [
+    type,
+    specs.map((spec) => {
+      const toHolder = spec.path.split('.');
+      const name = toHolder.pop()!;
+      return { toHolder, name, subject: spec.subject.split('.') };
+    }),
+  ]),
+);
+
 /**
  * The encrypted fields `event` holds (any value but absent or null), pointing into `event` itself: a
- * caller that changes them works on its own copy.
+ * caller that changes them works on its own copy (personalFieldsOfCopy).
  */
 export function personalFieldsOf(type: string, event: { data: unknown }): PersonalField[] {
-  const specs = ENCRYPTED_FIELDS[type];
+  return walkFields(type, event as Json, false);
+}
+
+/**
+ * A copy of `event` whose objects on the way to its encrypted fields are fresh (everything else shared),
+ * with those fields pointing into the copy: what a reader or writer changes there changes no one else's
+ * event. Cheaper than a deep copy: a message's data is copied, its attachment and reactions are not.
+ */
+export function personalFieldsOfCopy<E extends { type: string; data: unknown }>(
+  event: E,
+): { copy: E; fields: PersonalField[] } {
+  const copy = { ...event };
+  return { copy, fields: walkFields(event.type, copy as unknown as Json, true) };
+}
+
+function walkFields(type: string, root: Json, copying: boolean): PersonalField[] {
+  const specs = COMPILED[type];
   if (!specs) return [];
   const fields: PersonalField[] = [];
+  // the objects already copied: two fields in one object (a message's content and sender name) share it
+  const fresh = copying ? new WeakSet<object>([root]) : null;
   for (const spec of specs) {
-    const segments = spec.path.split('.');
-    const name = segments.pop()!;
-    for (const { holder, prefix, index } of holders(event as Json, segments)) {
-      const value = holder[name];
+    const found: Found[] = [];
+    collect(root, spec.toHolder, 0, '', null, fresh, found);
+    for (const { holder, prefix, index } of found) {
+      const value = holder[spec.name];
       if (value === undefined || value === null) continue;
-      const subjectId = valueAt(event as Json, spec.subject.replace('*', String(index)));
+      const subjectId = valueAt(root, spec.subject, index);
       if (typeof subjectId !== 'string') continue;
-      fields.push({ path: [...prefix, name].join('.'), subjectId, holder, name });
+      fields.push({
+        path: prefix ? `${prefix}.${spec.name}` : spec.name,
+        subjectId,
+        holder,
+        name: spec.name,
+      });
     }
   }
   return fields;
 }
 
-function* holders(
-  root: Json,
+type Found = { holder: Json; prefix: string; index: number | null };
+
+/**
+ * the objects at `segments` below `value` (`*`: every element); with `fresh`, each object on the way that
+ * is not in it yet is replaced by a copy (and added)
+ */
+function collect(
+  value: Json | unknown[],
   segments: readonly string[],
-): Generator<{ holder: Json; prefix: string[]; index: number | null }> {
-  let current: { value: unknown; prefix: string[]; index: number | null }[] = [
-    { value: root, prefix: [], index: null },
-  ];
-  for (const segment of segments) {
-    const next: typeof current = [];
-    for (const { value, prefix, index } of current) {
-      if (segment === '*') {
-        if (!Array.isArray(value)) continue;
-        for (const [i, element] of value.entries()) {
-          next.push({ value: element, prefix: [...prefix, String(i)], index: i });
-        }
-      } else if (isObject(value) && Object.hasOwn(value, segment)) {
-        next.push({ value: value[segment], prefix: [...prefix, segment], index });
-      }
-    }
-    current = next;
+  depth: number,
+  prefix: string,
+  index: number | null,
+  fresh: WeakSet<object> | null,
+  found: Found[],
+): void {
+  if (depth === segments.length) {
+    if (isObject(value)) found.push({ holder: value, prefix, index });
+    return;
   }
-  for (const { value, prefix, index } of current) if (isObject(value)) yield { holder: value, prefix, index };
+  const segment = segments[depth]!;
+  const at = (key: string) => (prefix === '' ? key : `${prefix}.${key}`);
+  const own = (child: object): object => {
+    if (!fresh || fresh.has(child)) return child;
+    const copy = Array.isArray(child) ? [...child] : { ...child };
+    fresh.add(copy);
+    return copy;
+  };
+  if (segment === '*') {
+    if (!Array.isArray(value)) return;
+    value.forEach((element, i) => {
+      if (element === null || typeof element !== 'object') return;
+      const next = own(element);
+      if (next !== element) value[i] = next;
+      collect(next as Json, segments, depth + 1, at(String(i)), i, fresh, found);
+    });
+    return;
+  }
+  if (!isObject(value) || !Object.hasOwn(value, segment)) return;
+  const child = value[segment];
+  if (child === null || typeof child !== 'object') return;
+  const next = own(child);
+  if (next !== child) value[segment] = next;
+  collect(next as Json, segments, depth + 1, at(segment), index, fresh, found);
 }
 
-function valueAt(root: Json, path: string): unknown {
+/** the value at `path`, a `*` standing for element `index` */
+function valueAt(root: Json, path: readonly string[], index: number | null): unknown {
   let value: unknown = root;
-  for (const segment of path.split('.')) {
-    if (Array.isArray(value)) value = value[Number(segment)];
-    else if (isObject(value) && Object.hasOwn(value, segment)) value = value[segment];
+  for (const segment of path) {
+    const key = segment === '*' ? String(index) : segment;
+    if (Array.isArray(value)) value = value[Number(key)];
+    else if (isObject(value) && Object.hasOwn(value, key)) value = value[key];
     else return undefined;
   }
   return value;
@@ -96,10 +160,12 @@ function valueAt(root: Json, path: string): unknown {
 /** the subjects whose keys encrypt fields of this event type, whether the fields still hold text or not */
 export function subjectsOf(type: string, event: { data: unknown }): Set<string> {
   const subjects = new Set<string>();
-  for (const spec of ENCRYPTED_FIELDS[type] ?? []) {
-    const segments = spec.subject.split('.');
-    const name = segments.pop()!;
-    for (const { holder } of holders(event as Json, segments)) {
+  for (const spec of COMPILED[type] ?? []) {
+    const toSubject = spec.subject.slice(0, -1);
+    const name = spec.subject.at(-1)!;
+    const found: Found[] = [];
+    collect(event as Json, toSubject, 0, '', null, null, found);
+    for (const { holder } of found) {
       if (typeof holder[name] === 'string') subjects.add(holder[name]);
     }
   }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { PERSONAL_TEXT_FIELDS } from '../audit/personalFields.ts';
-import { ENCRYPTED_FIELDS, personalFieldsOf } from './encryptedFields.ts';
+import { ENCRYPTED_FIELDS, personalFieldsOf, personalFieldsOfCopy } from './encryptedFields.ts';
 import { cipherKeyOf, isFieldEnvelope, openField, sealField } from './fieldCipher.ts';
 
 describe('encrypted fields', () => {
@@ -64,5 +64,60 @@ describe('field cipher', () => {
 
   it('never takes a plaintext string for an envelope', () => {
     expect(isFieldEnvelope('{"enc":1,"kid":"k","iv":"","ct":""}')).toBe(false);
+  });
+});
+
+describe('a copy for sealing or opening', () => {
+  it('copies what leads to the fields, once, and leaves the original as it was', () => {
+    const original = {
+      type: 'MessageSent',
+      data: {
+        messageId: 'm',
+        senderId: 'u1',
+        content: 'hi',
+        senderUsername: 'ann',
+        attachment: { fileName: 'a.pdf', size: 3 },
+        reactions: { '👍': ['u2'] },
+      },
+    };
+    const { copy, fields } = personalFieldsOfCopy(original);
+    expect(fields.map((f) => f.path)).toEqual([
+      'data.content',
+      'data.senderUsername',
+      'data.attachment.fileName',
+    ]);
+    for (const field of fields) field.holder[field.name] = null;
+    expect(copy.data).toMatchObject({
+      content: null,
+      senderUsername: null,
+      attachment: { fileName: null, size: 3 },
+    });
+    expect(original.data).toMatchObject({
+      content: 'hi',
+      senderUsername: 'ann',
+      attachment: { fileName: 'a.pdf' },
+    });
+    // what leads to no field is shared, not copied
+    expect(copy.data.reactions).toBe(original.data.reactions);
+  });
+
+  it('copies each element of an array it walks through', () => {
+    const original = {
+      type: 'RoomCreated',
+      data: {
+        participants: [
+          { userId: 'a', username: 'ann' },
+          { userId: 'b', username: 'bob' },
+        ],
+      },
+    };
+    const { copy, fields } = personalFieldsOfCopy(original);
+    expect(fields.map((f) => [f.path, f.subjectId])).toEqual([
+      ['data.participants.0.username', 'a'],
+      ['data.participants.1.username', 'b'],
+    ]);
+    for (const field of fields) field.holder[field.name] = null;
+    expect(copy.data.participants.map((p) => p.username)).toEqual([null, null]);
+    expect(original.data.participants.map((p) => p.username)).toEqual(['ann', 'bob']);
   });
 });

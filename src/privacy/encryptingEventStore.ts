@@ -12,8 +12,15 @@ import {
   type RecordedEvent,
   serializeEvent,
 } from '../eventstore/eventStore.ts';
-import { personalFieldsOf } from './encryptedFields.ts';
-import { type CipherKey, cipherKeyOf, isFieldEnvelope, openField, sealField } from './fieldCipher.ts';
+import { ENCRYPTED_FIELDS, type PersonalField, personalFieldsOfCopy } from './encryptedFields.ts';
+import {
+  type CipherKey,
+  cipherKeyOf,
+  type FieldEnvelope,
+  isFieldEnvelope,
+  openField,
+  sealField,
+} from './fieldCipher.ts';
 import { type KeyScope, type KeyStore, scopeKey } from './keyStore.ts';
 
 export type EncryptingEventStoreOptions = {
@@ -43,8 +50,6 @@ export type EncryptingEventStore = EventStore & {
 
 /** events recorded after keys were destroyed (in whichever process) */
 const DESTROYS_KEYS = new Set(['SubjectErased', 'RetentionApplied']);
-
-const cloneJson = <T>(value: T): T => JSON.parse(JSON.stringify(value)) as T;
 
 /** the UTC day of an ISO timestamp (`occurredAt` is written by toISOString) */
 const dayOf = (iso: string) => iso.slice(0, 10);
@@ -90,19 +95,17 @@ export function createEncryptingEventStore(
   async function seal(events: readonly EventToAppend[]): Promise<readonly EventToAppend[]> {
     const pending: {
       event: EventToAppend;
-      fields: ReturnType<typeof personalFieldsOf>;
+      fields: PersonalField[];
       scopes: KeyScope[];
     }[] = [];
     const sealed = events.map((event) => {
-      if (personalFieldsOf(event.type, event).length === 0) return event;
+      if (!ENCRYPTED_FIELDS[event.type]) return event;
+      const { copy, fields: all } = personalFieldsOfCopy(event);
+      const fields = all.filter((field) => typeof field.holder[field.name] === 'string');
+      if (fields.length === 0) return event;
       // what the store could not hold in clear it must not hold sealed either (EventNotStorable): the
       // readers would get it back in clear and fail on it
       serializeEvent(event, Number.POSITIVE_INFINITY);
-      const copy = { ...event, data: cloneJson(event.data) };
-      const fields = personalFieldsOf(event.type, copy).filter(
-        (field) => typeof field.holder[field.name] === 'string',
-      );
-      if (fields.length === 0) return event;
       const roomId = event.metadata.roomId ?? '';
       const day = dayOf(event.metadata.occurredAt);
       pending.push({
@@ -127,15 +130,18 @@ export function createEncryptingEventStore(
     // another process destroyed keys: nothing this one holds may open what comes after
     if (events.some((event) => DESTROYS_KEYS.has(event.type))) forgetCachedKeys();
     const wanted = new Set<string>();
-    const sealedEvents: { index: number; event: E }[] = [];
+    const sealedEvents: { index: number; copy: E; fields: PersonalField[] }[] = [];
     events.forEach((event, index) => {
-      const fields = personalFieldsOf(event.type, event).filter((f) => isFieldEnvelope(f.holder[f.name]));
+      if (!ENCRYPTED_FIELDS[event.type]) return;
+      // a copy, so a reader never sees another reader's plaintext through a shared object
+      const { copy, fields: all } = personalFieldsOfCopy(event);
+      const fields = all.filter((f) => isFieldEnvelope(f.holder[f.name]));
       if (fields.length === 0) return;
       for (const field of fields) {
         const kid = (field.holder[field.name] as { kid: string }).kid;
         if (!byId.has(kid)) wanted.add(kid);
       }
-      sealedEvents.push({ index, event });
+      sealedEvents.push({ index, copy, fields });
     });
     if (sealedEvents.length === 0) return events;
     if (wanted.size > 0) {
@@ -143,16 +149,12 @@ export function createEncryptingEventStore(
       for (const [kid, key] of found) byId.set(kid, key === 'destroyed' ? key : createSecretKey(key));
     }
     const opened = events.slice();
-    for (const { index, event } of sealedEvents) {
-      // a copy, so a reader never sees another reader's plaintext through a shared object
-      const copy = { ...event, data: cloneJson(event.data) };
-      for (const field of personalFieldsOf(event.type, copy)) {
-        const envelope = field.holder[field.name];
-        if (!isFieldEnvelope(envelope)) continue;
+    for (const { index, copy, fields } of sealedEvents) {
+      for (const field of fields) {
+        const envelope = field.holder[field.name] as FieldEnvelope;
         const key = byId.get(envelope.kid);
         if (key === undefined) throw new UnknownDataKey(envelope.kid);
-        field.holder[field.name] =
-          key === 'destroyed' ? null : openField(key, event.id, field.path, envelope);
+        field.holder[field.name] = key === 'destroyed' ? null : openField(key, copy.id, field.path, envelope);
       }
       opened[index] = copy;
     }
