@@ -2,7 +2,7 @@
 // changes every node publishes on the one presence channel are delivered here to the local sockets of
 // people who share a room with the user, and to nobody else: a room socket when the user is in its room,
 // a user socket when the user shares any room with its user. One audience query per change per node,
-// whatever the number of rooms; changes are delivered in the order they came.
+// whatever the number of rooms or sockets; changes are delivered in the order they came.
 import type { Redis } from 'ioredis';
 import type { PresenceJson } from '../contract/resources.ts';
 import { errorSummary } from '../errors/dependencyErrors.ts';
@@ -48,31 +48,50 @@ export function createRealtimePresence(options: {
     onError: (error) => logger.warn({ cause: errorSummary(error) }, 'presence: Redis unavailable'),
   });
   const listeners = new Set<PresenceListener>();
+  // by room (room sockets) and by user (user sockets): a change reaches its audience through its user's
+  // rooms and roommates, never by a walk over every socket of the node
+  const byRoom = new Map<string, Set<PresenceListener>>();
+  const byUser = new Map<string, Set<PresenceListener>>();
   const channel = presenceChannel(prefix);
   let delivered: Promise<void> = Promise.resolve();
 
-  async function deliver(change: PresenceChange) {
-    const audience = [...listeners].filter((listener) => listener.userId !== change.userId);
-    if (audience.length === 0) return;
-    const candidates = [...new Set(audience.map((listener) => listener.userId))];
+  const indexOf = (listener: PresenceListener) =>
+    listener.roomId === null ? { map: byUser, key: listener.userId } : { map: byRoom, key: listener.roomId };
+
+  /** who may see the change (the user's rooms, and which users with user sockets here share one) */
+  async function audienceOf(change: PresenceChange) {
+    if (listeners.size === 0) return null;
+    // a few user sockets: ask about those; many: every roommate (bounded by the user's rooms)
+    const candidates = byUser.size <= 1_000 ? [...byUser.keys()] : null;
     const [{ rooms, roommates }, invisible] = await Promise.all([
       roomsAndRoommates(db, change.userId, candidates),
       isInvisible(db, change.userId),
     ]);
-    const frame = presenceJson(change.userId, change, invisible);
-    for (const listener of audience) {
-      const sees = listener.roomId === null ? roommates.has(listener.userId) : rooms.has(listener.roomId);
+    return { rooms, roommates, frame: presenceJson(change.userId, change, invisible) };
+  }
+
+  function send(change: PresenceChange, audience: Awaited<ReturnType<typeof audienceOf>>) {
+    if (!audience) return;
+    const reached = (set: Set<PresenceListener> | undefined) => {
       // a listener may have stopped while the audience was read
-      if (sees && listeners.has(listener)) listener.send(frame);
-    }
+      for (const listener of set ?? []) {
+        if (listener.userId !== change.userId && listeners.has(listener)) listener.send(audience.frame);
+      }
+    };
+    for (const roomId of audience.rooms) reached(byRoom.get(roomId));
+    for (const userId of audience.roommates) reached(byUser.get(userId));
   }
 
   subscriber.on('message', (from: string, text: string) => {
     if (from !== channel) return;
     const change = decodePresenceChange(text);
     if (!change) return;
+    // the audiences are read at once (a reconnect storm brings thousands of changes), the frames go out in
+    // the order the changes came
+    const audience = audienceOf(change);
+    audience.catch(() => {}); // reported below, in order
     delivered = delivered
-      .then(() => deliver(change))
+      .then(async () => send(change, await audience))
       .catch((error) => logger.warn({ cause: errorSummary(error) }, 'presence: a change was not delivered'));
   });
   // not awaited: a node starts while Redis is away too (ioredis subscribes once it connects, and again
@@ -94,7 +113,15 @@ export function createRealtimePresence(options: {
     },
     listen(listener) {
       listeners.add(listener);
-      return () => listeners.delete(listener);
+      const { map, key } = indexOf(listener);
+      const set = map.get(key) ?? new Set();
+      set.add(listener);
+      map.set(key, set);
+      return () => {
+        listeners.delete(listener);
+        set.delete(listener);
+        if (set.size === 0 && map.get(key) === set) map.delete(key);
+      };
     },
     async stop(graceful) {
       await store.stop(graceful);

@@ -1,18 +1,21 @@
 // Who shares a room with whom (current participants both): the audience of a user's presence.
 import type { Db } from '../../projection.ts';
 
-/** The rooms `userId` is in now, and which of `candidates` (other users) are in one of them too. */
+/**
+ * The rooms `userId` is in now, and which of `candidates` (other users; null: anyone) are in one of them
+ * too.
+ */
 export async function roomsAndRoommates(
   db: Db,
   userId: string,
-  candidates: readonly string[],
+  candidates: readonly string[] | null,
 ): Promise<{ rooms: Set<string>; roommates: Set<string> }> {
   const { rows } = await db.query<{ rooms: string[]; roommates: string[] }>(
     `WITH mine AS (SELECT room_id FROM chat_read.participants WHERE user_id = $1 AND left_at IS NULL)
      SELECT ARRAY(SELECT room_id FROM mine) AS rooms,
        ARRAY(SELECT DISTINCT p.user_id FROM chat_read.participants p
          WHERE p.room_id IN (SELECT room_id FROM mine) AND p.left_at IS NULL
-           AND p.user_id = ANY($2::text[]) AND p.user_id <> $1) AS roommates`,
+           AND ($2::text[] IS NULL OR p.user_id = ANY($2::text[])) AND p.user_id <> $1) AS roommates`,
     [userId, candidates],
   );
   return { rooms: new Set(rows[0]?.rooms ?? []), roommates: new Set(rows[0]?.roommates ?? []) };
