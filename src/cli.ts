@@ -6,6 +6,8 @@
 //                                   counts (--json for scripts)
 //   audit replay|export|verify|key|keygen   the auditors' history and verifiable exports
 //                                   (src/audit/auditCli.ts; verify and keygen need no database)
+//   privacy keys|rewrap|migrate      data keys per master key, master key rotation, the one-time
+//                                   migration of a plaintext store (src/privacy/privacyCli.ts)
 //   token --user ID [--name NAME] [--roles moderator,auditor,ops] [--ttl 1h]
 //                                   an access token the service accepts (src/auth/tokenCommand.ts)
 // Uses DATABASE_URL / EVENTSTORE_URL like the server; only `token` reads the token settings.
@@ -18,11 +20,12 @@ import { mintTokenFor, parseTokenArguments, TOKEN_USAGE, TokenCommandError } fro
 import { loadConfig } from './config.ts';
 import { migrate } from './db/migrate.ts';
 import type { EventStore } from './eventstore/eventStore.ts';
-import { createInfrastructure } from './infrastructure/createInfrastructure.ts';
+import { createInfrastructure, type Infrastructure } from './infrastructure/createInfrastructure.ts';
 import { createRedisConnection } from './infrastructure/redisConnection.ts';
 import { jobQueueStatuses } from './jobs/jobStatus.ts';
 import { JOBS } from './jobs/registry.ts';
 import { jobQueue } from './jobs/startJobs.ts';
+import { PRIVACY_USAGE, PrivacyUsageError, runPrivacyCommand } from './privacy/privacyCli.ts';
 import { progressBar } from './progressBar.ts';
 import { discardChanges } from './projections/changeFeed.ts';
 import { readCheckpoint, requestRebuild } from './projections/checkpoints.ts';
@@ -36,7 +39,8 @@ const USAGE = `usage: npm run chat -- projections status [--json]
        npm run chat -- projections rebuild [${NAMES.join('|')} ...]
        npm run chat -- jobs status [--json]
 ${TOKEN_USAGE.replace('usage:', '      ')}
-${AUDIT_USAGE.replaceAll('usage:', '      ')}`;
+${AUDIT_USAGE.replaceAll('usage:', '      ')}
+${PRIVACY_USAGE.replaceAll('usage:', '      ')}`;
 
 // the CLI checks no tokens, so a deployment's token settings are optional here
 const config = loadConfig({ CHAT_JWT_SECRET: 'cli-does-not-verify-tokens-000000', ...process.env });
@@ -123,24 +127,48 @@ async function token(args: string[]): Promise<number> {
 }
 
 /** `audit ...`: verify and keygen run offline; the rest on the deployment's database and store. */
-async function audit(args: string[]): Promise<number> {
-  try {
+function audit(args: string[]): Promise<number> {
+  return withUsage(AUDIT_USAGE, AuditUsageError, async () => {
     const offline = await runOfflineAuditCommand(args);
     if (offline !== null) return offline;
-    await migrate(config.DATABASE_URL);
-    const logger = pino({ level: 'warn', base: { process: 'cli' } }, pino.destination(2));
-    const infrastructure = await createInfrastructure(config, { process: 'cli', logger });
-    try {
-      return await runAuditCommand(args, infrastructure, config);
-    } finally {
-      await infrastructure.close();
-    }
+    return onDeployment((infrastructure) => runAuditCommand(args, infrastructure, config));
+  });
+}
+
+/** `privacy ...`: the key table and the event store of the deployment. */
+function privacy(args: string[]): Promise<number> {
+  return withUsage(PRIVACY_USAGE, PrivacyUsageError, () =>
+    onDeployment((infrastructure) => runPrivacyCommand(infrastructure, config, args)),
+  );
+}
+
+/** runs `command`; its usage error, or one parseArgs raises, prints the message and `usage` (exit 2) */
+async function withUsage(
+  usage: string,
+  UsageError: new (message: string) => Error,
+  command: () => Promise<number>,
+): Promise<number> {
+  try {
+    return await command();
   } catch (error) {
     // parseArgs refuses an unknown option or a missing value with ERR_PARSE_ARGS_*
     const parseError = (error as NodeJS.ErrnoException).code?.startsWith('ERR_PARSE_ARGS') === true;
-    if (!(error instanceof AuditUsageError) && !parseError) throw error;
-    console.error(`${(error as Error).message}\n${AUDIT_USAGE}`);
+    if (!(error instanceof UsageError) && !parseError) throw error;
+    console.error(`${(error as Error).message}\n${usage}`);
     return 2;
+  }
+}
+
+/** runs `command` on the deployment's migrated database and its store, closed afterwards */
+async function onDeployment(command: (infrastructure: Infrastructure) => Promise<number>): Promise<number> {
+  await migrate(config.DATABASE_URL);
+  // warnings (say, Redis unreachable) go to stderr, apart from the output scripts read
+  const logger = pino({ level: 'warn', base: { process: 'cli' } }, pino.destination(2));
+  const infrastructure = await createInfrastructure(config, { process: 'cli', logger });
+  try {
+    return await command(infrastructure);
+  } finally {
+    await infrastructure.close();
   }
 }
 
@@ -172,6 +200,7 @@ async function main(args: string[]): Promise<number> {
   const [area, command, ...rest] = args;
   if (area === 'token') return token(args.slice(1));
   if (area === 'audit') return audit(args.slice(1));
+  if (area === 'privacy') return privacy(args.slice(1));
   if (area === 'jobs' && command === 'status') return jobsStatus(rest.includes('--json'));
   if (area !== 'projections' || (command !== 'status' && command !== 'rebuild')) {
     console.error(USAGE);
@@ -183,12 +212,7 @@ async function main(args: string[]): Promise<number> {
     console.error(`unknown projection ${unknown}; there are: ${NAMES.join(', ')}`);
     return 2;
   }
-  await migrate(config.DATABASE_URL);
-  // warnings (say, Redis unreachable) go to stderr, apart from the output scripts read
-  const logger = pino({ level: 'warn', base: { process: 'cli' } }, pino.destination(2));
-  const infrastructure = await createInfrastructure(config, { process: 'cli', logger });
-  const { pool, eventStore } = infrastructure;
-  try {
+  return onDeployment(async ({ pool, eventStore }) => {
     if (command === 'status') {
       const statuses = await projectionStatus(pool, eventStore, PROJECTIONS);
       console.log(
@@ -202,9 +226,7 @@ async function main(args: string[]): Promise<number> {
       );
     }
     return 0;
-  } finally {
-    await infrastructure.close();
-  }
+  });
 }
 
 process.exitCode = await main(process.argv.slice(2)).catch((error: unknown) => {

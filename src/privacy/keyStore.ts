@@ -29,6 +29,17 @@ export interface KeyStore {
   destroy(selection: KeySelection): Promise<(KeyScope & { keyId: string })[]>;
   /** rewraps every live key not wrapped by the current master key; returns how many it rewrapped */
   rewrapAll(): Promise<number>;
+  /**
+   * how many keys each master key wraps, live and destroyed: a destroyed key keeps no wrapped key and so
+   * no master key (masterKeyId null). A master key no live key names can be removed from configuration
+   */
+  keyCounts(): Promise<MasterKeyCount[]>;
 }
+
+export type MasterKeyCount = {
+  readonly masterKeyId: string | null;
+  readonly live: number;
+  readonly destroyed: number;
+};
 
 export const scopeKey = (scope: KeyScope) => `${scope.subjectId}\u0000${scope.roomId}\u0000${scope.day}`;

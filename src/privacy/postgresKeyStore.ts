@@ -38,6 +38,12 @@ UPDATE privacy_data_keys k SET master_key_id = $1, wrapped = r.wrapped
 FROM unnest($2::text[], $3::bytea[]) AS r(key_id, wrapped)
 WHERE k.key_id = r.key_id AND k.destroyed_at IS NULL`;
 
+const COUNT_BY_MASTER_KEY = `
+SELECT master_key_id,
+       count(*) FILTER (WHERE destroyed_at IS NULL)::int AS live,
+       count(*) FILTER (WHERE destroyed_at IS NOT NULL)::int AS destroyed
+FROM privacy_data_keys GROUP BY master_key_id ORDER BY master_key_id NULLS LAST`;
+
 type KeyRow = { key_id: string; master_key_id: string | null; wrapped: Buffer | null };
 
 export function createPostgresKeyStore(deps: { pool: pg.Pool; wrapper: KeyWrapper }): KeyStore {
@@ -108,6 +114,17 @@ export function createPostgresKeyStore(deps: { pool: pg.Pool; wrapper: KeyWrappe
         await pool.query(REWRAP, [wrapper.currentMasterKeyId, rows.map((r) => r.key_id), rewrapped]);
         total += rows.length;
       }
+    },
+
+    async keyCounts() {
+      const { rows } = await pool.query<{ master_key_id: string | null; live: number; destroyed: number }>(
+        COUNT_BY_MASTER_KEY,
+      );
+      return rows.map((row) => ({
+        masterKeyId: row.master_key_id,
+        live: row.live,
+        destroyed: row.destroyed,
+      }));
     },
   };
 }
