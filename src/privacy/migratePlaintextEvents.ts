@@ -7,7 +7,12 @@
 // one's. That makes a second run cheap and safe: the new store must hold a prefix of the old store's
 // events (what an earlier run copied), which it skips; anything else in it was not copied from there, and
 // the migration refuses to mix the two histories.
-import type { EventStore, EventToAppend, RecordedEvent } from '../eventstore/eventStore.ts';
+import {
+  type EventStore,
+  type EventToAppend,
+  IdempotencyMismatch,
+  type RecordedEvent,
+} from '../eventstore/eventStore.ts';
 import { personalFieldsOf } from './encryptedFields.ts';
 import { isFieldEnvelope } from './fieldCipher.ts';
 
@@ -103,16 +108,36 @@ export async function migratePlaintextEvents(
   // consecutive events of one stream go in one append (their order is kept); each append names the
   // revision before its first event, so every event lands at the revision it had in the source
   let run: RecordedEvent[] = [];
-  const flush = async () => {
-    if (run.length === 0) return;
-    const first = run[0]!;
-    const result = await stores.targetSealing.appendToStream(first.stream, run.map(toAppend), {
+  const append = async (events: RecordedEvent[]) => {
+    const first = events[0]!;
+    const result = await stores.targetSealing.appendToStream(first.stream, events.map(toAppend), {
       expectedRevision: first.revision === 0n ? 'no_stream' : first.revision - 1n,
     });
-    // only a run copied meanwhile by someone else is already stored (the store dedupes by event id)
-    if (result.alreadyStored) progress.skipped += run.length;
-    else progress.copied += run.length;
+    // a run copied meanwhile by someone else is already stored (the store dedupes by event id)
+    if (result.alreadyStored) progress.skipped += events.length;
+    else progress.copied += events.length;
+  };
+  const flush = async () => {
+    if (run.length === 0) return;
+    const events = run;
     run = [];
+    try {
+      await append(events);
+    } catch (error) {
+      if (!(error instanceof IdempotencyMismatch)) throw error;
+      // the run begins with events an earlier run appended that $all did not show yet (PostgreSQL shows
+      // an event to $all readers once every older transaction in the cluster has ended; a stream read
+      // sees it at once): those are skipped, the rest appended
+      const present = await stores.targetStored.readStream(events[0]!.stream, {
+        from: events[0]!.revision,
+        limit: events.length,
+      });
+      present.forEach((event, i) => {
+        if (!sameEvent(event, events[i]!)) throw new TargetHoldsOtherEvents(event, events[i]);
+      });
+      progress.skipped += present.length;
+      if (present.length < events.length) await append(events.slice(present.length));
+    }
   };
   let sincePage = 0;
   for (let next = await source.next(); !next.done; next = await source.next()) {
