@@ -99,10 +99,13 @@ async function migrateFrom(
       encryptOnAppend: true,
     });
     const started = Date.now();
+    let lastLine = 0;
     const result = await migratePlaintextEvents(
       { source, targetStored, targetSealing },
       {
         onProgress: ({ copied, skipped }) => {
+          if (Date.now() - lastLine < 2_000) return;
+          lastLine = Date.now();
           const rate = Math.round(copied / Math.max(0.001, (Date.now() - started) / 1000));
           console.error(`copied ${copied} events (${rate}/s), ${skipped} already there`);
         },
