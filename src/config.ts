@@ -44,6 +44,12 @@ const ConfigSchema = z
     HTTP_KEEP_ALIVE_TIMEOUT_MS: z.coerce.number().int().min(100).default(72_000),
     /** requests one connection may carry; then the client opens another */
     HTTP_MAX_REQUESTS_PER_SOCKET: z.coerce.number().int().min(1).default(1_000),
+    /**
+     * connections the kernel holds for the server to accept: Node's 511 overflowed when thousands of
+     * clients reconnected at once after a restart, and each dropped connection waited out TCP's own
+     * retransmission backoff (1, 2, 4 … 64 s). The kernel caps it at net.core.somaxconn
+     */
+    HTTP_LISTEN_BACKLOG: z.coerce.number().int().min(1).default(8_192),
     /** connections from one address that have not authenticated yet, per node; 0 turns the cap off */
     HTTP_MAX_UNAUTHENTICATED_CONNECTIONS_PER_IP: z.coerce.number().int().min(0).default(128),
     DATABASE_URL: z.url().default('postgres://postgres@127.0.0.1:5432/postgres'),

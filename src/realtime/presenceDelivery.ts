@@ -1,12 +1,13 @@
 // Presence on this node: its sockets report to the presence store (src/presence/presenceStore.ts), and the
 // changes every node publishes on the one presence channel are delivered here to the local sockets of
 // people who share a room with the user, and to nobody else: a room socket when the user is in its room,
-// a user socket when the user shares any room with its user. One audience query per change per node,
-// whatever the number of rooms or sockets; changes are delivered in the order they came.
+// a user socket when the user shares any room with its user. One audience query per node for the changes
+// of an event-loop turn, whatever the number of rooms or sockets; changes are delivered in the order they
+// came.
 import type { Redis } from 'ioredis';
 import type { PresenceJson } from '../contract/resources.ts';
 import { errorSummary } from '../errors/dependencyErrors.ts';
-import { isInvisible, setInvisible } from '../presence/presenceSettings.ts';
+import { invisibleAmong, setInvisible } from '../presence/presenceSettings.ts';
 import {
   createPresenceStore,
   decodePresenceChange,
@@ -15,7 +16,7 @@ import {
   presenceChannel,
 } from '../presence/presenceStore.ts';
 import { presenceJson, presenceOf } from '../presence/presenceView.ts';
-import { roommatesIn, roomsAndRoommates } from '../projections/chat/queries/sharedRooms.ts';
+import { roommatesIn, roomsAndRoommatesOf } from '../projections/chat/queries/sharedRooms.ts';
 import type { Db } from '../projections/projection.ts';
 
 /** A socket that shows presence: of its room's participants (room socket), or of all its user's roommates. */
@@ -58,41 +59,61 @@ export function createRealtimePresence(options: {
   const indexOf = (listener: PresenceListener) =>
     listener.roomId === null ? { map: byUser, key: listener.userId } : { map: byRoom, key: listener.roomId };
 
-  /** who may see the change (the user's rooms, and which users with user sockets here share one) */
-  async function audienceOf(change: PresenceChange) {
-    if (listeners.size === 0) return null;
-    // a few user sockets: ask about those; many: every roommate (bounded by the user's rooms)
+  type Audience = { rooms: Set<string>; roommates: Set<string>; invisible: boolean };
+
+  /** who may see each change (its user's rooms, and which users with user sockets here share one) */
+  async function audiencesOf(changes: readonly PresenceChange[]): Promise<Map<string, Audience>> {
+    if (listeners.size === 0) return new Map();
+    const users = [...new Set(changes.map((change) => change.userId))];
+    // a few user sockets: ask about those; many: every roommate (bounded by the users' rooms)
     const candidates = byUser.size <= 1_000 ? [...byUser.keys()] : null;
-    const [{ rooms, roommates }, invisible] = await Promise.all([
-      roomsAndRoommates(db, change.userId, candidates),
-      isInvisible(db, change.userId),
+    const [shared, invisible] = await Promise.all([
+      roomsAndRoommatesOf(db, users, candidates),
+      invisibleAmong(db, users),
     ]);
-    return { rooms, roommates, frame: presenceJson(change.userId, change, invisible) };
+    return new Map(users.map((id) => [id, { ...shared.get(id)!, invisible: invisible.has(id) }]));
   }
 
-  function send(change: PresenceChange, audience: Awaited<ReturnType<typeof audienceOf>>) {
+  function send(change: PresenceChange, audience: Audience | undefined) {
     if (!audience) return;
+    const frame = presenceJson(change.userId, change, audience.invisible);
     const reached = (set: Set<PresenceListener> | undefined) => {
       // a listener may have stopped while the audience was read
       for (const listener of set ?? []) {
-        if (listener.userId !== change.userId && listeners.has(listener)) listener.send(audience.frame);
+        if (listener.userId !== change.userId && listeners.has(listener)) listener.send(frame);
       }
     };
     for (const roomId of audience.rooms) reached(byRoom.get(roomId));
     for (const userId of audience.roommates) reached(byUser.get(userId));
   }
 
+  /** the changes that came in this event-loop turn: their audiences are read together */
+  let arriving: PresenceChange[] | null = null;
+
+  function deliverArrived() {
+    const changes = arriving!;
+    arriving = null;
+    const audiences = audiencesOf(changes);
+    audiences.catch(() => {}); // reported below, in order
+    delivered = delivered
+      .then(async () => {
+        const found = await audiences;
+        for (const change of changes) send(change, found.get(change.userId));
+      })
+      .catch((error) => logger.warn({ cause: errorSummary(error) }, 'presence: changes were not delivered'));
+  }
+
   subscriber.on('message', (from: string, text: string) => {
     if (from !== channel) return;
     const change = decodePresenceChange(text);
     if (!change) return;
-    // the audiences are read at once (a reconnect storm brings thousands of changes), the frames go out in
-    // the order the changes came
-    const audience = audienceOf(change);
-    audience.catch(() => {}); // reported below, in order
-    delivered = delivered
-      .then(async () => send(change, await audience))
-      .catch((error) => logger.warn({ cause: errorSummary(error) }, 'presence: a change was not delivered'));
+    // a reconnect storm brings thousands of changes: one audience query per turn's worth, not per change;
+    // the frames go out in the order the changes came
+    if (!arriving) {
+      arriving = [];
+      setImmediate(deliverArrived);
+    }
+    arriving.push(change);
   });
   // not awaited: a node starts while Redis is away too (ioredis subscribes once it connects, and again
   // after every reconnect)

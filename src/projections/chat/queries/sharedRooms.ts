@@ -2,23 +2,33 @@
 import type { Db } from '../../projection.ts';
 
 /**
- * The rooms `userId` is in now, and which of `candidates` (other users; null: anyone) are in one of them
- * too.
+ * For each of `userIds`: the rooms they are in now, and which of `candidates` (other users; null: anyone)
+ * are in one of them too. One query for the lot (a reconnect storm brings thousands of presence changes).
  */
-export async function roomsAndRoommates(
+export async function roomsAndRoommatesOf(
   db: Db,
-  userId: string,
+  userIds: readonly string[],
   candidates: readonly string[] | null,
-): Promise<{ rooms: Set<string>; roommates: Set<string> }> {
-  const { rows } = await db.query<{ rooms: string[]; roommates: string[] }>(
-    `WITH mine AS (SELECT room_id FROM chat_read.participants WHERE user_id = $1 AND left_at IS NULL)
-     SELECT ARRAY(SELECT room_id FROM mine) AS rooms,
-       ARRAY(SELECT DISTINCT p.user_id FROM chat_read.participants p
-         WHERE p.room_id IN (SELECT room_id FROM mine) AND p.left_at IS NULL
-           AND ($2::text[] IS NULL OR p.user_id = ANY($2::text[])) AND p.user_id <> $1) AS roommates`,
-    [userId, candidates],
+): Promise<Map<string, { rooms: Set<string>; roommates: Set<string> }>> {
+  const found = new Map(
+    userIds.map((id) => [id, { rooms: new Set<string>(), roommates: new Set<string>() }]),
   );
-  return { rooms: new Set(rows[0]?.rooms ?? []), roommates: new Set(rows[0]?.roommates ?? []) };
+  if (userIds.length === 0) return found;
+  const { rows } = await db.query<{ user_id: string; room_id: string; roommates: string[] }>(
+    `SELECT m.user_id, m.room_id,
+       CASE WHEN $2::text[] IS NOT NULL AND cardinality($2::text[]) = 0 THEN '{}'::text[] ELSE ARRAY(
+         SELECT p.user_id FROM chat_read.participants p
+         WHERE p.room_id = m.room_id AND p.left_at IS NULL AND p.user_id <> m.user_id
+           AND ($2::text[] IS NULL OR p.user_id = ANY($2::text[]))) END AS roommates
+     FROM chat_read.participants m WHERE m.user_id = ANY($1::text[]) AND m.left_at IS NULL`,
+    [userIds, candidates],
+  );
+  for (const row of rows) {
+    const entry = found.get(row.user_id)!;
+    entry.rooms.add(row.room_id);
+    for (const roommate of row.roommates) entry.roommates.add(roommate);
+  }
+  return found;
 }
 
 /** True when the two users are in one room now. */
