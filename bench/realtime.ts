@@ -1,5 +1,6 @@
 // `npm run bench -- realtime [--quick] [--hold=30] [--soak=300] [--store=empty|full|both] [--only=relay|app]
-//   [--scenario=busy|big] [--rates=3000,4000] [--no-write]`
+//   [--scenario=busy|big] [--rates=3000,4000] [--moderation] [--no-write]   (--moderation: 1,000 words and 10
+//   regexes in the moderation policy, none matching the load: the cost of judging every send)
 // Realtime load: real WebSocket clients in a separate process against (1) the app as `npm start` runs it
 // (PostgreSQL event store, projector, Redis fan-out) and (2) a bare ws relay with no persistence, the
 // ceiling on this machine. Two scenarios, each with a rising total send rate held for --hold seconds
@@ -56,6 +57,39 @@ async function mintToken(userId: string) {
     .setIssuedAt()
     .setExpirationTime('2h')
     .sign(new TextEncoder().encode(SECRET));
+}
+
+/**
+ * `--moderation`: the policy issue 12 measures the send path under, set over REST before the clients
+ * connect: one rule of 1,000 words and 10 regular expressions, none of which the load's messages contain,
+ * so every send is judged in full and allowed.
+ */
+async function loadModerationPolicy(port: number) {
+  const token = await new SignJWT({ sub: randomUUID(), roles: ['moderator'], token_type: 'access' })
+    .setProtectedHeader({ alg: 'HS256' })
+    .setIssuedAt()
+    .setExpirationTime('2h')
+    .sign(new TextEncoder().encode(SECRET));
+  const rules = [
+    {
+      name: 'bench words',
+      action: 'flag',
+      match: { kind: 'words', words: Array.from({ length: 1000 }, (_, i) => `zqword${i}*`) },
+    },
+    ...Array.from({ length: 10 }, (_, i) => ({
+      name: `bench pattern ${i}`,
+      action: 'bounce',
+      match: { kind: 'regex', pattern: `(?i)forbidden-${i}-[0-9]{3,}-(alpha|beta|gamma)` },
+    })),
+  ];
+  for (const rule of rules) {
+    const response = await fetch(`http://127.0.0.1:${port}/api/moderation/rules/`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: JSON.stringify(rule),
+    });
+    if (!response.ok) throw new Error(`moderation rule refused: ${response.status} ${await response.text()}`);
+  }
 }
 
 /** Rooms and tokens in the app, created over REST like a client would. */
@@ -137,6 +171,7 @@ const megabytes = (size: StoreSize) => `${size.events} events, ${(size.bytes / 2
 export async function main(args: string[]) {
   const option = (name: string) => args.find((arg) => arg.startsWith(`--${name}=`))?.slice(name.length + 3);
   const quick = args.includes('--quick');
+  const moderation = args.includes('--moderation');
   const only = option('only') as Target | undefined;
   const targets: Target[] = only ? [only] : ['relay', 'app'];
   const soakSeconds = option('soak') === undefined ? undefined : Number(option('soak'));
@@ -169,6 +204,7 @@ export async function main(args: string[]) {
     for (const { target, store } of runs) {
       console.log(`\n${scenario.name} against ${target}${target === 'app' ? ` (${store} store)` : ''}`);
       const { server, clients, cleanUp, size } = await startTarget(target, scenario, store);
+      if (moderation && target === 'app') await loadModerationPolicy(server.port);
       try {
         const config: GeneratorConfig = {
           clients,
