@@ -45,7 +45,7 @@ export type SendMessage = {
 };
 
 /** What SendMessage reads besides the message stream itself. */
-export type SendMessageContext = {
+export type SendMessageInputs = {
   room: RoomState;
   /** the replied-to message's state, when the command has replyTo */
   replyTo?: MessageState;
@@ -81,7 +81,7 @@ export function decideSendMessage(
   command: SendMessage,
   existing: MessageState,
   { actor, now }: WhoAndWhen,
-  { room: roomState, replyTo, pairBlocks }: SendMessageContext,
+  { room: roomState, replyTo, pairBlocks }: SendMessageInputs,
 ): MessageSent[] {
   const messageType = messageTypeOf(command);
   const data: MessageSent['data'] = {

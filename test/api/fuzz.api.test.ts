@@ -3,7 +3,8 @@
 // control characters), huge numbers, nested and wrongly typed JSON. Holds: no 5xx, every refusal is
 // problem+json with a code, no socket closes but with the documented code for what was sent (1007 invalid
 // UTF-8, 1009 too large), no `internal_error` frame; and a well-behaved user in another room keeps sending
-// throughout, every send acknowledged and delivered once.
+// throughout, every send acknowledged and delivered once. Routes behind a role (audit, ops, privacy) are
+// mostly sent with that role, so their handlers are fuzzed too and not only their guards' 404.
 //
 // The case count is bounded for CI. A failure prints fast-check's seed and path; replay it with
 // FUZZ_SEED=<seed> (and more cases with FUZZ_RUNS=<n>): npx vitest run test/api/fuzz.api.test.ts
@@ -57,6 +58,18 @@ const lastKind = (path: string) => {
   return last.endsWith('s') ? last : `${last}s`;
 };
 let fuzzerHeaders: Record<string, string>;
+/**
+ * Who sends a case: the routes behind a role guard (404 for anyone else) are sent by a user with that role,
+ * so that their inputs reach the handlers; one case in five keeps the moderator, for the guard itself.
+ * These users never name the victim (an erasure of him would blank his messages): their ids leave him out.
+ */
+const GUARDED: { prefix: string; role: 'auditor' | 'ops' | 'privacy_officer' }[] = [
+  { prefix: '/api/audit/', role: 'auditor' },
+  { prefix: '/api/ops/', role: 'ops' },
+  { prefix: '/api/privacy/', role: 'privacy_officer' },
+];
+const roleHeaders = new Map<string, Record<string, string>>();
+const notVictim = (ids: readonly string[]) => ids.filter((id) => id !== victim);
 let socketRoom: string;
 let victimRoom: string;
 
@@ -71,6 +84,11 @@ beforeAll(async () => {
   const address = t.app.server.address();
   wsBase = `ws://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
   fuzzerHeaders = await authFor(fuzzer, { username: 'fuzzer', roles: ['moderator'] });
+  for (const { role } of GUARDED) {
+    const id = uuidv4();
+    roleHeaders.set(role, await authFor(id, { username: role, roles: [role] }));
+    remember('users', id);
+  }
   const post = async (headers: Record<string, string>, url: string, payload: object) =>
     (await t.app.inject({ method: 'POST', url, headers, payload })).json();
   const restRoom = (await post(fuzzerHeaders, '/api/chat/rooms/', { name: 'rest', room_type: 'group' })).id;
@@ -189,8 +207,8 @@ describe('fuzzing every route and frame', () => {
 
 async function fuzzRest(routes: Route[], resolve: (ref: string) => JsonSchema) {
   const rawSegment = fc.constantFrom('%00', '%ZZ', '%ED%A0%80', '%2e%2e', '..', '%2F', '');
-  const pathValue = (kind: string, mode: Mode) => {
-    const ofKind = known.map((value) => urlText(resolveKnown(value, poolByKind.get(kind) ?? pool)));
+  const pathValue = (kind: string, mode: Mode, idsOf: (ids: readonly string[]) => readonly string[]) => {
+    const ofKind = known.map((value) => urlText(resolveKnown(value, idsOf(poolByKind.get(kind) ?? pool))));
     if (mode === 'plausible') return ofKind;
     return fc.oneof(
       { weight: 4, arbitrary: ofKind },
@@ -199,12 +217,18 @@ async function fuzzRest(routes: Route[], resolve: (ref: string) => JsonSchema) {
     );
   };
   const request = fc
-    .tuple(fc.constantFrom(...routes), fc.constantFrom<Mode>('plausible', 'hostile'))
-    .chain(([route, mode]) =>
-      fc.record({
+    .tuple(fc.constantFrom(...routes), fc.constantFrom<Mode>('plausible', 'hostile'), fc.nat(4))
+    .chain(([route, mode, draw]) => {
+      const guard = GUARDED.find(({ prefix }) => route.path.startsWith(prefix));
+      const role = guard && draw > 0 ? guard.role : null;
+      const idsOf = role ? notVictim : (all: readonly string[]) => all;
+      return fc.record({
         route: fc.constant(route),
         mode: fc.constant(mode),
-        params: fc.tuple(...route.pathParams.map((name) => pathValue(kindBefore(route.path, name), mode))),
+        role: fc.constant(role),
+        params: fc.tuple(
+          ...route.pathParams.map((name) => pathValue(kindBefore(route.path, name), mode, idsOf)),
+        ),
         query: fc.record(
           Object.fromEntries(
             Object.entries(route.query).map(([name, schema]) => [name, shapedBy(schema, resolve, mode)]),
@@ -223,15 +247,18 @@ async function fuzzRest(routes: Route[], resolve: (ref: string) => JsonSchema) {
           : mode === 'hostile'
             ? fc.option(anyJson, { freq: 8 })
             : fc.constant(null),
-      }),
-    );
+      });
+    });
+  /** answers below 400 to a role's cases, by guarded prefix: its handlers were reached, not only the guard */
+  const handled = new Map<string, number>();
   await fc.assert(
-    fc.asyncProperty(request, async ({ route, params, query, extraQuery, body }) => {
+    fc.asyncProperty(request, async ({ route, role, params, query, extraQuery, body }) => {
+      const ids = role ? notVictim(pool) : pool;
       let url = route.path;
       route.pathParams.forEach((name, i) => {
         url = url.replace(`{${name}}`, params[i] as string);
       });
-      const search = Object.entries(resolveKnown(query, pool) as Record<string, unknown>).map(
+      const search = Object.entries(resolveKnown(query, ids) as Record<string, unknown>).map(
         ([name, value]) => `${name}=${urlText(value)}`,
       );
       if (extraQuery) search.push(`${urlText(extraQuery[0])}=${urlText(extraQuery[1])}`);
@@ -241,12 +268,12 @@ async function fuzzRest(routes: Route[], resolve: (ref: string) => JsonSchema) {
           ? body.text
           : body === null || body === undefined
             ? undefined
-            : JSON.stringify(resolveKnown(body, pool));
+            : JSON.stringify(resolveKnown(body, ids));
       const answer = await t.app.inject({
         method: route.method as 'GET',
         url,
         headers: {
-          ...fuzzerHeaders,
+          ...(role ? roleHeaders.get(role) : fuzzerHeaders),
           ...(payload === undefined ? {} : { 'content-type': 'application/json' }),
         },
         ...(payload === undefined ? {} : { payload }),
@@ -255,8 +282,12 @@ async function fuzzRest(routes: Route[], resolve: (ref: string) => JsonSchema) {
       if (!(route.path === '/readyz' && answer.statusCode === 503)) {
         expect(
           answer.statusCode,
-          `${route.method} ${url} ${payload?.slice(0, 300)}: ${answer.body.slice(0, 300)}`,
+          `${role ?? 'moderator'} ${route.method} ${url} ${payload?.slice(0, 300)}: ${answer.body.slice(0, 300)}`,
         ).toBeLessThan(500);
+      }
+      if (role && answer.statusCode < 400) {
+        const { prefix } = GUARDED.find((guard) => guard.role === role)!;
+        handled.set(prefix, (handled.get(prefix) ?? 0) + 1);
       }
       if (answer.statusCode >= 400) {
         const problem = answer.json();
@@ -270,6 +301,7 @@ async function fuzzRest(routes: Route[], resolve: (ref: string) => JsonSchema) {
     }),
     { seed: SEED, numRuns: REST_CASES },
   );
+  for (const { prefix } of GUARDED) expect(handled.get(prefix) ?? 0, prefix).toBeGreaterThan(0);
 }
 
 /** DEFAULT_LIMITS.maxPayloadBytes: a larger frame closes the socket with 1009 */

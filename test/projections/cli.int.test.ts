@@ -1,10 +1,10 @@
-// `npm run chat -- projections status|rebuild`, run as the ops would: a separate process on a database
+// `npm run chat -- projections status|rebuild [name]`, run as the ops would: a separate process on a database
 // with events and no server running (so the CLI projects the rebuild itself).
 import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readCheckpoint } from '../../src/projections/checkpoints.ts';
+import { type CheckpointRow, readCheckpoint } from '../../src/projections/checkpoints.ts';
 import { type ProjectionsHandle, startProjections } from '../../src/projections/projectionRunner.ts';
 import { PROJECTIONS } from '../../src/projections/registry.ts';
 import { chatWorkload } from './support/chatWorkload.ts';
@@ -57,6 +57,31 @@ describe('projections CLI', () => {
     const after = await readCheckpoint(context.pool, 'chat');
     expect(after!.generation).not.toBe(before!.generation);
     expect(after!.position).toBe(before!.position);
+    expect(await snapshotReadModels(context.pool)).toEqual(rows);
+  });
+
+  it('rebuilds one named projection alone: the others keep their generation', async () => {
+    const checkpoints = async () =>
+      Object.fromEntries(
+        await Promise.all(
+          PROJECTIONS.map(async (projection) => [
+            projection.name,
+            await readCheckpoint(context.pool, projection.name),
+          ]),
+        ),
+      );
+    const before = await checkpoints();
+    const rows = await snapshotReadModels(context.pool);
+    expect(rows.reports!.length + rows.user_blocks!.length).toBeGreaterThan(0); // safety has rows to rebuild
+    const { stdout } = await chat('projections', 'rebuild', 'safety');
+    expect(stdout).toMatch(/safety: rebuilt in [\d.]+ s; live generation safety_read_g\d+/);
+    expect(stdout).not.toMatch(/^(chat|search):/m);
+    const after = await checkpoints();
+    expect(after.safety!.generation).not.toBe(before.safety!.generation);
+    expect(after.safety!.position).toBe(before.safety!.position);
+    const kept = (row: CheckpointRow) => [row.generation, row.version, row.position, row.events_processed];
+    for (const name of ['chat', 'search'])
+      expect({ name, kept: kept(after[name]!) }).toEqual({ name, kept: kept(before[name]!) });
     expect(await snapshotReadModels(context.pool)).toEqual(rows);
   });
 

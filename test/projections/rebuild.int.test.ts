@@ -20,6 +20,7 @@ import {
   dropReferenceGeneration,
   type ProjectionTestContext,
   snapshotReadModels,
+  until,
   waitForProjection,
 } from './support/readModels.ts';
 
@@ -80,14 +81,6 @@ const shapes = (entries: FeedEntry[]) =>
       entry.position,
       entry.frame.type,
     ]);
-
-async function until(condition: () => Promise<boolean>, what: string, timeoutMs = 60_000) {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-}
 
 describe('projection rebuild', () => {
   it('rebuilds under concurrent writes, keeps reads working, swaps in identical read models', async () => {

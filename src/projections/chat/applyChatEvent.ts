@@ -74,7 +74,7 @@ export type BatchState = {
   notices: UserNotice[];
   /** false: frames are only stored, `feed` stays empty (a bulk rebuild over what was published before) */
   publishes: boolean;
-  /** the same frames as stored in room_feed: a message in them by reference (see Context.emitMessage) */
+  /** the same frames as stored in room_feed: a message in them by reference (see BatchEditor.emitMessage) */
   feedRows: RoomFeedRow[];
   /** MessageRestored event id -> the message as of that event, read from its stream ahead of the apply */
   restored: Map<string, MessageSnapshot>;

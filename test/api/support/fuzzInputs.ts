@@ -149,6 +149,8 @@ export type JsonSchema = {
   oneOf?: JsonSchema[];
   format?: string;
   pattern?: string;
+  minimum?: number;
+  maximum?: number;
   required?: string[];
 };
 
@@ -191,6 +193,17 @@ function shaped(
   if (Array.isArray(schema.type)) return fc.oneof(...schema.type.map((type) => inner({ ...schema, type })));
   switch (schema.type) {
     case 'string':
+      if (schema.format === 'date-time' || schema.format === 'date') {
+        // the service's own time of year, so that a plausible range or as-of reaches the code behind it
+        const instant = fc
+          .date({
+            min: new Date('2026-01-01T00:00:00Z'),
+            max: new Date('2027-12-31T23:59:59Z'),
+            noInvalidDate: true,
+          })
+          .map((date) => (schema.format === 'date' ? date.toISOString().slice(0, 10) : date.toISOString()));
+        return hostile ? fc.oneof({ weight: 3, arbitrary: instant }, hostileText, known) : instant;
+      }
       if (schema.format === 'uuid') {
         const ofForm = schema.pattern ? knownMatching(schema.pattern) : known;
         return hostile
@@ -209,7 +222,7 @@ function shaped(
           : fc.oneof({ weight: 5, arbitrary: ordinaryText }, { weight: 1, arbitrary: known });
     case 'integer':
     case 'number':
-      return hostile ? anyNumber : fc.integer({ min: 0, max: 50 });
+      return hostile ? anyNumber : plausibleInteger(schema);
     case 'boolean':
       return hostile ? fc.oneof({ weight: 4, arbitrary: fc.boolean() }, anyJson) : fc.boolean();
     case 'null':
@@ -233,6 +246,12 @@ function shaped(
     default:
       return anyJson;
   }
+}
+
+/** Within the schema's range (a `days` of at least 1, say): small values, at most 50 from its lower end. */
+function plausibleInteger(schema: JsonSchema): fc.Arbitrary<number> {
+  const min = Math.max(0, schema.minimum ?? 0);
+  return fc.integer({ min, max: Math.max(min, Math.min(schema.maximum ?? 50, min + 50)) });
 }
 
 /** Swaps each Known for a value of the pool. */

@@ -98,3 +98,25 @@ export async function buildReferenceGeneration(pool: pg.Pool, eventStore: EventS
 export async function dropReferenceGeneration(pool: pg.Pool, generations: Generations): Promise<void> {
   for (const schema of Object.values(generations)) await dropGeneration(pool, schema);
 }
+
+/** Every row a clean build from the whole store gives (by table, as snapshotReadModels), its schemas dropped. */
+export async function snapshotCleanBuild(
+  pool: pg.Pool,
+  eventStore: EventStore,
+): Promise<Record<string, unknown[]>> {
+  const reference = await buildReferenceGeneration(pool, eventStore);
+  try {
+    return await snapshotReadModels(pool, reference);
+  } finally {
+    await dropReferenceGeneration(pool, reference);
+  }
+}
+
+/** Polls `condition` until it holds; fails naming `what` after `timeoutMs`. */
+export async function until(condition: () => Promise<boolean>, what: string, timeoutMs = 60_000) {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}

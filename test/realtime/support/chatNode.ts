@@ -6,6 +6,7 @@ import type { CommandContext } from '../../../src/commands/context.ts';
 import { createRoom } from '../../../src/commands/createRoom.ts';
 import { loadConfig } from '../../../src/config.ts';
 import type { Actor } from '../../../src/domain/actor.ts';
+import type { EventStore } from '../../../src/eventstore/eventStore.ts';
 import type { ChangePublisher, FeedEntry } from '../../../src/projections/changeFeed.ts';
 import { type ProjectionsHandle, startProjections } from '../../../src/projections/projectionRunner.ts';
 import { PROJECTIONS } from '../../../src/projections/registry.ts';
@@ -35,6 +36,8 @@ export async function startChatNode(options: {
   env?: Record<string, string>;
   /** feed entries this node's projector "loses" on the way to Redis (pub/sub is at-most-once) */
   dropPublish?: (entry: FeedEntry) => boolean;
+  /** the event store the node uses instead of building its own (the caller closes it) */
+  eventStore?: EventStore;
 }): Promise<ChatNode> {
   const config = loadConfig({
     DATABASE_URL: options.databaseUrl,
@@ -45,7 +48,10 @@ export async function startChatNode(options: {
     RATE_LIMITS: 'off',
     ...options.env,
   });
-  const app = await buildApp(config, { realtimeLimits: options.limits });
+  const app = await buildApp(config, {
+    realtimeLimits: options.limits,
+    ...(options.eventStore ? { eventStore: options.eventStore } : {}),
+  });
   const projections = await startProjections({
     pool: app.pg,
     projections: PROJECTIONS,
