@@ -190,6 +190,14 @@ export function takeAllMismatches(): string[] {
   return [...live].flatMap((watch) => watch.mismatches.splice(0));
 }
 
+/** Throws with every mismatch the test apps of this file have seen since the last call (and forgets them). */
+export function failOnMismatches(): void {
+  const mismatches = takeAllMismatches();
+  if (mismatches.length > 0) {
+    throw new Error(`answers the OpenAPI document does not describe:\n${mismatches.join('\n')}`);
+  }
+}
+
 export type ContractWatch = {
   mismatches: string[];
   /** stop watching (the app is closing) */
