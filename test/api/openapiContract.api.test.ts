@@ -91,6 +91,14 @@ describe('the setup file', () => {
     expect(failOnMismatches).not.toThrow();
   });
 
+  it('still holds what an app answered once it is closed (a service a test restarts)', async () => {
+    const closed = await startTestApp('openapi_contract_closed', {}, {}, { adjustDocument: wrongCopy });
+    const bob = await clientFor(closed.app, randomUUID());
+    expect((await bob.get(`/api/chat/messages/${randomUUID()}/`)).status).toBe(404);
+    await closed.stop();
+    expect(failOnMismatches).toThrow(/getMessage answered 404, a status/);
+  });
+
   // what failed the next test, seen before `fails` turns its failure into a pass
   let failedWith: string[] | undefined;
   it.fails('fails the test that left a mismatch, after the test itself passed', async ({ onTestFailed }) => {
