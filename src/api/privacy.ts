@@ -46,18 +46,26 @@ const ErasureJson = z
 
 const Day = z.iso.date();
 
-const RetentionRuleJson = z
+const RetentionRuleFields = {
+  room_id: Uuid.nullable().describe('the room this rule is for; or give room_type'),
+  room_type: RoomTypeSchema.nullable().describe('every room of this type without a rule of its own'),
+  days: z.number().int().min(1).max(MAX_RETENTION_DAYS).describe('whole UTC days kept; older ones go'),
+  mode: z
+    .enum(['shred', 'delete'])
+    .describe('shred: the messages stay as erased tombstones; delete: they read as deleted'),
+};
+
+// a request may leave out room_id or room_type, an answer always has both: two shapes, each named (one
+// zod schema with defaults would come out as RetentionRule and RetentionRuleInput)
+const NewRetentionRule = z
   .strictObject({
-    room_id: Uuid.nullable().default(null).describe('the room this rule is for; or give room_type'),
-    room_type: RoomTypeSchema.nullable()
-      .default(null)
-      .describe('every room of this type without a rule of its own'),
-    days: z.number().int().min(1).max(MAX_RETENTION_DAYS).describe('whole UTC days kept; older ones go'),
-    mode: z
-      .enum(['shred', 'delete'])
-      .describe('shred: the messages stay as erased tombstones; delete: they read as deleted'),
+    ...RetentionRuleFields,
+    room_id: RetentionRuleFields.room_id.default(null),
+    room_type: RetentionRuleFields.room_type.default(null),
   })
-  .meta({ id: 'RetentionRule' });
+  .meta({ id: 'NewRetentionRule' });
+
+const RetentionRuleJson = z.object(RetentionRuleFields).meta({ id: 'RetentionRule' });
 
 const RetentionPolicyJson = z
   .object({ rules: z.array(RetentionRuleJson), revision: z.number().int() })
@@ -166,7 +174,7 @@ export const privacyRoutes: FastifyPluginAsyncZod = async (fastify) => {
         operationId: 'setRetentionPolicy',
         summary:
           'Replace the retention policy (ops or privacy_officer role); a room’s own rule wins over its type’s, a room with neither keeps everything',
-        body: z.strictObject({ rules: z.array(RetentionRuleJson).max(1_000) }),
+        body: z.strictObject({ rules: z.array(NewRetentionRule).max(1_000) }),
         response: { 200: z.object({ rules: z.array(RetentionRuleJson), ...WriteAck }) },
         problems: [...COMMAND_PROBLEMS, 'invalid_input'],
         responseHeaders: WRITE_HEADERS,

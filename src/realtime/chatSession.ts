@@ -270,8 +270,10 @@ export function runSession(
       deps.currentTypists(roomId),
       deps.presence.ofRoom(roomId, me.userId),
     ]);
-    // sent once the room is subscribed: from here on the client misses nothing, typing included
-    const greet = () =>
+    // sent once the room is subscribed: from here on the client misses nothing, typing included; the
+    // presence changes held since listening go after it (flushed before joinRoom greets, one could come
+    // first: seen when a roommate's own connect was published meanwhile)
+    const greet = () => {
       socket.send({
         type: 'connection_established',
         room_id: roomId,
@@ -281,7 +283,8 @@ export function runSession(
         typing: typists.filter((typist) => typist.user_id !== me.userId),
         presence,
       });
-    greetedForPresence();
+      greetedForPresence();
+    };
     await joinRoom(me, roomId, membership, start.lastSeq, greet, (outcome) => {
       if (outcome.resumed) socket.send({ type: 'resumed', room_id: roomId, ...describeResume(outcome) });
     });

@@ -13,10 +13,13 @@ import { bounceStream, messageIdForClientId } from '../../src/domain/streams.ts'
 import { openSocket } from '../realtime/support/testSocket.ts';
 import { mintToken } from '../support/tokens.ts';
 import { clientFor, type UserClient } from './support/client.ts';
+import { type ContractWatch, watchContract } from './support/openApiContract.ts';
 import { startTestApp, type TestApp } from './support/testApp.ts';
 
 let t: TestApp;
 let secondNode: App;
+// the second node's answers are checked against the document too (startTestApp does it for the first)
+let secondContract: ContractWatch;
 let moderator: UserClient;
 let alice: UserClient;
 let aliceOnSecondNode: UserClient;
@@ -28,6 +31,7 @@ beforeAll(async () => {
   // escalation has a test of its own (moderationEscalation.api.test.ts): here violations mute no one
   t = await startTestApp('moderation_outcomes', { MODERATION_ESCALATION_VIOLATIONS: '0' });
   secondNode = await buildApp(t.app.config);
+  secondContract = watchContract(secondNode);
   await secondNode.ready();
   await t.app.listen({ port: 0, host: '127.0.0.1' });
   wsBase = `ws://127.0.0.1:${(t.app.server.address() as { port: number }).port}`;
@@ -50,6 +54,7 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await secondNode?.close();
+  secondContract?.close();
   await t?.stop();
 });
 

@@ -6,10 +6,13 @@ import { v4 as uuidv4 } from 'uuid';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { type App, buildApp } from '../../src/app.ts';
 import { clientFor, type UserClient } from './support/client.ts';
+import { type ContractWatch, watchContract } from './support/openApiContract.ts';
 import { startTestApp, type TestApp } from './support/testApp.ts';
 
 let t: TestApp;
 let secondNode: App;
+// the second node's answers are checked against the document too (startTestApp does it for the first)
+let secondContract: ContractWatch;
 let moderator: UserClient;
 let moderatorOnSecondNode: UserClient;
 let alice: UserClient;
@@ -17,6 +20,7 @@ let alice: UserClient;
 beforeAll(async () => {
   t = await startTestApp('moderation_rules');
   secondNode = await buildApp(t.app.config);
+  secondContract = watchContract(secondNode);
   await secondNode.ready();
   const moderatorId = uuidv4();
   moderator = await clientFor(t.app, moderatorId, { roles: ['moderator'] });
@@ -25,6 +29,7 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await secondNode?.close();
+  secondContract?.close();
   await t?.stop();
 });
 

@@ -1,9 +1,12 @@
 // The contract hook bites: against a copy of the document with one deliberate error, the answers that
-// error concerns are reported (and would fail the test that caused them), the others are not.
+// error concerns are reported, the others are not; and a mismatch a test leaves fails that test (the setup
+// file's afterEach, which vitest.config.ts must keep naming).
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import vitestConfig from '../../vitest.config.ts';
 import { clientFor, type UserClient } from './support/client.ts';
-import type { OpenApiDocument } from './support/openApiContract.ts';
+// not from contractSetup.ts: importing that would register its hooks here, setup file or not
+import { failOnMismatches, type OpenApiDocument } from './support/openApiContract.ts';
 import { startTestApp, type TestApp } from './support/testApp.ts';
 
 // biome-ignore lint/suspicious/noExplicitAny: the copy is edited field by field
@@ -69,5 +72,43 @@ describe('the contract hook', () => {
     expect((await alice.get('/api/chat/blocks/')).status).toBe(200);
     expect((await alice.post('/api/chat/rooms/', { room_type: 'nope' })).status).toBe(400);
     expect(t.contract.mismatches).toEqual([]);
+  });
+});
+
+describe('the setup file', () => {
+  const provokeMismatch = async () => {
+    expect((await alice.get(`/api/chat/messages/${randomUUID()}/`)).status).toBe(404);
+  };
+
+  it('is one vitest runs before every test file', () => {
+    expect(vitestConfig.test?.setupFiles).toContain('test/api/support/contractSetup.ts');
+  });
+
+  it('throws on a mismatch left over, naming it', async () => {
+    await provokeMismatch();
+    expect(failOnMismatches).toThrow(/does not describe:\n.*getMessage answered 404, a status/);
+    // taken: the next call has nothing to complain of
+    expect(failOnMismatches).not.toThrow();
+  });
+
+  it('still holds what an app answered once it is closed (a service a test restarts)', async () => {
+    const closed = await startTestApp('openapi_contract_closed', {}, {}, { adjustDocument: wrongCopy });
+    const bob = await clientFor(closed.app, randomUUID());
+    expect((await bob.get(`/api/chat/messages/${randomUUID()}/`)).status).toBe(404);
+    await closed.stop();
+    expect(failOnMismatches).toThrow(/getMessage answered 404, a status/);
+  });
+
+  // what failed the next test, seen before `fails` turns its failure into a pass
+  let failedWith: string[] | undefined;
+  it.fails('fails the test that left a mismatch, after the test itself passed', async ({ onTestFailed }) => {
+    onTestFailed(({ task }) => {
+      failedWith = task.result?.errors?.map((error) => error.message);
+    });
+    await provokeMismatch();
+  });
+
+  it('failed it for that mismatch and nothing else', () => {
+    expect(failedWith).toEqual([expect.stringMatching(/getMessage answered 404, a status the document/)]);
   });
 });

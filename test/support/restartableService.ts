@@ -9,6 +9,7 @@ import { type App, type AppOverrides, buildApp, startAppProjections } from '../.
 import { loadConfig } from '../../src/config.ts';
 import { migrate } from '../../src/db/migrate.ts';
 import type { ProjectionsHandle } from '../../src/projections/projectionRunner.ts';
+import { type ContractWatch, watchContract } from '../api/support/openApiContract.ts';
 import { createTestDatabase, type TestDatabase, testRedisPrefix } from './database.ts';
 import { TEST_JWT_SECRET } from './tokens.ts';
 
@@ -40,7 +41,7 @@ export async function startRestartableService(
     ...env,
   });
   let port = 0;
-  let running: { app: App; projections: ProjectionsHandle } | null = null;
+  let running: { app: App; projections: ProjectionsHandle; contract: ContractWatch } | null = null;
 
   const service: RestartableService = {
     get baseUrl() {
@@ -52,17 +53,20 @@ export async function startRestartableService(
     },
     async start() {
       const app = await buildApp(config, overrides);
+      // every answer checked against the served document, as in startTestApp
+      const contract = watchContract(app);
       await app.listen({ host: '127.0.0.1', port });
       const address = app.server.address();
       if (address && typeof address === 'object') port = address.port;
-      running = { app, projections: await startAppProjections(app) };
+      running = { app, projections: await startAppProjections(app), contract };
     },
     async stop() {
       if (!running) return;
-      const { app, projections } = running;
+      const { app, projections, contract } = running;
       running = null;
       await Promise.race([projections.stop(), sleep(3_000)]);
       await app.close();
+      contract.close();
     },
     async dispose() {
       await service.stop();

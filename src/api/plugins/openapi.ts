@@ -93,7 +93,8 @@ export const openApiPlugin = fp(
           { name: 'safety', description: 'blocks, reports and moderation' },
           {
             name: 'moderation',
-            description: 'the moderation policy: its rules (not yet applied to sends)',
+            description:
+              'the moderation policy: its rules, which judge every send and edit (flag, block or bounce)',
           },
           { name: 'attachments', description: 'upload a file to a room, download it (participants only)' },
           { name: 'health', description: 'liveness and readiness (no auth)' },
@@ -106,7 +107,8 @@ export const openApiPlugin = fp(
           { name: 'audit', description: 'the history from the event store (tokens with the auditor role)' },
           {
             name: 'privacy',
-            description: 'erasure and legal holds (tokens with the ops or privacy_officer role)',
+            description:
+              'erasure, legal holds and retention: its policy and runs, dry or real (tokens with the ops or privacy_officer role)',
           },
         ],
       },

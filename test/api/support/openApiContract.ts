@@ -183,16 +183,29 @@ const SENT = Symbol('the request as sent');
 type RequestWithSent = FastifyRequest & { [SENT]?: SentRequest };
 
 /** The disagreements found so far by every app in this test file, with the test app that saw them. */
-const live = new Set<{ mismatches: string[] }>();
+const live = new Set<ContractWatch & { closed?: boolean }>();
 
-/** Takes (and forgets) every mismatch the test apps of this file have seen since the last call. */
+/**
+ * Takes (and forgets) every mismatch the test apps of this file have seen since the last call, also those
+ * of an app closed since (a service a test restarts): closing does not excuse what it answered.
+ */
 export function takeAllMismatches(): string[] {
-  return [...live].flatMap((watch) => watch.mismatches.splice(0));
+  const taken = [...live].flatMap((watch) => watch.mismatches.splice(0));
+  for (const watch of live) if (watch.closed) live.delete(watch);
+  return taken;
+}
+
+/** Throws with every mismatch the test apps of this file have seen since the last call (and forgets them). */
+export function failOnMismatches(): void {
+  const mismatches = takeAllMismatches();
+  if (mismatches.length > 0) {
+    throw new Error(`answers the OpenAPI document does not describe:\n${mismatches.join('\n')}`);
+  }
 }
 
 export type ContractWatch = {
   mismatches: string[];
-  /** stop watching (the app is closing) */
+  /** stop watching (the app is closing); what it saw still fails the test, at its end */
   close(): void;
 };
 
@@ -205,9 +218,12 @@ export function watchContract(
   adjust: (document: OpenApiDocument) => OpenApiDocument = (document) => document,
 ): ContractWatch {
   let checker: ContractChecker | undefined;
-  const watch = {
-    mismatches: [] as string[],
-    close: () => void live.delete(watch),
+  const watch: ContractWatch & { closed?: boolean } = {
+    mismatches: [],
+    close() {
+      watch.closed = true;
+      if (watch.mismatches.length === 0) live.delete(watch);
+    },
   };
   live.add(watch);
   // validation puts new values in their place and leaves these as they came (no copy: a body nested

@@ -13,6 +13,7 @@ import { PROJECTIONS } from '../../../src/projections/registry.ts';
 import { waitForPosition } from '../../../src/projections/waitForPosition.ts';
 import type { RealtimeLimits } from '../../../src/realtime/realtimePlugin.ts';
 import { createRedisChangePublisher } from '../../../src/realtime/redisChangePublisher.ts';
+import { watchContract } from '../../api/support/openApiContract.ts';
 import { mintToken, TEST_JWT_SECRET } from '../../support/tokens.ts';
 import { openSocket, type TestSocket } from './testSocket.ts';
 
@@ -52,6 +53,8 @@ export async function startChatNode(options: {
     realtimeLimits: options.limits,
     ...(options.eventStore ? { eventStore: options.eventStore } : {}),
   });
+  // every REST answer checked against the served document, as in startTestApp
+  const contract = watchContract(app);
   const projections = await startProjections({
     pool: app.pg,
     projections: PROJECTIONS,
@@ -90,6 +93,7 @@ export async function startChatNode(options: {
       for (const socket of sockets) socket.ws.terminate();
       await projections.stop();
       await app.close();
+      contract.close();
     },
   };
   return node;
