@@ -54,6 +54,13 @@ export const BOARD_CSP = [
 
 const SIGN_IN_PAGE = new URL('./opsBoardSignIn/', import.meta.url);
 
+/**
+ * bull-board's actions that would run a job with data written by hand: a job runs a command as the
+ * service (an unmute, an export, a retention run), so its data comes only from the events that call for
+ * it (src/jobs/eventFollower.ts). Retry, clean, promote, pause and the rest stay.
+ */
+const HAND_MADE_JOBS = new Set(['/api/queues/:queueName/add', '/api/queues/:queueName/:jobId/update-data']);
+
 type BoardAccess = { path: string; readOnly: boolean; roles: readonly Role[] };
 const FULL: BoardAccess = { path: BOARD_PATH, readOnly: false, roles: ['ops'] };
 const READ_ONLY: BoardAccess = { path: READ_ONLY_BOARD_PATH, readOnly: true, roles: ['ops', 'moderator'] };
@@ -162,7 +169,19 @@ function board(queues: readonly Queue[], access: BoardAccess) {
     createBullBoard({
       queues: queues.map((queue) => new BullMQAdapter(queue, { readOnlyMode: access.readOnly })),
       serverAdapter,
-      options: { uiConfig: { boardTitle: access.readOnly ? 'Jobs (read-only)' : 'Jobs' } },
+      options: {
+        uiConfig: { boardTitle: access.readOnly ? 'Jobs (read-only)' : 'Jobs' },
+        handlerHooks: {
+          before: ({ route }) =>
+            HAND_MADE_JOBS.has(route)
+              ? {
+                  allow: false,
+                  status: 403,
+                  message: 'Jobs come from events: none is added or edited by hand',
+                }
+              : undefined,
+        },
+      },
     });
     // Answered here, not thrown: bull-board sets its own error handler on its routes, which would turn
     // a 404 into its 500-shaped JSON.

@@ -149,6 +149,22 @@ it('shows ops a failed job and retries it; moderators see it read-only and their
   });
   expect(crossSite.statusCode).toBe(404);
 
+  // jobs come from events: not even ops add one or rewrite its data by hand
+  const added = await t.app.inject({
+    method: 'POST',
+    url: `/ops/board/api/queues/${QUEUE}/add`,
+    headers: { cookie: ops },
+    payload: { name: 'unmute', data: {} },
+  });
+  expect(added.statusCode).toBe(403);
+  const edited = await t.app.inject({
+    method: 'PATCH',
+    url: `/ops/board/api/queues/${QUEUE}/${jobId}/update-data`,
+    headers: { cookie: ops },
+    payload: { data: { roomId: 'another' } },
+  });
+  expect(edited.statusCode).toBe(403);
+
   const retried = await board(ops, 'PUT', `/ops/board/api/queues/${QUEUE}/${jobId}/retry`);
   expect(retried.statusCode).toBe(204);
   const after = await board(ops, 'GET', `/ops/board/api/queues${listing}`);
