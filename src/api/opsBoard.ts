@@ -20,7 +20,7 @@ import { z } from 'zod';
 import { AuthError, type AuthenticatedUser, type Role } from '../auth/tokenVerifier.ts';
 import { registryQueues } from './ops.ts';
 import { authenticate } from './plugins/auth.ts';
-import { sendProblem } from './plugins/errors.ts';
+import { problemFor, sendProblem } from './plugins/errors.ts';
 import { limitUserRequest } from './plugins/rateLimits.ts';
 import { notFound } from './problems.ts';
 
@@ -186,7 +186,13 @@ function board(queues: readonly Queue[], access: BoardAccess) {
     // Answered here, not thrown: bull-board sets its own error handler on its routes, which would turn
     // a 404 into its 500-shaped JSON.
     scope.addHook('onRequest', async (request, reply) => {
-      const user = await boardUser(request);
+      let user: AuthenticatedUser | null;
+      try {
+        user = await boardUser(request);
+      } catch (error) {
+        // the key source is away (auth_unavailable): a 503 problem, as the API answers it
+        return sendProblem(reply, problemFor(error as Error, request));
+      }
       if (!user || !access.roles.some((role) => user.roles.includes(role))) {
         return sendProblem(reply, { status: 404, code: 'not_found', detail: 'Resource not found' });
       }
@@ -250,8 +256,18 @@ function sessionCookie(request: FastifyRequest, token: string, maxAgeSeconds: nu
     `Max-Age=${Math.max(0, maxAgeSeconds)}`,
     'HttpOnly',
     'SameSite=Strict',
-    ...(request.protocol === 'https' ? ['Secure'] : []),
+    ...(overHttps(request) ? ['Secure'] : []),
   ].join('; ');
+}
+
+/**
+ * Over https here, or at the proxy in front (deploy/nginx.conf sends X-Forwarded-Proto). The header is
+ * believed without a trusted proxy because all it can do is make the cookie stricter.
+ */
+function overHttps(request: FastifyRequest): boolean {
+  const forwarded = request.headers['x-forwarded-proto'];
+  const proto = (Array.isArray(forwarded) ? forwarded[0] : forwarded)?.split(',')[0]?.trim().toLowerCase();
+  return request.protocol === 'https' || proto === 'https';
 }
 
 function bearer(request: FastifyRequest): string {

@@ -83,6 +83,14 @@ it('signs in with an HttpOnly, SameSite=Strict cookie scoped to the board; other
   // plain http here: Secure only over https
   expect(cookie).not.toContain('Secure');
 
+  // behind a proxy that ends TLS
+  const proxied = await t.app.inject({
+    method: 'POST',
+    url: '/ops/board/session/',
+    headers: { authorization: `Bearer ${tokens.ops}`, 'x-forwarded-proto': 'https' },
+  });
+  expect(String(proxied.headers['set-cookie'])).toMatch(/; Secure$/);
+
   const moderator = await signIn(tokens.moderator);
   expect(moderator.json()).toMatchObject({ board: '/ops/board/read-only/', read_only: true });
 
