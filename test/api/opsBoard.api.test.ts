@@ -181,42 +181,49 @@ it('shows ops a failed job and retries it; moderators see it read-only and their
 });
 
 it.skipIf(!hasChromium)(
-  'renders the board in Chromium after the sign-in page, with no CSP violation',
+  'renders the board in Chromium after the sign-in page, with no CSP violation; read-only for a moderator',
   async () => {
+    const jobId = await failedJob();
     const address = await t.app.listen({ port: 0, host: '127.0.0.1' });
     const browser = await launchChromium();
-    try {
-      const page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
-      const console: string[] = [];
+    const console: string[] = [];
+    /** a browser of its own signed in through the sign-in page, on the board that token may see */
+    const signedIn = async (token: string, board: string) => {
+      const context = await browser.newContext({ viewport: { width: 1440, height: 900 } });
+      const page = await context.newPage();
       page.on('console', (message) => {
         if (message.type() === 'error' || message.type() === 'warning') console.push(message.text());
       });
       page.on('pageerror', (error) => console.push(String(error)));
       await page.goto(`${address}/ops/board/sign-in/`);
-      await page.fill('#token', tokens.ops);
+      await page.fill('#token', token);
       await page.click('button[type=submit]');
-      await page.waitForURL(`${address}/ops/board/`);
-      await page
-        .getByText(QUEUE)
-        .first()
-        .waitFor({ timeout: 20_000 })
-        .catch(async (error) => {
-          await page.screenshot({ path: `${ARTIFACTS}/ops-board-failed.png` });
-          console.push(await page.content());
-          throw new Error(`${error}\n${console.join('\n')}`);
-        });
-      await page.getByText('moderation-webhook').first().waitFor();
-      await page.waitForTimeout(500);
-      await page.screenshot({ path: `${ARTIFACTS}/ops-board.png`, fullPage: true });
-      expect(console.filter((line) => /Content.Security.Policy|Refused to/i.test(line))).toEqual([]);
-      expect(console).toEqual([]);
+      await page.waitForURL(`${address}${board}`);
+      return page;
+    };
+    try {
+      const ops = await signedIn(tokens.ops, '/ops/board/');
+      await ops.getByText(QUEUE).first().waitFor({ timeout: 20_000 });
+      await ops.getByText('moderation-webhook').first().waitFor();
+      await ops.goto(`${address}/ops/board/queue/${QUEUE}?status=failed`);
+      await ops.getByText(jobId).first().waitFor({ timeout: 20_000 });
+      await ops.getByText('the unmute failed (test)').first().waitFor();
+      const retryButtons = await ops.getByRole('button', { name: /retry/i }).count();
+      expect(retryButtons).toBeGreaterThan(0);
+      await ops.screenshot({ path: `${ARTIFACTS}/ops-board.png`, fullPage: true });
       // the page cannot read the cookie
       expect(
-        await page.evaluate(
-          () => (globalThis as unknown as { document: { cookie: string } }).document.cookie,
-        ),
+        await ops.evaluate(() => (globalThis as unknown as { document: { cookie: string } }).document.cookie),
       ).toBe('');
-      await page.close();
+
+      const moderator = await signedIn(tokens.moderator, '/ops/board/read-only/');
+      await moderator.goto(`${address}/ops/board/read-only/queue/${QUEUE}?status=failed`);
+      await moderator.getByText(jobId).first().waitFor({ timeout: 20_000 });
+      expect(await moderator.getByRole('button', { name: /retry/i }).count()).toBe(0);
+      await moderator.screenshot({ path: `${ARTIFACTS}/ops-board-read-only.png`, fullPage: true });
+
+      expect(console.filter((line) => /Content.Security.Policy|Refused to/i.test(line))).toEqual([]);
+      expect(console).toEqual([]);
     } finally {
       await browser.close();
     }
