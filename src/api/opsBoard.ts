@@ -18,6 +18,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { AuthError, type AuthenticatedUser, type Role } from '../auth/tokenVerifier.ts';
+import { isSameOrigin } from '../http/sameOrigin.ts';
 import { registryQueues } from './ops.ts';
 import { authenticate } from './plugins/auth.ts';
 import { problemFor, sendProblem } from './plugins/errors.ts';
@@ -242,11 +243,7 @@ function cookieValue(header: string | undefined, name: string): string | undefin
 function sameOrigin(request: FastifyRequest): boolean {
   const origin = request.headers.origin;
   if (origin === undefined) return request.headers['sec-fetch-site'] !== 'cross-site';
-  try {
-    return new URL(origin).host === request.host;
-  } catch {
-    return false;
-  }
+  return isSameOrigin(origin, request.host);
 }
 
 function sessionCookie(request: FastifyRequest, token: string, maxAgeSeconds: number): string {
