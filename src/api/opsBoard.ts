@@ -58,9 +58,14 @@ const SIGN_IN_PAGE = new URL('./opsBoardSignIn/', import.meta.url);
 /**
  * bull-board's actions that would run a job with data written by hand: a job runs a command as the
  * service (an unmute, an export, a retention run), so its data comes only from the events that call for
- * it (src/jobs/eventFollower.ts). Retry, clean, promote, pause and the rest stay.
+ * it (src/jobs/eventFollower.ts). And a job scheduler's schedule is config (RETENTION_RUN_EVERY_MS), not
+ * a board setting. Retry, clean, promote, pause and the rest stay.
  */
-const HAND_MADE_JOBS = new Set(['/api/queues/:queueName/add', '/api/queues/:queueName/:jobId/update-data']);
+const HAND_MADE_JOBS = new Set([
+  '/api/queues/:queueName/add',
+  '/api/queues/:queueName/:jobId/update-data',
+  '/api/queues/:queueName/job-schedulers/:schedulerId',
+]);
 
 type BoardAccess = { path: string; readOnly: boolean; roles: readonly Role[] };
 const FULL: BoardAccess = { path: BOARD_PATH, readOnly: false, roles: ['ops'] };
@@ -178,7 +183,7 @@ function board(queues: readonly Queue[], access: BoardAccess) {
               ? {
                   allow: false,
                   status: 403,
-                  message: 'Jobs come from events: none is added or edited by hand',
+                  message: 'Jobs come from events and schedules from config: none is added or edited by hand',
                 }
               : undefined,
         },

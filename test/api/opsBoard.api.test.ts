@@ -172,6 +172,13 @@ it('shows ops a failed job and retries it; moderators see it read-only and their
     payload: { data: { roomId: 'another' } },
   });
   expect(edited.statusCode).toBe(403);
+  const rescheduled = await t.app.inject({
+    method: 'PATCH',
+    url: '/ops/board/api/queues/retention/job-schedulers/retention-schedule',
+    headers: { cookie: ops },
+    payload: { every: 1000 },
+  });
+  expect(rescheduled.statusCode).toBe(403);
 
   const retried = await board(ops, 'PUT', `/ops/board/api/queues/${QUEUE}/${jobId}/retry`);
   expect(retried.statusCode).toBe(204);
