@@ -117,6 +117,24 @@ it('pages with a cursor and filters by room and sender', async () => {
   expect(bad.status).toBe(400);
 });
 
+it('lists a bounced edit as one, for the message it would have changed', async () => {
+  const dave = await clientFor(t.app, uuidv4(), { username: 'dave' });
+  await alice.post(`/api/chat/rooms/${kitchen}/participants/`, { user_id: dave.userId });
+  const sent = await dave.post(`/api/chat/rooms/${kitchen}/messages/`, { content: 'the oven is fixed' });
+  expect(sent.status).toBe(201);
+  const refused = await dave.patch(`/api/chat/messages/${sent.body.id}/`, { content: 'the oven is kaboom' });
+  expect(refused.status).toBe(422);
+  expect((await list(`&user_id=${dave.userId}`)).results).toEqual([
+    expect.objectContaining({
+      message: sent.body.id,
+      room: kitchen,
+      edit: true,
+      content: 'the oven is kaboom',
+      rule: expect.objectContaining({ name: 'threats' }),
+    }),
+  ]);
+});
+
 it('does not exist for anyone but moderators', async () => {
   for (const client of [alice, bob, await clientFor(t.app, uuidv4(), { roles: ['ops', 'auditor'] })]) {
     const answer = await client.get('/api/chat/moderation/bounces/');
