@@ -50,6 +50,8 @@ async function failedJob(): Promise<string> {
     attempts: 1,
     backoff: { type: 'exponential', delay: 0 },
   });
+  const jobId = `failing-${uuidv4()}`;
+  // (a job retried by an earlier test fails here too: this waits for its own)
   const failed = new Promise<string>((resolve) => {
     const worker = new Worker(
       QUEUE,
@@ -59,10 +61,10 @@ async function failedJob(): Promise<string> {
       { connection, prefix: `${t.app.config.REDIS_PREFIX}bull` },
     );
     worker.on('failed', (job) => {
-      void worker.close().then(() => resolve(job!.id!));
+      if (job?.id === jobId) void worker.close().then(() => resolve(jobId));
     });
   });
-  await queue.add('unmute', { test: true } as unknown as JobData, { jobId: `failing-${uuidv4()}` });
+  await queue.add('unmute', { test: true } as unknown as JobData, { jobId });
   const id = await failed;
   await queue.close();
   await connection.quit();
