@@ -14,6 +14,7 @@ import { serializeReply, serializeRequest } from './api/logging.ts';
 import { messageRoutes } from './api/messages.ts';
 import { moderationRuleRoutes } from './api/moderationRules.ts';
 import { opsRoutes } from './api/ops.ts';
+import { opsBoardRoutes } from './api/opsBoard.ts';
 import { participantRoutes } from './api/participants.ts';
 import { asyncApiPlugin } from './api/plugins/asyncApi.ts';
 import { authenticate, authPlugin } from './api/plugins/auth.ts';
@@ -137,6 +138,8 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}) {
   // the chatbox: its page and assets at /, and how it signs in
   await app.register(webPageRoutes);
   await app.register(webSignInRoutes);
+  // the job board (bull-board) for ops, read-only for moderators, behind a cookie of its own
+  await app.register(opsBoardRoutes);
   await app.register(
     async (api) => {
       api.addHook('onRequest', authenticate);

@@ -31,6 +31,8 @@ export const RESPONSE_HEADERS = {
   'X-Content-Type-Options': '`nosniff`',
   'WWW-Authenticate': '`Bearer error="invalid_token", error_description="<code>"` (RFC 6750)',
   'Retry-After': 'seconds to wait before trying again',
+  'Set-Cookie':
+    '`ops_board=<token>; Path=/ops/board/; Max-Age=<seconds>; HttpOnly; SameSite=Strict` (and `Secure` over https): the job board’s sign-in',
 } as const;
 
 export type ResponseHeader = keyof typeof RESPONSE_HEADERS;

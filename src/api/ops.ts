@@ -1,6 +1,7 @@
 // Operations: projection status (position, lag, state, rebuild progress — the same numbers the CLI's
 // progress bar shows) and a rebuild request. Only tokens with the `ops` role get past the guard; for
 // everyone else these paths do not exist (404), like any resource they may not see.
+import type { FastifyInstance } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { jobQueueStatuses } from '../jobs/jobStatus.ts';
@@ -51,18 +52,27 @@ const JobQueueStatusSchema = z
   })
   .meta({ id: 'JobQueueStatus' });
 
+/**
+ * Every queue of the job registry as the workers take from them (whichever processes run the workers),
+ * on a Redis connection of its own, closed with the app.
+ */
+export function registryQueues(fastify: FastifyInstance, connectionName: string) {
+  const connection = fastify.redisConnection('jobs', connectionName);
+  const queues = JOBS.map((job) => jobQueue(connection, fastify.config, job.name));
+  fastify.addHook('onClose', async () => {
+    await Promise.all(queues.map((queue) => queue.close()));
+    await connection.quit().catch(() => connection.disconnect());
+  });
+  return { connection, queues };
+}
+
 export const opsRoutes: FastifyPluginAsyncZod = async (fastify) => {
   fastify.addHook('preHandler', async (request) => {
     if (!request.user.roles.includes('ops')) throw notFound('Resource');
   });
 
   // the queues as the workers take from them (whichever processes run the workers), for their counts
-  const connection = fastify.redisConnection('jobs', 'ops-jobs');
-  const queues = JOBS.map((job) => jobQueue(connection, fastify.config, job.name));
-  fastify.addHook('onClose', async () => {
-    await Promise.all(queues.map((queue) => queue.close()));
-    await connection.quit().catch(() => connection.disconnect());
-  });
+  const { connection, queues } = registryQueues(fastify, 'ops-jobs');
 
   fastify.get(
     '/jobs/',

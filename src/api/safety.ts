@@ -11,8 +11,10 @@ import { unblockUser } from '../commands/unblockUser.ts';
 import { Position, Uuid } from '../contract/resources.ts';
 import { MAX_HIDE_REASON_LENGTH, MAX_REPORT_REASON_LENGTH } from '../domain/limits.ts';
 import { BodyText } from '../domain/text.ts';
+import { bouncedTexts } from '../moderation/bouncedTexts.ts';
 import { reportView } from '../moderation/reportView.ts';
-import { listBlockedUsers, listReports } from '../projections/safety/queries.ts';
+import { isoTime } from '../projections/chat/serializers.ts';
+import { listBlockedUsers, listBounces, listReports } from '../projections/safety/queries.ts';
 import { SAFETY_PROJECTION } from '../projections/safety/safetyProjection.ts';
 import { requireModerator } from './access.ts';
 import { commandContext, withPosition } from './commandContext.ts';
@@ -60,6 +62,31 @@ const ReportViewJson = z
     }),
   })
   .meta({ id: 'ReportView' });
+
+const BounceJson = z
+  .object({
+    id: Uuid,
+    message: Uuid.describe('the message the write would have made or changed'),
+    room: Uuid,
+    sender: z.string(),
+    edit: z.boolean().describe('true: an edit was refused; false: a send'),
+    content: z.string().nullable().describe('the refused text; null: erased since (docs/privacy.md)'),
+    rule: z
+      .object({ id: z.string(), name: z.string() })
+      .describe('the rule that bounced it, as it was named then'),
+    bounced_at: z.string(),
+  })
+  .meta({ id: 'Bounce' });
+
+const BouncePage = z
+  .object({
+    results: z.array(BounceJson),
+    next_cursor: z
+      .string()
+      .nullable()
+      .describe('pass as ?cursor= for the next (older) page; null at the end'),
+  })
+  .meta({ id: 'BouncePage' });
 
 const ReportCreated = z
   .object({ id: Uuid, message: Uuid, room: Uuid, created: z.boolean(), position: Position })
@@ -163,6 +190,65 @@ export const safetyRoutes: FastifyPluginAsyncZod = async (fastify) => {
       requireModerator(request);
       const { status = 'open', limit, wait_for } = request.query;
       return readAfter(fastify, wait_for, () => listReports(db, { status, limit }), SAFETY_PROJECTION);
+    },
+  );
+
+  fastify.get(
+    '/moderation/bounces/',
+    {
+      schema: {
+        tags: ['safety'],
+        operationId: 'listBounces',
+        summary:
+          'Writes the moderation policy bounced, newest first, with their text and rule (moderators; others: 404)',
+        querystring: z.strictObject({
+          room_id: Uuid.optional().describe('only bounces in this room'),
+          user_id: UserIdSchema.optional().describe('only bounces of this sender'),
+          limit: z.coerce.number().int().min(1).max(100).default(50),
+          cursor: z
+            .string()
+            .regex(/^\d{20}-\d{20}$/, 'not a cursor of this list')
+            .optional()
+            .describe('next_cursor of the previous page, same filters'),
+          ...WaitForQuery,
+        }),
+        response: { 200: BouncePage },
+        problems: ['not_found'],
+      },
+    },
+    async (request) => {
+      // like /api/ops: for anyone else the list does not exist
+      if (!request.user.roles.includes('moderator')) throw notFound('Resource');
+      const { room_id, user_id, limit, cursor, wait_for } = request.query;
+      const page = await readAfter(
+        fastify,
+        wait_for,
+        () =>
+          listBounces(db, {
+            limit,
+            ...(room_id ? { roomId: room_id } : {}),
+            ...(user_id ? { senderId: user_id } : {}),
+            ...(cursor ? { before: cursor } : {}),
+          }),
+        SAFETY_PROJECTION,
+      );
+      const texts = await bouncedTexts(
+        fastify.eventStore,
+        page.bounces.map((bounce) => bounce.id),
+      );
+      return {
+        results: page.bounces.map((bounce) => ({
+          id: bounce.id,
+          message: bounce.message_id,
+          room: bounce.room_id,
+          sender: bounce.sender_id,
+          edit: bounce.is_edit,
+          content: texts.get(bounce.id) ?? null,
+          rule: { id: bounce.rule_id, name: bounce.rule_name },
+          bounced_at: isoTime(bounce.bounced_at),
+        })),
+        next_cursor: page.nextCursor,
+      };
     },
   );
 

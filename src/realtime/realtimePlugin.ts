@@ -9,6 +9,7 @@ import type { Config } from '../config.ts';
 import { CLOSE } from '../contract/closeCodes.ts';
 import { errorSummary } from '../errors/dependencyErrors.ts';
 import type { ConnectionGuard } from '../http/connectionGuard.ts';
+import { isSameOrigin } from '../http/sameOrigin.ts';
 import { framesReceived, openSockets } from '../metrics/metrics.ts';
 import { bindCommands, bindFeedSource, bindReadModel } from './bindings.ts';
 import { runSession, type SessionTarget } from './chatSession.ts';
@@ -249,17 +250,6 @@ function tokenOf(request: FastifyRequest<{ Querystring: SocketQuery }>): string 
   const protocols = request.headers['sec-websocket-protocol']?.split(',').map((part) => part.trim());
   if (protocols?.[0] === 'bearer' && protocols[1]) return protocols[1];
   return undefined;
-}
-
-/** The Origin's host (and port) is the one the request was sent to: a page of this service. */
-function isSameOrigin(origin: string, host: string): boolean {
-  try {
-    const page = new URL(origin);
-    // Host without a port means the scheme's default one, as in the Origin
-    return page.host === new URL(`${page.protocol}//${host}`).host;
-  } catch {
-    return false; // "null" (a sandboxed page, a file), or not a URL at all
-  }
 }
 
 function parseLastSeq(value: string | undefined): number | undefined | 'invalid' {

@@ -1,8 +1,10 @@
 // The safety projection as a pure function over the rows a batch loaded: reports open and get resolved,
-// blocks come and go. safetyProjection.ts loads the rows before and writes the changed ones after.
-import type { BlockEvent, ReportEvent } from '../../domain/events.ts';
-import type { RecordedEvent } from '../../eventstore/eventStore.ts';
-import type { ReportRow, UserBlockRow } from './rows.ts';
+// blocks come and go, bounced writes are listed. safetyProjection.ts loads the rows before and writes the changed ones after.
+import type { BlockEvent, MessageBounced, ReportEvent } from '../../domain/events.ts';
+import { encodePosition, type RecordedEvent } from '../../eventstore/eventStore.ts';
+import type { BounceRow, ReportRow, UserBlockRow } from './rows.ts';
+
+export type SafetyEvent = BlockEvent | ReportEvent | MessageBounced;
 
 export type SafetyBatch = {
   reports: Map<string, ReportRow>;
@@ -10,27 +12,36 @@ export type SafetyBatch = {
   blocks: Map<string, UserBlockRow | null>;
   changedReports: Set<string>;
   changedBlocks: Set<string>;
+  /** new rows only: a bounce is recorded once and never changes */
+  bounces: BounceRow[];
 };
 
 export const blockKey = (userId: string, blockedUserId: string) => `${userId}|${blockedUserId}`;
 
 /** Every type applySafetyEvent projects: a record, so that a new one cannot be left out. */
-const SAFETY_EVENT_TYPES: Record<(BlockEvent | ReportEvent)['type'], true> = {
+const SAFETY_EVENT_TYPES: Record<SafetyEvent['type'], true> = {
   UserBlocked: true,
   UserUnblocked: true,
   MessageReported: true,
   ReportResolved: true,
+  MessageBounced: true,
 };
 
 export const isSafetyProjectedEvent = (type: string): boolean => Object.hasOwn(SAFETY_EVENT_TYPES, type);
 export const SAFETY_PROJECTED_TYPES: readonly string[] = Object.keys(SAFETY_EVENT_TYPES);
 
 export function emptySafetyBatch(): SafetyBatch {
-  return { reports: new Map(), blocks: new Map(), changedReports: new Set(), changedBlocks: new Set() };
+  return {
+    reports: new Map(),
+    blocks: new Map(),
+    changedReports: new Set(),
+    changedBlocks: new Set(),
+    bounces: [],
+  };
 }
 
 export function applySafetyEvent(batch: SafetyBatch, recorded: RecordedEvent): void {
-  const event = { type: recorded.type, data: recorded.data } as BlockEvent | ReportEvent;
+  const event = { type: recorded.type, data: recorded.data } as SafetyEvent;
   const at = recorded.metadata.occurredAt;
   switch (event.type) {
     case 'UserBlocked':
@@ -70,6 +81,21 @@ export function applySafetyEvent(batch: SafetyBatch, recorded: RecordedEvent): v
       report.resolved_by = event.data.resolvedBy;
       report.resolved_at = at;
       batch.changedReports.add(report.id);
+      return;
+    }
+    case 'MessageBounced': {
+      const d = event.data;
+      batch.bounces.push({
+        id: d.bounceId,
+        position: encodePosition(recorded.position),
+        message_id: d.messageId,
+        room_id: d.roomId,
+        sender_id: d.senderId,
+        rule_id: d.ruleId,
+        rule_name: d.ruleName,
+        is_edit: d.edit,
+        bounced_at: at,
+      });
       return;
     }
     default: {

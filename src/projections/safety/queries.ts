@@ -2,7 +2,7 @@
 
 import { isoTime } from '../chat/serializers.ts';
 import type { Db } from '../projection.ts';
-import type { ReportRow } from './rows.ts';
+import type { BounceRow, ReportRow } from './rows.ts';
 
 export type ReportJson = {
   id: string;
@@ -37,6 +37,30 @@ export async function listReports(
     resolved_by: r.resolved_by,
     resolved_at: isoTime(r.resolved_at),
   }));
+}
+
+export type BouncePage = { bounces: BounceRow[]; nextCursor: string | null };
+
+/**
+ * Bounced writes, newest first (by their place in the global order), in a room and/or by a sender.
+ * `before` is the `position` of the last row of the previous page (fixed-width digits: sorts as text).
+ */
+export async function listBounces(
+  db: Db,
+  options: { roomId?: string; senderId?: string; before?: string; limit: number },
+): Promise<BouncePage> {
+  const params: unknown[] = [options.limit];
+  const where: string[] = [];
+  if (options.roomId !== undefined) where.push(`room_id = $${params.push(options.roomId)}`);
+  if (options.senderId !== undefined) where.push(`sender_id = $${params.push(options.senderId)}`);
+  if (options.before !== undefined) where.push(`position < $${params.push(options.before)}`);
+  const { rows } = await db.query<BounceRow>(
+    `SELECT * FROM safety_read.bounces ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''}
+     ORDER BY position DESC LIMIT $1`,
+    params,
+  );
+  const last = rows.at(-1);
+  return { bounces: rows, nextCursor: last && rows.length === options.limit ? last.position : null };
 }
 
 /** The ids of the users this user has blocked. */

@@ -14,3 +14,16 @@ export type ReportRow = {
 };
 
 export type UserBlockRow = { user_id: string; blocked_user_id: string; created_at: string };
+
+/** A write the moderation policy bounced; its text is in the event store only (stream bounce-{id}). */
+export type BounceRow = {
+  id: string;
+  position: string;
+  message_id: string;
+  room_id: string;
+  sender_id: string;
+  rule_id: string;
+  rule_name: string;
+  is_edit: boolean;
+  bounced_at: string;
+};

@@ -1,6 +1,6 @@
-// The safety projection: reports and block lists, from the block and report streams. Small batches of
+// The safety projection: reports, bounced writes and block lists, from the block, report and bounce
+// streams. Small batches of
 // rare events, so no row cache and no bulk load: a rebuild goes batch by batch.
-import type { BlockEvent, ReportEvent } from '../../domain/events.ts';
 import { BatchWrites, loadRows } from '../batchSql.ts';
 import type { Projection } from '../projection.ts';
 import {
@@ -10,6 +10,7 @@ import {
   isSafetyProjectedEvent,
   SAFETY_PROJECTED_TYPES,
   type SafetyBatch,
+  type SafetyEvent,
 } from './applySafetyEvent.ts';
 import type { ReportRow, UserBlockRow } from './rows.ts';
 import { SAFETY_INDEXES_SQL, SAFETY_TABLES, SAFETY_TABLES_SQL } from './schema.ts';
@@ -18,7 +19,8 @@ export const SAFETY_PROJECTION = 'safety';
 
 export const safetyProjection: Projection = {
   name: SAFETY_PROJECTION,
-  version: 1,
+  // 2: bounced writes (MessageBounced)
+  version: 2,
   readSchema: 'safety_read',
   tables: SAFETY_TABLES,
   tablesSql: SAFETY_TABLES_SQL,
@@ -33,7 +35,8 @@ export const safetyProjection: Projection = {
     const reportIds = new Set<string>();
     const blocks = new Map<string, [string, string]>();
     for (const recorded of events) {
-      const event = { type: recorded.type, data: recorded.data } as BlockEvent | ReportEvent;
+      const event = { type: recorded.type, data: recorded.data } as SafetyEvent;
+      if (event.type === 'MessageBounced') continue;
       if (event.type === 'UserBlocked' || event.type === 'UserUnblocked') {
         const { userId, blockedUserId } = event.data;
         blocks.set(blockKey(userId, blockedUserId), [userId, blockedUserId]);
@@ -86,5 +89,6 @@ async function writeSafetyBatch(
     [...batch.changedBlocks].flatMap((key) => batch.blocks.get(key) ?? []),
     ['user_id', 'blocked_user_id'],
   );
+  writes.insert('bounces', batch.bounces, ['id']);
   await writes.run(client);
 }
