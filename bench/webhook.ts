@@ -132,6 +132,8 @@ async function run(messages: number, limit: number, hookMs: number): Promise<str
     await projections.stop();
     await app.close();
     await database.drop();
+    // the jobs' fetch keeps its connections alive: closed, or the process would not exit
+    hook.closeAllConnections();
     hook.close();
   }
 }
