@@ -16,7 +16,11 @@ export async function main(args: string[]): Promise<void> {
   const gz = readdirSync(ASSETS).filter((file) => file.endsWith('.js.gz'));
   const jsGzipBytes = gz.reduce((sum, file) => sum + statSync(new URL(file, ASSETS)).size, 0);
 
-  const service = await startRestartableService('bench_web', { CHAT_JWT_SECRET: undefined });
+  // the room is seeded faster than a person sends: the per-user send limit would refuse most of it
+  const service = await startRestartableService('bench_web', {
+    CHAT_JWT_SECRET: undefined,
+    RATE_LIMITS: 'off',
+  });
   const browser = await chromium.launch({
     executablePath: '/usr/bin/chromium',
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
@@ -47,7 +51,7 @@ export async function main(args: string[]): Promise<void> {
       Array.from({ length: 16 }, async () => {
         while (next < count) {
           const n = next++;
-          await fetch(`${service.baseUrl}/api/chat/rooms/${room.id}/messages/`, {
+          const sent = await fetch(`${service.baseUrl}/api/chat/rooms/${room.id}/messages/`, {
             method: 'POST',
             headers: auth,
             body: JSON.stringify({
@@ -55,6 +59,8 @@ export async function main(args: string[]): Promise<void> {
               client_id: `m-${n}`,
             }),
           });
+          if (sent.status !== 201)
+            throw new Error(`seeding message ${n}: ${sent.status} ${await sent.text()}`);
         }
       }),
     );
