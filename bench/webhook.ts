@@ -8,10 +8,9 @@ import { randomUUID } from 'node:crypto';
 import { createServer } from 'node:http';
 import { cpus, loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
-import { buildApp, startAppProjections } from '../src/app.ts';
+import { buildApp, startAppJobs, startAppProjections } from '../src/app.ts';
 import { loadConfig } from '../src/config.ts';
 import { migrate } from '../src/db/migrate.ts';
-import { startJobs } from '../src/jobs/startJobs.ts';
 import { createTestDatabase, testRedisPrefix } from '../test/support/database.ts';
 import { mintToken, TEST_JWT_SECRET } from '../test/support/tokens.ts';
 
@@ -68,13 +67,7 @@ async function run(messages: number, limit: number, hookMs: number): Promise<str
   });
   const app = await buildApp(config);
   const projections = await startAppProjections(app);
-  const jobs = startJobs({
-    config,
-    pool: app.pg,
-    eventStore: app.eventStore,
-    logger: app.log,
-    redisConnection: app.redisConnection,
-  });
+  const jobs = startAppJobs(app);
   const base = await app.listen({ port: 0, host: '127.0.0.1' });
   try {
     const users = Array.from({ length: SENDERS }, () => randomUUID());

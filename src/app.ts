@@ -39,6 +39,7 @@ import { type ConnectionGuard, guardConnections } from './http/connectionGuard.t
 import { responseHeadersPlugin } from './http/responseHeaders.ts';
 import { httpServerOptions } from './http/serverLimits.ts';
 import { createInfrastructure } from './infrastructure/createInfrastructure.ts';
+import { type JobsHandle, startJobs } from './jobs/startJobs.ts';
 import { type ProjectionsHandle, startProjections } from './projections/projectionRunner.ts';
 import { PROJECTIONS } from './projections/registry.ts';
 import { type RealtimeLimits, realtimePlugin } from './realtime/realtimePlugin.ts';
@@ -196,5 +197,17 @@ export function startAppProjections(app: App): Promise<ProjectionsHandle> {
     projections: PROJECTIONS,
     publisher: createRedisChangePublisher(app.redis, app.config.REDIS_PREFIX, app.log),
     logger: app.log,
+  });
+}
+
+/** The job workers and their producer (src/jobs/registry.ts) on this app's stores, as `npm start` runs them. */
+export function startAppJobs(app: App): JobsHandle {
+  return startJobs({
+    config: app.config,
+    pool: app.pg,
+    eventStore: app.eventStore,
+    logger: app.log,
+    redisConnection: app.redisConnection,
+    forgetCachedKeys: app.forgetCachedKeys,
   });
 }

@@ -4,14 +4,13 @@
 
 import type { AddressInfo } from 'node:net';
 import { pino } from 'pino';
-import { type App, buildApp } from './app.ts';
+import { type App, buildApp, startAppJobs } from './app.ts';
 import { verifierKeyOf } from './audit/signedNote.ts';
 import { auditSigner, NoSigningKey } from './audit/signingKey.ts';
 import { type Config, loadConfigOrExit } from './config.ts';
 import { migrate } from './db/migrate.ts';
 import { logOutputOptions } from './infrastructure/logOutput.ts';
 import { EXIT_UNAVAILABLE, embeddedPostgresWhenNeeded, missingRedis } from './infrastructure/zeroInstall.ts';
-import { startJobs } from './jobs/startJobs.ts';
 import { addMetricsSource } from './metrics/metrics.ts';
 import { prepareReadModels } from './projections/checkpoints.ts';
 import { PROJECTIONS } from './projections/registry.ts';
@@ -53,14 +52,7 @@ async function main(): Promise<void> {
   addMetricsSource(projector.metrics);
   // the job workers and their producer run here too, so one command serves everything (npm run worker
   // runs them alone, for more job capacity)
-  const jobs = startJobs({
-    config,
-    pool: app.pg,
-    eventStore: app.eventStore,
-    logger: app.log,
-    redisConnection: app.redisConnection,
-    forgetCachedKeys: app.forgetCachedKeys,
-  });
+  const jobs = startAppJobs(app);
 
   let stopping = false;
   const shutdown = async (signal: string) => {

@@ -7,8 +7,8 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { v4 as uuidv4 } from 'uuid';
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { startAppJobs } from '../../src/app.ts';
 import { participantId } from '../../src/domain/streams.ts';
-import { startJobs } from '../../src/jobs/startJobs.ts';
 import { clientFor, type UserClient } from './support/client.ts';
 import { startTestApp, type TestApp } from './support/testApp.ts';
 
@@ -83,13 +83,7 @@ it('rebuilds on request, reporting progress, and ends with the same rooms', asyn
 
 it('counts each job queue for ops, over REST and the CLI: a timed mute is one delayed job; others get 404', async () => {
   expect((await alice.get('/api/ops/jobs/')).status).toBe(404);
-  const jobs = startJobs({
-    config: t.app.config,
-    pool: t.app.pg,
-    eventStore: t.app.eventStore,
-    logger: t.app.log,
-    redisConnection: t.app.redisConnection,
-  });
+  const jobs = startAppJobs(t.app);
   try {
     const bob = uuidv4();
     const room = (

@@ -8,10 +8,11 @@ import { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { v4 as uuidv4 } from 'uuid';
 import { afterAll, beforeAll, expect, it, vi } from 'vitest';
+import { startAppJobs } from '../../src/app.ts';
 import { verifierKeyOf } from '../../src/audit/signedNote.ts';
 import { auditSigner } from '../../src/audit/signingKey.ts';
 import { verifyExport } from '../../src/audit/verifyExport.ts';
-import { type JobsHandle, startJobs } from '../../src/jobs/startJobs.ts';
+import type { JobsHandle } from '../../src/jobs/startJobs.ts';
 import { clientFor, type UserClient } from '../api/support/client.ts';
 import { authFor, startTestApp, type TestApp } from '../api/support/testApp.ts';
 
@@ -29,13 +30,7 @@ beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'audit-exports-'));
   t = await startTestApp('audit_export_job', { AUDIT_EXPORTS_DIR: dir });
   const { app } = t;
-  jobs = startJobs({
-    config: app.config,
-    pool: app.pg,
-    eventStore: app.eventStore,
-    logger: app.log,
-    redisConnection: app.redisConnection,
-  });
+  jobs = startAppJobs(app);
   alice = await clientFor(app, uuidv4(), { username: 'alice' });
   moderator = await clientFor(app, uuidv4(), { username: 'mod', roles: ['moderator'] });
   auditor = await clientFor(app, uuidv4(), { username: 'auditor', roles: ['auditor'] });

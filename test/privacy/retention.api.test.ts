@@ -7,6 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import { v4 as uuidv4 } from 'uuid';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startAppJobs } from '../../src/app.ts';
 import { exportAuditLog } from '../../src/audit/exportAuditLog.ts';
 import { asStream } from '../../src/audit/fixtures/sampleLog.ts';
 import { verifierKeyOf } from '../../src/audit/signedNote.ts';
@@ -14,7 +15,7 @@ import { auditSigner } from '../../src/audit/signingKey.ts';
 import { verifyExport } from '../../src/audit/verifyExport.ts';
 import type { ChatEvent } from '../../src/domain/events.ts';
 import { encodePosition } from '../../src/eventstore/eventStore.ts';
-import { type JobsHandle, startJobs } from '../../src/jobs/startJobs.ts';
+import type { JobsHandle } from '../../src/jobs/startJobs.ts';
 import { chatProjection } from '../../src/projections/chat/chatProjection.ts';
 import { readCheckpoint, requestRebuild } from '../../src/projections/checkpoints.ts';
 import { clientFor, type UserClient } from '../api/support/client.ts';
@@ -99,14 +100,7 @@ async function liveKeys(roomId: string): Promise<{ subject_id: string; day: stri
 
 beforeAll(async () => {
   t = await startTestApp('privacy_retention', { RETENTION_RUN_EVERY_MS: '0' });
-  jobs = startJobs({
-    config: t.app.config,
-    pool: t.app.pg,
-    eventStore: t.app.eventStore,
-    logger: t.app.log,
-    redisConnection: t.app.redisConnection,
-    forgetCachedKeys: t.app.forgetCachedKeys,
-  });
+  jobs = startAppJobs(t.app);
   alice = await clientFor(t.app, uuidv4(), { username: 'alice' });
   bob = await clientFor(t.app, uuidv4(), { username: 'bob' });
   officer = await clientFor(t.app, uuidv4(), { roles: ['privacy_officer'] });
