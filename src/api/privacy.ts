@@ -16,10 +16,10 @@ import { RETENTION_JOB, type RetentionRunData } from '../jobs/retention.ts';
 import { jobQueue } from '../jobs/startJobs.ts';
 import { type RetentionReport, runRetention } from '../privacy/applyRetention.ts';
 import {
-  type ErasureDeps,
   type ErasureResult,
   eraseSubject,
   runReleasedErasures,
+  type ShreddingDeps,
 } from '../privacy/eraseSubject.ts';
 import { createPostgresLegalHolds } from '../privacy/legalHolds.ts';
 import { commandContext, withPosition } from './commandContext.ts';
@@ -46,13 +46,15 @@ const ErasureJson = z
 
 const Day = z.iso.date();
 
+const RetentionMode = z
+  .enum(['shred', 'delete'])
+  .describe('shred: the messages stay as erased tombstones; delete: they read as deleted');
+
 const RetentionRuleFields = {
   room_id: Uuid.nullable().describe('the room this rule is for; or give room_type'),
   room_type: RoomTypeSchema.nullable().describe('every room of this type without a rule of its own'),
   days: z.number().int().min(1).max(MAX_RETENTION_DAYS).describe('whole UTC days kept; older ones go'),
-  mode: z
-    .enum(['shred', 'delete'])
-    .describe('shred: the messages stay as erased tombstones; delete: they read as deleted'),
+  mode: RetentionMode,
 };
 
 // a request may leave out room_id or room_type, an answer always has both: two shapes, each named (one
@@ -79,7 +81,7 @@ const RetentionReportJson = z
       z.object({
         room_id: Uuid,
         room_type: RoomTypeSchema,
-        mode: z.enum(['shred', 'delete']),
+        mode: RetentionMode,
         cutoff: Day.describe('the days strictly before it go'),
         keys: z.number().int().describe('data keys destroyed (or that would be)'),
         held_keys: z.number().int().describe('keys of those days that legal holds keep'),
@@ -90,10 +92,16 @@ const RetentionReportJson = z
   })
   .meta({ id: 'RetentionReport' });
 
+/** the BullMQ job states a run is shown in; any other (a state BullMQ adds later) reads as unknown */
+const RUN_STATES = ['waiting', 'active', 'delayed', 'completed', 'failed'] as const;
+
+/** a run asked for over REST is the retention job of this id */
+const runJobId = (runId: string) => `retention-run-${runId}`;
+
 const RetentionRunJson = z
   .object({
     id: Uuid,
-    state: z.enum(['waiting', 'active', 'delayed', 'completed', 'failed', 'unknown']),
+    state: z.enum([...RUN_STATES, 'unknown']),
     report: RetentionReportJson.nullable().describe('once completed'),
   })
   .meta({ id: 'RetentionRun' });
@@ -124,7 +132,7 @@ const reportJson = (report: RetentionReport) => ({
 const KEEP_RUN_SECONDS = 7 * 86_400;
 
 export const privacyRoutes: FastifyPluginAsyncZod = async (fastify) => {
-  const deps: ErasureDeps = {
+  const deps: ShreddingDeps = {
     pool: fastify.pg,
     legalHolds: createPostgresLegalHolds(fastify.pg),
     attachments: fastify.attachments,
@@ -214,7 +222,7 @@ export const privacyRoutes: FastifyPluginAsyncZod = async (fastify) => {
       const id = uuidv7();
       const data: RetentionRunData = {};
       await retentionQueue.add(RETENTION_JOB, data, {
-        jobId: `retention-run-${id}`,
+        jobId: runJobId(id),
         removeOnComplete: { age: KEEP_RUN_SECONDS },
       });
       return reply.code(202).send({ id, state: 'waiting' as const, report: null });
@@ -235,13 +243,12 @@ export const privacyRoutes: FastifyPluginAsyncZod = async (fastify) => {
       },
     },
     async (request) => {
-      const job = await retentionQueue.getJob(`retention-run-${request.params.id}`);
+      const job = await retentionQueue.getJob(runJobId(request.params.id));
       if (!job) throw notFound('Retention run');
       const state = await job.getState();
-      const known = ['waiting', 'active', 'delayed', 'completed', 'failed'] as const;
       return {
         id: request.params.id,
-        state: known.find((s) => s === state) ?? ('unknown' as const),
+        state: RUN_STATES.find((known) => known === state) ?? ('unknown' as const),
         report: state === 'completed' ? reportJson(job.returnvalue as RetentionReport) : null,
       };
     },

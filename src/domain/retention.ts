@@ -77,15 +77,7 @@ export const roomRetentionAggregate: Aggregate<RoomRetentionState, RetentionAppl
   }),
 };
 
-export type RecordRetentionApplied = {
-  roomId: string;
-  cutoff: string;
-  mode: RetentionRule['mode'];
-  spared: SparedScope[];
-  keysDestroyed: number;
-  messages: number;
-  attachmentsDeleted: number;
-};
+export type RecordRetentionApplied = Omit<RetentionApplied['data'], 'appliedBy'>;
 
 /**
  * Records a run on a room once per selection: a retried run (same cutoff, mode and holds) records nothing;

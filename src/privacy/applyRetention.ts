@@ -4,7 +4,6 @@
 // reports the same selection and changes nothing. Per room, under the holds' lock: the selection, then
 // (a real run) the files and secrets, the RetentionApplied the projections blank from, and the keys last,
 // so a run that fails part-way is finished by the next one (the event is recorded once per cutoff).
-import type pg from 'pg';
 import { destroyLeafSecrets } from '../audit/erasedSecrets.ts';
 import { readEvents } from '../audit/scanEvents.ts';
 import type { CommandContext } from '../commands/context.ts';
@@ -14,20 +13,13 @@ import type { RetentionRule, RoomType, SparedScope } from '../domain/events.ts';
 import { isSpared, retentionCutoff, retentionPolicyAggregate, ruleForRoom } from '../domain/retention.ts';
 import { RETENTION_POLICY_STREAM } from '../domain/streams.ts';
 import { countRetainedMessages } from '../projections/chat/retainedRoom.ts';
-import type { AttachmentStorage, StoredAttachment } from '../storage/attachmentStorage.ts';
+import type { StoredAttachment } from '../storage/attachmentStorage.ts';
 import { ENCRYPTED_EVENT_TYPES, subjectsOf } from './encryptedFields.ts';
-import type { LegalHolds } from './legalHolds.ts';
+import type { ShreddingDeps } from './eraseSubject.ts';
+import type { RoomKeySelection } from './legalHolds.ts';
 
 /** the chat read model, as every reader sees it (its live generation) */
 const CHAT_READ = 'chat_read';
-
-export type RetentionDeps = {
-  pool: pg.Pool;
-  legalHolds: LegalHolds;
-  attachments: AttachmentStorage;
-  /** the process's cached unwrapped keys */
-  forgetCachedKeys(): void;
-};
 
 /** what a run does (or a dry run would do) to one room */
 export type RoomRetention = {
@@ -49,7 +41,7 @@ const dayOf = (iso: string) => iso.slice(0, 10);
 
 export async function runRetention(
   ctx: CommandContext,
-  deps: RetentionDeps,
+  deps: ShreddingDeps,
   options: { dryRun: boolean; today?: string },
 ): Promise<RetentionReport> {
   const today = options.today ?? dayOf((ctx.now?.() ?? new Date()).toISOString());
@@ -61,57 +53,65 @@ export async function runRetention(
   );
   // read once per run, and only when a room has keys to destroy
   let attachments: StoredAttachment[] | null = null;
-  const allAttachments = async () => {
-    attachments ??= await deps.attachments.list();
-    return attachments;
-  };
-  let destroyedAny = false;
   for (const room of rows) {
     const rule = ruleForRoom(policy, { id: room.id, roomType: room.room_type });
     if (!rule) continue;
     const cutoff = retentionCutoff(today, rule.days);
-    let planned: RoomRetention | null = null;
-    const plan = async (spared: SparedScope[], keys: number, heldKeys: number) => {
-      const selection = { roomId: room.id, cutoff, mode: rule.mode, spared };
-      const files = (await allAttachments()).filter(
+    /** what the selection takes from the room: the report's line, and the files to delete */
+    const plan = async ({ spared, keys, heldKeys }: RoomKeySelection) => {
+      attachments ??= await deps.attachments.list();
+      const files = attachments.filter(
         (a) => a.roomId === room.id && retained(spared, cutoff, a.uploaderId, dayOf(a.createdAt)),
       );
-      planned = {
+      const messages = await countRetainedMessages(deps.pool, CHAT_READ, {
+        roomId: room.id,
+        cutoff,
+        mode: rule.mode,
+        spared,
+      });
+      const line: RoomRetention = {
         roomId: room.id,
         roomType: room.room_type,
         mode: rule.mode,
         cutoff,
         keys,
         heldKeys,
-        messages: await countRetainedMessages(deps.pool, CHAT_READ, selection),
+        messages,
         attachments: files.length,
       };
-      return { selection, files };
+      return { line, files };
     };
+    let applied: RoomRetention | null = null;
     const selection = await deps.legalHolds.roomKeysBefore(
       room.id,
       cutoff,
       options.dryRun
         ? undefined
-        : async ({ spared, keys, heldKeys }) => {
-            const { selection, files } = await plan(spared, keys, heldKeys);
+        : async (selected) => {
+            const { line, files } = await plan(selected);
             const ids = new Set(files.map((file) => file.id));
             await deps.attachments.deleteMatching((a) => ids.has(a.id));
-            await destroyLeafSecrets(deps.pool, await eventsWrittenBefore(ctx, room.id, cutoff, spared));
+            await destroyLeafSecrets(
+              deps.pool,
+              await eventsWrittenBefore(ctx, room.id, cutoff, selected.spared),
+            );
             await recordRetentionApplied(ctx, {
-              ...selection,
-              keysDestroyed: planned!.keys,
-              messages: planned!.messages,
-              attachmentsDeleted: planned!.attachments,
+              roomId: room.id,
+              cutoff,
+              mode: rule.mode,
+              spared: selected.spared,
+              keysDestroyed: line.keys,
+              messages: line.messages,
+              attachmentsDeleted: line.attachments,
             });
-            destroyedAny = true;
+            applied = line;
           },
     );
     if (selection.keys === 0) continue;
-    if (options.dryRun) await plan(selection.spared, selection.keys, selection.heldKeys);
-    report.rooms.push(planned!);
+    report.rooms.push(applied ?? (await plan(selection)).line);
   }
-  if (destroyedAny) {
+  // keys were destroyed: nothing this process holds may open what they sealed
+  if (!options.dryRun && report.rooms.length > 0) {
     deps.forgetCachedKeys();
     ctx.stateCache?.clear();
   }

@@ -13,7 +13,8 @@ import type { AttachmentStorage } from '../storage/attachmentStorage.ts';
 import { ENCRYPTED_EVENT_TYPES, subjectsOf } from './encryptedFields.ts';
 import type { LegalHolds } from './legalHolds.ts';
 
-export type ErasureDeps = {
+/** what destroying data keys needs, for an erasure and for a retention run (applyRetention.ts) */
+export type ShreddingDeps = {
   pool: pg.Pool;
   legalHolds: LegalHolds;
   attachments: AttachmentStorage;
@@ -34,7 +35,7 @@ export type ErasureResult = {
 
 export async function eraseSubject(
   ctx: CommandContext,
-  deps: ErasureDeps,
+  deps: ShreddingDeps,
   request: { erasureId: string; subjectId: string },
 ): Promise<ErasureResult> {
   const { erasureId, subjectId } = request;
@@ -91,7 +92,10 @@ async function eventsWithFieldsOf(
 }
 
 /** Runs every queued erasure no hold covers any more (after a release); SubjectErased keeps who asked. */
-export async function runReleasedErasures(ctx: CommandContext, deps: ErasureDeps): Promise<ErasureResult[]> {
+export async function runReleasedErasures(
+  ctx: CommandContext,
+  deps: ShreddingDeps,
+): Promise<ErasureResult[]> {
   const done: ErasureResult[] = [];
   for (const queued of await deps.legalHolds.queuedErasures()) {
     const result = await eraseSubject(ctx, deps, queued);
