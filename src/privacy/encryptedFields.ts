@@ -90,7 +90,7 @@ function walkFields(type: string, root: Json, copying: boolean): PersonalField[]
       const subjectId = valueAt(root, spec.subject, index);
       if (typeof subjectId !== 'string') continue;
       fields.push({
-        path: prefix ? `${prefix}.${spec.name}` : spec.name,
+        path: joinPath(prefix, spec.name),
         subjectId,
         holder,
         name: spec.name,
@@ -101,6 +101,16 @@ function walkFields(type: string, root: Json, copying: boolean): PersonalField[]
 }
 
 type Found = { holder: Json; prefix: string; index: number | null };
+
+const joinPath = (prefix: string, key: string) => (prefix === '' ? key : `${prefix}.${key}`);
+
+/** `child` itself when nothing is copied or it is a copy already, else a fresh copy of it */
+function owned(child: object, fresh: WeakSet<object> | null): object {
+  if (!fresh || fresh.has(child)) return child;
+  const copy = Array.isArray(child) ? [...child] : { ...child };
+  fresh.add(copy);
+  return copy;
+}
 
 /**
  * the objects at `segments` below `value` (`*`: every element); with `fresh`, each object on the way that
@@ -120,29 +130,22 @@ function collect(
     return;
   }
   const segment = segments[depth]!;
-  const at = (key: string) => (prefix === '' ? key : `${prefix}.${key}`);
-  const own = (child: object): object => {
-    if (!fresh || fresh.has(child)) return child;
-    const copy = Array.isArray(child) ? [...child] : { ...child };
-    fresh.add(copy);
-    return copy;
-  };
   if (segment === '*') {
     if (!Array.isArray(value)) return;
     value.forEach((element, i) => {
       if (element === null || typeof element !== 'object') return;
-      const next = own(element);
+      const next = owned(element, fresh);
       if (next !== element) value[i] = next;
-      collect(next as Json, segments, depth + 1, at(String(i)), i, fresh, found);
+      collect(next as Json, segments, depth + 1, joinPath(prefix, String(i)), i, fresh, found);
     });
     return;
   }
   if (!isObject(value) || !Object.hasOwn(value, segment)) return;
   const child = value[segment];
   if (child === null || typeof child !== 'object') return;
-  const next = own(child);
+  const next = owned(child, fresh);
   if (next !== child) value[segment] = next;
-  collect(next as Json, segments, depth + 1, at(segment), index, fresh, found);
+  collect(next as Json, segments, depth + 1, joinPath(prefix, segment), index, fresh, found);
 }
 
 /** the value at `path`, a `*` standing for element `index` */
