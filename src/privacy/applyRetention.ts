@@ -16,6 +16,7 @@ import { countRetainedMessages } from '../projections/chat/retainedRoom.ts';
 import type { StoredAttachment } from '../storage/attachmentStorage.ts';
 import { ENCRYPTED_EVENT_TYPES, subjectsOf } from './encryptedFields.ts';
 import type { ShreddingDeps } from './eraseSubject.ts';
+import { utcDayOf } from './keyStore.ts';
 import type { RoomKeySelection } from './legalHolds.ts';
 
 /** the chat read model, as every reader sees it (its live generation) */
@@ -37,14 +38,12 @@ export type RoomRetention = {
 
 export type RetentionReport = { today: string; dryRun: boolean; rooms: RoomRetention[] };
 
-const dayOf = (iso: string) => iso.slice(0, 10);
-
 export async function runRetention(
   ctx: CommandContext,
   deps: ShreddingDeps,
   options: { dryRun: boolean; today?: string },
 ): Promise<RetentionReport> {
-  const today = options.today ?? dayOf((ctx.now?.() ?? new Date()).toISOString());
+  const today = options.today ?? utcDayOf((ctx.now?.() ?? new Date()).toISOString());
   const { state: policy } = await loadAggregate(ctx, retentionPolicyAggregate, RETENTION_POLICY_STREAM);
   const report: RetentionReport = { today, dryRun: options.dryRun, rooms: [] };
   if (policy.rules.length === 0) return report;
@@ -61,7 +60,7 @@ export async function runRetention(
     const plan = async ({ spared, keys, heldKeys }: RoomKeySelection) => {
       attachments ??= await deps.attachments.list();
       const files = attachments.filter(
-        (a) => a.roomId === room.id && retained(spared, cutoff, a.uploaderId, dayOf(a.createdAt)),
+        (a) => a.roomId === room.id && retained(spared, cutoff, a.uploaderId, utcDayOf(a.createdAt)),
       );
       const messages = await countRetainedMessages(deps.pool, CHAT_READ, {
         roomId: room.id,
@@ -135,7 +134,7 @@ async function eventsWrittenBefore(
   const ids: string[] = [];
   for await (const page of readEvents(ctx.eventStore, { roomId, eventTypes: ENCRYPTED_EVENT_TYPES })) {
     for (const event of page) {
-      const day = dayOf(event.metadata.occurredAt);
+      const day = utcDayOf(event.metadata.occurredAt);
       if (day >= cutoff) continue;
       const subjects = [...subjectsOf(event.type, event)];
       if (subjects.length > 0 && subjects.every((subject) => !isSpared(spared, subject, day))) {

@@ -21,7 +21,7 @@ import {
   openField,
   sealField,
 } from './fieldCipher.ts';
-import { type KeyScope, type KeyStore, scopeKey } from './keyStore.ts';
+import { type KeyScope, type KeyStore, scopeKey, utcDayOf } from './keyStore.ts';
 
 export type EncryptingEventStoreOptions = {
   keyStore: KeyStore;
@@ -50,9 +50,6 @@ export type EncryptingEventStore = EventStore & {
 
 /** events recorded after keys were destroyed (in whichever process) */
 const DESTROYS_KEYS = new Set(['SubjectErased', 'RetentionApplied']);
-
-/** the UTC day of an ISO timestamp (`occurredAt` is written by toISOString) */
-const dayOf = (iso: string) => iso.slice(0, 10);
 
 export function createEncryptingEventStore(
   inner: EventStore,
@@ -107,7 +104,7 @@ export function createEncryptingEventStore(
       // readers would get it back in clear and fail on it
       serializeEvent(event, Number.POSITIVE_INFINITY);
       const roomId = event.metadata.roomId ?? '';
-      const day = dayOf(event.metadata.occurredAt);
+      const day = utcDayOf(event.metadata.occurredAt);
       pending.push({
         event: copy,
         fields,

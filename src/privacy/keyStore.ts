@@ -10,6 +10,9 @@ export type KeyScope = {
   readonly day: string;
 };
 
+/** the UTC day of an ISO timestamp (occurredAt is written by toISOString): the day of a key's scope */
+export const utcDayOf = (iso: string) => iso.slice(0, 10);
+
 export type DataKey = { readonly keyId: string; readonly key: Buffer };
 
 /** which keys a destruction (or a dry run of one) selects; all given parts must match */
