@@ -11,6 +11,7 @@ import type { EventStore } from '../eventstore/eventStore.ts';
 import { historyAccess } from '../projections/chat/queries/historyVisibility.ts';
 import { unreadCount } from '../projections/chat/queries/participants.ts';
 import { readRoomFeed, readRoomFeedFor, roomFeedHead } from '../projections/chat/queries/roomFeed.ts';
+import { roomGreeting } from '../projections/chat/queries/roomGreeting.ts';
 import type { Db } from '../projections/projection.ts';
 import type { RealtimeCommands, RealtimeReadModel } from './chatSession.ts';
 import type { FeedSource } from './roomFanout.ts';
@@ -47,6 +48,7 @@ export function bindCommands(
 export function bindReadModel(db: Db): RealtimeReadModel {
   return {
     membership: (roomId, userId) => historyAccess(db, roomId, userId),
+    greeting: (roomId, userId) => roomGreeting(db, roomId, userId),
     async unreadCount(roomId, userId) {
       return (await unreadCount(db, roomId, userId)) ?? 0;
     },

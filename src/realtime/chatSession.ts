@@ -29,6 +29,11 @@ export type RoomAccess = {
 export type RealtimeReadModel = {
   /** the user's current membership, null when they are not (or no longer) a participant */
   membership(roomId: string, userId: string): Promise<RoomAccess | null>;
+  /** what a room socket greets with (one read): membership, unread count, the other participants */
+  greeting(
+    roomId: string,
+    userId: string,
+  ): Promise<{ access: RoomAccess; unreadCount: number; roommates: string[] } | null>;
   unreadCount(roomId: string, userId: string): Promise<number>;
 };
 
@@ -48,8 +53,8 @@ export type SessionPresence = {
   opened(userId: string, socket: object): Promise<void>;
   setAway(userId: string, socket: object, away: boolean): Promise<void>;
   closed(userId: string, socket: object): Promise<void>;
-  /** the room's other participants' presence now */
-  ofRoom(roomId: string, userId: string): Promise<PresenceJson[]>;
+  /** these users' presence now (the room's other participants, for the greeting) */
+  ofUsers(userIds: readonly string[]): Promise<PresenceJson[]>;
   setInvisible(userId: string, invisible: boolean): Promise<void>;
   /** changes of the presence of people this socket's user may see (of its room's people on a room socket) */
   listen(listener: { userId: string; roomId: string | null; send(frame: PresenceJson): void }): () => void;
@@ -259,16 +264,16 @@ export function runSession(
   }
 
   async function openRoomSocket(me: AuthenticatedUser, roomId: string) {
-    const membership = await readModel.membership(roomId, me.userId);
-    if (!membership) {
+    const greeting = await readModel.greeting(roomId, me.userId);
+    if (!greeting) {
       socket.close(CLOSE.forbidden, 'not a participant');
       return;
     }
+    const { access, unreadCount, roommates } = greeting;
     listenToPresence(me, roomId);
-    const [unreadCount, typists, presence] = await Promise.all([
-      readModel.unreadCount(roomId, me.userId),
+    const [typists, presence] = await Promise.all([
       deps.currentTypists(roomId),
-      deps.presence.ofRoom(roomId, me.userId),
+      deps.presence.ofUsers(roommates),
     ]);
     // sent once the room is subscribed: from here on the client misses nothing, typing included; the
     // presence changes held since listening go after it (flushed before joinRoom greets, one could come
@@ -285,7 +290,7 @@ export function runSession(
       });
       greetedForPresence();
     };
-    await joinRoom(me, roomId, membership, start.lastSeq, greet, (outcome) => {
+    await joinRoom(me, roomId, access, start.lastSeq, greet, (outcome) => {
       if (outcome.resumed) socket.send({ type: 'resumed', room_id: roomId, ...describeResume(outcome) });
     });
   }

@@ -16,7 +16,7 @@ import {
   presenceChannel,
 } from '../presence/presenceStore.ts';
 import { presenceJson, presenceOf } from '../presence/presenceView.ts';
-import { roommatesIn, roomsAndRoommatesOf } from '../projections/chat/queries/sharedRooms.ts';
+import { roomsAndRoommatesOf } from '../projections/chat/queries/sharedRooms.ts';
 import type { Db } from '../projections/projection.ts';
 
 /** A socket that shows presence: of its room's participants (room socket), or of all its user's roommates. */
@@ -25,7 +25,8 @@ export type PresenceListener = { userId: string; roomId: string | null; send(fra
 export type RealtimePresence = {
   readonly store: PresenceStore;
   /** the presence of a room's other participants, for a room socket's greeting */
-  ofRoom(roomId: string, userId: string): Promise<PresenceJson[]>;
+  /** the presence of these users now, in their order (the caller has checked that they may see them) */
+  ofUsers(userIds: readonly string[]): Promise<PresenceJson[]>;
   /** the user's invisible setting: kept, and every node decides again who sees what */
   setInvisible(userId: string, invisible: boolean): Promise<void>;
   listen(listener: PresenceListener): () => void;
@@ -123,10 +124,9 @@ export function createRealtimePresence(options: {
 
   return {
     store,
-    async ofRoom(roomId, userId) {
-      const others = await roommatesIn(db, roomId, userId);
-      const presence = await presenceOf(db, store, others);
-      return others.map((id) => presence.get(id)!);
+    async ofUsers(userIds) {
+      const presence = await presenceOf(db, store, userIds);
+      return userIds.map((id) => presence.get(id)!);
     },
     async setInvisible(userId, invisible) {
       await setInvisible(db, userId, invisible);

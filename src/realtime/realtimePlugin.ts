@@ -107,7 +107,7 @@ export const realtimePlugin = fp<RealtimePluginOptions>(
       setAway: (userId: string, socket: object, away: boolean) =>
         presence.store.setAway(userId, socket, away),
       closed: (userId: string, socket: object) => presence.store.closed(userId, socket),
-      ofRoom: presence.ofRoom,
+      ofUsers: presence.ofUsers,
       setInvisible: presence.setInvisible,
       listen: presence.listen,
     };

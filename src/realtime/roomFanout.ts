@@ -19,14 +19,15 @@ export type FeedSource = {
   readFeed(roomId: string, afterSeq: number, limit: number): Promise<FeedEntry[]>;
   /**
    * the entries with seq > afterSeq that `userId` may read, in seq order, at most `limit` (a catch-up);
-   * `toSeq`: how far the feed was read (the entries up to it that are missing were not theirs to read)
+   * `toSeq`: how far the feed was read (the entries up to it that are missing were not theirs to read);
+   * `headSeq`: the room's last seq as of the same read
    */
   readFeedFor(
     roomId: string,
     userId: string,
     afterSeq: number,
     limit: number,
-  ): Promise<{ entries: FeedEntry[]; toSeq: number }>;
+  ): Promise<{ entries: FeedEntry[]; toSeq: number; headSeq: number }>;
   /** the room's last feed seq (0 when the room has none) */
   headSeq(roomId: string): Promise<number>;
 };
@@ -92,9 +93,11 @@ export type RoomFanoutOptions = {
 
 const PAGE = 500;
 
-type Work =
-  | { kind: 'live'; message: WireMessage }
-  | { kind: 'join'; sink: RoomSink; options: JoinOptions; done: (error?: unknown) => void };
+type Join = { kind: 'join'; sink: RoomSink; options: JoinOptions; done: (error?: unknown) => void };
+type Work = { kind: 'live'; message: WireMessage } | Join;
+
+/** A join's first read: the room's head, and for a resume the first page of its catch-up. */
+type FirstRead = { headSeq: number; page?: { entries: FeedEntry[]; toSeq: number } };
 
 type Hub = {
   roomId: string;
@@ -172,7 +175,7 @@ export function createRoomFanout(options: RoomFanoutOptions): RoomFanout {
     try {
       for (let work = hub.work.shift(); work; work = hub.work.shift()) {
         if (work.kind === 'live') await acceptLive(hub, work.message);
-        else await runJoin(hub, work.sink, work.options).then(() => work.done(), work.done);
+        else await runJoins(hub, [work, ...takeJoins(hub)]);
       }
     } finally {
       hub.running = false;
@@ -233,9 +236,53 @@ export function createRoomFanout(options: RoomFanoutOptions): RoomFanout {
     for (const sink of hub.sinks.keys()) if (sink.userId !== message.subject) sink.send(hub.roomId, message);
   }
 
-  async function runJoin(hub: Hub, sink: RoomSink, options: JoinOptions) {
-    const head = await source.headSeq(hub.roomId);
-    if (!sink.isOpen()) return;
+  /** the joins waiting at the front of the hub's work (a reconnect storm brings a room's members at once) */
+  function takeJoins(hub: Hub): Join[] {
+    const joins: Join[] = [];
+    while (hub.work[0]?.kind === 'join') joins.push(hub.work.shift() as Join);
+    return joins;
+  }
+
+  /**
+   * Joins that were waiting together read the feed at the same time (one round trip each, not one after
+   * another), then are caught up and go live in their order. Every read starts after the live entries
+   * queued before them were delivered, so each cursor is at or past the hub's; a hub that had no one
+   * starts from the lowest of them (live entries past it reach only the sinks that lack them).
+   */
+  async function runJoins(hub: Hub, joins: Join[]) {
+    const reads = joins.map((join) => firstRead(hub, join.sink, join.options));
+    for (const read of reads) read.catch(() => {}); // each is awaited (and its error handed on) below
+    const fresh = hub.lastSeq < 0;
+    let lowest = Number.POSITIVE_INFINITY;
+    for (const [index, join] of joins.entries()) {
+      try {
+        const cursor = await runJoin(hub, join.sink, join.options, await reads[index]!);
+        if (cursor !== undefined) lowest = Math.min(lowest, cursor);
+        join.done();
+      } catch (error) {
+        join.done(error);
+      }
+    }
+    if (fresh && lowest !== Number.POSITIVE_INFINITY) hub.lastSeq = lowest;
+  }
+
+  function firstRead(hub: Hub, sink: RoomSink, options: JoinOptions): Promise<FirstRead> {
+    if (options.afterSeq === undefined) return source.headSeq(hub.roomId).then((headSeq) => ({ headSeq }));
+    const floor = Math.max(0, options.firstReadableSeq - 1);
+    return source
+      .readFeedFor(hub.roomId, sink.userId, Math.max(options.afterSeq, floor), PAGE)
+      .then(({ headSeq, ...page }) => ({ headSeq, page }));
+  }
+
+  /** catches one sink up from its first read and adds it to the hub; its cursor, or undefined if it left */
+  async function runJoin(
+    hub: Hub,
+    sink: RoomSink,
+    options: JoinOptions,
+    first: FirstRead,
+  ): Promise<number | undefined> {
+    const head = first.headSeq;
+    if (!sink.isOpen()) return undefined;
     options.ready?.();
     const floor = Math.max(0, options.firstReadableSeq - 1);
     let cursor = head;
@@ -247,28 +294,30 @@ export function createRoomFanout(options: RoomFanoutOptions): RoomFanout {
       else if (head - Math.max(fromSeq, floor) > maxReplay) {
         outcome = { resumed: true, recovered: false, fromSeq, toSeq: head, reason: 'too_far_behind' };
       } else {
-        cursor = Math.max(fromSeq, floor);
         // read to the end of the feed, not just to `head`: entries committed since are in it too
-        for (;;) {
-          const page = await source.readFeedFor(hub.roomId, sink.userId, cursor, PAGE);
+        for (let page = first.page!; ; ) {
           for (const entry of page.entries) {
-            if (!sink.isOpen()) return;
+            if (!sink.isOpen()) return undefined;
             const message = feedEntryToWire(entry);
             sink.send(hub.roomId, message);
-            if (entry.seq > options.joinedSeq && isRevocationOf(message, sink))
-              return sink.revoke(hub.roomId);
+            if (entry.seq > options.joinedSeq && isRevocationOf(message, sink)) {
+              sink.revoke(hub.roomId);
+              return undefined;
+            }
           }
           cursor = page.toSeq;
           if (page.entries.length < PAGE) break;
+          page = await source.readFeedFor(hub.roomId, sink.userId, cursor, PAGE);
         }
         outcome = { resumed: true, recovered: true, fromSeq, toSeq: cursor };
       }
     }
-    if (!sink.isOpen()) return;
+    if (!sink.isOpen()) return undefined;
     options.announce(outcome);
     hub.sinks.set(sink, { cursor });
     hub.members++; // the sink's own membership; the join's is released by the caller
-    if (hub.lastSeq < 0) hub.lastSeq = cursor;
+    if (hub.lastSeq >= 0) return undefined; // a hub that was live already keeps its position
+    return cursor;
   }
 
   function interruptAll(reason: string) {

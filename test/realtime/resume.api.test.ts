@@ -152,6 +152,36 @@ describe('resume with last_seq', () => {
     expect(contents(joined)).toEqual(['after carol']);
   });
 
+  it('resumes a room whose members all come back at once, from different seqs, while messages keep coming', async () => {
+    const members = Array.from({ length: 8 }, () => randomUUID());
+    const roomId = await node.groupRoom(alice, members, 'storm');
+    await send(roomId, ['m0', 'm1', 'm2', 'm3', 'm4', 'm5', 'm6', 'm7']);
+    const head = await node.app.pg.query<{ last_seq: number }>(
+      'SELECT last_seq FROM chat_read.rooms WHERE id = $1',
+      [roomId],
+    );
+    const headSeq = head.rows[0]!.last_seq;
+    // member i last saw seq headSeq - 1 - i: each misses a different tail of the room
+    const sockets = await Promise.all(
+      members.map((member, index) =>
+        connect(`/ws/chat/${roomId}/`, member, `&last_seq=${headSeq - 1 - index}`),
+      ),
+    );
+    const during = send(roomId, ['live 0', 'live 1', 'live 2']);
+    await Promise.all(sockets.map((socket) => socket.next('resumed')));
+    await during;
+    await Promise.all(sockets.map((socket) => socket.next((frame) => contents([frame])[0] === 'live 2')));
+    for (const [index, socket] of sockets.entries()) {
+      const seqs = fed(socket.frames).map((frame) => frame.seq as number);
+      const from = headSeq - 1 - index;
+      // every seq after the member's cursor exactly once, in order, up to the last live message
+      expect(seqs).toEqual(seqs.map((_, at) => from + 1 + at));
+      expect(contents(fed(socket.frames)).slice(-3)).toEqual(['live 0', 'live 1', 'live 2']);
+      expect(socket.frames.find((frame) => frame.type === 'resumed')).toMatchObject({ recovered: true });
+    }
+    await Promise.all(sockets.map((socket) => socket.close()));
+  });
+
   it('rejects a malformed last_seq explicitly', async () => {
     const roomId = await newRoom();
     const socket = await connect(`/ws/chat/${roomId}/`, bob, '&last_seq=abc');

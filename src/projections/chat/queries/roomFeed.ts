@@ -43,7 +43,9 @@ export async function readRoomFeed(
  * anyone but a current participant; in a `joined` room only frames within their membership windows, and
  * of those only the ones whose message (`message_seq`) was sent within one too. `toSeq` is how far the
  * feed was read: the last entry's seq when there are `limit` of them, otherwise the end of the feed (what
- * lies between was not theirs to read), so that live delivery goes on from there.
+ * lies between was not theirs to read), so that live delivery goes on from there. `headSeq` is the
+ * room's newest seq as of the same read (one statement, one snapshot: every entry up to it is in the
+ * feed the read saw), so a resume costs one round trip.
  */
 export async function readRoomFeedFor(
   db: Db,
@@ -51,25 +53,30 @@ export async function readRoomFeedFor(
   userId: string,
   afterSeq: number,
   limit: number,
-): Promise<{ entries: FeedEntry[]; toSeq: number }> {
-  // the head first: the feed read below starts later, so it sees every entry up to it
-  const head = await roomFeedHead(db, roomId);
-  const { rows } = await db.query<FeedSelectRow>(
+): Promise<{ entries: FeedEntry[]; toSeq: number; headSeq: number }> {
+  const { rows } = await db.query<{ head_seq: number } & (FeedSelectRow | NoFeedRow)>(
     `WITH hv AS (${visibleRanges('$1', '$2')})
-     SELECT ${FEED_COLUMNS} FROM hv
-     CROSS JOIN LATERAL (SELECT * FROM chat_read.room_feed f
-       WHERE f.room_id = $1 AND f.seq > $3 AND f.seq BETWEEN hv.from_seq AND hv.to_seq
-         AND (f.message_seq IS NULL
-           OR EXISTS (SELECT 1 FROM hv seen WHERE f.message_seq BETWEEN seen.from_seq AND seen.to_seq))
-       ORDER BY f.seq LIMIT $4) f
-     ${FEED_JOINS}
-     ORDER BY f.seq LIMIT $4`,
+     SELECT head.head_seq, e.* FROM
+       (SELECT coalesce((SELECT last_seq FROM chat_read.rooms WHERE id = $1), 0) AS head_seq) head
+     LEFT JOIN LATERAL (SELECT ${FEED_COLUMNS} FROM hv
+       CROSS JOIN LATERAL (SELECT * FROM chat_read.room_feed f
+         WHERE f.room_id = $1 AND f.seq > $3 AND f.seq BETWEEN hv.from_seq AND hv.to_seq
+           AND (f.message_seq IS NULL
+             OR EXISTS (SELECT 1 FROM hv seen WHERE f.message_seq BETWEEN seen.from_seq AND seen.to_seq))
+         ORDER BY f.seq LIMIT $4) f
+       ${FEED_JOINS}
+       ORDER BY f.seq LIMIT $4) e ON true
+     ORDER BY e.seq`,
     [roomId, userId, afterSeq, limit],
   );
-  const entries = rows.map(toFeedEntry);
+  const headSeq = rows[0]?.head_seq ?? 0;
+  const entries = rows.flatMap((row) => (row.seq === null ? [] : [toFeedEntry(row)]));
   const last = entries.at(-1)?.seq ?? afterSeq;
-  return { entries, toSeq: entries.length === limit ? last : Math.max(head, last) };
+  return { entries, toSeq: entries.length === limit ? last : Math.max(headSeq, last), headSeq };
 }
+
+/** the one row of a feed read that found no entries: only the head */
+type NoFeedRow = { [column in keyof FeedSelectRow]: null };
 
 function toFeedEntry(row: FeedSelectRow): FeedEntry {
   const entry: FeedEntry = {

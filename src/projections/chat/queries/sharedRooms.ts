@@ -41,13 +41,3 @@ export async function shareARoom(db: Db, userId: string, otherId: string): Promi
   );
   return rows.length > 0;
 }
-
-/** The current participants of a room but `exceptUserId`. */
-export async function roommatesIn(db: Db, roomId: string, exceptUserId: string): Promise<string[]> {
-  const { rows } = await db.query<{ user_id: string }>(
-    `SELECT user_id FROM chat_read.participants WHERE room_id = $1 AND left_at IS NULL AND user_id <> $2
-     ORDER BY joined_seq, user_id`,
-    [roomId, exceptUserId],
-  );
-  return rows.map((row) => row.user_id);
-}
