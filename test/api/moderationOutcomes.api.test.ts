@@ -105,7 +105,7 @@ describe('a send', () => {
         edits: 0,
       },
     });
-    expect((await bob.get(`/api/chat/moderation/reports/${report.id}/`)).status).toBe(403);
+    expect((await bob.get(`/api/chat/moderation/reports/${report.id}/`)).status).toBe(404);
     expect((await moderator.get(`/api/chat/moderation/reports/${uuidv4()}/`)).status).toBe(404);
   });
 

@@ -76,15 +76,36 @@ it('lets moderators add, change, list and remove rules', async () => {
   expect((await moderator.get('/api/moderation/rules/')).body.rules).toEqual([]);
 });
 
-it('refuses everyone but moderators', async () => {
-  expect((await alice.get('/api/moderation/rules/')).status).toBe(403);
-  const attempt = await alice.post('/api/moderation/rules/', {
-    name: 'x',
-    action: 'flag',
-    match: { kind: 'words', words: ['x'] },
-  });
-  expect(attempt.status).toBe(403);
-  expect(attempt.body.code).toBe('forbidden');
+it('does not exist for anyone but moderators (404, as /api/ops and /api/audit), malformed requests too', async () => {
+  const rule = { name: 'x', action: 'flag', match: { kind: 'words', words: ['x'] } };
+  const added = await moderator.post('/api/moderation/rules/', rule);
+  expect(added.status).toBe(201);
+  const id = added.body.id;
+  const reportId = uuidv4();
+  const messageId = uuidv4();
+  const attempts = [
+    () => alice.get('/api/moderation/rules/'),
+    () => alice.get(`/api/moderation/rules/${id}/`),
+    () => alice.post('/api/moderation/rules/', rule),
+    () => alice.post('/api/moderation/rules/', { name: 'x', unknown: true }),
+    () => alice.patch(`/api/moderation/rules/${id}/`, { name: 'y' }),
+    () => alice.delete(`/api/moderation/rules/${id}/`),
+    () => alice.get('/api/moderation/rules/not-a-uuid/'),
+    () => alice.get('/api/chat/moderation/reports/'),
+    () => alice.get('/api/chat/moderation/reports/?status=nonsense'),
+    () => alice.get(`/api/chat/moderation/reports/${reportId}/`),
+    () => alice.get('/api/chat/moderation/bounces/'),
+    () => alice.post(`/api/chat/moderation/messages/${messageId}/hide/`, { reason: 'x' }),
+    () => alice.post(`/api/chat/moderation/messages/${messageId}/hide/`, {}),
+    () => alice.post(`/api/chat/moderation/messages/${messageId}/restore/`),
+    () => alice.post(`/api/chat/moderation/reports/${reportId}/dismiss/`),
+  ];
+  for (const attempt of attempts) {
+    expect(await attempt()).toMatchObject({ status: 404, body: { code: 'not_found' } });
+  }
+  // the rule is untouched
+  expect((await moderator.get(`/api/moderation/rules/${id}/`)).body).toMatchObject({ name: 'x' });
+  expect((await moderator.delete(`/api/moderation/rules/${id}/`)).status).toBe(200);
 });
 
 it('refuses rules that cannot be matched, in linear time or at all', async () => {
