@@ -7,19 +7,15 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { v4 as uuidv4 } from 'uuid';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type App, buildApp } from '../../src/app.ts';
 import { bounceId } from '../../src/domain/moderationOutcomes.ts';
 import { bounceStream, messageIdForClientId } from '../../src/domain/streams.ts';
 import { openSocket } from '../realtime/support/testSocket.ts';
 import { mintToken } from '../support/tokens.ts';
 import { clientFor, type UserClient } from './support/client.ts';
-import { type ContractWatch, watchContract } from './support/openApiContract.ts';
-import { startTestApp, type TestApp } from './support/testApp.ts';
+import { startSecondApp, startTestApp, type TestApp } from './support/testApp.ts';
 
 let t: TestApp;
-let secondNode: App;
-// the second node's answers are checked against the document too (startTestApp does it for the first)
-let secondContract: ContractWatch;
+let second: Awaited<ReturnType<typeof startSecondApp>>;
 let moderator: UserClient;
 let alice: UserClient;
 let aliceOnSecondNode: UserClient;
@@ -30,15 +26,13 @@ let wsBase: string;
 beforeAll(async () => {
   // escalation has a test of its own (moderationEscalation.api.test.ts): here violations mute no one
   t = await startTestApp('moderation_outcomes', { MODERATION_ESCALATION_VIOLATIONS: '0' });
-  secondNode = await buildApp(t.app.config);
-  secondContract = watchContract(secondNode);
-  await secondNode.ready();
+  second = await startSecondApp(t);
   await t.app.listen({ port: 0, host: '127.0.0.1' });
   wsBase = `ws://127.0.0.1:${(t.app.server.address() as { port: number }).port}`;
   moderator = await clientFor(t.app, uuidv4(), { roles: ['moderator'] });
   const aliceId = uuidv4();
   alice = await clientFor(t.app, aliceId, { username: 'alice' });
-  aliceOnSecondNode = await clientFor(secondNode, aliceId, { username: 'alice' });
+  aliceOnSecondNode = await clientFor(second.app, aliceId, { username: 'alice' });
   bob = await clientFor(t.app, uuidv4(), { username: 'bob' });
   room = (
     await alice.post('/api/chat/rooms/', { name: 'lobby', room_type: 'group', participant_ids: [bob.userId] })
@@ -53,8 +47,7 @@ beforeAll(async () => {
   }
 });
 afterAll(async () => {
-  await secondNode?.close();
-  secondContract?.close();
+  await second?.stop();
   await t?.stop();
 });
 

@@ -4,32 +4,25 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { v4 as uuidv4 } from 'uuid';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { type App, buildApp } from '../../src/app.ts';
 import { clientFor, type UserClient } from './support/client.ts';
-import { type ContractWatch, watchContract } from './support/openApiContract.ts';
-import { startTestApp, type TestApp } from './support/testApp.ts';
+import { startSecondApp, startTestApp, type TestApp } from './support/testApp.ts';
 
 let t: TestApp;
-let secondNode: App;
-// the second node's answers are checked against the document too (startTestApp does it for the first)
-let secondContract: ContractWatch;
+let second: Awaited<ReturnType<typeof startSecondApp>>;
 let moderator: UserClient;
 let moderatorOnSecondNode: UserClient;
 let alice: UserClient;
 
 beforeAll(async () => {
   t = await startTestApp('moderation_rules');
-  secondNode = await buildApp(t.app.config);
-  secondContract = watchContract(secondNode);
-  await secondNode.ready();
+  second = await startSecondApp(t);
   const moderatorId = uuidv4();
   moderator = await clientFor(t.app, moderatorId, { roles: ['moderator'] });
-  moderatorOnSecondNode = await clientFor(secondNode, moderatorId, { roles: ['moderator'] });
+  moderatorOnSecondNode = await clientFor(second.app, moderatorId, { roles: ['moderator'] });
   alice = await clientFor(t.app, uuidv4());
 });
 afterAll(async () => {
-  await secondNode?.close();
-  secondContract?.close();
+  await second?.stop();
   await t?.stop();
 });
 
