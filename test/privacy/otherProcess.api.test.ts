@@ -13,7 +13,7 @@ import { messageStream } from '../../src/domain/streams.ts';
 import type { JobsHandle } from '../../src/jobs/startJobs.ts';
 import { clientFor, type UserClient } from '../api/support/client.ts';
 import { startSecondApp, startTestApp, type TestApp } from '../api/support/testApp.ts';
-import { toAppend } from '../projections/support/chatWorkload.ts';
+import { appendAsOf, runRetentionJob } from './support/retentionRuns.ts';
 
 const MARKER = `other${randomBytes(6).toString('hex')}`;
 
@@ -106,7 +106,8 @@ describe('another process on the same stores', () => {
     const roomId = await groupRoom(carol, dave, 'Retention');
     // a message 100 days old, written as the encrypting store writes one (that day's key)
     const messageId = uuidv4();
-    const { stream, event } = toAppend(
+    await appendAsOf(
+      t.app,
       {
         type: 'MessageSent',
         data: {
@@ -120,21 +121,13 @@ describe('another process on the same stores', () => {
       },
       new Date(Date.now() - 100 * 86_400_000).toISOString(),
     );
-    await t.app.eventStore.appendToStream(stream, [event], { expectedRevision: 'any' });
     expect(await contentsOnSecond(messageId)).toEqual([`old ${MARKER}`]);
 
     const policy = await officer.put('/api/privacy/retention/', {
       rules: [{ room_id: roomId, days: 30, mode: 'shred' }],
     });
     expect(policy.status, JSON.stringify(policy.body)).toBe(200);
-    const asked = await officer.post('/api/privacy/retention/runs/', { dry_run: false });
-    expect(asked.status, JSON.stringify(asked.body)).toBe(202);
-    expect(
-      await eventually(async () => {
-        const run = await officer.get(`/api/privacy/retention/runs/${asked.body.id}/`);
-        return run.body.state === 'completed';
-      }),
-    ).toBe(true);
+    await runRetentionJob(officer);
 
     expect(await eventually(async () => (await contentsOnSecond(messageId))[0] === null)).toBe(true);
   });

@@ -14,7 +14,7 @@ import { readCheckpoint, requestRebuild } from '../../src/projections/checkpoint
 import { searchProjection } from '../../src/projections/search/searchProjection.ts';
 import { clientFor, type UserClient } from '../api/support/client.ts';
 import { startTestApp, type TestApp } from '../api/support/testApp.ts';
-import { toAppend } from '../projections/support/chatWorkload.ts';
+import { appendAsOf, runRetentionJob } from './support/retentionRuns.ts';
 
 const MARKER = `find${randomBytes(5).toString('hex')}`;
 const DAY_MS = 86_400_000;
@@ -29,11 +29,8 @@ let roomId: string;
 let lastPosition = '0';
 const message: Record<string, string> = {};
 
-/** an event as the app would have written it on that day (through the encrypting store: that day's key) */
 async function append(event: ChatEvent, occurredAt: string) {
-  const { stream, event: toStore } = toAppend(event, occurredAt);
-  const appended = await t.app.eventStore.appendToStream(stream, [toStore], { expectedRevision: 'any' });
-  lastPosition = encodePosition(appended.position);
+  lastPosition = await appendAsOf(t.app, event, occurredAt);
 }
 
 /** sent `sentDaysAgo`, edited `editedDaysAgo` (both texts hold the marker) */
@@ -64,18 +61,6 @@ async function found(position = lastPosition): Promise<string[]> {
     .sort();
 }
 
-async function runRetention(): Promise<void> {
-  const asked = await officer.post('/api/privacy/retention/runs/', { dry_run: false });
-  expect(asked.status, JSON.stringify(asked.body)).toBe(202);
-  for (let waited = 0; waited < 30_000; waited += 100) {
-    const run = await officer.get(`/api/privacy/retention/runs/${asked.body.id}/`);
-    if (run.body.state === 'completed') return;
-    expect(run.body.state).not.toBe('failed');
-    await sleep(100);
-  }
-  throw new Error('the retention run did not complete');
-}
-
 beforeAll(async () => {
   t = await startTestApp('privacy_retention_search', { RETENTION_RUN_EVERY_MS: '0' });
   jobs = startAppJobs(t.app);
@@ -101,7 +86,7 @@ beforeAll(async () => {
     rules: [{ room_id: roomId, days: 30, mode: 'shred' }],
   });
   expect(policy.status, JSON.stringify(policy.body)).toBe(200);
-  await runRetention();
+  await runRetentionJob(officer);
   const [applied] = await t.app.eventStore.readStream(`retention-${roomId}`);
   expect(applied?.type).toBe('RetentionApplied');
   lastPosition = encodePosition(applied!.position);
