@@ -121,9 +121,10 @@ export async function createInfrastructure(
     closers.unshift(() => owned.close()); // before the pool and Redis it uses
     eventStore = owned;
     forgetters.push(() => owned.forgetCachedKeys());
-    // keys another process destroyed leave this one's memory too (keyDestructionNotice.ts)
+    // keys another process destroyed leave this one's memory too (keyDestructionNotice.ts); a CLI command
+    // destroys none and lives too briefly to need telling
     const notice = createRedisKeyDestructionNotice({ redis, prefix, logger });
-    closers.unshift(notice.onAnnounced(forgetHere));
+    if (options.process !== 'cli') closers.unshift(notice.onAnnounced(forgetHere));
     forgetCachedKeys = () => {
       forgetHere();
       notice.announce();

@@ -3,7 +3,8 @@
 // and command states. After an erasure asked on the first, the second no longer opens the person's
 // text with keys it had cached, holds no command state with that text, and seals their next message with
 // a fresh key (with the destroyed one cached, that message would read as erased to everyone). After a
-// retention run on the first (its job), the second no longer opens the days it destroyed.
+// retention run on the first (its job), the second no longer opens the days it destroyed. A process that
+// was cut off from Redis when the notice went drops its keys once it is back.
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { v4 as uuidv4 } from 'uuid';
@@ -13,6 +14,7 @@ import { messageStream } from '../../src/domain/streams.ts';
 import type { JobsHandle } from '../../src/jobs/startJobs.ts';
 import { clientFor, type UserClient } from '../api/support/client.ts';
 import { startSecondApp, startTestApp, type TestApp } from '../api/support/testApp.ts';
+import { startTcpProxy } from '../support/tcpProxy.ts';
 import { appendAsOf, runRetentionJob } from './support/retentionRuns.ts';
 
 const MARKER = `other${randomBytes(6).toString('hex')}`;
@@ -38,15 +40,15 @@ afterAll(async () => {
   await t?.stop();
 });
 
-/** the content field of a message's events as the second process reads them */
-const contentsOnSecond = async (messageId: string) =>
-  (await second.eventStore.readStream(messageStream(messageId))).map(
+/** the content field of a message's events as `app` (the second process by default) reads them */
+const contentsOnSecond = async (messageId: string, app = second) =>
+  (await app.eventStore.readStream(messageStream(messageId))).map(
     (event) => (event.data as { content?: string | null }).content,
   );
 
-/** polls `check` for up to 5 s: a notice through Redis takes a moment */
-async function eventually(check: () => Promise<boolean>): Promise<boolean> {
-  for (let waited = 0; waited < 5_000; waited += 50) {
+/** polls `check` for up to `ms`: a notice through Redis takes a moment */
+async function eventually(check: () => Promise<boolean>, ms = 5_000): Promise<boolean> {
+  for (let waited = 0; waited < ms; waited += 50) {
     if (await check()) return true;
     await sleep(50);
   }
@@ -130,5 +132,33 @@ describe('another process on the same stores', () => {
     await runRetentionJob(officer);
 
     expect(await eventually(async () => (await contentsOnSecond(messageId))[0] === null)).toBe(true);
+  });
+
+  it('drops its keys when it is back from a lost Redis connection that missed a notice', async () => {
+    const proxy = await startTcpProxy({ host: '127.0.0.1', port: 6379 });
+    const cutOff = await startSecondApp(t, proxy);
+    try {
+      const erin = await clientFor(cutOff.app, uuidv4(), { username: 'erin' });
+      const frank = await clientFor(t.app, uuidv4(), { username: 'frank' });
+      const roomId = await groupRoom(erin, frank, 'Cut off');
+      const sent = await erin.post(`/api/chat/rooms/${roomId}/messages/`, { content: `cut ${MARKER}` });
+      expect(sent.status, JSON.stringify(sent.body)).toBe(201);
+      expect(await contentsOnSecond(sent.body.id, cutOff.app)).toEqual([`cut ${MARKER}`]);
+
+      await proxy.cut();
+      const erased = await officer.post('/api/privacy/erasures/', { user_id: erin.userId });
+      expect(erased.body).toMatchObject({ status: 'erased' });
+      // nothing told it: its cached key still opens the message
+      expect(await contentsOnSecond(sent.body.id, cutOff.app)).toEqual([`cut ${MARKER}`]);
+
+      await proxy.restore();
+      expect(
+        await eventually(async () => (await contentsOnSecond(sent.body.id, cutOff.app))[0] === null, 20_000),
+      ).toBe(true);
+    } finally {
+      await proxy.restore();
+      await cutOff.stop();
+      await proxy.close();
+    }
   });
 });

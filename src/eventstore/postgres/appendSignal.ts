@@ -103,7 +103,9 @@ export function createRedisSignal(options: {
       });
       return async () => {
         subscriber.removeListener('message', onMessage);
-        await subscriber.quit().catch(() => subscriber.disconnect());
+        // QUIT waits for a connection, which never comes while Redis is away: then the socket just goes
+        if (subscriber.status === 'ready') await subscriber.quit().catch(() => subscriber.disconnect());
+        else subscriber.disconnect();
       };
     },
   };

@@ -70,11 +70,18 @@ export async function startTestApp(
 }
 
 /**
- * A second app on the first's database, Redis prefix and attachments (another node or process: caches
- * of its own), its answers checked against the document too; no projector (the first runs it).
+ * A second app on the first's database, Redis (and prefix) and attachments (another node or process:
+ * caches of its own), its answers checked against the document too; no projector (the first runs it).
  */
-export async function startSecondApp(first: TestApp): Promise<{ app: App; stop(): Promise<void> }> {
-  const app = await buildApp(first.app.config);
+export async function startSecondApp(
+  first: TestApp,
+  /** it reaches Redis through this (a test that cuts its Redis alone) */
+  redisThrough?: TcpProxy,
+): Promise<{ app: App; stop(): Promise<void> }> {
+  const config = first.app.config;
+  const app = await buildApp(
+    redisThrough ? { ...config, REDIS_URL: redisThrough.urlFor(config.REDIS_URL) } : config,
+  );
   const contract = watchContract(app);
   await app.ready();
   return {
