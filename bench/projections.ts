@@ -1,14 +1,23 @@
-// `npm run bench -- projections [--events N] [--rooms N] [--users N] [--live] [--rows-in-memory N]`: the rebuild rate of the chat
-// projection. Loads N realistic chat events (90% messages; edits, reactions, reads, membership changes,
-// deletes, moderation) straight into a fresh PostgreSQL event store, then times a full rebuild as a deploy of a new
-// projection version runs it (the same build `npm run chat -- projections rebuild` runs beside the live
-// projector): a new generation from position 0 to the head, indexes, swap.
+// `npm run bench -- projections [--events N] [--rooms N] [--users N] [--live] [--rows-in-memory N] [--encrypted]`:
+// the rebuild rate of the chat projection. Loads N realistic chat events (90% messages; edits, reactions,
+// reads, membership changes, deletes, moderation) straight into a fresh PostgreSQL event store, then times a
+// full rebuild as a deploy of a new projection version runs it (the same build `npm run chat -- projections
+// rebuild` runs beside the live projector): a new generation from position 0 to the head, indexes, swap.
+// With --encrypted the events are loaded sealed as production stores them (message bodies and display
+// names under per-subject data keys, docs/privacy.md) and the rebuild reads them through the encrypting
+// store, which opens every one.
+import { randomBytes } from 'node:crypto';
+import { readdir, readFile } from 'node:fs/promises';
 import os from 'node:os';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { migrate } from '../src/db/migrate.ts';
+import type { EventStore } from '../src/eventstore/eventStore.ts';
 import { encodePosition } from '../src/eventstore/eventStore.ts';
 import { createPostgresEventStore } from '../src/eventstore/postgres/postgresEventStore.ts';
+import { createEncryptingEventStore } from '../src/privacy/encryptingEventStore.ts';
+import { createLocalKeyWrapper } from '../src/privacy/keyWrapper.ts';
+import { createPostgresKeyStore } from '../src/privacy/postgresKeyStore.ts';
 import { discardChanges } from '../src/projections/changeFeed.ts';
 import { chatProjection } from '../src/projections/chat/chatProjection.ts';
 import { prepareReadModels, readCheckpoint } from '../src/projections/checkpoints.ts';
@@ -16,7 +25,7 @@ import { startProjections } from '../src/projections/projectionRunner.ts';
 import { waitForPosition } from '../src/projections/waitForPosition.ts';
 import { chatWorkload } from '../test/projections/support/chatWorkload.ts';
 import { createTestDatabase } from '../test/support/database.ts';
-import { loadEvents as load } from './_loadEvents.ts';
+import { loadEvents as load, sealEvents } from './_loadEvents.ts';
 
 export async function main(args: string[]): Promise<void> {
   const { values } = parseArgs({
@@ -29,12 +38,22 @@ export async function main(args: string[]): Promise<void> {
       live: { type: 'boolean', default: false },
       /** messages the rebuild may hold in memory before it spills final ones (default: the projection's) */
       'rows-in-memory': { type: 'string' },
+      /** load the events sealed, and rebuild through the encrypting store (which decrypts) */
+      encrypted: { type: 'boolean', default: false },
     },
   });
   const count = Number(values.events);
   const database = await createTestDatabase('bench_projections');
   const pool = new pg.Pool({ connectionString: database.url, max: 6 });
-  const eventStore = createPostgresEventStore({ pool });
+  // a master key of the bench's own: unwrapping costs the same with any
+  const keyStore = createPostgresKeyStore({
+    pool,
+    wrapper: createLocalKeyWrapper(new Map([['bench', randomBytes(32)]]), 'bench'),
+  });
+  const plain = createPostgresEventStore({ pool });
+  const eventStore: EventStore = values.encrypted
+    ? createEncryptingEventStore(plain, { keyStore, encryptOnAppend: true })
+    : plain;
   try {
     await migrate(database.url);
     const { rows } = await pool.query<{ server_version: string }>('SHOW server_version');
@@ -43,12 +62,13 @@ export async function main(args: string[]): Promise<void> {
     );
 
     let started = performance.now();
-    const loaded = await load(
-      pool,
-      chatWorkload(count, { rooms: Number(values.rooms), users: Number(values.users) }),
-    );
+    const workload = chatWorkload(count, { rooms: Number(values.rooms), users: Number(values.users) });
+    const loaded = await load(pool, values.encrypted ? sealEvents(workload, keyStore) : workload);
     const loadSeconds = (performance.now() - started) / 1000;
-    console.log(`loaded ${loaded} events in ${loadSeconds.toFixed(1)} s`);
+    const keys = values.encrypted
+      ? `, sealed under ${(await keyStore.keyCounts()).reduce((n, c) => n + c.live, 0)} data keys`
+      : '';
+    console.log(`loaded ${loaded} events in ${loadSeconds.toFixed(1)} s${keys}`);
     const mix = await pool.query<{ event_type: string; n: string }>(
       'SELECT event_type, count(*) AS n FROM events GROUP BY 1 ORDER BY 2 DESC',
     );
@@ -84,6 +104,8 @@ export async function main(args: string[]): Promise<void> {
       chatProjection.version - 1,
     ]);
     started = performance.now();
+    const cpuBefore = process.cpuUsage();
+    const postgresBefore = await postgresCpuSeconds(database.name);
     const runner = await startProjections({
       pool,
       eventStore,
@@ -102,6 +124,8 @@ export async function main(args: string[]): Promise<void> {
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
     const seconds = (performance.now() - started) / 1000;
+    const cpu = process.cpuUsage(cpuBefore);
+    const postgresSeconds = (await postgresCpuSeconds(database.name)) - postgresBefore;
     clearInterval(sampler);
     await runner.stop();
     if (!(await waitForPosition(pool, head, 0, 'chat')))
@@ -109,14 +133,54 @@ export async function main(args: string[]): Promise<void> {
     const counts = await pool.query<{ messages: string; feed: string }>(
       'SELECT (SELECT count(*) FROM chat_read.messages) AS messages, (SELECT count(*) FROM chat_read.room_feed) AS feed',
     );
+    if (values.encrypted) {
+      // the store holds envelopes and the read model their plaintext: the rebuild did open them
+      const { rows: check } = await pool.query<{ sealed: number; opened: number }>(
+        `SELECT (SELECT count(*)::int FROM events WHERE event_type = 'MessageSent' AND data->'content' ? 'kid') AS sealed,
+                (SELECT count(*)::int FROM chat_read.messages WHERE content LIKE 'message %' OR content LIKE 'edited %') AS opened`,
+      );
+      console.log(
+        `sealed MessageSent in the store: ${check[0]!.sealed}; opened in the read model: ${check[0]!.opened}`,
+      );
+    }
     console.log(
       `rebuild: ${loaded} events in ${seconds.toFixed(1)} s = ${Math.round(loaded / seconds)} events/s ` +
         `(${counts.rows[0]!.messages} messages, ${counts.rows[0]!.feed} feed entries; includes indexes and swap); ` +
         `peak heap ${Math.round(peakHeap / 2 ** 20)} MiB`,
+    );
+    console.log(
+      `rebuild CPU${values.encrypted ? ' (encrypted: every event opened)' : ''}: Node ${(cpu.user / 1e6).toFixed(1)} s user + ` +
+        `${(cpu.system / 1e6).toFixed(1)} s system, PostgreSQL ${postgresSeconds.toFixed(1)} s ` +
+        `(this database's backends); load average ${os
+          .loadavg()
+          .map((n) => n.toFixed(2))
+          .join(' ')}`,
     );
   } finally {
     await eventStore.close();
     await pool.end();
     await database.drop();
   }
+}
+
+/**
+ * CPU seconds (user + system) of the PostgreSQL backends connected to `database`, from /proc (0 where it
+ * cannot be read): the server's share of the work, apart from other databases' on a shared machine.
+ */
+async function postgresCpuSeconds(database: string): Promise<number> {
+  const ticksPerSecond = 100; // USER_HZ on Linux
+  let ticks = 0;
+  for (const pid of await readdir('/proc').catch(() => [])) {
+    if (!/^\d+$/.test(pid)) continue;
+    try {
+      const cmdline = await readFile(`/proc/${pid}/cmdline`, 'utf8');
+      if (!cmdline.startsWith('postgres: ') || !cmdline.includes(` ${database} `)) continue;
+      const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      ticks += Number(fields[11]) + Number(fields[12]);
+    } catch {
+      // the process ended meanwhile
+    }
+  }
+  return ticks / ticksPerSecond;
 }

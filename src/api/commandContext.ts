@@ -15,9 +15,12 @@ declare module 'fastify' {
 
 export const commandStatePlugin = fp(
   async (fastify) => {
-    fastify.decorate('commandStateCache', createStateCache());
+    const cache = createStateCache();
+    // states hold text opened with data keys: destroyed keys, in this process or another, take them along
+    fastify.onKeysForgotten(() => cache.clear());
+    fastify.decorate('commandStateCache', cache);
   },
-  { name: 'command-state' },
+  { name: 'command-state', dependencies: ['infrastructure'] },
 );
 
 export function commandContext(request: FastifyRequest): CommandContext {

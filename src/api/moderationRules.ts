@@ -101,9 +101,10 @@ const ruleJson = (ruleId: string, rule: ModerationRule): z.infer<typeof RuleJson
   match: rule.match,
 });
 
-const WRITE_PROBLEMS = [...COMMAND_PROBLEMS, 'forbidden', 'invalid_input', 'idempotency_conflict'] as const;
+const WRITE_PROBLEMS = [...COMMAND_PROBLEMS, 'invalid_input', 'idempotency_conflict'] as const;
 
 export const moderationRuleRoutes: FastifyPluginAsyncZod = async (fastify) => {
+  fastify.addHook('onRequest', requireModerator);
   const policy = fastify.moderationPolicy;
   const ruleById = (ruleId: string) => {
     const found = policy.rules().rules.find((entry) => entry.ruleId === ruleId);
@@ -119,11 +120,10 @@ export const moderationRuleRoutes: FastifyPluginAsyncZod = async (fastify) => {
         operationId: 'listModerationRules',
         summary: 'The moderation rules (moderators)',
         response: { 200: RuleList },
-        problems: ['forbidden'],
+        problems: ['not_found'],
       },
     },
-    async (request) => {
-      requireModerator(request);
+    async () => {
       const { revision, rules } = policy.rules();
       return {
         revision: revision.toString(),
@@ -141,11 +141,10 @@ export const moderationRuleRoutes: FastifyPluginAsyncZod = async (fastify) => {
         summary: 'One moderation rule (moderators)',
         params: RuleParams,
         response: { 200: RuleJson },
-        problems: ['forbidden', 'not_found'],
+        problems: ['not_found'],
       },
     },
     async (request) => {
-      requireModerator(request);
       return ruleById(request.params.id);
     },
   );
@@ -164,7 +163,6 @@ export const moderationRuleRoutes: FastifyPluginAsyncZod = async (fastify) => {
       },
     },
     async (request, reply) => {
-      requireModerator(request);
       const { name, action, room_types, match } = request.body;
       const result = await addModerationRule(commandContext(request), {
         ruleId: uuidv7(),
@@ -190,7 +188,6 @@ export const moderationRuleRoutes: FastifyPluginAsyncZod = async (fastify) => {
       },
     },
     async (request, reply) => {
-      requireModerator(request);
       const { name, action, room_types, match } = request.body;
       const result = await changeModerationRule(commandContext(request), {
         ruleId: request.params.id,
@@ -220,7 +217,6 @@ export const moderationRuleRoutes: FastifyPluginAsyncZod = async (fastify) => {
       },
     },
     async (request, reply) => {
-      requireModerator(request);
       const result = await removeModerationRule(commandContext(request), { ruleId: request.params.id });
       await policy.refresh();
       return withPosition(reply, result.position, { ok: true as const });

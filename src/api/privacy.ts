@@ -139,7 +139,7 @@ export const privacyRoutes: FastifyPluginAsyncZod = async (fastify) => {
     forgetCachedKeys: fastify.forgetCachedKeys,
   };
 
-  fastify.addHook('preHandler', async (request) => {
+  fastify.addHook('onRequest', async (request) => {
     if (!isPrivacyOfficer(request.user)) throw notFound('Resource');
   });
 

@@ -1,5 +1,6 @@
 // Safety: block and unblock users, report a message; and for moderators the report queue, hiding and
-// restoring messages, dismissing reports. Moderator routes check the role before looking anything up.
+// restoring messages, dismissing reports. The moderators' routes are 404 for anyone else, answered before
+// the request is validated or anything is looked up.
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { blockUser } from '../commands/blockUser.ts';
@@ -23,8 +24,8 @@ import { notFound } from './problems.ts';
 import { readAfter } from './readYourWrites.ts';
 import { AckSchema, UserIdSchema, WaitForQuery } from './schemas.ts';
 
-/** What a moderator's command may answer: not a moderator, no such message or report. */
-const MODERATION_PROBLEMS = [...COMMAND_PROBLEMS, 'forbidden', 'invalid_input'] as const;
+/** What a moderator's command may answer: no such message or report. */
+const MODERATION_PROBLEMS = [...COMMAND_PROBLEMS, 'invalid_input'] as const;
 const UserParams = z.object({ user_id: UserIdSchema });
 const MessageParams = z.object({ id: Uuid });
 
@@ -170,6 +171,14 @@ export const safetyRoutes: FastifyPluginAsyncZod = async (fastify) => {
     },
   );
 
+  await fastify.register(moderatorRoutes);
+};
+
+/** The moderators' routes under /moderation/: for anyone else they do not exist (404). */
+const moderatorRoutes: FastifyPluginAsyncZod = async (fastify) => {
+  const db = fastify.pg;
+  fastify.addHook('onRequest', requireModerator);
+
   fastify.get(
     '/moderation/reports/',
     {
@@ -183,11 +192,10 @@ export const safetyRoutes: FastifyPluginAsyncZod = async (fastify) => {
           ...WaitForQuery,
         }),
         response: { 200: z.array(ReportJson) },
-        problems: ['forbidden'],
+        problems: ['not_found'],
       },
     },
     async (request) => {
-      requireModerator(request);
       const { status = 'open', limit, wait_for } = request.query;
       return readAfter(fastify, wait_for, () => listReports(db, { status, limit }), SAFETY_PROJECTION);
     },
@@ -199,8 +207,7 @@ export const safetyRoutes: FastifyPluginAsyncZod = async (fastify) => {
       schema: {
         tags: ['safety'],
         operationId: 'listBounces',
-        summary:
-          'Writes the moderation policy bounced, newest first, with their text and rule (moderators; others: 404)',
+        summary: 'Writes the moderation policy bounced, newest first, with their text and rule (moderators)',
         querystring: z.strictObject({
           room_id: Uuid.optional().describe('only bounces in this room'),
           user_id: UserIdSchema.optional().describe('only bounces of this sender'),
@@ -217,8 +224,6 @@ export const safetyRoutes: FastifyPluginAsyncZod = async (fastify) => {
       },
     },
     async (request) => {
-      // like /api/ops: for anyone else the list does not exist
-      if (!request.user.roles.includes('moderator')) throw notFound('Resource');
       const { room_id, user_id, limit, cursor, wait_for } = request.query;
       const page = await readAfter(
         fastify,
@@ -262,11 +267,10 @@ export const safetyRoutes: FastifyPluginAsyncZod = async (fastify) => {
           'One report with the message as it was when reported, its text included, in any room (moderators)',
         params: z.object({ id: Uuid }),
         response: { 200: ReportViewJson },
-        problems: ['forbidden', 'not_found'],
+        problems: ['not_found'],
       },
     },
     async (request) => {
-      requireModerator(request);
       const view = await reportView(fastify.eventStore, request.params.id);
       if (!view) throw notFound('Report');
       return view;
@@ -291,7 +295,6 @@ export const safetyRoutes: FastifyPluginAsyncZod = async (fastify) => {
       },
     },
     async (request, reply) => {
-      requireModerator(request);
       const result = await hideMessage(commandContext(request), {
         messageId: request.params.id,
         reason: request.body.reason,
@@ -315,7 +318,6 @@ export const safetyRoutes: FastifyPluginAsyncZod = async (fastify) => {
       },
     },
     async (request, reply) => {
-      requireModerator(request);
       const result = await restoreMessage(commandContext(request), { messageId: request.params.id });
       return withPosition(reply, result.position, { ok: true as const });
     },
@@ -335,7 +337,6 @@ export const safetyRoutes: FastifyPluginAsyncZod = async (fastify) => {
       },
     },
     async (request, reply) => {
-      requireModerator(request);
       const result = await resolveReport(commandContext(request), {
         reportId: request.params.id,
         action: 'dismissed',

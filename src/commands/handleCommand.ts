@@ -85,6 +85,7 @@ export async function loadAggregate<State, Event extends DomainEvent>(
   aggregate: Aggregate<State, Event>,
   stream: string,
 ): Promise<Loaded<State>> {
+  const since = ctx.stateCache?.epoch() ?? 0;
   const cached = ctx.stateCache?.get(stream, aggregate.name);
   let state = cached ? (cached.state as State) : aggregate.initialState();
   let revision = cached?.revision ?? -1n;
@@ -97,7 +98,7 @@ export async function loadAggregate<State, Event extends DomainEvent>(
   }
   // a stream that does not exist is cached too (revision -1): a conditioned load then needs no read
   if (recorded.length > 0 || !cached)
-    ctx.stateCache?.set(stream, { aggregate: aggregate.name, state, revision, position });
+    ctx.stateCache?.set(stream, { aggregate: aggregate.name, state, revision, position }, since);
   return { state, revision, position };
 }
 
@@ -148,6 +149,7 @@ export async function handleCommand<State, Event extends DomainEvent>(
   let confirmOnFreshReads = false;
   for (let attempt = 1; ; attempt++) {
     const assumedNew = options.assumeNewStream === true && attempt === 1;
+    const since = ctx.stateCache?.epoch() ?? 0;
     const loaded: Loaded<State> = assumedNew
       ? { state: aggregate.initialState(), revision: -1n, position: START }
       : await loadAggregate(ctx, aggregate, stream);
@@ -203,12 +205,16 @@ export async function handleCommand<State, Event extends DomainEvent>(
         };
       }
       const state = events.reduce(aggregate.evolve, loaded.state);
-      ctx.stateCache?.set(stream, {
-        aggregate: aggregate.name,
-        state,
-        revision: result.nextExpectedRevision,
-        position: result.position,
-      });
+      ctx.stateCache?.set(
+        stream,
+        {
+          aggregate: aggregate.name,
+          state,
+          revision: result.nextExpectedRevision,
+          position: result.position,
+        },
+        since,
+      );
       return {
         state,
         events,

@@ -15,15 +15,22 @@ export type CachedState = {
 
 export type StateCache = {
   get(stream: string, aggregate: string): CachedState | undefined;
-  set(stream: string, entry: CachedState): void;
+  /**
+   * keeps `entry`, unless the cache was cleared after `since` (its epoch when the state's read began): a
+   * state read before an erasure may hold the text it destroyed
+   */
+  set(stream: string, entry: CachedState, since: number): void;
   delete(stream: string): void;
   /** drops every state (an erasure: states hold decrypted text) */
   clear(): void;
+  /** how many times it was cleared: what `set` compares `since` with */
+  epoch(): number;
 };
 
 /** Least recently used entries go first once `maxEntries` is reached. */
 export function createStateCache(maxEntries = 10_000): StateCache {
   const entries = new Map<string, CachedState>();
+  let clears = 0;
   return {
     get(stream, aggregate) {
       const entry = entries.get(stream);
@@ -32,7 +39,8 @@ export function createStateCache(maxEntries = 10_000): StateCache {
       entries.set(stream, entry);
       return entry;
     },
-    set(stream, entry) {
+    set(stream, entry, since) {
+      if (since !== clears) return;
       const current = entries.get(stream);
       if (current && current.aggregate === entry.aggregate && current.revision > entry.revision) return;
       entries.delete(stream);
@@ -43,7 +51,9 @@ export function createStateCache(maxEntries = 10_000): StateCache {
       entries.delete(stream);
     },
     clear() {
+      clears += 1;
       entries.clear();
     },
+    epoch: () => clears,
   };
 }

@@ -13,6 +13,7 @@ import type { EventStore } from '../eventstore/eventStore.ts';
 import { createRedisAppendSignal } from '../eventstore/postgres/appendSignal.ts';
 import { observePool } from '../metrics/metrics.ts';
 import { createEncryptingEventStore } from '../privacy/encryptingEventStore.ts';
+import { createRedisKeyDestructionNotice } from '../privacy/keyDestructionNotice.ts';
 import type { KeyStore } from '../privacy/keyStore.ts';
 import { createLocalKeyWrapper } from '../privacy/keyWrapper.ts';
 import { createPostgresKeyStore } from '../privacy/postgresKeyStore.ts';
@@ -36,8 +37,13 @@ export type Infrastructure = {
   eventStore: EventStore;
   /** the data keys of crypto-shredding (docs/privacy.md) */
   keyStore: KeyStore;
-  /** drops the data keys this process holds unwrapped (after it destroyed some) */
+  /**
+   * after this process destroyed data keys: drops the keys it holds unwrapped, and whatever
+   * onKeysForgotten registered, here and (through Redis) in every other process on the same stores
+   */
   forgetCachedKeys(): void;
+  /** `forget` runs whenever keys are dropped, in whichever process they were destroyed (a state cache) */
+  onKeysForgotten(forget: () => void): void;
   /** closes what this infrastructure opened (never what a caller handed in) */
   close(): Promise<void>;
 };
@@ -99,8 +105,12 @@ export async function createInfrastructure(
   });
   observePool(options.process, pool);
 
+  const forgetters: (() => void)[] = [];
+  const forgetHere = () => {
+    for (const forget of forgetters) forget();
+  };
+  let forgetCachedKeys = forgetHere;
   let eventStore = options.eventStore;
-  let forgetCachedKeys = () => {};
   if (!eventStore) {
     // processes wake each other's subscriptions through Redis when they append (else they poll every 50 ms)
     const appendSignal = createRedisAppendSignal({ redis, prefix, logger });
@@ -110,7 +120,15 @@ export async function createInfrastructure(
     });
     closers.unshift(() => owned.close()); // before the pool and Redis it uses
     eventStore = owned;
-    forgetCachedKeys = () => owned.forgetCachedKeys();
+    forgetters.push(() => owned.forgetCachedKeys());
+    // keys another process destroyed leave this one's memory too (keyDestructionNotice.ts); a CLI command
+    // destroys none and lives too briefly to need telling
+    const notice = createRedisKeyDestructionNotice({ redis, prefix, logger });
+    if (options.process !== 'cli') closers.unshift(notice.onAnnounced(forgetHere));
+    forgetCachedKeys = () => {
+      forgetHere();
+      notice.announce();
+    };
   }
 
   return {
@@ -122,6 +140,7 @@ export async function createInfrastructure(
     eventStore,
     keyStore,
     forgetCachedKeys,
+    onKeysForgotten: (forget) => forgetters.push(forget),
     async close() {
       for (const close of closers.splice(0)) await close();
     },

@@ -15,7 +15,10 @@ export type JobDeps = {
   eventStore: EventStore;
   pool: pg.Pool;
   logger: InfrastructureLogger;
-  /** drops the data keys the process holds unwrapped (a job that destroyed some); absent: nothing cached */
+  /**
+   * drops the data keys held unwrapped, here and in the other processes (a job that destroyed some);
+   * absent: nothing cached
+   */
   forgetCachedKeys?: () => void;
 };
 

@@ -23,8 +23,10 @@ export const retentionJob: JobDefinition<RetentionRunData> = {
   concurrency: 1,
   eventTypes: [],
 
-  // the schedule lives in Redis: put back when Redis lost it, changed when the setting did
-  async reconcile(queue, { config }) {
+  // The schedule lives in Redis: put in place when Redis has none (a fresh one, or one that lost it),
+  // changed when the setting did. Neither loses a run (BullMQ runs the first of a new schedule at once),
+  // so neither counts as work put back: the reconciler's warning is for timed work Redis lost.
+  async reconcile(queue, { config, logger }) {
     const every = config.RETENTION_RUN_EVERY_MS;
     const scheduled = await queue.getJobScheduler(SCHEDULER_ID);
     if (every === 0) {
@@ -33,7 +35,8 @@ export const retentionJob: JobDefinition<RetentionRunData> = {
     }
     if (scheduled && Number(scheduled.every) === every) return 0;
     await queue.upsertJobScheduler(SCHEDULER_ID, { every }, { name: RETENTION_JOB, data: {} });
-    return 1;
+    logger.info({ job: RETENTION_JOB, every }, 'retention schedule in place');
+    return 0;
   },
 
   async process(job: Job<RetentionRunData>, { config, pool, eventStore, forgetCachedKeys, logger }) {

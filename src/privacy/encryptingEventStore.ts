@@ -61,7 +61,11 @@ export function createEncryptingEventStore(
   const liveByScope = new LRUCache<string, CipherKey>({ max, ttl });
   const byId = new LRUCache<string, KeyObject | 'destroyed'>({ max, ttl });
 
+  // counts the forgets: a key store answer read before one is used for its call but not cached, since the
+  // key may be among those destroyed
+  let generation = 0;
   function forgetCachedKeys() {
+    generation += 1;
     liveByScope.clear();
     byId.clear();
   }
@@ -77,12 +81,16 @@ export function createEncryptingEventStore(
     }
     if (missing.size > 0) {
       const asked = [...missing.values()];
+      const asOf = generation;
       const keys = await keyStore.liveKeys(asked);
+      const keep = asOf === generation;
       asked.forEach((scope, i) => {
         const id = scopeKey(scope);
         const key = cipherKeyOf(keys[i]!);
-        liveByScope.set(id, key);
-        byId.set(key.keyId, key.key);
+        if (keep) {
+          liveByScope.set(id, key);
+          byId.set(key.keyId, key.key);
+        }
         found.set(id, key);
       });
     }
@@ -126,6 +134,9 @@ export function createEncryptingEventStore(
   async function open<E extends RecordedEvent>(events: E[]): Promise<E[]> {
     // another process destroyed keys: nothing this one holds may open what comes after
     if (events.some((event) => DESTROYS_KEYS.has(event.type))) forgetCachedKeys();
+    // the keys this read opens with: those cached when it began (a forget meanwhile clears the cache, not
+    // this read), and those it fetches
+    const keysOf = new Map<string, KeyObject | 'destroyed'>();
     const wanted = new Set<string>();
     const sealedEvents: { index: number; copy: E; fields: PersonalField[] }[] = [];
     events.forEach((event, index) => {
@@ -136,20 +147,27 @@ export function createEncryptingEventStore(
       if (fields.length === 0) return;
       for (const field of fields) {
         const kid = (field.holder[field.name] as { kid: string }).kid;
-        if (!byId.has(kid)) wanted.add(kid);
+        const cached = byId.get(kid);
+        if (cached === undefined) wanted.add(kid);
+        else keysOf.set(kid, cached);
       }
       sealedEvents.push({ index, copy, fields });
     });
     if (sealedEvents.length === 0) return events;
     if (wanted.size > 0) {
+      const asOf = generation;
       const found = await keyStore.keysById([...wanted]);
-      for (const [kid, key] of found) byId.set(kid, key === 'destroyed' ? key : createSecretKey(key));
+      for (const [kid, stored] of found) {
+        const key = stored === 'destroyed' ? stored : createSecretKey(stored);
+        keysOf.set(kid, key);
+        if (asOf === generation) byId.set(kid, key);
+      }
     }
     const opened = events.slice();
     for (const { index, copy, fields } of sealedEvents) {
       for (const field of fields) {
         const envelope = field.holder[field.name] as FieldEnvelope;
-        const key = byId.get(envelope.kid);
+        const key = keysOf.get(envelope.kid);
         if (key === undefined) throw new UnknownDataKey(envelope.kid);
         field.holder[field.name] = key === 'destroyed' ? null : openField(key, copy.id, field.path, envelope);
       }

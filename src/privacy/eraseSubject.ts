@@ -1,5 +1,5 @@
 // An erasure at the edge (docs/privacy.md, "Erasure"): destroys every data key of the person, drops what
-// this process holds decrypted (its unwrapped keys, its command states), deletes the attachments they
+// this process and every other holds decrypted (unwrapped keys, command states), deletes the attachments they
 // uploaded and the audit secrets of the events that held their fields, then records SubjectErased, from which the read models blank what they had projected. A
 // failure part-way is retried by asking again: destroyed keys and deleted files are found gone, and the
 // event is recorded then.
@@ -18,7 +18,7 @@ export type ShreddingDeps = {
   pool: pg.Pool;
   legalHolds: LegalHolds;
   attachments: AttachmentStorage;
-  /** the process's cached unwrapped keys */
+  /** drops cached unwrapped keys and command states, here and in the other processes (Infrastructure's) */
   forgetCachedKeys(): void;
 };
 

@@ -7,19 +7,15 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { v4 as uuidv4 } from 'uuid';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type App, buildApp } from '../../src/app.ts';
 import { bounceId } from '../../src/domain/moderationOutcomes.ts';
 import { bounceStream, messageIdForClientId } from '../../src/domain/streams.ts';
 import { openSocket } from '../realtime/support/testSocket.ts';
 import { mintToken } from '../support/tokens.ts';
 import { clientFor, type UserClient } from './support/client.ts';
-import { type ContractWatch, watchContract } from './support/openApiContract.ts';
-import { startTestApp, type TestApp } from './support/testApp.ts';
+import { startSecondApp, startTestApp, type TestApp } from './support/testApp.ts';
 
 let t: TestApp;
-let secondNode: App;
-// the second node's answers are checked against the document too (startTestApp does it for the first)
-let secondContract: ContractWatch;
+let second: Awaited<ReturnType<typeof startSecondApp>>;
 let moderator: UserClient;
 let alice: UserClient;
 let aliceOnSecondNode: UserClient;
@@ -30,15 +26,13 @@ let wsBase: string;
 beforeAll(async () => {
   // escalation has a test of its own (moderationEscalation.api.test.ts): here violations mute no one
   t = await startTestApp('moderation_outcomes', { MODERATION_ESCALATION_VIOLATIONS: '0' });
-  secondNode = await buildApp(t.app.config);
-  secondContract = watchContract(secondNode);
-  await secondNode.ready();
+  second = await startSecondApp(t);
   await t.app.listen({ port: 0, host: '127.0.0.1' });
   wsBase = `ws://127.0.0.1:${(t.app.server.address() as { port: number }).port}`;
   moderator = await clientFor(t.app, uuidv4(), { roles: ['moderator'] });
   const aliceId = uuidv4();
   alice = await clientFor(t.app, aliceId, { username: 'alice' });
-  aliceOnSecondNode = await clientFor(secondNode, aliceId, { username: 'alice' });
+  aliceOnSecondNode = await clientFor(second.app, aliceId, { username: 'alice' });
   bob = await clientFor(t.app, uuidv4(), { username: 'bob' });
   room = (
     await alice.post('/api/chat/rooms/', { name: 'lobby', room_type: 'group', participant_ids: [bob.userId] })
@@ -53,8 +47,7 @@ beforeAll(async () => {
   }
 });
 afterAll(async () => {
-  await secondNode?.close();
-  secondContract?.close();
+  await second?.stop();
   await t?.stop();
 });
 
@@ -105,7 +98,7 @@ describe('a send', () => {
         edits: 0,
       },
     });
-    expect((await bob.get(`/api/chat/moderation/reports/${report.id}/`)).status).toBe(403);
+    expect((await bob.get(`/api/chat/moderation/reports/${report.id}/`)).status).toBe(404);
     expect((await moderator.get(`/api/chat/moderation/reports/${uuidv4()}/`)).status).toBe(404);
   });
 
@@ -194,6 +187,81 @@ describe('a send', () => {
       expect(JSON.stringify(watcher.frames)).not.toContain('"content":"kaboom"');
     } finally {
       socket.close();
+      watcher.close();
+    }
+  });
+
+  it('over both sockets: a flag is acked and shown, a block acked and shown hidden, a bounce refused', async () => {
+    const token = await mintToken(alice.userId);
+    const roomSocket = openSocket(`${wsBase}/ws/chat/${room}/?token=${token}`);
+    const userSocket = openSocket(`${wsBase}/ws/chat/`, { protocols: ['bearer', token] });
+    const watcher = openSocket(`${wsBase}/ws/chat/${room}/?token=${await mintToken(bob.userId)}`);
+    try {
+      await roomSocket.next('connection_established');
+      await userSocket.next('connection_established');
+      await watcher.next('connection_established');
+      userSocket.send({ type: 'subscribe', room_id: room });
+      await userSocket.next('subscribed');
+      const answerTo = (socket: typeof roomSocket, clientId: string) =>
+        socket.next((f) => (f.type === 'message_ack' || f.type === 'error') && f.client_id === clientId);
+      const seenByBob = async (messageId: unknown) =>
+        (
+          await watcher.next(
+            (f) => f.type === 'chat_message' && (f.message as { id: string }).id === messageId,
+          )
+        ).message as { content: string; is_hidden: boolean };
+      const sends = [
+        [
+          roomSocket,
+          'r-flag',
+          'darn, the room socket',
+          { content: 'darn, the room socket', is_hidden: false },
+        ],
+        [
+          userSocket,
+          'u-flag',
+          'heck, the user socket',
+          { content: 'heck, the user socket', is_hidden: false },
+        ],
+        [roomSocket, 'r-block', 'card 1111-2222-3333-4444 by room', { content: '', is_hidden: true }],
+        [userSocket, 'u-block', 'card 5555-6666-7777-8888 by user', { content: '', is_hidden: true }],
+      ] as const;
+      const ids: Record<string, unknown> = {};
+      for (const [socket, clientId, text, shown] of sends) {
+        const frame = { type: 'chat_message', message: text, client_id: clientId };
+        socket.send(socket === userSocket ? { ...frame, room_id: room } : frame);
+        const ack = await answerTo(socket, clientId);
+        expect(ack, JSON.stringify(ack)).toMatchObject({ type: 'message_ack', created: true });
+        ids[clientId] = ack.message_id;
+        expect(await seenByBob(ack.message_id)).toMatchObject(shown);
+      }
+      userSocket.send({
+        type: 'chat_message',
+        room_id: room,
+        message: 'kaboom by user',
+        client_id: 'u-bounce',
+      });
+      expect(await answerTo(userSocket, 'u-bounce')).toMatchObject({
+        type: 'error',
+        code: 'message_bounced',
+        rule: { name: 'threats' },
+      });
+      for (const socket of [watcher, roomSocket, userSocket]) {
+        expect(JSON.stringify(socket.frames)).not.toMatch(/3333-4444|7777-8888|"content":"kaboom by user"/);
+      }
+      // every flag and block is on the moderators' queue, by the policy
+      const reports = await moderator.get(`/api/chat/moderation/reports/?wait_for=${await head()}`);
+      const reasons = Object.fromEntries(
+        reports.body.map((r: { message: string; reason: string }) => [r.message, r.reason]),
+      );
+      expect(reasons[ids['r-flag'] as string]).toBe('flagged by the moderation rule "swearing"');
+      expect(reasons[ids['u-flag'] as string]).toBe('flagged by the moderation rule "swearing"');
+      expect(reasons[ids['r-block'] as string]).toBe('blocked by the moderation rule "card numbers"');
+      expect(reasons[ids['u-block'] as string]).toBe('blocked by the moderation rule "card numbers"');
+      expect(JSON.stringify(await history(bob))).not.toContain('kaboom by user');
+    } finally {
+      roomSocket.close();
+      userSocket.close();
       watcher.close();
     }
   });

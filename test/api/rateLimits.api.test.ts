@@ -97,7 +97,7 @@ describe('rate limits on one node', () => {
     );
   });
 
-  it('answers a user socket’s sends over the limit with rate_limited frames and keeps it open', async () => {
+  it('answers a user socket’s sends over the limit with rate_limited frames and keeps it open; REST counts on the same allowance, and nothing refused is stored', async () => {
     const frank = await clientFor(t.app, randomUUID());
     const created = (await frank.post('/api/chat/rooms/', { name: 'socket', room_type: 'group' })).body;
     const room = created.id;
@@ -109,9 +109,15 @@ describe('rate limits on one node', () => {
     await socket.next('connection_established');
     socket.send({ type: 'subscribe', room_id: room });
     await socket.next('subscribed');
+    // half the burst over REST first: the socket's sends then meet the limit sooner
+    const startedAt = Date.now();
+    const rest = await Promise.all(
+      Array.from({ length: SEND_BURST / 2 }, (_, i) =>
+        frank.post(`/api/chat/rooms/${room}/messages/`, { content: `rest ${i}` }),
+      ),
+    );
     // in rounds of fewer than the socket's backlog of 16 frames (which refuses on its own), until the limit
     // refuses some: a slow machine may take a second or more per round
-    const startedAt = Date.now();
     const answers: Frame[] = [];
     for (let round = 0; round < 6 && !answers.some((frame) => frame.type === 'error'); round++) {
       for (let i = 0; i < 15; i++) {
@@ -127,10 +133,13 @@ describe('rate limits on one node', () => {
       }
     }
     const refused = answers.filter((frame) => frame.type === 'error');
+    const acks = answers.filter((frame) => frame.type === 'message_ack');
+    const sent = rest.filter((answer) => answer.status === 201);
     expect(refused.length).toBeGreaterThan(0);
-    expect(answers.length - refused.length).toBeLessThanOrEqual(
+    expect(sent.length + acks.length).toBeLessThanOrEqual(
       mostSendsAllowedWithin((Date.now() - startedAt) / 1000, SEND_LIMIT),
     );
+    for (const answer of rest.filter((a) => a.status !== 201)) expect(answer.body.code).toBe('rate_limited');
     for (const frame of refused) {
       expect(frame).toMatchObject({ code: 'rate_limited', client_id: expect.stringMatching(/^f-/) });
       expect(frame.retry_after_ms).toBeGreaterThan(0);
@@ -138,6 +147,12 @@ describe('rate limits on one node', () => {
     socket.send({ type: 'ping' });
     await socket.next('pong');
     await socket.close();
+    // the room holds what was accepted, REST and socket, and nothing else
+    const positions = [...sent.map((a) => a.body.position), ...acks.map((f) => f.position)] as string[];
+    const last = positions.sort().at(-1);
+    const stored = await frank.get(`/api/chat/rooms/${room}/messages/?limit=200&wait_for=${last}`);
+    expect(stored.status).toBe(200);
+    expect(stored.body.results).toHaveLength(sent.length + acks.length);
   });
 
   it('limits requests without credentials and socket handshakes per address, never health probes', async () => {

@@ -1,8 +1,8 @@
 // Slow mode: in a room with slow_mode_seconds a participant sends one message per that many seconds, over
 // REST, the room socket and the user socket alike (one slot per participant and room, whichever way they
 // send); a send within it is 429 `slow_mode` with Retry-After (REST) or an `error` frame `slow_mode` with
-// retry_after_ms (socket), and nothing is stored. Room admins and moderators are exempt; a send refused
-// for another reason takes no slot.
+// retry_after_ms (socket), the socket stays open, and nothing is stored. Room admins and moderators are
+// exempt, on every path; a send refused for another reason takes no slot.
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -23,8 +23,9 @@ const sockets: TestSocket[] = [];
 const send = (user: UserClient, content: string, extra: object = {}) =>
   user.post(`/api/chat/rooms/${roomId}/messages/`, { content, ...extra });
 
-async function socketFor(userId: string, path: string): Promise<TestSocket> {
-  const socket = openSocket(`${wsBase}${path}`, { protocols: ['bearer', await mintToken(userId)] });
+async function socketFor(userId: string, path: string, roles: string[] = []): Promise<TestSocket> {
+  const token = await mintToken(userId, { claims: { roles } });
+  const socket = openSocket(`${wsBase}${path}`, { protocols: ['bearer', token] });
   sockets.push(socket);
   await socket.next('connection_established');
   return socket;
@@ -127,7 +128,59 @@ describe('slow mode', () => {
     expect((await answerTo(socket, 'e-1')).type).toBe('message_ack');
     socket.send({ type: 'chat_message', room_id: roomId, message: 'erin too soon', client_id: 'e-2' });
     const refused = await answerTo(socket, 'e-2');
-    expect(refused).toMatchObject({ type: 'error', code: 'slow_mode' });
+    expect(refused).toMatchObject({ type: 'error', code: 'slow_mode', client_id: 'e-2' });
     expect(refused.retry_after_ms).toBeGreaterThan(0);
+    expect(refused.retry_after_ms).toBeLessThanOrEqual(SLOW_MODE_SECONDS * 1000);
+    // the slot is the one REST and the room socket use, and the socket stays open
+    expect((await send(erin, 'erin over REST')).body.code).toBe('slow_mode');
+    socket.send({ type: 'ping' });
+    await socket.next('pong');
+    const after = await send(admin, 'after erin');
+    const contents = await storedContents(after.body.position);
+    expect(contents).toContain('erin first');
+    expect(contents).not.toContain('erin too soon');
+    expect(contents).not.toContain('erin over REST');
+  });
+
+  it('the user socket: room admins and moderators are exempt there too', async () => {
+    for (const [user, roles] of [
+      [admin, []],
+      [moderator, ['moderator']],
+    ] as const) {
+      const socket = await socketFor(user.userId, '/ws/chat/', [...roles]);
+      socket.send({ type: 'subscribe', room_id: roomId });
+      await socket.next('subscribed');
+      for (let i = 0; i < 3; i++) {
+        const clientId = `x-${user.userId}-${i}`;
+        socket.send({
+          type: 'chat_message',
+          room_id: roomId,
+          message: `exempt socket ${i}`,
+          client_id: clientId,
+        });
+        expect((await answerTo(socket, clientId)).type).toBe('message_ack');
+      }
+    }
+  });
+
+  it('a room socket’s send takes the slot a user socket then meets', async () => {
+    const { carol } = users;
+    // carol's REST send of the first test has had its slot's time by now
+    await sleep(SLOW_MODE_SECONDS * 1000);
+    const roomSocket = await socketFor(carol.userId, `/ws/chat/${roomId}/`);
+    const userSocket = await socketFor(carol.userId, '/ws/chat/');
+    userSocket.send({ type: 'subscribe', room_id: roomId });
+    await userSocket.next('subscribed');
+    roomSocket.send({ type: 'chat_message', message: 'carol on the room socket', client_id: 'c-1' });
+    let first = await answerTo(roomSocket, 'c-1');
+    // the slot's end is Redis's clock: a little past it at most
+    for (let attempt = 0; first.type === 'error' && attempt < 20; attempt++) {
+      await sleep(100);
+      roomSocket.send({ type: 'chat_message', message: 'carol on the room socket', client_id: 'c-1' });
+      first = await answerTo(roomSocket, 'c-1');
+    }
+    expect(first.type).toBe('message_ack');
+    userSocket.send({ type: 'chat_message', room_id: roomId, message: 'carol too soon', client_id: 'c-2' });
+    expect(await answerTo(userSocket, 'c-2')).toMatchObject({ type: 'error', code: 'slow_mode' });
   });
 });

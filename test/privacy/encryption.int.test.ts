@@ -145,6 +145,26 @@ describe('the encrypting event store', () => {
     expect(sent.attachment.fileName).toBe(`${MARKER}.pdf`);
   });
 
+  it('reads a page with more keys than its cache holds', async () => {
+    // a cache of one key: fetching the page's others evicts the one it had (a rebuild of a big store
+    // reads pages of 5,000 events under more keys than the default cache of 10,000 once keys outnumber it)
+    const store = createEncryptingEventStore(plain, {
+      keyStore: createPostgresKeyStore({
+        pool,
+        wrapper: createLocalKeyWrapper(new Map([['a', masterA]]), 'a'),
+      }),
+      encryptOnAppend: true,
+      maxCachedKeys: 1,
+    });
+    const [first] = (await plain.readAll({ limit: 100 })).filter((e) => e.type === 'MessageSent');
+    expect(contents(await store.readStream(first!.stream))).toHaveLength(1);
+    expect(contents(await store.readAll({ limit: 100 })).sort()).toEqual([
+      `ada again ${MARKER}`,
+      `ada says ${MARKER}`,
+      `bo says ${MARKER}`,
+    ]);
+  });
+
   it('keeps every message readable through a master key rotation, after the old key is gone', async () => {
     const rotating = createPostgresKeyStore({
       pool,

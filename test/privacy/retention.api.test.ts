@@ -20,7 +20,7 @@ import { chatProjection } from '../../src/projections/chat/chatProjection.ts';
 import { readCheckpoint, requestRebuild } from '../../src/projections/checkpoints.ts';
 import { clientFor, type UserClient } from '../api/support/client.ts';
 import { startTestApp, type TestApp } from '../api/support/testApp.ts';
-import { toAppend } from '../projections/support/chatWorkload.ts';
+import { appendAsOf, runRetentionJob } from './support/retentionRuns.ts';
 
 const MARKER = `keep${randomBytes(5).toString('hex')}`;
 const DAY_MS = 86_400_000;
@@ -40,9 +40,7 @@ let lastPosition = '0';
 const message: Record<string, string> = {};
 
 async function append(event: ChatEvent, occurredAt: string) {
-  const { stream, event: toStore } = toAppend(event, occurredAt);
-  const appended = await t.app.eventStore.appendToStream(stream, [toStore], { expectedRevision: 'any' });
-  lastPosition = encodePosition(appended.position);
+  lastPosition = await appendAsOf(t.app, event, occurredAt);
 }
 
 async function sendOn(name: string, roomId: string, sender: UserClient, occurredAt: string) {
@@ -72,18 +70,7 @@ async function messagesIn(roomId: string, position = lastPosition) {
   );
 }
 
-async function runThroughJob(): Promise<{ rooms: unknown[] }> {
-  const asked = await officer.post('/api/privacy/retention/runs/', { dry_run: false });
-  expect(asked.status, JSON.stringify(asked.body)).toBe(202);
-  for (let waited = 0; waited < 30_000; waited += 100) {
-    const run = await officer.get(`/api/privacy/retention/runs/${asked.body.id}/`);
-    expect(run.status).toBe(200);
-    if (run.body.state === 'completed') return run.body.report;
-    expect(run.body.state).not.toBe('failed');
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  throw new Error('the retention run did not complete');
-}
+const runThroughJob = () => runRetentionJob(officer);
 
 async function retentionEvents(roomId: string) {
   return (await t.app.eventStore.readStream(`retention-${roomId}`)).map((event) => event.data);

@@ -14,6 +14,7 @@ declare module 'fastify' {
     eventStore: EventStore;
     redisConnection: Infrastructure['redisConnection'];
     forgetCachedKeys: Infrastructure['forgetCachedKeys'];
+    onKeysForgotten: Infrastructure['onKeysForgotten'];
   }
 }
 
@@ -24,6 +25,7 @@ export const infrastructurePlugin = fp<{ infrastructure: Infrastructure }>(
     fastify.decorate('eventStore', infrastructure.eventStore);
     fastify.decorate('redisConnection', infrastructure.redisConnection);
     fastify.decorate('forgetCachedKeys', infrastructure.forgetCachedKeys);
+    fastify.decorate('onKeysForgotten', infrastructure.onKeysForgotten);
     fastify.addHook('onClose', async () => infrastructure.close());
   },
   { name: 'infrastructure' },

@@ -3,7 +3,8 @@
 // indexed rebuilds only this model, beside live traffic, and swaps in without downtime like the others.
 import type pg from 'pg';
 import type { MessageSent, RetentionApplied, SubjectErased } from '../../domain/events.ts';
-import { messageStream } from '../../domain/streams.ts';
+import { isSpared } from '../../domain/retention.ts';
+import { messageStream, retentionStream } from '../../domain/streams.ts';
 import { comparePositions, type EventStore, type RecordedEvent } from '../../eventstore/eventStore.ts';
 import { loadRows } from '../batchSql.ts';
 import { messageSnapshot } from '../chat/applyChatEvent.ts';
@@ -102,20 +103,36 @@ async function projectMessages(
 
 const messageIdOf = (event: RecordedEvent) => (event.data as { messageId: string }).messageId;
 
-/** A restore brings back text this model removed: the message's stream as of the restore (never later). */
+/**
+ * A restore brings back text this model removed: the message's stream as of the restore (never later),
+ * unless a retention run took the message before the restore (hidden then, it had no row to remove; an
+ * edit since may have left its current text readable, but the index keeps nothing retention took).
+ */
 async function loadRestores(batch: SearchBatch, events: readonly RecordedEvent[], eventStore: EventStore) {
   for (const restore of events) {
     if (restore.type !== 'MessageRestored') continue;
     const history = await eventStore.readStream(messageStream(messageIdOf(restore)));
     const upToRestore = history.filter((e) => comparePositions(e.position, restore.position) <= 0);
     const sent = upToRestore.find((e) => e.type === 'MessageSent');
-    if (!sent) continue;
+    if (!sent || (await takenByRetention(eventStore, sent, restore))) continue;
     batch.restored.set(restore.id, {
       sent: sent.data as MessageSent['data'],
       sentAt: sent.metadata.occurredAt,
       snapshot: messageSnapshot(upToRestore),
     });
   }
+}
+
+/** whether a RetentionApplied of the message's room recorded before `restore` selects it (unindexRetained's rule) */
+async function takenByRetention(eventStore: EventStore, sent: RecordedEvent, restore: RecordedEvent) {
+  const { roomId, senderId } = sent.data as MessageSent['data'];
+  const day = sent.metadata.occurredAt.slice(0, 10); // the UTC day, as utcDay(created_at) in SQL
+  const runs = await eventStore.readStream(retentionStream(roomId));
+  return runs.some((run) => {
+    if (run.type !== RETENTION_APPLIED || comparePositions(run.position, restore.position) > 0) return false;
+    const { cutoff, spared } = run.data as RetentionApplied['data'];
+    return day < cutoff && !isSpared(spared, senderId, day);
+  });
 }
 
 async function writeSearchBatch(

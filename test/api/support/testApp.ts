@@ -69,6 +69,30 @@ export async function startTestApp(
   };
 }
 
+/**
+ * A second app on the first's database, Redis (and prefix) and attachments (another node or process:
+ * caches of its own), its answers checked against the document too; no projector (the first runs it).
+ */
+export async function startSecondApp(
+  first: TestApp,
+  /** it reaches Redis through this (a test that cuts its Redis alone) */
+  redisThrough?: TcpProxy,
+): Promise<{ app: App; stop(): Promise<void> }> {
+  const config = first.app.config;
+  const app = await buildApp(
+    redisThrough ? { ...config, REDIS_URL: redisThrough.urlFor(config.REDIS_URL) } : config,
+  );
+  const contract = watchContract(app);
+  await app.ready();
+  return {
+    app,
+    async stop() {
+      await app.close();
+      contract.close();
+    },
+  };
+}
+
 /** Authorization header for a user (extra claims, e.g. roles, merged in). */
 export async function authFor(userId: string, claims: Record<string, unknown> = {}) {
   return { authorization: `Bearer ${await mintToken(userId, { claims })}` };
