@@ -158,6 +158,7 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}) {
   await app.register(
     async (moderation) => {
       moderation.addHook('onRequest', authenticate);
+      moderation.addHook('onRequest', limitUserRequest);
       await moderation.register(moderationRuleRoutes);
     },
     { prefix: '/api/moderation' },
@@ -173,6 +174,7 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}) {
   await app.register(
     async (audit) => {
       audit.addHook('onRequest', authenticate);
+      audit.addHook('onRequest', limitUserRequest);
       await audit.register(auditRoutes);
     },
     { prefix: '/api/audit' },
@@ -180,6 +182,7 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}) {
   await app.register(
     async (privacy) => {
       privacy.addHook('onRequest', authenticate);
+      privacy.addHook('onRequest', limitUserRequest);
       await privacy.register(privacyRoutes);
     },
     { prefix: '/api/privacy' },

@@ -67,7 +67,8 @@ export function registryQueues(fastify: FastifyInstance, connectionName: string)
 }
 
 export const opsRoutes: FastifyPluginAsyncZod = async (fastify) => {
-  fastify.addHook('preHandler', async (request) => {
+  // onRequest, not preHandler: a non-ops user's malformed request is the same 404, never a 400
+  fastify.addHook('onRequest', async (request) => {
     if (!request.user.roles.includes('ops')) throw notFound('Resource');
   });
 

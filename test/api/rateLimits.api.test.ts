@@ -76,6 +76,24 @@ describe('rate limits on one node', () => {
     expect((await bob.post(`/api/chat/rooms/${roomId}/mark-read/`, {})).status).toBe(200);
   });
 
+  it('counts a moderator’s rule changes on the write allowance, as every other write', async () => {
+    const moderator = await clientFor(t.app, randomUUID(), { roles: ['moderator'] });
+    const answers = await Promise.all(
+      Array.from({ length: 5 }, (_, i) =>
+        moderator.post('/api/moderation/rules/', {
+          name: `rule ${i}`,
+          action: 'flag',
+          match: { kind: 'words', words: [`word${i}`] },
+        }),
+      ),
+    );
+    const refused = answers.filter((answer) => answer.status === 429);
+    expect(refused.length).toBeGreaterThanOrEqual(3);
+    expect(answers.filter((answer) => answer.status === 201).length).toBe(5 - refused.length);
+    for (const answer of refused) expect(answer.body.code).toBe('rate_limited');
+    expect((await moderator.get('/api/moderation/rules/')).body.rules.length).toBe(5 - refused.length);
+  });
+
   it('counts uploads on their own allowance', async () => {
     const dave = await clientFor(t.app, randomUUID());
     const room = (await dave.post('/api/chat/rooms/', { name: 'files', room_type: 'group' })).body.id;
