@@ -4,6 +4,7 @@
 // Chromium headless (/usr/bin/chromium) against the real service in development mode.
 import { readdirSync, statSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { chromium } from 'playwright-core';
 import { startRestartableService } from '../test/support/restartableService.ts';
 import { buildWebIfStale } from '../web/build.ts';
@@ -81,6 +82,14 @@ export async function main(args: string[]): Promise<void> {
       }),
     );
     console.error(`seeded ${count} messages in ${((performance.now() - seedStart) / 1000).toFixed(1)} s`);
+    // the room is opened once the message waited for is projected (the feed is projected in order): else it
+    // arrives later over the socket, and the time measured is the projector catching up, not the opening
+    for (;;) {
+      const newest = await fetch(`${service.baseUrl}/api/chat/rooms/${room.id}/messages/`, { headers: auth });
+      const { results } = (await newest.json()) as { results: { content: string }[] };
+      if (results.some((message) => message.content.startsWith(`message ${count - 1} `))) break;
+      await sleep(100);
+    }
 
     const page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
     await page.goto(`${service.baseUrl}/`);
