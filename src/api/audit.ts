@@ -410,13 +410,12 @@ export const auditRoutes: FastifyPluginAsyncZod = async (fastify) => {
     },
   );
 
-  const exportQueue = jobQueue(
-    fastify.redisConnection('jobs', 'audit-exports'),
-    fastify.config,
-    AUDIT_EXPORT_JOB,
-  );
+  // a connection of its own, closed with the app (the queue does not close a connection it was given)
+  const exportConnection = fastify.redisConnection('jobs', 'audit-exports');
+  const exportQueue = jobQueue(exportConnection, fastify.config, AUDIT_EXPORT_JOB);
   fastify.addHook('onClose', async () => {
     await exportQueue.close();
+    await exportConnection.quit().catch(() => exportConnection.disconnect());
   });
 
   fastify.post(

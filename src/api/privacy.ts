@@ -143,13 +143,12 @@ export const privacyRoutes: FastifyPluginAsyncZod = async (fastify) => {
     if (!isPrivacyOfficer(request.user)) throw notFound('Resource');
   });
 
-  const retentionQueue = jobQueue(
-    fastify.redisConnection('jobs', 'retention-runs'),
-    fastify.config,
-    RETENTION_JOB,
-  );
+  // a connection of its own, closed with the app (the queue does not close a connection it was given)
+  const retentionConnection = fastify.redisConnection('jobs', 'retention-runs');
+  const retentionQueue = jobQueue(retentionConnection, fastify.config, RETENTION_JOB);
   fastify.addHook('onClose', async () => {
     await retentionQueue.close();
+    await retentionConnection.quit().catch(() => retentionConnection.disconnect());
   });
 
   fastify.get(

@@ -107,6 +107,8 @@ function MessageList({ store, room, messages, unreadAtOpen, archived, onReply, o
   /** the first row in view and how far the view's top is below that row's top, as of the last scroll */
   const anchor = useRef<{ id: string; offset: number } | null>(null);
   const atBottom = useRef(true);
+  /** the view's top as the list last saw or set it: another value is a scroll whose event is still due */
+  const seenTop = useRef(0);
   const [viewport, setViewport] = useState({ top: 0, height: 800 });
 
   const { offsets, total } = layoutOf(messages, heights.current);
@@ -123,6 +125,9 @@ function MessageList({ store, room, messages, unreadAtOpen, archived, onReply, o
   useLayoutEffect(() => {
     const element = scroller.current;
     if (!element) return;
+    // the reader scrolled and this render (a frame from the socket, say) came before the scroll event:
+    // their scroll counts first, or sticking to the bottom or the old anchor would take the view back
+    if (Math.abs(element.scrollTop - seenTop.current) >= 1) noteScroll(element);
     let moved = false;
     for (const row of element.querySelectorAll<HTMLElement>('[data-id]')) {
       // fractional: rounded heights would add up to a drift of pixels over a screen of rows
@@ -136,6 +141,7 @@ function MessageList({ store, room, messages, unreadAtOpen, archived, onReply, o
       ? element.scrollHeight - element.clientHeight
       : anchoredTop(messages, layoutOf(messages, heights.current).offsets, anchor.current);
     if (wanted !== null && Math.abs(element.scrollTop - wanted) >= 1) element.scrollTop = wanted;
+    seenTop.current = element.scrollTop;
     // re-render when measuring changed the spacers or the view is not where the window was chosen for
     if (
       moved ||
@@ -146,12 +152,18 @@ function MessageList({ store, room, messages, unreadAtOpen, archived, onReply, o
     }
   });
 
-  const onScroll = () => {
-    const element = scroller.current!;
+  /** where the reader is: at the bottom, or at which row and how far into it (offsets as rendered) */
+  const noteScroll = (element: HTMLElement) => {
     atBottom.current = element.scrollHeight - element.scrollTop - element.clientHeight < 40;
     const first = messages.findIndex((_, i) => (offsets[i + 1] ?? total) > element.scrollTop);
     anchor.current =
       first >= 0 ? { id: messages[first]!.id, offset: element.scrollTop - offsets[first]! } : null;
+    seenTop.current = element.scrollTop;
+  };
+
+  const onScroll = () => {
+    const element = scroller.current!;
+    noteScroll(element);
     setViewport({ top: element.scrollTop, height: element.clientHeight });
     if (element.scrollTop < 300) void store.loadOlder(room.id);
   };
@@ -264,13 +276,17 @@ function anchoredTop(
   return at >= 0 ? offsets[at]! + anchor.offset : null;
 }
 
-const dayOf = (message: ShownMessage) =>
-  new Date(message.created_at).toLocaleDateString(undefined, {
-    weekday: 'short',
-    day: 'numeric',
-    month: 'short',
-    year: 'numeric',
-  });
+// one formatter each for the page's life: toLocaleDateString/TimeString with options build a new one per
+// call, which cost more than the rest of a row's rendering (about 50 ms for one screen of rows)
+const DAY = new Intl.DateTimeFormat(undefined, {
+  weekday: 'short',
+  day: 'numeric',
+  month: 'short',
+  year: 'numeric',
+});
+const TIME = new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-digit' });
+
+const dayOf = (message: ShownMessage) => DAY.format(new Date(message.created_at));
 
 type RowProps = {
   store: ChatStore;
@@ -298,9 +314,7 @@ function MessageRow({ store, message, replied, archived, onReply, onEdit, seenBy
     <article class={`message${own ? ' own' : ''}`} aria-label={`${sender}`} data-seq={message.seq ?? ''}>
       <header>
         <bdi class="sender">{sender}</bdi>{' '}
-        <time dateTime={message.created_at}>
-          {new Date(message.created_at).toLocaleTimeString(undefined, { hour: '2-digit', minute: '2-digit' })}
-        </time>
+        <time dateTime={message.created_at}>{TIME.format(new Date(message.created_at))}</time>
         {message.is_edited && !gone && (
           <button
             type="button"

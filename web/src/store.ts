@@ -93,8 +93,12 @@ export class ChatStore {
     this.openRoomId = roomId;
     this.changed();
     if (!roomId) return;
-    if (!this.messages.has(roomId)) await this.reloadRoom(roomId);
-    if (!this.participants.has(roomId)) await this.loadParticipants(roomId);
+    // at once, not one after the other: the first screen needs only the messages, and the participants
+    // (names, read markers) then arrive in the same round trip rather than a second one after it
+    await Promise.all([
+      this.messages.has(roomId) ? null : this.reloadRoom(roomId),
+      this.participants.has(roomId) ? null : this.loadParticipants(roomId),
+    ]);
   }
 
   async reloadRoom(roomId: string): Promise<void> {
