@@ -32,7 +32,7 @@ import { IF_MATCH_PROBLEMS, setETag, withIfMatch } from './etag.ts';
 import { COMMAND_PROBLEMS, WRITE_HEADERS } from './openApiDocument.ts';
 import { HttpProblem, notFound } from './problems.ts';
 import { answerAfterProjection, readAfter } from './readYourWrites.ts';
-import { AckSchema, WaitForQuery, WriteAck } from './schemas.ts';
+import { AcceptedSchema, AckSchema, WaitForQuery, WriteAck } from './schemas.ts';
 import {
   answerSearch,
   MAX_SEARCH_PAGE,
@@ -190,7 +190,7 @@ export const messageRoutes: FastifyPluginAsyncZod = async (fastify) => {
           'Answers as soon as the message is stored (201), with `position` for ?wait_for=. A retry with the same `client_id` answers 200 with the original; the same `client_id` with other content is 409 idempotency_conflict. In a room with `slow_mode_seconds`, a second message within that time is 429 slow_mode with Retry-After (room admins and moderators exempt).',
         params: RoomParams,
         body: SendBody,
-        response: { 200: MessageWithPosition, 201: MessageWithPosition, 202: AckSchema },
+        response: { 200: MessageWithPosition, 201: MessageWithPosition, 202: AcceptedSchema },
         responseHeaders: WRITE_HEADERS,
         problems: [
           ...COMMAND_PROBLEMS,
@@ -228,8 +228,13 @@ export const messageRoutes: FastifyPluginAsyncZod = async (fastify) => {
         attachment,
       });
       if (!result.created) {
-        return answerAfterProjection(fastify, reply, result.position, () =>
-          getMessageForUser(db, result.messageId, userId),
+        return answerAfterProjection(
+          fastify,
+          reply,
+          result.position,
+          () => getMessageForUser(db, result.messageId, userId),
+          200,
+          result.messageId,
         );
       }
       return reply

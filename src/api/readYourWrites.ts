@@ -25,8 +25,8 @@ export async function readAfter<T>(
 
 /**
  * The answer of a write that returns a resource from the read models: waits for the write's own event to
- * be projected, then loads it. If the projection is late, 202 with just the position (the write is durable;
- * the client can fetch the resource with ?wait_for= later).
+ * be projected, then loads it. If the projection is late, 202 with the position (the write is durable;
+ * the client can fetch the resource with ?wait_for= later) and, for a resource the write made, its id.
  */
 export async function answerAfterProjection<T extends object>(
   fastify: FastifyInstance,
@@ -34,9 +34,13 @@ export async function answerAfterProjection<T extends object>(
   position: string,
   load: () => Promise<T | null>,
   status = 200,
+  acceptedId?: string,
 ) {
   const caughtUp = await waitForPosition(fastify.pg, position, READ_WAIT_TIMEOUT_MS, CHAT_PROJECTION);
   const resource = caughtUp ? await load() : null;
-  if (!resource) return reply.code(202).send(withPosition(reply, position, { ok: true as const }));
+  if (!resource) {
+    const ack = acceptedId === undefined ? { ok: true as const } : { ok: true as const, id: acceptedId };
+    return reply.code(202).send(withPosition(reply, position, ack));
+  }
   return reply.code(status).send(withPosition(reply, position, resource));
 }

@@ -18,7 +18,14 @@ import { IF_MATCH_PROBLEMS, setETag, withIfMatch } from './etag.ts';
 import { COMMAND_PROBLEMS, WRITE_HEADERS } from './openApiDocument.ts';
 import { notFound } from './problems.ts';
 import { answerAfterProjection, readAfter } from './readYourWrites.ts';
-import { AckSchema, ExternalIdSchema, UserIdSchema, WaitForQuery, WriteAck } from './schemas.ts';
+import {
+  AcceptedSchema,
+  AckSchema,
+  ExternalIdSchema,
+  UserIdSchema,
+  WaitForQuery,
+  WriteAck,
+} from './schemas.ts';
 
 const RoomParams = z.object({ id: Uuid });
 const RoomWithPosition = RoomWithUnreadJsonSchema.extend(WriteAck);
@@ -153,7 +160,7 @@ export const roomRoutes: FastifyPluginAsyncZod = async (fastify) => {
         description: 'A direct room with the same person again answers 200 with the existing room.',
         operationId: 'createRoom',
         body: CreateRoomBody,
-        response: { 200: RoomWithPosition, 201: RoomWithPosition, 202: AckSchema },
+        response: { 200: RoomWithPosition, 201: RoomWithPosition, 202: AcceptedSchema },
         responseHeaders: WRITE_HEADERS,
         problems: [
           ...COMMAND_PROBLEMS,
@@ -181,6 +188,7 @@ export const roomRoutes: FastifyPluginAsyncZod = async (fastify) => {
         result.position,
         () => getRoomForUser(db, result.roomId, request.user.userId),
         result.created ? 201 : 200,
+        result.roomId,
       );
     },
   );

@@ -31,3 +31,8 @@ export const WaitForQuery = {
 
 /** Ack for writes that return no resource. */
 export const AckSchema = z.object({ ok: z.literal(true), ...WriteAck }).meta({ id: 'Ack' });
+
+/** Ack for a write that made (or found) a resource the read models do not show yet: its id, to fetch later. */
+export const AcceptedSchema = z
+  .object({ ok: z.literal(true), id: z.string(), ...WriteAck })
+  .meta({ id: 'Accepted' });

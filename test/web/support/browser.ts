@@ -135,6 +135,7 @@ export async function groupRoom(
     name,
     participant_ids: participantIds,
   });
-  expect(created.status).toBe(201);
+  // 202: made, but the read models are behind (a loaded machine); the id is there either way
+  expect([201, 202]).toContain(created.status);
   return { admin, roomId: created.body.id };
 }
