@@ -11,6 +11,7 @@ import {
   checkpointAuditLog,
   earlierCheckpointSizes,
   PostgresHashStore,
+  roomLeafHashes,
   sequenceAuditLog,
   storedLeaves,
 } from './postgresAuditLog.ts';
@@ -77,6 +78,7 @@ export async function* exportAuditLog(
     store: new PostgresHashStore(pool),
     rooms,
     roomHeads: checkpoint.roomHeads,
+    roomLeafHashes: await roomLeafHashes(pool, rooms, checkpoint.size),
     events: events(),
     consistencyFrom: await earlierCheckpointSizes(pool, checkpoint.size),
   });

@@ -54,13 +54,16 @@ export function valueAtPath(root: JsonValue, path: string): JsonValue | undefine
   return value;
 }
 
-/** removes the member at a concrete path (of an object; array elements are never removed) */
-export function removeAtPath(root: JsonValue, path: string): void {
+/** the plain object a concrete path ends in, and the member's name there; null when there is none */
+function parentAtPath(
+  root: JsonValue,
+  path: string,
+): { parent: { [key: string]: JsonValue }; last: string } | null {
   const segments = path.split('.');
   const last = segments.pop()!;
   let value: JsonValue | undefined = root;
   for (const segment of segments) {
-    if (value === null || typeof value !== 'object') return;
+    if (value === null || typeof value !== 'object') return null;
     // own members only: a path from a file must never reach Object.prototype
     value = Array.isArray(value)
       ? value[Number(segment)]
@@ -68,7 +71,26 @@ export function removeAtPath(root: JsonValue, path: string): void {
         ? value[segment]
         : undefined;
   }
-  if (value !== null && typeof value === 'object' && !Array.isArray(value) && Object.hasOwn(value, last)) {
-    delete value[last];
-  }
+  return value !== null && typeof value === 'object' && !Array.isArray(value)
+    ? { parent: value, last }
+    : null;
+}
+
+/** removes the member at a concrete path (of an object; array elements are never removed) */
+export function removeAtPath(root: JsonValue, path: string): void {
+  const at = parentAtPath(root, path);
+  if (at !== null && Object.hasOwn(at.parent, at.last)) delete at.parent[at.last];
+}
+
+/** sets the member at a concrete path whose parent exists (an export's revealed text back into its event) */
+export function setAtPath(root: JsonValue, path: string, member: JsonValue): void {
+  const at = parentAtPath(root, path);
+  // defined, not assigned: "__proto__" is then a member like any other, never the prototype
+  if (at !== null)
+    Object.defineProperty(at.parent, at.last, {
+      value: member,
+      enumerable: true,
+      writable: true,
+      configurable: true,
+    });
 }

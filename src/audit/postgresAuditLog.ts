@@ -277,3 +277,22 @@ export async function storedLeaves(
     ]),
   );
 }
+
+/**
+ * Each room's leaf hashes in room order, of the leaves before `size`: what the export writer builds the
+ * rooms' trees from. One row a room (its hashes concatenated), one scan of the leaves.
+ */
+export async function roomLeafHashes(
+  pool: pg.Pool,
+  roomIds: readonly string[],
+  size: number,
+): Promise<Map<string, Buffer>> {
+  const { rows } = await pool.query<{ room_id: string; hashes: Buffer }>(
+    `SELECT l.room_id, string_agg(n.hash, ''::bytea ORDER BY l.room_index) AS hashes
+     FROM audit_leaves l JOIN audit_nodes n ON n.level = 0 AND n.index = l.leaf_index
+     WHERE l.room_id = ANY($1) AND l.leaf_index < $2
+     GROUP BY l.room_id`,
+    [roomIds, size],
+  );
+  return new Map(rows.map((row) => [row.room_id, row.hashes]));
+}

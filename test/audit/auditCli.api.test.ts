@@ -129,7 +129,7 @@ describe('audit export and verify', () => {
       .map((line, n) => [line, n] as const)
       .filter(([line]) => line.startsWith('{"t":"event"'));
     const [, third] = events[2]!;
-    const eventId = (n: number) => JSON.parse(original[n]!).event.id as string;
+    const eventId = (n: number) => JSON.parse(original[n]!).leaf.event.id as string;
     const tampered: Record<string, string[]> = {
       edited: original.map((line) => line.replace('the code is 1234', 'the code is 1235')),
       dropped: original.filter((_, n) => n !== third),
@@ -146,7 +146,7 @@ describe('audit export and verify', () => {
       await writeFile(file(`${name}.jsonl`), `${content.join('\n')}\n`);
       const verified = await chat('audit', 'verify', file(`${name}.jsonl`), '--key', key);
       expect({ name, code: verified.code }).toEqual({ name, code: 1 });
-      expect(verified.stderr).toMatch(/NOT VERIFIED: line \d+, leaf \d+, event [0-9a-f-]{36}/);
+      expect(verified.stderr).toMatch(/NOT VERIFIED: line \d+, event [0-9a-f-]{36}/);
     }
     const editedLine = original.findIndex((line) => line.includes('the code is 1234'));
     expect((await chat('audit', 'verify', file('edited.jsonl'), '--key', key)).stderr).toContain(
