@@ -7,7 +7,6 @@
 //   audit keygen ORIGIN                      a new signer key (AUDIT_SIGNING_KEY) and its verifier key
 // The command line reads the store directly, as ops: its reads are not recorded as AuditorRead.
 
-import { once } from 'node:events';
 import { createWriteStream } from 'node:fs';
 import { parseArgs } from 'node:util';
 import type { Config } from '../config.ts';
@@ -19,6 +18,7 @@ import { readEvents } from './scanEvents.ts';
 import { generateNoteKeys, verifierKeyOf } from './signedNote.ts';
 import { auditSigner } from './signingKey.ts';
 import { runVerifyCli } from './verifyCli.ts';
+import { writeLines } from './writeLines.ts';
 
 export const AUDIT_USAGE = `usage: npm run chat -- audit replay --room ROOM [--at TIME] [--json]
        npm run chat -- audit export (--room ROOM | --all) [--from TIME] [--to TIME] --out FILE
@@ -124,11 +124,7 @@ export async function runAuditCommand(
         ...(to ? { to } : {}),
         onProgress: draw,
       });
-      for await (const line of lines) {
-        if (!out.write(line)) await once(out, 'drain');
-      }
-      out.end();
-      await once(out, 'finish');
+      await writeLines(lines, out);
       draw(shown.total, shown.total, true);
       if (process.stderr.isTTY) process.stderr.write('\n');
       console.error(

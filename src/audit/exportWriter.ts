@@ -1,7 +1,8 @@
 // Writes an export: given a signed checkpoint, the hash store, the room heads the checkpoint committed to,
 // each exported room's leaf hashes, and the rooms' events in global order with what the log stored for
-// each, it yields the JSONL lines one at a time. It holds the exported rooms' trees (64 bytes an event),
-// never the file. It checks what it writes against the log: an event whose leaf is not the stored one,
+// each, a page at a time, it yields the JSONL text: the lines before and after the events one by one, the
+// event lines a page at a time (an await per page, not per line). It holds the exported rooms' trees (64
+// bytes an event) and a page of lines, never the file. It checks what it writes against the log: an event whose leaf is not the stored one,
 // or a room whose leaves do not rebuild its signed head, stops the export with an error instead of
 // producing a file that would not verify.
 import type { RecordedEvent } from '../eventstore/eventStore.ts';
@@ -33,8 +34,8 @@ export type ExportWriterOptions = {
   readonly roomHeads: readonly RoomHead[];
   /** each exported room's leaf hashes at the checkpoint in room order, 32 bytes each */
   readonly roomLeafHashes: ReadonlyMap<string, Buffer>;
-  /** the exported rooms' events up to the checkpoint, in global order */
-  readonly events: AsyncIterable<ExportSourceEvent>;
+  /** the exported rooms' events up to the checkpoint, in global order, a page at a time */
+  readonly events: AsyncIterable<readonly ExportSourceEvent[]>;
   /** earlier tree sizes (earlier exports' checkpoints) to prove this one extends */
   readonly consistencyFrom?: readonly number[];
 };
@@ -120,40 +121,46 @@ export async function* createExportWriter(options: ExportWriterOptions): AsyncGe
 
   let events = 0;
   let lastIndex = -1;
-  for await (const { event, stored } of options.events) {
-    const roomId = event.metadata.roomId ?? null;
-    const room = roomId === null ? undefined : roomTrees.get(roomId);
-    if (room === undefined) {
-      throw new ExportSourceMismatch(`event ${event.id} is not an event of the exported rooms`);
-    }
-    if (stored.leafIndex <= lastIndex || stored.leafIndex >= size - 1) {
-      throw new ExportSourceMismatch(
-        `event ${event.id} at leaf ${stored.leafIndex} is out of order or after the checkpoint`,
+  for await (const page of options.events) {
+    const lines: string[] = [];
+    for (const { event, stored } of page) {
+      const roomId = event.metadata.roomId ?? null;
+      const room = roomId === null ? undefined : roomTrees.get(roomId);
+      if (room === undefined) {
+        throw new ExportSourceMismatch(`event ${event.id} is not an event of the exported rooms`);
+      }
+      if (stored.leafIndex <= lastIndex || stored.leafIndex >= size - 1) {
+        throw new ExportSourceMismatch(
+          `event ${event.id} at leaf ${stored.leafIndex} is out of order or after the checkpoint`,
+        );
+      }
+      if (stored.roomIndex !== room.written) {
+        throw new ExportSourceMismatch(
+          `event ${event.id} is event ${stored.roomIndex} of room ${roomId}, expected ${room.written}`,
+        );
+      }
+      const revealed = revealEvent(auditEventOf(event), stored);
+      if (!revealed.leafHash.equals(room.tree.leafHash(room.written))) {
+        throw new ExportSourceMismatch(
+          `event ${event.id} is not the event the log holds at leaf ${stored.leafIndex}`,
+        );
+      }
+      lines.push(
+        formatLine({
+          t: 'event',
+          room: roomId!,
+          ri: room.written,
+          proof: room.tree.lineProof(room.written),
+          salts: revealed.salts,
+          texts: revealed.texts,
+          leaf: revealed.leafBytes,
+        }),
       );
+      room.written += 1;
+      lastIndex = stored.leafIndex;
+      events += 1;
     }
-    if (stored.roomIndex !== room.written) {
-      throw new ExportSourceMismatch(
-        `event ${event.id} is event ${stored.roomIndex} of room ${roomId}, expected ${room.written}`,
-      );
-    }
-    const revealed = revealEvent(auditEventOf(event), stored);
-    if (!revealed.leafHash.equals(room.tree.leafHash(room.written))) {
-      throw new ExportSourceMismatch(
-        `event ${event.id} is not the event the log holds at leaf ${stored.leafIndex}`,
-      );
-    }
-    yield formatLine({
-      t: 'event',
-      room: roomId!,
-      ri: room.written,
-      proof: room.tree.lineProof(room.written),
-      salts: revealed.salts,
-      texts: revealed.texts,
-      leaf: revealed.leafBytes,
-    });
-    room.written += 1;
-    lastIndex = stored.leafIndex;
-    events += 1;
+    if (lines.length > 0) yield lines.join('');
   }
   for (const [roomId, room] of roomTrees) {
     if (room.written !== room.tree.size) {

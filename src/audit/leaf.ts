@@ -60,20 +60,26 @@ export function roomIdOf(event: AuditEvent): string | null {
 
 const HMAC_BLOCK = 64;
 
+// scratch inputs of deriveSalt's two hashes: every use is synchronous
+let innerInput = Buffer.alloc(HMAC_BLOCK + 256);
+const outerInput = Buffer.alloc(HMAC_BLOCK + 32);
+
 /** HMAC-SHA256(secret, "chat-audit/salt/v1\n" + path), by RFC 2104 over one-shot hashes: node's createHmac
  * builds a key object per call, which cost more than all the hashing of a leaf */
 export function deriveSalt(secret: Uint8Array, path: string): Buffer {
   if (secret.length > HMAC_BLOCK) throw new RangeError('an event secret fits one HMAC block');
-  const message = Buffer.from(`chat-audit/salt/v1\n${path}`, 'utf8');
-  const inner = Buffer.alloc(HMAC_BLOCK + message.length, 0x36);
-  const outer = Buffer.alloc(HMAC_BLOCK + 32, 0x5c);
+  const message = `chat-audit/salt/v1\n${path}`;
+  const room = HMAC_BLOCK + 3 * message.length;
+  if (innerInput.length < room) innerInput = Buffer.alloc(room);
+  innerInput.fill(0x36, 0, HMAC_BLOCK);
+  outerInput.fill(0x5c, 0, HMAC_BLOCK);
   for (let i = 0; i < secret.length; i++) {
-    inner[i] = secret[i]! ^ 0x36;
-    outer[i] = secret[i]! ^ 0x5c;
+    innerInput[i] = secret[i]! ^ 0x36;
+    outerInput[i] = secret[i]! ^ 0x5c;
   }
-  message.copy(inner, HMAC_BLOCK);
-  outer.write(hash('sha256', inner, 'binary'), HMAC_BLOCK, 'latin1');
-  return sha256(outer);
+  const length = HMAC_BLOCK + innerInput.write(message, HMAC_BLOCK, 'utf8');
+  outerInput.write(hash('sha256', innerInput.subarray(0, length), 'binary'), HMAC_BLOCK, 'latin1');
+  return sha256(outerInput);
 }
 
 // scratch input for commitments: every use is synchronous
@@ -88,11 +94,6 @@ export function commitText(salt: Uint8Array | string, text: string): string {
   else commitInput.set(salt, 0);
   const length = 32 + commitInput.write(text, 32, 'utf8');
   return hash('sha256', commitInput.subarray(0, length), 'base64');
-}
-
-/** a copy that keeps key order (structuredClone is several times slower for JSON) */
-function cloneJson<T>(value: T): T {
-  return JSON.parse(JSON.stringify(value)) as T;
 }
 
 export function leafBytes(leaf: EventLeaf): string {
@@ -122,7 +123,10 @@ export type SequencedLeaf = {
   readonly commitments: { readonly [path: string]: string };
 };
 
-/** The leaf of an event being appended to the log (the event's text is all there). */
+/**
+ * The leaf of an event being appended to the log (the event's text is all there). Takes ownership of
+ * `event` (its personal fields are removed in place: the leaf holds it).
+ */
 export function sequenceEvent(
   event: AuditEvent,
   roomIndex: number | null,
@@ -133,16 +137,15 @@ export function sequenceEvent(
   const roomId = roomIdOf(event);
   if ((roomId === null) !== (roomIndex === null))
     throw new RangeError('roomIndex is given exactly for room events');
-  const redacted = cloneJson(event);
   const commitments: { [path: string]: string } = {};
   for (const path of personalTextPaths(event.type, event as unknown as { [key: string]: JsonValue })) {
     const text = valueAtPath(event as unknown as JsonValue, path) as string;
     commitments[path] = commitText(deriveSalt(secret, path), text);
-    removeAtPath(redacted as unknown as JsonValue, path);
+    removeAtPath(event as unknown as JsonValue, path);
   }
   const leaf: EventLeaf = {
     commitments,
-    event: redacted,
+    event,
     kind: 'event',
     roomId,
     roomIndex,

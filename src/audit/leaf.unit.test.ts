@@ -56,7 +56,7 @@ describe('salted commitments', () => {
 
 describe('event leaves', () => {
   it('hold no personal text, only its commitments', () => {
-    const { leaf } = sequenceEvent(created, 0, randomBytes(32));
+    const { leaf } = sequenceEvent(structuredClone(created), 0, randomBytes(32));
     const bytes = leafBytes(leaf);
     for (const text of ['Flat 3B leak', 'alice', 'bob']) expect(bytes).not.toContain(text);
     expect(Object.keys(leaf.commitments)).toHaveLength(3);
@@ -67,7 +67,7 @@ describe('event leaves', () => {
 
   it('are rebuilt identically from the stored commitments, with the text there or erased', () => {
     const secret = randomBytes(32);
-    const sequenced = sequenceEvent(sent, 3, secret);
+    const sequenced = sequenceEvent(structuredClone(sent), 3, secret);
     const stored = { leafIndex: 9, roomIndex: 3, secret, commitments: sequenced.commitments };
     const whole = revealEvent(structuredClone(sent), stored);
     expect(whole.leafHash).toEqual(sequenced.leafHash);
@@ -89,7 +89,7 @@ describe('event leaves', () => {
 
   it('refuse a text that is not the one committed', () => {
     const secret = randomBytes(32);
-    const sequenced = sequenceEvent(sent, 0, secret);
+    const sequenced = sequenceEvent(structuredClone(sent), 0, secret);
     const changed = { ...sent, data: { ...(sent.data as object), content: 'changed afterwards' } };
     expect(() =>
       revealEvent(changed, { leafIndex: 0, roomIndex: 0, secret, commitments: sequenced.commitments }),
@@ -98,7 +98,7 @@ describe('event leaves', () => {
 
   it('are what a verifier checks revealed text against, and nothing else', () => {
     const secret = randomBytes(32);
-    const sequenced = sequenceEvent(sent, 1, secret);
+    const sequenced = sequenceEvent(structuredClone(sent), 1, secret);
     const shown = revealEvent(structuredClone(sent), {
       leafIndex: 4,
       roomIndex: 1,
@@ -133,7 +133,7 @@ describe('event leaves', () => {
     expect(leafBytes(leaf)).toContain('{"10":"a","9":"b"}');
     expect(leafBytes(leaf)).toBe(canonicalJson(leaf as never));
     for (const event of story) {
-      const plain = sequenceEvent(event, 0, randomBytes(32)).leaf;
+      const plain = sequenceEvent(structuredClone(event), 0, randomBytes(32)).leaf;
       expect(leafBytes(plain)).toBe(canonicalJson(plain as never));
     }
   });

@@ -20,23 +20,23 @@ export function sha256(data: Uint8Array | string): Buffer {
 }
 
 export function hashLeaf(data: Uint8Array | string): Buffer {
-  const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
-  const input = Buffer.allocUnsafe(1 + bytes.length);
+  if (typeof data === 'string') return Buffer.from(hashLeafText(data, 'binary'), 'latin1');
+  const input = Buffer.allocUnsafe(1 + data.length);
   input[0] = 0x00;
-  input.set(bytes, 1);
+  input.set(data, 1);
   return sha256(input);
 }
 
 // scratch input for leaf hashing of text: every use is synchronous
 let leafInput = Buffer.alloc(4096);
 
-/** base64 of the leaf hash of a text (UTF-8): the verifier's form, with no Buffer made per leaf */
-export function hashLeafText(text: string): string {
+/** the leaf hash of a text (UTF-8) as base64 (the verifier's form) or latin1, with no Buffer made per leaf */
+export function hashLeafText(text: string, encoding: 'base64' | 'binary' = 'base64'): string {
   const room = 1 + 3 * text.length;
   if (leafInput.length < room) leafInput = Buffer.alloc(Math.max(room, 2 * leafInput.length));
   leafInput[0] = 0x00;
   const length = 1 + leafInput.write(text, 1, 'utf8');
-  return hash('sha256', leafInput.subarray(0, length), 'base64');
+  return hash('sha256', leafInput.subarray(0, length), encoding);
 }
 
 export function hashChildren(left: Uint8Array, right: Uint8Array): Buffer {
