@@ -1,5 +1,6 @@
 // `npm run chat -- audit ...` as an auditor and an outsider run it: separate processes, files on disk.
-// Traffic goes through the real app; the CLI replays a room, exports it (sequencing the store into the
+// Traffic goes through the real app; the CLI replays a room (each replay recorded as an auditor read),
+// exports it (sequencing the store into the
 // audit log and signing a checkpoint with the development key it generated), and the offline verifier
 // accepts the file and refuses every tampered copy, naming the event: one byte edited, an event dropped,
 // two swapped, a forged event added, a wrong key, a truncated file. Two exports taken apart are
@@ -88,17 +89,35 @@ describe('audit replay', () => {
       .trim()
       .split('\n')
       .map((line) => JSON.parse(line));
+    // each replay is recorded before it reads, as a REST read is: this one and the one before
     expect(events.map((e) => e.type)).toEqual([
       'RoomCreated',
       ...Array(6).fill('MessageSent'),
       'MessageEdited',
       'MessageDeleted',
+      'AuditorRead',
+      'AuditorRead',
     ]);
+    const reads = events.filter((e) => e.type === 'AuditorRead');
+    expect(reads.map((e) => e.data)).toEqual(
+      Array(2).fill(
+        expect.objectContaining({
+          resource: 'room_events',
+          roomId,
+          auditorId: expect.stringMatching(/^cli:/),
+        }),
+      ),
+    );
+    expect(reads[1].actor_id).toBe(reads[1].data.auditorId);
     const edit = events.find((e) => e.type === 'MessageEdited');
     const before = new Date(Date.parse(edit.recorded_at) - 1).toISOString();
     const at = await chat('audit', 'replay', '--room', roomId, '--at', before, '--json');
     expect(at.stdout).not.toContain('MessageEdited');
     expect(at.stdout).toContain('the code is 1234');
+    // a room that does not exist gets no history from being asked about
+    const nowhere = uuidv4();
+    expect((await chat('audit', 'replay', '--room', nowhere)).code).toBe(1);
+    expect((await chat('audit', 'replay', '--room', nowhere)).stderr).toContain('no events');
   });
 
   it('refuses bad usage with exit code 2', async () => {
@@ -118,7 +137,12 @@ describe('audit export and verify', () => {
   it('verifies an export with the log’s key, offline', async () => {
     const verified = await chat('audit', 'verify', file('room.jsonl'), '--key', key);
     expect(verified).toMatchObject({ code: 0 });
-    expect(verified.stdout).toContain(`room ${roomId}: all 9 events`);
+    // 9 of the room's traffic, 3 replays and the export itself, recorded as auditor reads
+    expect(verified.stdout).toContain(`room ${roomId}: all 13 events`);
+    const exportRead = (await lines('room.jsonl'))
+      .map((line) => JSON.parse(line))
+      .find((line) => line.t === 'event' && line.leaf.event.data.resource === 'export');
+    expect(exportRead.leaf.event.data).toMatchObject({ roomId, auditorId: expect.stringMatching(/^cli:/) });
     const exported = await lines('room.jsonl');
     expect(exported.join('\n')).toContain('the code is 1234');
   });
