@@ -94,9 +94,10 @@ async function verifyLines(
       const text = line.text;
       const split = phase === 'events' ? text.indexOf(',"leaf":{') : -1;
       const leafBytes = split < 0 ? '' : text.slice(split + 8, -1);
+      const head = split < 0 ? text : `${text.slice(0, split)}}`;
       let value: unknown;
       try {
-        value = JSON.parse(split < 0 ? text : `${text.slice(0, split)}}`);
+        value = JSON.parse(head);
       } catch {
         fail('not a JSON line');
       }
@@ -108,6 +109,10 @@ async function verifyLines(
         const named = () => ({ eventId: eventIdOf(leafBytes) });
         if (split < 0 || !text.endsWith('}') || Object.hasOwn(record, 'leaf'))
           fail('not an event line: its leaf is not its last member', named());
+        // byte for byte as the writer writes it: a member twice (which readers may take either of), or
+        // any other spelling of the same values, is a change
+        if (JSON.stringify(record) !== head)
+          fail('the event line is not written as an export writes it', named());
         if (!isObject(record.salts) || !isObject(record.texts)) fail('not an event line', named());
         const roomId = record.room;
         const room = typeof roomId === 'string' ? rooms.get(roomId) : undefined;

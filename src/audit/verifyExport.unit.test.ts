@@ -258,6 +258,22 @@ describe('a changed export fails, naming the event and the reason', () => {
     expect((await failureOf(spelled, sample.verifierKey))!.eventId).toBe(line.leaf.event.id);
   });
 
+  it('a revealed text given twice, or the line respelled, even to the same values', async () => {
+    const { sample, lines } = await roomAExport();
+    const k = lines.findIndex((l) => l.includes('message 2 in room-a'));
+    const twice = [...lines];
+    // a reader taking the first of two members would show the first text, JSON.parse the second
+    twice[k] = lines[k]!.replace('"texts":{', '"texts":{"data.content":"I never said that",');
+    const failure = await failureOf(twice, sample.verifierKey);
+    expect(failure).toMatchObject({ line: k + 1, eventId: parse(lines[k]!).leaf.event.id });
+    expect(failure!.reason).toMatch(/not written as an export writes it/);
+    const spaced = [...lines];
+    spaced[k] = lines[k]!.replace('"ri":', '"ri": ');
+    expect((await failureOf(spaced, sample.verifierKey))!.reason).toMatch(
+      /not written as an export writes it/,
+    );
+  });
+
   it('crafted field paths fail the event and reach nothing outside it', async () => {
     const { sample, lines } = await roomAExport();
     const k = eventLines(lines)[2]!;
