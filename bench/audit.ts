@@ -4,7 +4,6 @@
 // sequencer can read at), sequencing the store into the audit log (leaves, nodes, frontiers), an export
 // of every room (checkpoint, proofs, the file written), and the offline verifier over that file (one
 // thread; CPU time beside wall time, since the machine may be shared). Figures: docs/performance.md.
-import { once } from 'node:events';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdtemp, rm, stat } from 'node:fs/promises';
 import os from 'node:os';
@@ -16,6 +15,7 @@ import { sequenceAuditLog } from '../src/audit/postgresAuditLog.ts';
 import { readEvents } from '../src/audit/scanEvents.ts';
 import { generateNoteKeys, parseSignerKey, verifierKeyOf } from '../src/audit/signedNote.ts';
 import { verifyExport } from '../src/audit/verifyExport.ts';
+import { writeLines } from '../src/audit/writeLines.ts';
 import { migrate } from '../src/db/migrate.ts';
 import { createPostgresEventStore } from '../src/eventstore/postgres/postgresEventStore.ts';
 import { chatWorkload } from '../test/projections/support/chatWorkload.ts';
@@ -29,6 +29,20 @@ async function timed<T>(work: () => Promise<T>): Promise<{ result: T; wall: numb
   const result = await work();
   const cpu = process.cpuUsage(cpu0);
   return { result, wall: (performance.now() - wall0) / 1000, cpu: (cpu.user + cpu.system) / 1e6 };
+}
+
+/**
+ * Waits until readers see every loaded event: the store shows events below the cluster's oldest open
+ * transaction, and on a shared database server another's open transaction holds them back.
+ */
+async function untilVisible(pool: pg.Pool, events: number): Promise<void> {
+  for (;;) {
+    const { rows } = await pool.query<{ visible: number }>(
+      'SELECT count(*)::int AS visible FROM events WHERE transaction_id < pg_snapshot_xmin(pg_current_snapshot())',
+    );
+    if (rows[0]!.visible >= events) return;
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+  }
 }
 
 const rate = (events: number, seconds: number) => Math.round(events / seconds).toLocaleString('en');
@@ -61,6 +75,7 @@ export async function main(args: string[]): Promise<void> {
       chatWorkload(count, { rooms: Number(values.rooms), users: Number(values.users) }),
     );
     console.log(`loaded ${loaded} events`);
+    await untilVisible(pool, loaded);
 
     const read = await timed(async () => {
       let events = 0;
@@ -71,12 +86,10 @@ export async function main(args: string[]): Promise<void> {
     const file = join(dir, 'all.jsonl');
     const signer = parseSignerKey(generateNoteKeys('bench.local/audit').signerKey);
     const exported = await timed(async () => {
-      const out = createWriteStream(file);
-      for await (const line of exportAuditLog(pool, store, signer, { scope: { all: true } })) {
-        if (!out.write(line)) await once(out, 'drain');
-      }
-      out.end();
-      await once(out, 'finish');
+      await writeLines(
+        exportAuditLog(pool, store, signer, { scope: { all: true } }),
+        createWriteStream(file),
+      );
     });
     const { size } = await stat(file);
     const verifierKey = verifierKeyOf(signer);

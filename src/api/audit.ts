@@ -400,9 +400,12 @@ export const auditRoutes: FastifyPluginAsyncZod = async (fastify) => {
       const { after, limit, from, to } = request.query;
       const inWindow = timeWindow(from, to);
       await record(request, 'user_activity', { userId }, request.query);
+      // the store ships only this user's events, so a page is full or the store's end (unless from/to
+      // leave out more than the scan budget of them)
       const page = await scanEvents(store, {
         ...(after ? { after: decodePosition(after) } : {}),
-        matches: (event) => event.metadata.actorId === userId && inWindow(event.recordedAt),
+        filter: { actorId: userId },
+        matches: (event) => inWindow(event.recordedAt),
         limit,
         budget: SCAN_BUDGET,
       });

@@ -5,12 +5,17 @@
 //   audit verify FILE --key PUBKEY           (and --consistency OLD NEW): needs no server, no database
 //   audit key                                the verifier key of this deployment's log
 //   audit keygen ORIGIN                      a new signer key (AUDIT_SIGNING_KEY) and its verifier key
-// The command line reads the store directly, as ops: its reads are not recorded as AuditorRead.
+// Replays and exports are recorded as AuditorRead events before they are made, as REST reads are, by the
+// auditor `cli:<OS user>` (an id no token's user id may carry, so no one else is recorded as it).
 
-import { once } from 'node:events';
 import { createWriteStream } from 'node:fs';
+import os from 'node:os';
 import { parseArgs } from 'node:util';
+import { recordAuditorRead } from '../commands/recordAuditorRead.ts';
 import type { Config } from '../config.ts';
+import type { Actor } from '../domain/actor.ts';
+import type { AuditedResource } from '../domain/events.ts';
+import { roomStream } from '../domain/streams.ts';
 import type { Infrastructure } from '../infrastructure/createInfrastructure.ts';
 import { progressBar } from '../progressBar.ts';
 import { exportAuditLog } from './exportAuditLog.ts';
@@ -19,6 +24,7 @@ import { readEvents } from './scanEvents.ts';
 import { generateNoteKeys, verifierKeyOf } from './signedNote.ts';
 import { auditSigner } from './signingKey.ts';
 import { runVerifyCli } from './verifyCli.ts';
+import { writeLines } from './writeLines.ts';
 
 export const AUDIT_USAGE = `usage: npm run chat -- audit replay --room ROOM [--at TIME] [--json]
        npm run chat -- audit export (--room ROOM | --all) [--from TIME] [--to TIME] --out FILE
@@ -76,6 +82,14 @@ export async function runAuditCommand(
     },
   });
   const { pool, eventStore } = infrastructure;
+  // a room that never existed has no history to read, and gets none from a read of it
+  const roomExists = async (roomId: string) =>
+    (await eventStore.readStream(roomStream(roomId), { limit: 1 })).length > 0;
+  const recordRead = (resource: AuditedResource, roomId: string | undefined, query: Record<string, string>) =>
+    recordAuditorRead(
+      { eventStore, actor: cliAuditor() },
+      { resource, ...(roomId ? { roomId } : {}), query },
+    );
   switch (command) {
     case 'key':
       console.log(verifierKeyOf(await auditSigner(pool, config)));
@@ -83,6 +97,8 @@ export async function runAuditCommand(
     case 'replay': {
       if (!values.room) throw new AuditUsageError('replay needs --room');
       const at = time(values.at, 'at');
+      if (await roomExists(values.room))
+        await recordRead('room_events', values.room, at ? { at: at.toISOString() } : {});
       let events = 0;
       for await (const page of readEvents(eventStore, { roomId: values.room })) {
         for (const event of page) {
@@ -106,6 +122,12 @@ export async function runAuditCommand(
       const from = time(values.from, 'from');
       const to = time(values.to, 'to');
       const signer = await auditSigner(pool, config);
+      if (values.all || (await roomExists(values.room!)))
+        await recordRead('export', values.room, {
+          ...(values.all ? { all: 'true' } : {}),
+          ...(from ? { from: from.toISOString() } : {}),
+          ...(to ? { to: to.toISOString() } : {}),
+        });
       const started = Date.now();
       let lastDrawn = 0;
       let shown = { written: 0, total: 0 };
@@ -124,11 +146,7 @@ export async function runAuditCommand(
         ...(to ? { to } : {}),
         onProgress: draw,
       });
-      for await (const line of lines) {
-        if (!out.write(line)) await once(out, 'drain');
-      }
-      out.end();
-      await once(out, 'finish');
+      await writeLines(lines, out);
       draw(shown.total, shown.total, true);
       if (process.stderr.isTTY) process.stderr.write('\n');
       console.error(
@@ -139,6 +157,11 @@ export async function runAuditCommand(
     default:
       throw new AuditUsageError(`unknown audit command ${command ?? ''}`);
   }
+}
+
+/** who the command line reads as: the OS user, under an id with a ':' that no token's user id may carry */
+function cliAuditor(): Actor {
+  return { userId: `cli:${os.userInfo().username}`, roles: ['auditor'] };
 }
 
 /** `2026-12-02T19:00:00.000Z  00000…-00042  alice  MessageEdited  {"content":"…"}` */

@@ -1,6 +1,7 @@
 // An export of the log as it is now: sequence what the store holds, take a signed checkpoint (or the
 // latest, when nothing new was sequenced), then stream the rooms' events with their proofs through the
-// export writer, a page of events at a time: the file is never built in memory.
+// export writer, a page of events at a time: the file is never built in memory. It yields the file's
+// text in pieces of whole lines (a page of event lines at a time).
 // A time range (`from`, `to`) keeps every event of the rooms in the file, because completeness is
 // proven by rebuilding each room's tree from all of its events; the events outside the range carry no
 // text (their personal fields as commitments only, as after an erasure).
@@ -11,6 +12,7 @@ import {
   checkpointAuditLog,
   earlierCheckpointSizes,
   PostgresHashStore,
+  roomLeafHashes,
   sequenceAuditLog,
   storedLeaves,
 } from './postgresAuditLog.ts';
@@ -50,7 +52,7 @@ export async function* exportAuditLog(
   const inRange = (event: RecordedEvent) =>
     (!options.from || event.recordedAt >= options.from) && (!options.to || event.recordedAt <= options.to);
 
-  async function* events(): AsyncGenerator<ExportSourceEvent> {
+  async function* events(): AsyncGenerator<ExportSourceEvent[]> {
     let written = 0;
     options.onProgress?.(0, total);
     const filter = 'roomId' in scope ? { roomId: scope.roomId } : undefined;
@@ -58,14 +60,17 @@ export async function* exportAuditLog(
       for await (const page of readEvents(store, filter)) {
         const inRooms = page.filter((event) => event.metadata.roomId !== undefined);
         const stored = await storedLeaves(pool, inRooms);
+        const sources: ExportSourceEvent[] = [];
         for (const event of inRooms) {
           const leaf = stored.get(encodePosition(event.position));
           // past the checkpoint: appended (or sequenced) after it was signed
-          if (!leaf || leaf.leafIndex >= checkpoint.size - 1) return;
-          yield { event, stored: inRange(event) ? leaf : { ...leaf, secret: null } };
-          written++;
+          if (!leaf || leaf.leafIndex >= checkpoint.size - 1) break;
+          sources.push({ event, stored: inRange(event) ? leaf : { ...leaf, secret: null } });
         }
+        yield sources;
+        written += sources.length;
         options.onProgress?.(written, total);
+        if (sources.length < inRooms.length) return;
       }
     } finally {
       options.onProgress?.(written, total);
@@ -77,6 +82,7 @@ export async function* exportAuditLog(
     store: new PostgresHashStore(pool),
     rooms,
     roomHeads: checkpoint.roomHeads,
+    roomLeafHashes: await roomLeafHashes(pool, rooms, checkpoint.size),
     events: events(),
     consistencyFrom: await earlierCheckpointSizes(pool, checkpoint.size),
   });

@@ -1,17 +1,20 @@
 // The export file: JSON Lines, each line one JSON object with a type `t`, in this order:
 //   header      format, version, the rooms exported, the signed checkpoint (C2SP tlog-checkpoint note)
-//   event       one per event in global order: leaf index `i`, room index `ri`, the event, the salts of
-//               its revealed text, the commitments of its erased text, its RFC 9162 inclusion proof
 //   roomHeads   the checkpoint's last leaf (the room heads root), with its inclusion proof
 //   roomHead    one per exported room: its head, its proof in the room heads tree, and its neighbours'
+//   event       one per event in global order: its room and room index, the siblings of its path in the
+//               room's tree that no line before it gave (roomTreeProof.ts), the salts and texts of its
+//               revealed fields, and last the event's leaf itself, the very bytes the log hashed (the
+//               event without its personal text, and the commitments to that text)
 //   consistency zero or more: the root the log had at an earlier size, and the consistency proof
 //   end         the number of events, so a truncated file is told from a complete one
-// The checkpoint comes first so a verifier checks the signature before anything else and each proof as
-// it streams. Hashes and salts are standard base64. Details: docs/audit.md.
-import type { AuditEvent } from './leaf.ts';
+// The signed checkpoint and the room heads come first so a verifier knows every exported room's signed
+// head before the events, and checks each event against it as it streams. Hashes and salts are standard
+// base64. Details: docs/audit.md.
 
 export const EXPORT_FORMAT = 'chat-audit-export';
-export const EXPORT_FORMAT_VERSION = 1;
+/** 2: room heads before the events, room tree proofs per line (1 had global inclusion proofs per line) */
+export const EXPORT_FORMAT_VERSION = 2;
 
 export type HeaderLine = {
   t: 'header';
@@ -23,12 +26,13 @@ export type HeaderLine = {
 
 export type EventLine = {
   t: 'event';
-  i: number;
+  room: string;
   ri: number;
-  event: AuditEvent;
-  salts: { [path: string]: string };
-  erased: { [path: string]: string };
   proof: string[];
+  salts: { [path: string]: string };
+  texts: { [path: string]: string };
+  /** the leaf's canonical JSON, written as it is (a JSON object in the line, not a string) */
+  leaf: string;
 };
 
 export type RoomHeadsLine = {
@@ -58,9 +62,11 @@ export type ConsistencyLine = { t: 'consistency'; size: number; root: string; pr
 
 export type EndLine = { t: 'end'; events: number };
 
-export type ExportLine = HeaderLine | EventLine | RoomHeadsLine | RoomHeadLine | ConsistencyLine | EndLine;
+export type ExportLine = HeaderLine | RoomHeadsLine | RoomHeadLine | EventLine | ConsistencyLine | EndLine;
 
-/** One line. Members are written in the order the types above list them; events keep canonical key order. */
+/** One line. Members are written in the order the types above list them; an event's leaf goes last, verbatim. */
 export function formatLine(line: ExportLine): string {
-  return `${JSON.stringify(line)}\n`;
+  if (line.t !== 'event') return `${JSON.stringify(line)}\n`;
+  const { leaf, ...rest } = line;
+  return `${JSON.stringify(rest).slice(0, -1)},"leaf":${leaf}}\n`;
 }

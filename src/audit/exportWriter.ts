@@ -1,8 +1,10 @@
 // Writes an export: given a signed checkpoint, the hash store, the room heads the checkpoint committed to,
-// and the exported rooms' events in global order with what the log stored for each, it yields the JSONL
-// lines one at a time (a batch of events at most in memory). It checks what it writes against the log:
-// an event whose leaf is not the stored one, or a room whose events do not rebuild its signed head, stops
-// the export with an error instead of producing a file that would not verify.
+// each exported room's leaf hashes, and the rooms' events in global order with what the log stored for
+// each, a page at a time, it yields the JSONL text: the lines before and after the events one by one, the
+// event lines a page at a time (an await per page, not per line). It holds the exported rooms' trees (64
+// bytes an event) and a page of lines, never the file. It checks what it writes against the log: an event whose leaf is not the stored one,
+// or a room whose leaves do not rebuild its signed head, stops the export with an error instead of
+// producing a file that would not verify.
 import type { RecordedEvent } from '../eventstore/eventStore.ts';
 import { encodeBase64 } from './base64.ts';
 import { parseCheckpoint } from './checkpoint.ts';
@@ -14,10 +16,11 @@ import {
   type RoomHeadEntry,
 } from './exportFormat.ts';
 import type { HashStore } from './hashStore.ts';
-import { auditEventOf, revealEvent, roomIdOf, type StoredLeaf } from './leaf.ts';
-import { hashLeaf, TreeBuilder } from './merkleTree.ts';
+import { auditEventOf, revealEvent, type StoredLeaf } from './leaf.ts';
+import { hashLeaf } from './merkleTree.ts';
 import { ProofGenerator } from './proofGenerator.ts';
 import { type RoomHead, RoomHeadsTree, roomHeadsLeafBytes } from './roomHeads.ts';
+import { RoomTree } from './roomTreeProof.ts';
 
 export type ExportSourceEvent = { readonly event: RecordedEvent; readonly stored: StoredLeaf };
 
@@ -29,12 +32,12 @@ export type ExportWriterOptions = {
   readonly rooms: readonly string[];
   /** every room's head at the checkpoint, sorted by room id (what its room heads leaf committed to) */
   readonly roomHeads: readonly RoomHead[];
-  /** the exported rooms' events up to the checkpoint, in global order */
-  readonly events: AsyncIterable<ExportSourceEvent>;
+  /** each exported room's leaf hashes at the checkpoint in room order, 32 bytes each */
+  readonly roomLeafHashes: ReadonlyMap<string, Buffer>;
+  /** the exported rooms' events up to the checkpoint, in global order, a page at a time */
+  readonly events: AsyncIterable<readonly ExportSourceEvent[]>;
   /** earlier tree sizes (earlier exports' checkpoints) to prove this one extends */
   readonly consistencyFrom?: readonly number[];
-  /** events whose proofs are read from the store in one call */
-  readonly batchSize?: number;
 };
 
 export class ExportSourceMismatch extends Error {
@@ -56,7 +59,18 @@ export async function* createExportWriter(options: ExportWriterOptions): AsyncGe
   const rooms = [...new Set(options.rooms)].sort();
   if (rooms.length === 0) throw new RangeError('an export needs at least one room');
   const headsTree = new RoomHeadsTree(options.roomHeads);
-  const roomTrees = new Map(rooms.map((roomId) => [roomId, new TreeBuilder()]));
+  const roomTrees = new Map<string, { tree: RoomTree; written: number }>();
+  for (const roomId of rooms) {
+    const head = options.roomHeads[headsTree.indexOf(roomId)];
+    const leaves = options.roomLeafHashes.get(roomId);
+    const tree = leaves === undefined || leaves.length === 0 ? null : new RoomTree(leaves);
+    if (head === undefined || tree === null || head.size !== tree.size || !head.root.equals(tree.root)) {
+      throw new ExportSourceMismatch(
+        `room ${roomId}: the log's head has ${head?.size ?? 0} events, its stored leaves ${tree?.size ?? 0} or another root`,
+      );
+    }
+    roomTrees.set(roomId, { tree, written: 0 });
+  }
 
   yield formatLine({
     t: 'header',
@@ -65,61 +79,6 @@ export async function* createExportWriter(options: ExportWriterOptions): AsyncGe
     rooms,
     checkpoint: options.checkpointNote,
   });
-
-  const batchSize = options.batchSize ?? 256;
-  let batch: ExportSourceEvent[] = [];
-  let events = 0;
-  let lastIndex = -1;
-  const flush = async function* (): AsyncGenerator<string> {
-    const proofs = await generator.inclusionProofs(batch.map((b) => b.stored.leafIndex));
-    for (let k = 0; k < batch.length; k++) {
-      const { event, stored } = batch[k]!;
-      const audited = auditEventOf(event);
-      const revealed = revealEvent(audited, stored);
-      const proof = proofs[k]!;
-      if (!revealed.leafHash.equals(proof.leafHash)) {
-        throw new ExportSourceMismatch(
-          `event ${audited.id} is not the event the log holds at leaf ${stored.leafIndex}`,
-        );
-      }
-      const roomId = roomIdOf(revealed.event)!;
-      const tree = roomTrees.get(roomId)!;
-      if (stored.roomIndex !== tree.size) {
-        throw new ExportSourceMismatch(
-          `event ${audited.id} is event ${stored.roomIndex} of room ${roomId}, expected ${tree.size}`,
-        );
-      }
-      tree.append(revealed.leafHash);
-      yield formatLine({
-        t: 'event',
-        i: stored.leafIndex,
-        ri: stored.roomIndex,
-        event: revealed.event,
-        salts: revealed.salts,
-        erased: revealed.erased,
-        proof: proof.proof.map(encodeBase64),
-      });
-    }
-    batch = [];
-  };
-
-  for await (const source of options.events) {
-    const { stored } = source;
-    const roomId = source.event.metadata.roomId ?? null;
-    if (roomId === null || !roomTrees.has(roomId)) {
-      throw new ExportSourceMismatch(`event ${source.event.id} is not an event of the exported rooms`);
-    }
-    if (stored.leafIndex <= lastIndex || stored.leafIndex >= size - 1) {
-      throw new ExportSourceMismatch(
-        `event ${source.event.id} at leaf ${stored.leafIndex} is out of order or after the checkpoint`,
-      );
-    }
-    lastIndex = stored.leafIndex;
-    events += 1;
-    batch.push(source);
-    if (batch.length >= batchSize) yield* flush();
-  }
-  if (batch.length > 0) yield* flush();
 
   const headsLeaf = { treeSize: size - 1, rooms: options.roomHeads.length, root: headsTree.root };
   const [headsProof] = await generator.inclusionProofs([size - 1]);
@@ -139,13 +98,6 @@ export async function* createExportWriter(options: ExportWriterOptions): AsyncGe
 
   for (const roomId of rooms) {
     const index = headsTree.indexOf(roomId);
-    const built = roomTrees.get(roomId)!;
-    const head = options.roomHeads[index];
-    if (head === undefined || head.size !== built.size || !head.root.equals(built.root())) {
-      throw new ExportSourceMismatch(
-        `room ${roomId}: the log's head has ${head?.size ?? 0} events, the export source gave ${built.size}`,
-      );
-    }
     const entry = async (i: number): Promise<RoomHeadEntry | null> => {
       const neighbour = options.roomHeads[i];
       if (i < 0 || neighbour === undefined) return null;
@@ -165,6 +117,57 @@ export async function* createExportWriter(options: ExportWriterOptions): AsyncGe
       left: await entry(index - 1),
       right: await entry(index + 1),
     });
+  }
+
+  let events = 0;
+  let lastIndex = -1;
+  for await (const page of options.events) {
+    const lines: string[] = [];
+    for (const { event, stored } of page) {
+      const roomId = event.metadata.roomId ?? null;
+      const room = roomId === null ? undefined : roomTrees.get(roomId);
+      if (room === undefined) {
+        throw new ExportSourceMismatch(`event ${event.id} is not an event of the exported rooms`);
+      }
+      if (stored.leafIndex <= lastIndex || stored.leafIndex >= size - 1) {
+        throw new ExportSourceMismatch(
+          `event ${event.id} at leaf ${stored.leafIndex} is out of order or after the checkpoint`,
+        );
+      }
+      if (stored.roomIndex !== room.written) {
+        throw new ExportSourceMismatch(
+          `event ${event.id} is event ${stored.roomIndex} of room ${roomId}, expected ${room.written}`,
+        );
+      }
+      const revealed = revealEvent(auditEventOf(event), stored);
+      if (!revealed.leafHash.equals(room.tree.leafHash(room.written))) {
+        throw new ExportSourceMismatch(
+          `event ${event.id} is not the event the log holds at leaf ${stored.leafIndex}`,
+        );
+      }
+      lines.push(
+        formatLine({
+          t: 'event',
+          room: roomId!,
+          ri: room.written,
+          proof: room.tree.lineProof(room.written),
+          salts: revealed.salts,
+          texts: revealed.texts,
+          leaf: revealed.leafBytes,
+        }),
+      );
+      room.written += 1;
+      lastIndex = stored.leafIndex;
+      events += 1;
+    }
+    if (lines.length > 0) yield lines.join('');
+  }
+  for (const [roomId, room] of roomTrees) {
+    if (room.written !== room.tree.size) {
+      throw new ExportSourceMismatch(
+        `room ${roomId}: the log's head has ${room.tree.size} events, the export source gave ${room.written}`,
+      );
+    }
   }
 
   for (const oldSize of [...new Set(options.consistencyFrom ?? [])].sort((a, b) => a - b)) {

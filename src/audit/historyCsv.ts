@@ -4,9 +4,11 @@
 import { canonicalJson, type JsonValue } from './canonicalJson.ts';
 import type { AuditEvent } from './leaf.ts';
 import { readLines } from './lineReader.ts';
+import { setAtPath } from './personalFields.ts';
 
 export type CsvEvent = {
-  readonly leafIndex?: number;
+  /** the event's place in its room (0, 1, ...) */
+  readonly roomIndex?: number;
   readonly event: AuditEvent;
   readonly erased?: readonly string[];
 };
@@ -15,7 +17,7 @@ export const HISTORY_CSV_COLUMNS = [
   'recorded_at',
   'occurred_at',
   'position',
-  'leaf_index',
+  'room_index',
   'event_id',
   'event_type',
   'room_id',
@@ -41,7 +43,7 @@ const TEXT_FIELD: Readonly<Record<string, string>> = {
 
 export async function* renderHistoryCsv(events: AsyncIterable<CsvEvent>): AsyncGenerator<string> {
   yield row(HISTORY_CSV_COLUMNS);
-  for await (const { leafIndex, event, erased } of events) {
+  for await (const { roomIndex, event, erased } of events) {
     const data = isObject(event.data) ? event.data : {};
     const metadata = isObject(event.metadata) ? event.metadata : {};
     const textField = TEXT_FIELD[event.type];
@@ -49,7 +51,7 @@ export async function* renderHistoryCsv(events: AsyncIterable<CsvEvent>): AsyncG
       event.recordedAt,
       text(metadata.occurredAt),
       event.position,
-      leafIndex === undefined ? '' : String(leafIndex),
+      roomIndex === undefined ? '' : String(roomIndex),
       event.id,
       event.type,
       text(metadata.roomId ?? data.roomId),
@@ -64,13 +66,24 @@ export async function* renderHistoryCsv(events: AsyncIterable<CsvEvent>): AsyncG
   }
 }
 
-/** the events of an export file (verify it first: this only reads), for renderHistoryCsv */
+/** the events of an export file (verify it first: this only reads), with their revealed text, for
+ * renderHistoryCsv */
 export async function* eventsOfExport(source: AsyncIterable<string | Uint8Array>): AsyncGenerator<CsvEvent> {
-  for await (const line of readLines(source)) {
-    if (!line.complete) return;
-    const record = JSON.parse(line.text) as { t?: string; i?: number; event?: AuditEvent; erased?: object };
-    if (record.t === 'event' && record.event !== undefined) {
-      yield { leafIndex: record.i, event: record.event, erased: Object.keys(record.erased ?? {}) };
+  for await (const lines of readLines(source)) {
+    for (const line of lines) {
+      if (!line.complete) return;
+      const record = JSON.parse(line.text) as {
+        t?: string;
+        ri?: number;
+        texts?: { [path: string]: string };
+        leaf?: { event: AuditEvent; commitments: { [path: string]: string } };
+      };
+      if (record.t !== 'event' || record.leaf === undefined) continue;
+      const texts = record.texts ?? {};
+      const event = record.leaf.event;
+      for (const [path, text] of Object.entries(texts)) setAtPath(event as unknown as JsonValue, path, text);
+      const erased = Object.keys(record.leaf.commitments).filter((path) => !Object.hasOwn(texts, path));
+      yield { roomIndex: record.ri, event, erased };
     }
   }
 }

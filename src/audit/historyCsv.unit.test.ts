@@ -66,7 +66,7 @@ describe('history CSV', () => {
     expect(body.find((r) => r.event_type === 'MessageReported')).toMatchObject({
       text: 'rude to the tenant',
     });
-    expect(body[0]!.leaf_index).toBe('0');
+    expect(body[0]!.room_index).toBe('0');
   });
 
   it('quotes commas, quotes and newlines, defuses formulas, and lists erased fields', async () => {

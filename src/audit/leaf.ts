@@ -5,9 +5,9 @@
 // erased since; either way the leaf, and every proof over it, is the same. Why: docs/audit.md.
 import { hash } from 'node:crypto';
 import { encodePosition, type RecordedEvent } from '../eventstore/eventStore.ts';
-import { decodeBase64Strict, encodeBase64 } from './base64.ts';
+import { encodeBase64, isHashText } from './base64.ts';
 import { canonicalJson, type JsonValue, toJsonValue } from './canonicalJson.ts';
-import { hashLeaf } from './merkleTree.ts';
+import { hashLeaf, sha256 } from './merkleTree.ts';
 import { personalTextPaths, removeAtPath, valueAtPath } from './personalFields.ts';
 
 export const LEAF_FORMAT_VERSION = 1;
@@ -60,43 +60,60 @@ export function roomIdOf(event: AuditEvent): string | null {
 
 const HMAC_BLOCK = 64;
 
+// scratch inputs of deriveSalt's two hashes: every use is synchronous
+let innerInput = Buffer.alloc(HMAC_BLOCK + 256);
+const outerInput = Buffer.alloc(HMAC_BLOCK + 32);
+
 /** HMAC-SHA256(secret, "chat-audit/salt/v1\n" + path), by RFC 2104 over one-shot hashes: node's createHmac
  * builds a key object per call, which cost more than all the hashing of a leaf */
 export function deriveSalt(secret: Uint8Array, path: string): Buffer {
   if (secret.length > HMAC_BLOCK) throw new RangeError('an event secret fits one HMAC block');
-  const message = Buffer.from(`chat-audit/salt/v1\n${path}`, 'utf8');
-  const inner = Buffer.alloc(HMAC_BLOCK + message.length, 0x36);
-  const outer = Buffer.alloc(HMAC_BLOCK + 32, 0x5c);
+  const message = `chat-audit/salt/v1\n${path}`;
+  const room = HMAC_BLOCK + 3 * message.length;
+  if (innerInput.length < room) innerInput = Buffer.alloc(room);
+  innerInput.fill(0x36, 0, HMAC_BLOCK);
+  outerInput.fill(0x5c, 0, HMAC_BLOCK);
   for (let i = 0; i < secret.length; i++) {
-    inner[i] = secret[i]! ^ 0x36;
-    outer[i] = secret[i]! ^ 0x5c;
+    innerInput[i] = secret[i]! ^ 0x36;
+    outerInput[i] = secret[i]! ^ 0x5c;
   }
-  message.copy(inner, HMAC_BLOCK);
-  hash('sha256', inner, 'buffer').copy(outer, HMAC_BLOCK);
-  return hash('sha256', outer, 'buffer');
+  const length = HMAC_BLOCK + innerInput.write(message, HMAC_BLOCK, 'utf8');
+  outerInput.write(hash('sha256', innerInput.subarray(0, length), 'binary'), HMAC_BLOCK, 'latin1');
+  return sha256(outerInput);
 }
 
-export function commitText(salt: Uint8Array, text: string): Buffer {
-  return hash('sha256', Buffer.concat([salt, Buffer.from(text, 'utf8')]), 'buffer');
-}
+// scratch input for commitments: every use is synchronous
+let commitInput = Buffer.alloc(4096);
 
-/** a copy that keeps key order (structuredClone is several times slower for JSON) */
-function cloneJson<T>(value: T): T {
-  return JSON.parse(JSON.stringify(value)) as T;
+/** base64 of SHA-256(salt || UTF-8 text); salt as bytes, or as the base64 an export carries (checked by
+ * the caller) */
+export function commitText(salt: Uint8Array | string, text: string): string {
+  const room = 32 + 3 * text.length;
+  if (commitInput.length < room) commitInput = Buffer.alloc(Math.max(room, 2 * commitInput.length));
+  if (typeof salt === 'string') commitInput.write(salt, 0, 'base64');
+  else commitInput.set(salt, 0);
+  const length = 32 + commitInput.write(text, 32, 'utf8');
+  return hash('sha256', commitInput.subarray(0, length), 'base64');
 }
 
 export function leafBytes(leaf: EventLeaf): string {
-  return canonicalJson(leaf as unknown as JsonValue);
+  return hasIndexKey(leaf.event) ? canonicalJson(leaf as unknown as JsonValue) : JSON.stringify(leaf);
 }
 
 /**
- * The leaf's bytes when its objects already have their keys in canonical order (as an export's lines
- * have them): JSON.stringify then writes the canonical form, several times faster. Only a key that is an
- * array index ("7") is put first by JavaScript whatever the order, so a caller whose proof fails with
- * these bytes tries leafBytes before it reports anything.
+ * Whether some object in the value has a key that is an array index ("7"): JavaScript puts those first
+ * whatever the insertion order, so only then does JSON.stringify of an object with its keys in canonical
+ * order (as auditEventOf makes them) differ from the canonical form, which is several times slower.
  */
-export function leafBytesFast(leaf: EventLeaf): string {
-  return JSON.stringify(leaf);
+function hasIndexKey(value: JsonValue): boolean {
+  if (value === null || typeof value !== 'object') return false;
+  if (Array.isArray(value)) return value.some(hasIndexKey);
+  for (const key in value) {
+    const first = key.charCodeAt(0);
+    if (first >= 48 && first <= 57 && /^(0|[1-9][0-9]*)$/.test(key)) return true;
+    if (hasIndexKey(value[key]!)) return true;
+  }
+  return false;
 }
 
 export type SequencedLeaf = {
@@ -106,7 +123,10 @@ export type SequencedLeaf = {
   readonly commitments: { readonly [path: string]: string };
 };
 
-/** The leaf of an event being appended to the log (the event's text is all there). */
+/**
+ * The leaf of an event being appended to the log (the event's text is all there). Takes ownership of
+ * `event` (its personal fields are removed in place: the leaf holds it).
+ */
 export function sequenceEvent(
   event: AuditEvent,
   roomIndex: number | null,
@@ -117,16 +137,15 @@ export function sequenceEvent(
   const roomId = roomIdOf(event);
   if ((roomId === null) !== (roomIndex === null))
     throw new RangeError('roomIndex is given exactly for room events');
-  const redacted = cloneJson(event);
   const commitments: { [path: string]: string } = {};
   for (const path of personalTextPaths(event.type, event as unknown as { [key: string]: JsonValue })) {
     const text = valueAtPath(event as unknown as JsonValue, path) as string;
-    commitments[path] = encodeBase64(commitText(deriveSalt(secret, path), text));
-    removeAtPath(redacted as unknown as JsonValue, path);
+    commitments[path] = commitText(deriveSalt(secret, path), text);
+    removeAtPath(event as unknown as JsonValue, path);
   }
   const leaf: EventLeaf = {
     commitments,
-    event: redacted,
+    event,
     kind: 'event',
     roomId,
     roomIndex,
@@ -144,12 +163,14 @@ export type StoredLeaf = {
   readonly commitments: { readonly [path: string]: string };
 };
 
-/** An event as an export shows it: the text that still exists, its salts, and the commitments of the rest. */
+/** An event as an export shows it: its leaf's bytes (no personal text), and the text that still exists
+ * with its salts, by path. */
 export type RevealedEvent = {
-  readonly event: AuditEvent;
-  readonly salts: { [path: string]: string };
-  readonly erased: { [path: string]: string };
+  /** the leaf as the log hashed it */
+  readonly leafBytes: string;
   readonly leafHash: Buffer;
+  readonly salts: { [path: string]: string };
+  readonly texts: { [path: string]: string };
 };
 
 export class LeafMismatch extends Error {
@@ -161,84 +182,94 @@ export class LeafMismatch extends Error {
 
 /**
  * Rebuilds an event's leaf from the event as the store has it now and what was stored at append time.
- * A committed field whose text is gone (absent or null: erased) or whose secret is gone is shown erased.
+ * A committed field whose text is gone (absent or null: erased) or whose secret is gone is not revealed.
+ * Takes ownership of `current` (its committed fields are removed in place).
  */
 export function revealEvent(current: AuditEvent, stored: StoredLeaf): RevealedEvent {
-  const event = cloneJson(current);
-  const redacted = cloneJson(current);
   const salts: { [path: string]: string } = {};
-  const erased: { [path: string]: string } = {};
-  const paths = Object.keys(stored.commitments).sort();
+  const texts: { [path: string]: string } = {};
   const commitments: { [path: string]: string } = {};
-  for (const path of paths) {
+  for (const path of Object.keys(stored.commitments).sort()) {
     const commitment = stored.commitments[path]!;
     commitments[path] = commitment;
-    const text = valueAtPath(event as unknown as JsonValue, path);
-    removeAtPath(redacted as unknown as JsonValue, path);
+    const text = valueAtPath(current as unknown as JsonValue, path);
+    removeAtPath(current as unknown as JsonValue, path);
     if (typeof text === 'string' && stored.secret !== null) {
       const salt = deriveSalt(stored.secret, path);
-      if (encodeBase64(commitText(salt, text)) !== commitment) {
+      if (commitText(salt, text) !== commitment) {
         throw new LeafMismatch(
           current.id,
           `the text at ${path} is not the text committed when it was appended`,
         );
       }
       salts[path] = encodeBase64(salt);
-    } else {
-      if (text !== undefined && text !== null && typeof text !== 'string') {
-        throw new LeafMismatch(current.id, `${path} holds no text`);
-      }
-      removeAtPath(event as unknown as JsonValue, path);
-      erased[path] = commitment;
+      texts[path] = text;
+    } else if (text !== undefined && text !== null && typeof text !== 'string') {
+      throw new LeafMismatch(current.id, `${path} holds no text`);
     }
   }
   const leaf: EventLeaf = {
     commitments,
-    event: redacted,
+    event: current,
     kind: 'event',
     roomId: roomIdOf(current),
     roomIndex: stored.roomIndex,
     v: LEAF_FORMAT_VERSION,
   };
-  return { event, salts, erased, leafHash: hashLeaf(leafBytes(leaf)) };
+  const bytes = leafBytes(leaf);
+  return { leafBytes: bytes, leafHash: hashLeaf(bytes), salts, texts };
+}
+
+const COMMITMENTS_START = '{"commitments":{';
+
+/**
+ * The verifier's side of revealEvent, for leaf bytes already proven to be the log's: null when every
+ * revealed text is the one its leaf committed to, otherwise why not. A committed field with no text
+ * revealed is erased.
+ */
+export function checkRevealedTexts(
+  leafBytes: string,
+  salts: { readonly [path: string]: unknown },
+  texts: { readonly [path: string]: unknown },
+): string | null {
+  // a proven leaf is canonical JSON whose first member is the commitments, and a path holds no "}"
+  const end = leafBytes.indexOf('}');
+  if (!leafBytes.startsWith(COMMITMENTS_START) || end < 0) return 'the leaf is not an event leaf';
+  const commitments = JSON.parse(leafBytes.slice(COMMITMENTS_START.length - 1, end + 1)) as {
+    [path: string]: string;
+  };
+  const paths = Object.keys(salts);
+  if (Object.keys(texts).length !== paths.length) return 'the texts and the salts name different fields';
+  for (const path of paths) {
+    const salt = salts[path];
+    const text = texts[path];
+    if (!Object.hasOwn(commitments, path)) return `${path} is not a field the leaf committed to`;
+    if (typeof text !== 'string' || !Object.hasOwn(texts, path) || !text.isWellFormed())
+      return `${path} has a salt but no text`;
+    // a salt is 32 bytes, spelt as a hash is
+    if (!isHashText(salt)) return `the salt of ${path} is not 32 bytes of base64`;
+    if (commitText(salt, text) !== commitments[path])
+      return `the text of ${path} is not the text the log committed to`;
+  }
+  return null;
+}
+
+/** the committed fields of a proven leaf that carry no text in the export (erased, or out of range) */
+export function erasedPaths(leafBytes: string, texts: { readonly [path: string]: unknown }): string[] {
+  const end = leafBytes.indexOf('}');
+  const commitments = JSON.parse(leafBytes.slice(COMMITMENTS_START.length - 1, end + 1)) as object;
+  return Object.keys(commitments).filter((path) => !Object.hasOwn(texts, path));
 }
 
 /**
- * The verifier's side of revealEvent: the leaf an exported event stands for, or the reason it stands for
- * none. Takes ownership of `event` (its revealed fields are removed in place).
+ * The store position of a proven event leaf, read off its end: canonical JSON puts the event's position,
+ * recordedAt, revision, stream and type last, and none of their values holds an unescaped quote, so the
+ * last `,"position":"` is the event's.
  */
-export function leafOfExportedEvent(
-  event: AuditEvent,
-  roomIndex: number | null,
-  salts: { readonly [path: string]: string },
-  erased: { readonly [path: string]: string },
-): EventLeaf | string {
-  const commitments: { [path: string]: string } = {};
-  for (const path of Object.keys(salts)) {
-    const salt = decodeBase64Strict(salts[path]!, 32);
-    const text = valueAtPath(event as unknown as JsonValue, path);
-    if (salt === null) return `the salt of ${path} is not 32 bytes of base64`;
-    if (typeof text !== 'string' || !text.isWellFormed()) return `${path} has a salt but no text`;
-    if (Object.hasOwn(erased, path)) return `${path} is both revealed and erased`;
-    commitments[path] = encodeBase64(commitText(salt, text));
-    removeAtPath(event as unknown as JsonValue, path);
-  }
-  for (const path of Object.keys(erased)) {
-    if (valueAtPath(event as unknown as JsonValue, path) !== undefined)
-      return `${path} is erased but has a value`;
-    if (decodeBase64Strict(erased[path]!, 32) === null)
-      return `the commitment of ${path} is not 32 bytes of base64`;
-    commitments[path] = erased[path]!;
-  }
-  const sorted: { [path: string]: string } = {};
-  for (const path of Object.keys(commitments).sort()) sorted[path] = commitments[path]!;
-  // keys in canonical order, so leafBytesFast of this leaf is its canonical form
-  return {
-    commitments: sorted,
-    event,
-    kind: 'event',
-    roomId: roomIdOf(event),
-    roomIndex,
-    v: LEAF_FORMAT_VERSION,
-  };
+export function positionOfLeaf(leafBytes: string): string | null {
+  const key = ',"position":"';
+  const start = leafBytes.lastIndexOf(key);
+  if (start < 0) return null;
+  const end = leafBytes.indexOf('"', start + key.length);
+  return end < 0 ? null : leafBytes.slice(start + key.length, end);
 }

@@ -13,18 +13,36 @@ const NODE_PREFIX = 0x01;
 const nodeInput = Buffer.alloc(1 + 2 * HASH_BYTES);
 nodeInput[0] = NODE_PREFIX;
 
+// node's hash() is about three times slower with a 'buffer' digest than with a string one (0.75 µs against
+// 0.25 µs a call for a node here), so digests come out as latin1 ('binary') text and are copied into a Buffer
+export function sha256(data: Uint8Array | string): Buffer {
+  return Buffer.from(hash('sha256', data, 'binary'), 'latin1');
+}
+
 export function hashLeaf(data: Uint8Array | string): Buffer {
-  const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
-  const input = Buffer.allocUnsafe(1 + bytes.length);
+  if (typeof data === 'string') return Buffer.from(hashLeafText(data, 'binary'), 'latin1');
+  const input = Buffer.allocUnsafe(1 + data.length);
   input[0] = 0x00;
-  input.set(bytes, 1);
-  return hash('sha256', input, 'buffer');
+  input.set(data, 1);
+  return sha256(input);
+}
+
+// scratch input for leaf hashing of text: every use is synchronous
+let leafInput = Buffer.alloc(4096);
+
+/** the leaf hash of a text (UTF-8) as base64 (the verifier's form) or latin1, with no Buffer made per leaf */
+export function hashLeafText(text: string, encoding: 'base64' | 'binary' = 'base64'): string {
+  const room = 1 + 3 * text.length;
+  if (leafInput.length < room) leafInput = Buffer.alloc(Math.max(room, 2 * leafInput.length));
+  leafInput[0] = 0x00;
+  const length = 1 + leafInput.write(text, 1, 'utf8');
+  return hash('sha256', leafInput.subarray(0, length), encoding);
 }
 
 export function hashChildren(left: Uint8Array, right: Uint8Array): Buffer {
   nodeInput.set(left, 1);
   nodeInput.set(right, 1 + HASH_BYTES);
-  return hash('sha256', nodeInput, 'buffer');
+  return sha256(nodeInput);
 }
 
 /** the largest power of two strictly below n (n >= 2): RFC 9162's k */

@@ -54,13 +54,20 @@ export function valueAtPath(root: JsonValue, path: string): JsonValue | undefine
   return value;
 }
 
-/** removes the member at a concrete path (of an object; array elements are never removed) */
-export function removeAtPath(root: JsonValue, path: string): void {
+/**
+ * The plain object a concrete path ends in, the member's name there, and how to put another object in
+ * its place; null when there is none.
+ */
+function parentAtPath(root: JsonValue, path: string) {
   const segments = path.split('.');
   const last = segments.pop()!;
+  let holder: { [key: string]: JsonValue } | JsonValue[] | null = null;
+  let at = '';
   let value: JsonValue | undefined = root;
   for (const segment of segments) {
-    if (value === null || typeof value !== 'object') return;
+    if (value === null || typeof value !== 'object') return null;
+    holder = value;
+    at = segment;
     // own members only: a path from a file must never reach Object.prototype
     value = Array.isArray(value)
       ? value[Number(segment)]
@@ -68,7 +75,50 @@ export function removeAtPath(root: JsonValue, path: string): void {
         ? value[segment]
         : undefined;
   }
-  if (value !== null && typeof value === 'object' && !Array.isArray(value) && Object.hasOwn(value, last)) {
-    delete value[last];
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return null;
+  const parent = value;
+  const replace = (next: { [key: string]: JsonValue }) => {
+    if (holder === null) return false;
+    if (Array.isArray(holder)) holder[Number(at)] = next;
+    else holder[at] = next;
+    return true;
+  };
+  return { parent, last, replace };
+}
+
+/**
+ * removes the member at a concrete path (of an object; array elements are never removed). The object
+ * that held it is replaced by a copy without it where it can be: `delete` turns a V8 object into a slow
+ * dictionary, and JSON.stringify of the leaf afterwards took twice as long.
+ */
+export function removeAtPath(root: JsonValue, path: string): void {
+  const at = parentAtPath(root, path);
+  if (at === null || !Object.hasOwn(at.parent, at.last)) return;
+  const copy: { [key: string]: JsonValue } = {};
+  for (const key of Object.keys(at.parent)) {
+    if (key === at.last) continue;
+    // an own "__proto__" (JSON.parse makes them) stays a member, not the copy's prototype
+    if (key === '__proto__')
+      Object.defineProperty(copy, key, {
+        value: at.parent[key],
+        enumerable: true,
+        writable: true,
+        configurable: true,
+      });
+    else copy[key] = at.parent[key]!;
   }
+  if (!at.replace(copy)) delete at.parent[at.last];
+}
+
+/** sets the member at a concrete path whose parent exists (an export's revealed text back into its event) */
+export function setAtPath(root: JsonValue, path: string, member: JsonValue): void {
+  const at = parentAtPath(root, path);
+  // defined, not assigned: "__proto__" is then a member like any other, never the prototype
+  if (at !== null)
+    Object.defineProperty(at.parent, at.last, {
+      value: member,
+      enumerable: true,
+      writable: true,
+      configurable: true,
+    });
 }

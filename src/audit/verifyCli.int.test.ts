@@ -54,11 +54,11 @@ describe('verifyCli', () => {
     expect(fromFile.code).toBe(0);
   });
 
-  it('exits 1 naming the line, leaf and event of a tampered export', async () => {
+  it('exits 1 naming the line, event and room of a tampered export', async () => {
     const result = await verifyCli('verify', join(dir, 'tampered.jsonl'), '--key', key);
     expect(result.code).toBe(1);
     expect(result.stderr).toMatch(
-      /^NOT VERIFIED: line \d+, leaf \d+, event [0-9a-f-]+: the event is not the log's leaf/,
+      /^NOT VERIFIED: line \d+, event [0-9a-f-]+, room room-a event #\d+: the text of data.content is not the text the log committed to/,
     );
   });
 

@@ -45,14 +45,14 @@ describe('a room export', () => {
     expect(result.export.rooms).toEqual([{ roomId: 'room-a', events: roomA.length }]);
     expect(result.export.checkpoint.size).toBe(sample.log.size);
     const exported = eventLines(lines).map((i) => parse(lines[i]!));
-    expect(exported.map((e) => e.event.id)).toEqual(roomA.map((a) => a.event.id));
+    expect(exported.map((e) => e.leaf.event.id)).toEqual(roomA.map((a) => a.event.id));
     // the original text of an edited, hidden, then deleted message is there, with everything the auditor needs
     const sent = exported.find(
-      (e) => e.event.type === 'MessageSent' && e.event.data.messageId === 'room-a-m0',
+      (e) => e.leaf.event.type === 'MessageSent' && e.leaf.event.data.messageId === 'room-a-m0',
     );
-    expect(sent.event.data.content).toBe('message 0 in room-a: the boiler is fixed');
+    expect(sent.texts['data.content']).toBe('message 0 in room-a: the boiler is fixed');
     expect(Object.keys(sent.salts).sort()).toEqual(['data.content', 'data.senderUsername']);
-    expect(exported.map((e) => e.event.type)).toEqual(
+    expect(exported.map((e) => e.leaf.event.type)).toEqual(
       expect.arrayContaining(['MessageEdited', 'MessageHidden', 'MessageDeleted']),
     );
   });
@@ -94,10 +94,10 @@ describe('a room export', () => {
     const file = lines.join('');
     expect(file).not.toContain('message 1 in room-a');
     expect(file).not.toContain('edited text');
-    const erasedLine = lines.map(parse).find((l) => l.t === 'event' && l.event.id === target.event.id);
-    expect(erasedLine.event.data.content).toBeUndefined();
-    expect(Object.keys(erasedLine.erased)).toEqual(['data.content']);
-    expect(erasedLine.salts['data.senderUsername']).toBeDefined();
+    const erasedLine = lines.map(parse).find((l) => l.t === 'event' && l.leaf.event.id === target.event.id);
+    expect(erasedLine.texts['data.content']).toBeUndefined();
+    expect(Object.keys(erasedLine.texts)).toEqual(['data.senderUsername']);
+    expect(Object.keys(erasedLine.leaf.commitments)).toContain('data.content');
   });
 });
 
@@ -120,10 +120,10 @@ describe('a changed export fails, naming the event and the reason', () => {
     const failure = await failureOf(changed, sample.verifierKey);
     expect(failure).toMatchObject({
       line: k + 1,
-      leafIndex: parse(lines[k]!).i,
-      eventId: parse(lines[k]!).event.id,
+      roomIndex: parse(lines[k]!).ri,
+      eventId: parse(lines[k]!).leaf.event.id,
     });
-    expect(failure!.reason).toMatch(/not the log's leaf/);
+    expect(failure!.reason).toMatch(/not the text the log committed to/);
   });
 
   it('one byte of a non-text field (the actor) edited', async () => {
@@ -131,7 +131,9 @@ describe('a changed export fails, naming the event and the reason', () => {
     const k = eventLines(lines)[3]!;
     const changed = [...lines];
     changed[k] = changed[k]!.replace('"actorId":"u', '"actorId":"x');
-    expect((await failureOf(changed, sample.verifierKey))!.eventId).toBe(parse(lines[k]!).event.id);
+    const failure = await failureOf(changed, sample.verifierKey);
+    expect(failure).toMatchObject({ line: k + 1, eventId: parse(lines[k]!).leaf.event.id });
+    expect(failure!.reason).toMatch(/not the log's event/);
   });
 
   it('an event dropped from the middle, and the last event dropped', async () => {
@@ -140,7 +142,7 @@ describe('a changed export fails, naming the event and the reason', () => {
     const middle = events[4]!;
     const dropped = lines.filter((_, i) => i !== middle);
     const failure = await failureOf(dropped, sample.verifierKey);
-    expect(failure).toMatchObject({ line: middle + 1, eventId: parse(lines[middle + 1]!).event.id });
+    expect(failure).toMatchObject({ line: middle + 1, eventId: parse(lines[middle + 1]!).leaf.event.id });
     expect(failure!.reason).toMatch(/events 4 to 4 are missing/);
 
     const last = events[events.length - 1]!;
@@ -159,21 +161,20 @@ describe('a changed export fails, naming the event and the reason', () => {
     [swapped[a], swapped[b]] = [swapped[b]!, swapped[a]!];
     const failure = await failureOf(swapped, sample.verifierKey);
     // the later event, now first, is where the room's sequence breaks
-    expect(failure).toMatchObject({ line: a + 1, eventId: parse(lines[b]!).event.id });
+    expect(failure).toMatchObject({ line: a + 1, eventId: parse(lines[b]!).leaf.event.id });
     expect(failure!.reason).toMatch(/missing before this one \(dropped, or out of order\)/);
 
     // in an export of two rooms, a swap across rooms breaks the global order
     const two = await exportLines(sample, ['room-a', 'room-b']);
     const events = eventLines(two);
     const crossing = events.findIndex(
-      (i, n) =>
-        n > 0 && parse(two[i]!).event.metadata.roomId !== parse(two[events[n - 1]!]!).event.metadata.roomId,
+      (i, n) => n > 0 && parse(two[i]!).room !== parse(two[events[n - 1]!]!).room,
     );
     const [c, d] = [events[crossing - 1]!, events[crossing]!];
     const crossed = [...two];
     [crossed[c], crossed[d]] = [crossed[d]!, crossed[c]!];
     const across = await failureOf(crossed, sample.verifierKey);
-    expect(across).toMatchObject({ line: d + 1, eventId: parse(two[c]!).event.id });
+    expect(across).toMatchObject({ line: d + 1, eventId: parse(two[c]!).leaf.event.id });
     expect(across!.reason).toMatch(/out of order/);
   });
 
@@ -183,9 +184,11 @@ describe('a changed export fails, naming the event and the reason', () => {
     const model = parse(lines[k]!);
     const forged = {
       ...model,
-      i: model.i + 1,
       ri: model.ri + 1,
-      event: { ...model.event, id: 'forged', data: { ...model.event.data, content: 'I never said that' } },
+      leaf: {
+        ...model.leaf,
+        event: { ...model.leaf.event, id: 'forged', data: { ...model.leaf.event.data } },
+      },
     };
     const added = [...lines.slice(0, k + 1), `${JSON.stringify(forged)}\n`, ...lines.slice(k + 1)];
     const failure = await failureOf(added, sample.verifierKey);
@@ -220,7 +223,8 @@ describe('a changed export fails, naming the event and the reason', () => {
 
   it('a changed proof element, room head, or base64 spelling of a hash', async () => {
     const { sample, lines } = await roomAExport();
-    const k = eventLines(lines)[5]!;
+    // an event whose line carries siblings, past the first (which proves the others)
+    const k = eventLines(lines).find((i) => parse(lines[i]!).ri > 0 && parse(lines[i]!).proof.length > 0)!;
     const line = parse(lines[k]!);
     const top = line.proof.length - 1;
     const flipped = {
@@ -233,7 +237,7 @@ describe('a changed export fails, naming the event and the reason', () => {
     };
     const changed = [...lines];
     changed[k] = `${JSON.stringify(flipped)}\n`;
-    expect((await failureOf(changed, sample.verifierKey))!.eventId).toBe(line.event.id);
+    expect((await failureOf(changed, sample.verifierKey))!.eventId).toBe(line.leaf.event.id);
 
     const head = lines.findIndex((l) => parse(l).t === 'roomHead');
     const grown = [...lines];
@@ -251,20 +255,41 @@ describe('a changed export fails, naming the event and the reason', () => {
     };
     const spelled = [...lines];
     spelled[k] = `${JSON.stringify(respelled)}\n`;
-    expect((await failureOf(spelled, sample.verifierKey))!.eventId).toBe(line.event.id);
+    expect((await failureOf(spelled, sample.verifierKey))!.eventId).toBe(line.leaf.event.id);
+  });
+
+  it('a revealed text given twice, or the line respelled, even to the same values', async () => {
+    const { sample, lines } = await roomAExport();
+    const k = lines.findIndex((l) => l.includes('message 2 in room-a'));
+    const twice = [...lines];
+    // a reader taking the first of two members would show the first text, JSON.parse the second
+    twice[k] = lines[k]!.replace('"texts":{', '"texts":{"data.content":"I never said that",');
+    const failure = await failureOf(twice, sample.verifierKey);
+    expect(failure).toMatchObject({ line: k + 1, eventId: parse(lines[k]!).leaf.event.id });
+    expect(failure!.reason).toMatch(/not written as an export writes it/);
+    const spaced = [...lines];
+    spaced[k] = lines[k]!.replace('"ri":', '"ri": ');
+    expect((await failureOf(spaced, sample.verifierKey))!.reason).toMatch(
+      /not written as an export writes it/,
+    );
   });
 
   it('crafted field paths fail the event and reach nothing outside it', async () => {
     const { sample, lines } = await roomAExport();
     const k = eventLines(lines)[2]!;
     const line = parse(lines[k]!);
-    for (const path of ['constructor.prototype.toString', '__proto__.hasOwnProperty']) {
+    const salt = Object.values(line.salts)[0];
+    for (const path of ['constructor.prototype.toString', '__proto__.hasOwnProperty', '__proto__']) {
       const crafted = [...lines];
-      crafted[k] = `${JSON.stringify({ ...line, erased: { ...line.erased, [path]: line.proof[0] } })}\n`;
-      expect((await failureOf(crafted, sample.verifierKey))!.eventId).toBe(line.event.id);
+      const { leaf, ...rest } = line;
+      crafted[k] =
+        `${JSON.stringify({ ...rest, salts: { ...line.salts, [path]: salt }, texts: { ...line.texts, [path]: 'x' }, leaf })}\n`;
+      const failure = await failureOf(crafted, sample.verifierKey);
+      expect(failure).toMatchObject({ line: k + 1, eventId: line.leaf.event.id });
+      expect(failure!.reason).toMatch(/not a field the leaf committed to|name different fields/);
       const salted = [...lines];
-      salted[k] = `${JSON.stringify({ ...line, salts: { ...line.salts, [path]: line.proof[0] } })}\n`;
-      expect((await failureOf(salted, sample.verifierKey))!.reason).toMatch(/has a salt but no text/);
+      salted[k] = `${JSON.stringify({ ...rest, salts: { ...line.salts, [path]: salt }, leaf })}\n`;
+      expect((await failureOf(salted, sample.verifierKey))!.reason).toMatch(/name different fields/);
     }
     expect(typeof Object.prototype.toString).toBe('function');
     expect(typeof Object.prototype.hasOwnProperty).toBe('function');
@@ -274,7 +299,9 @@ describe('a changed export fails, naming the event and the reason', () => {
     const { sample, lines } = await roomAExport();
     const roomB = await exportLines(sample, ['room-b']);
     const foreign = roomB[eventLines(roomB)[2]!]!;
-    const k = eventLines(lines).find((i) => parse(lines[i]!).i > parse(foreign).i)!;
+    const k = eventLines(lines).find(
+      (i) => parse(lines[i]!).leaf.event.position > parse(foreign).leaf.event.position,
+    )!;
     const mixed = [...lines.slice(0, k), foreign, ...lines.slice(k)];
     expect((await failureOf(mixed, sample.verifierKey))!.reason).toMatch(/not of an exported room/);
     expect((await failureOf([...lines, lines[1]!], sample.verifierKey))!.reason).toMatch(

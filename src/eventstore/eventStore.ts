@@ -86,6 +86,8 @@ export type EventFilter = {
   eventTypes?: readonly string[];
   /** only events whose metadata.roomId is this room (indexed: no scan of other rooms) */
   roomId?: string;
+  /** only events whose metadata.actorId is this user (not indexed: the store scans, but ships only these) */
+  actorId?: string;
 };
 
 export type ReadAllOptions = {

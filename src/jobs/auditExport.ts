@@ -2,7 +2,6 @@
 // a job here with the export's id (enqueued by the request, not by events); the job streams the export
 // into `{AUDIT_EXPORTS_DIR}/{id}.jsonl` (through a `.part` file renamed when whole, so a download never
 // sees half a file) and moves the row's progress. A retry writes the file again from the start.
-import { once } from 'node:events';
 import { createWriteStream } from 'node:fs';
 import { mkdir, rename } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -10,6 +9,7 @@ import type { Job } from 'bullmq';
 import { exportAuditLog } from '../audit/exportAuditLog.ts';
 import { getExportRequest, markExportFinished, markExportProgress } from '../audit/exportRequests.ts';
 import { auditSigner } from '../audit/signingKey.ts';
+import { writeLines } from '../audit/writeLines.ts';
 import type { JobDefinition } from './job.ts';
 
 export type AuditExportData = { exportId: string };
@@ -49,11 +49,7 @@ export const auditExportJob: JobDefinition<AuditExportData> = {
         },
       });
       const out = createWriteStream(`${path}.part`);
-      for await (const line of lines) {
-        if (!out.write(line)) await once(out, 'drain');
-      }
-      out.end();
-      await once(out, 'finish');
+      await writeLines(lines, out);
       await Promise.all(progress);
       await rename(`${path}.part`, path);
       await markExportFinished(pool, request.id, { done: counts });

@@ -67,7 +67,7 @@ export function serverSideFilter(filter: EventFilter | undefined): Filter {
 /** True when the server-side filter alone selects exactly the right events (no client-side paging needed). */
 export function isFullyServerSide(filter: EventFilter | undefined): boolean {
   if (!filter) return true;
-  if (filter.roomId !== undefined) return false;
+  if (filter.roomId !== undefined || filter.actorId !== undefined) return false;
   return !(filter.streamPrefixes?.length && filter.eventTypes?.length);
 }
 
@@ -86,6 +86,7 @@ export function matchesFilter(event: RecordedEvent, filter: EventFilter | undefi
     return false;
   if (filter.eventTypes?.length && !filter.eventTypes.includes(event.type)) return false;
   if (filter.roomId !== undefined && event.metadata.roomId !== filter.roomId) return false;
+  if (filter.actorId !== undefined && event.metadata.actorId !== filter.actorId) return false;
   return true;
 }
 

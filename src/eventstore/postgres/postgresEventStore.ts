@@ -386,6 +386,7 @@ function readAllQuery(after: Position, limit: number | undefined, filter: EventF
     filter.roomId !== undefined,
     !!filter.eventTypes,
     !!filter.streamPrefixes,
+    filter.actorId !== undefined,
   ];
   const where = ['e.transaction_id < h.xmin'];
   if (after.commit >= 0n) {
@@ -403,6 +404,10 @@ function readAllQuery(after: Position, limit: number | undefined, filter: EventF
   if (filter.streamPrefixes) {
     params.push(filter.streamPrefixes.map((prefix) => `${prefix.replace(/[\\%_]/g, '\\$&')}%`));
     where.push(`e.stream LIKE ANY($${params.length}::text[])`);
+  }
+  if (filter.actorId !== undefined) {
+    params.push(filter.actorId);
+    where.push(`e.metadata ->> 'actorId' = $${params.length}`);
   }
   params.push(limit ?? null);
   // a filtered read also says how far it went: the newest visible event (one index probe), so that a
