@@ -1,4 +1,5 @@
-// `npm run bench -- search [--messages N] [--rooms N] [--member-of N] [--tail N] [--runs N] [--explain] [--keep]`:
+// `npm run bench -- search [--messages N] [--rooms N] [--member-of N] [--tail N] [--runs N] [--explain] [--keep]
+//   [--database URL]` (a database a run kept: only the queries are timed):
 // search over N messages in `rooms` rooms for one user who is a member of `member-of` of them (some
 // windows closed and reopened, some rooms left for good, a third of the rooms with `joined` history).
 // Loads the events straight into a fresh PostgreSQL event store (bench/_loadEvents.ts), builds the chat
@@ -219,6 +220,60 @@ async function catchUp(
 const percentile = (sorted: number[], p: number) =>
   sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
 
+/** The store and both read models: the load, the rebuilds, then the live projector on `tail` more. */
+async function build(
+  databaseUrl: string,
+  pool: pg.Pool,
+  eventStore: EventStore,
+  shape: Layout,
+  messages: number,
+  tail: number,
+) {
+  await migrate(databaseUrl);
+  const started = performance.now();
+  const loaded = await loadEvents(pool, events(shape, messages, 42, 0));
+  console.log(
+    `loaded ${loaded} events (${shape.rooms.length} rooms, ${messages} messages) in ${((performance.now() - started) / 1000).toFixed(1)} s; load ${loadAverage()}`,
+  );
+
+  for (const projection of [chatProjection, searchProjection]) {
+    const seconds = await rebuild(pool, eventStore, projection);
+    console.log(
+      `rebuild ${projection.name}: ${loaded} events in ${seconds.toFixed(1)} s = ${Math.round(loaded / seconds)} events/s; load ${loadAverage()}`,
+    );
+  }
+  const size = await pool.query<{ table: string; index: string }>(
+    `SELECT pg_size_pretty(pg_table_size('search_read.indexed_messages')) AS table,
+            pg_size_pretty(pg_indexes_size('search_read.indexed_messages')) AS index`,
+  );
+  console.log(`search_read.indexed_messages: table ${size.rows[0]!.table}, indexes ${size.rows[0]!.index}`);
+
+  // the live projector on `tail` more messages: chat alone, then (the search model catching up on the
+  // same messages) search alone; then `tail` more again with both, as the service runs them. Twice,
+  // after a VACUUM ANALYZE (the build leaves both models to autovacuum, which would land in a phase);
+  // Node's CPU beside the wall time, which other work on the machine stretches
+  const rate = ({ seconds, cpu }: { seconds: number; cpu: number }) =>
+    `${seconds.toFixed(1)} s = ${Math.round(tail / seconds)} events/s (Node CPU ${cpu.toFixed(1)} s)`;
+  for (let round = 0; round < (tail > 0 ? 2 : 0); round++) {
+    await pool.query('VACUUM ANALYZE chat_read.messages, chat_read.room_feed, search_read.indexed_messages');
+    const from = messages + 2 * round * tail;
+    await loadEvents(pool, events(shape, tail, 43 + 2 * round, from));
+    const chatAlone = await catchUp(pool, eventStore, [chatProjection]);
+    const searchAlone = await catchUp(pool, eventStore, [searchProjection]);
+    await loadEvents(pool, events(shape, tail, 44 + 2 * round, from + tail));
+    const both = await catchUp(pool, eventStore, [chatProjection, searchProjection]);
+    console.log(
+      `live projector, ${tail} messages, round ${round + 1}: chat alone ${rate(chatAlone)}; search alone ${rate(searchAlone)}; chat and search ${rate(both)}; load ${loadAverage()}`,
+    );
+  }
+}
+
+const loadAverage = () =>
+  os
+    .loadavg()
+    .map((l) => l.toFixed(1))
+    .join(' ');
+
 export async function main(args: string[]): Promise<void> {
   const { values } = parseArgs({
     args,
@@ -234,63 +289,24 @@ export async function main(args: string[]): Promise<void> {
       explain: { type: 'boolean', default: false },
       /** keep the database (its URL is printed) to look at plans by hand */
       keep: { type: 'boolean', default: false },
+      /** a kept database: only the queries are timed */
+      database: { type: 'string' },
     },
   });
   const messages = Number(values.messages);
   const tail = Number(values.tail);
   const shape = layout(Number(values.rooms), Number(values['member-of']));
-  const database = await createTestDatabase('bench_search');
+  // --database: time the queries on a database an earlier run kept (--keep), without building it again
+  const given = values.database;
+  const database = given ? { url: given, drop: async () => {} } : await createTestDatabase('bench_search');
   const pool = new pg.Pool({ connectionString: database.url, max: 6 });
   const eventStore = createPostgresEventStore({ pool });
-  const load = () =>
-    os
-      .loadavg()
-      .map((l) => l.toFixed(1))
-      .join(' ');
   try {
-    await migrate(database.url);
     const { rows } = await pool.query<{ server_version: string }>('SHOW server_version');
     console.log(
-      `machine: ${os.cpus().length} cores (${os.cpus()[0]?.model}), ${Math.round(os.totalmem() / 2 ** 30)} GiB, PostgreSQL ${rows[0]!.server_version}, Node ${process.version}; load ${load()}`,
+      `machine: ${os.cpus().length} cores (${os.cpus()[0]?.model}), ${Math.round(os.totalmem() / 2 ** 30)} GiB, PostgreSQL ${rows[0]!.server_version}, Node ${process.version}; load ${loadAverage()}`,
     );
-    const started = performance.now();
-    const loaded = await loadEvents(pool, events(shape, messages, 42, 0));
-    console.log(
-      `loaded ${loaded} events (${shape.rooms.length} rooms, ${messages} messages) in ${((performance.now() - started) / 1000).toFixed(1)} s; load ${load()}`,
-    );
-
-    for (const projection of [chatProjection, searchProjection]) {
-      const seconds = await rebuild(pool, eventStore, projection);
-      console.log(
-        `rebuild ${projection.name}: ${loaded} events in ${seconds.toFixed(1)} s = ${Math.round(loaded / seconds)} events/s; load ${load()}`,
-      );
-    }
-    const size = await pool.query<{ table: string; index: string }>(
-      `SELECT pg_size_pretty(pg_table_size('search_read.indexed_messages')) AS table,
-              pg_size_pretty(pg_indexes_size('search_read.indexed_messages')) AS index`,
-    );
-    console.log(`search_read.indexed_messages: table ${size.rows[0]!.table}, indexes ${size.rows[0]!.index}`);
-
-    // the live projector on `tail` more messages: chat alone, then (the search model catching up on the
-    // same messages) search alone; then `tail` more again with both, as the service runs them. Twice,
-    // after a VACUUM ANALYZE (the build leaves both models to autovacuum, which would land in a phase);
-    // Node's CPU beside the wall time, which other work on the machine stretches
-    const rate = ({ seconds, cpu }: { seconds: number; cpu: number }) =>
-      `${seconds.toFixed(1)} s = ${Math.round(tail / seconds)} events/s (Node CPU ${cpu.toFixed(1)} s)`;
-    for (let round = 0; round < (tail > 0 ? 2 : 0); round++) {
-      await pool.query(
-        'VACUUM ANALYZE chat_read.messages, chat_read.room_feed, search_read.indexed_messages',
-      );
-      const from = messages + 2 * round * tail;
-      await loadEvents(pool, events(shape, tail, 43 + 2 * round, from));
-      const chatAlone = await catchUp(pool, eventStore, [chatProjection]);
-      const searchAlone = await catchUp(pool, eventStore, [searchProjection]);
-      await loadEvents(pool, events(shape, tail, 44 + 2 * round, from + tail));
-      const both = await catchUp(pool, eventStore, [chatProjection, searchProjection]);
-      console.log(
-        `live projector, ${tail} messages, round ${round + 1}: chat alone ${rate(chatAlone)}; search alone ${rate(searchAlone)}; chat and search ${rate(both)}; load ${load()}`,
-      );
-    }
+    if (!given) await build(database.url, pool, eventStore, shape, messages, tail);
     await pool.query('VACUUM ANALYZE search_read.indexed_messages');
     await pool.query('ANALYZE');
 
@@ -344,7 +360,7 @@ export async function main(args: string[]): Promise<void> {
     }
     all.sort((a, b) => a - b);
     console.log(
-      `all queries: p50 ${percentile(all, 50).toFixed(1)} ms, p95 ${percentile(all, 95).toFixed(1)} ms; load ${load()}`,
+      `all queries: p50 ${percentile(all, 50).toFixed(1)} ms, p95 ${percentile(all, 95).toFixed(1)} ms; load ${loadAverage()}`,
     );
     if (values.explain)
       await explainAll(
@@ -355,7 +371,7 @@ export async function main(args: string[]): Promise<void> {
     await eventStore.close();
     await pool.end();
     if (values.keep) console.log(`kept: ${database.url}`);
-    else await database.drop();
+    else if (!given) await database.drop();
   }
 }
 
