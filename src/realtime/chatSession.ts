@@ -53,8 +53,11 @@ export type SessionPresence = {
   /** the room's other participants' presence now */
   ofRoom(roomId: string, userId: string): Promise<PresenceJson[]>;
   setInvisible(userId: string, invisible: boolean): Promise<void>;
-  /** changes of the presence of people this socket's user may see (of its room's people on a room socket) */
-  listen(listener: { userId: string; roomId: string | null; send(frame: PresenceJson): void }): () => void;
+  /**
+   * changes of the presence of people this socket's user may see (of its room's people on a room socket),
+   * each as a complete `presence` WebSocket frame
+   */
+  listen(listener: { userId: string; roomId: string | null; send(frame: Buffer): void }): () => void;
 };
 
 export type SessionLimits = {
@@ -114,7 +117,7 @@ export function runSession(
   let stopNotices: (() => void) | undefined;
   let stopPresence: (() => void) | undefined;
   /** presence changes that came before the greeting (sent after it); null once greeted */
-  let presenceBefore: PresenceJson[] | null = [];
+  let presenceBefore: Buffer[] | null = [];
   let presenceOpened = false;
   const pending: string[] = [];
   let user: AuthenticatedUser | undefined;
@@ -237,7 +240,7 @@ export function runSession(
       roomId,
       send(frame) {
         if (presenceBefore) presenceBefore.push(frame);
-        else socket.send({ type: 'presence', ...frame });
+        else socket.sendPrepared(frame);
       },
     });
   }
@@ -245,7 +248,7 @@ export function runSession(
   function greetedForPresence() {
     const before = presenceBefore ?? [];
     presenceBefore = null;
-    for (const frame of before) socket.send({ type: 'presence', ...frame });
+    for (const frame of before) socket.sendPrepared(frame);
   }
 
   function enqueue(text: string) {
