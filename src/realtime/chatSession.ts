@@ -53,11 +53,8 @@ export type SessionPresence = {
   /** the room's other participants' presence now */
   ofRoom(roomId: string, userId: string): Promise<PresenceJson[]>;
   setInvisible(userId: string, invisible: boolean): Promise<void>;
-  /**
-   * changes of the presence of people this socket's user may see (of its room's people on a room socket),
-   * each as a complete `presence` WebSocket frame
-   */
-  listen(listener: { userId: string; roomId: string | null; send(frame: Buffer): void }): () => void;
+  /** changes of the presence of people this socket's user may see (of its room's people on a room socket) */
+  listen(listener: { userId: string; roomId: string | null; send(frame: PresenceJson): void }): () => void;
 };
 
 export type SessionLimits = {
@@ -117,7 +114,7 @@ export function runSession(
   let stopNotices: (() => void) | undefined;
   let stopPresence: (() => void) | undefined;
   /** presence changes that came before the greeting (sent after it); null once greeted */
-  let presenceBefore: Buffer[] | null = [];
+  let presenceBefore: PresenceJson[] | null = [];
   let presenceOpened = false;
   const pending: string[] = [];
   let user: AuthenticatedUser | undefined;
@@ -240,7 +237,7 @@ export function runSession(
       roomId,
       send(frame) {
         if (presenceBefore) presenceBefore.push(frame);
-        else socket.sendPrepared(frame);
+        else socket.send({ type: 'presence', ...frame });
       },
     });
   }
@@ -248,7 +245,7 @@ export function runSession(
   function greetedForPresence() {
     const before = presenceBefore ?? [];
     presenceBefore = null;
-    for (const frame of before) socket.sendPrepared(frame);
+    for (const frame of before) socket.send({ type: 'presence', ...frame });
   }
 
   function enqueue(text: string) {

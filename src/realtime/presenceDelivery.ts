@@ -5,7 +5,6 @@
 // of an event-loop turn, whatever the number of rooms or sockets; changes are delivered in the order they
 // came.
 import type { Redis } from 'ioredis';
-import type { ServerFrame } from '../contract/frames.ts';
 import type { PresenceJson } from '../contract/resources.ts';
 import { errorSummary } from '../errors/dependencyErrors.ts';
 import { invisibleAmong, setInvisible } from '../presence/presenceSettings.ts';
@@ -19,14 +18,9 @@ import {
 import { presenceJson, presenceOf } from '../presence/presenceView.ts';
 import { roommatesIn, roomsAndRoommatesOf } from '../projections/chat/queries/sharedRooms.ts';
 import type { Db } from '../projections/projection.ts';
-import { textFrame } from './clientSocket.ts';
 
-/**
- * A socket that shows presence: of its room's participants (room socket), or of all its user's roommates.
- * `send` gets the `presence` frame as a complete WebSocket frame (clientSocket.ts's sendPrepared): one
- * change goes to thousands of sockets alike, and is serialized and framed once.
- */
-export type PresenceListener = { userId: string; roomId: string | null; send(frame: Buffer): void };
+/** A socket that shows presence: of its room's participants (room socket), or of all its user's roommates. */
+export type PresenceListener = { userId: string; roomId: string | null; send(frame: PresenceJson): void };
 
 export type RealtimePresence = {
   readonly store: PresenceStore;
@@ -84,11 +78,7 @@ export function createRealtimePresence(options: {
 
   function send(change: PresenceChange, audience: Audience | undefined) {
     if (!audience) return;
-    const json: ServerFrame = {
-      type: 'presence',
-      ...presenceJson(change.userId, change, audience.invisible),
-    };
-    const frame = textFrame(Buffer.from(JSON.stringify(json)));
+    const frame = presenceJson(change.userId, change, audience.invisible);
     const reached = (set: Set<PresenceListener> | undefined) => {
       // a listener may have stopped while the audience was read
       for (const listener of set ?? []) {
