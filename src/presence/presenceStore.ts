@@ -5,7 +5,9 @@
 // HEARTBEAT_TTL counts as dead, and every node's sweep takes a dead node's users out. Scripts keep the
 // status and publish a change once, on one channel every node listens to: a user with 500 rooms going
 // online is one script call (one write) and one message per node, whatever the rooms. Who may see a change
-// is decided by the node that delivers it (src/realtime/presenceDelivery.ts).
+// is decided by the node that delivers it (src/realtime/presenceDelivery.ts). A socket is away when its
+// client says so, or by itself once idle (nothing a person does came from it for `idleMs`): a client that
+// never says "away" does not keep its user online forever.
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 
@@ -114,6 +116,8 @@ export type PresenceStore = {
   opened(userId: string, socket: object): Promise<void>;
   /** the socket is away (the app went to the background, the user is idle) or back */
   setAway(userId: string, socket: object, away: boolean): Promise<void>;
+  /** the socket's user did something (sent, typed, read; not a keepalive): it is not idle */
+  active(userId: string, socket: object): Promise<void>;
   closed(userId: string, socket: object): Promise<void>;
   /** the users' statuses now (offline for anyone unknown) */
   states(userIds: readonly string[]): Promise<Map<string, PresenceState>>;
@@ -132,8 +136,13 @@ export type PresenceOptions = {
    * within 1.75 intervals of its last heartbeat
    */
   heartbeatMs: number;
+  /** a socket with no activity for this long is away until its next (checked on every sweep) */
+  idleMs: number;
   onError(error: unknown): void;
 };
+
+/** A socket as presence sees it: away when its client said so, or when idle. */
+type SocketPresence = { away: boolean; idle: boolean; activeAt: number };
 
 export function createPresenceStore(options: PresenceOptions): PresenceStore {
   const { redis, prefix, heartbeatMs } = options;
@@ -141,7 +150,7 @@ export function createPresenceStore(options: PresenceOptions): PresenceStore {
   const ttl = Math.round(heartbeatMs * 1.5);
   const k = keys(prefix);
   /** this node's sockets per user, and whether each is away */
-  const local = new Map<string, Map<object, boolean>>();
+  const local = new Map<string, Map<object, SocketPresence>>();
   const reported = new Map<string, NodeState>();
   // a user's reports go one after another, so Redis sees this node's state changes in order
   const queues = new Map<string, Promise<void>>();
@@ -151,7 +160,7 @@ export function createPresenceStore(options: PresenceOptions): PresenceStore {
   function stateOf(userId: string): NodeState | null {
     const sockets = local.get(userId);
     if (!sockets || sockets.size === 0) return null;
-    return [...sockets.values()].some((away) => !away) ? 'online' : 'away';
+    return [...sockets.values()].some((s) => !s.away && !s.idle) ? 'online' : 'away';
   }
 
   function sync(userId: string): Promise<void> {
@@ -170,9 +179,24 @@ export function createPresenceStore(options: PresenceOptions): PresenceStore {
     return next;
   }
 
+  /** sockets idle since the last sweep turn away: their users' state is reported again */
+  function sweepIdle(now: number) {
+    for (const [userId, sockets] of local) {
+      let turned = false;
+      for (const socket of sockets.values()) {
+        if (!socket.idle && now - socket.activeAt >= options.idleMs) {
+          socket.idle = true;
+          turned = true;
+        }
+      }
+      if (turned) void sync(userId).catch(() => {});
+    }
+  }
+
   let ticks = 0;
   const tick = setInterval(
     () => {
+      sweepIdle(Date.now());
       // every second tick beats (a live node's heartbeat is at most half an interval old, so it may stall
       // for a whole interval before it counts as dead); every tick sweeps: a dead node's users are offline
       // within 1.75 intervals
@@ -191,15 +215,25 @@ export function createPresenceStore(options: PresenceOptions): PresenceStore {
   return {
     nodeId,
     opened(userId, socket) {
-      const sockets = local.get(userId) ?? new Map<object, boolean>();
-      sockets.set(socket, false);
+      const sockets = local.get(userId) ?? new Map<object, SocketPresence>();
+      sockets.set(socket, { away: false, idle: false, activeAt: Date.now() });
       local.set(userId, sockets);
       return sync(userId);
     },
     setAway(userId, socket, away) {
-      const sockets = local.get(userId);
-      if (!sockets?.has(socket)) return Promise.resolve();
-      sockets.set(socket, away);
+      const state = local.get(userId)?.get(socket);
+      if (!state) return Promise.resolve();
+      state.away = away;
+      // saying "back" is a person's doing
+      if (!away) Object.assign(state, { idle: false, activeAt: Date.now() });
+      return sync(userId);
+    },
+    active(userId, socket) {
+      const state = local.get(userId)?.get(socket);
+      if (!state) return Promise.resolve();
+      state.activeAt = Date.now();
+      if (!state.idle) return Promise.resolve();
+      state.idle = false;
       return sync(userId);
     },
     closed(userId, socket) {

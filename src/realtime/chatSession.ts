@@ -52,6 +52,8 @@ export type SessionPresence = {
   /** this socket is open (online), away or back, closed: the node's presence of the user follows */
   opened(userId: string, socket: object): Promise<void>;
   setAway(userId: string, socket: object, away: boolean): Promise<void>;
+  /** the socket's user did something (not a keepalive): an idle socket is online again */
+  active(userId: string, socket: object): Promise<void>;
   closed(userId: string, socket: object): Promise<void>;
   /** these users' presence now (the room's other participants, for the greeting) */
   ofUsers(userIds: readonly string[]): Promise<PresenceJson[]>;
@@ -382,6 +384,13 @@ export function runSession(
       return;
     }
     const frame = parsed.frame;
+    // what a person does keeps the socket from turning away by itself; a keepalive or a presence frame
+    // (which says away or back itself) does not
+    if (frame.type !== 'ping' && frame.type !== 'set_presence') {
+      deps.presence.active(user!.userId, session).catch((error) => {
+        logger.warn({ cause: errorSummary(error) }, 'presence unavailable');
+      });
+    }
     try {
       await dispatch(user!, frame);
     } catch (error) {

@@ -40,6 +40,7 @@ export function createRealtimePresence(options: {
   subscriber: Redis;
   prefix: string;
   heartbeatMs: number;
+  idleMs: number;
   logger: { warn(object: object, message: string): void };
 }): RealtimePresence {
   const { db, subscriber, prefix, logger } = options;
@@ -47,6 +48,7 @@ export function createRealtimePresence(options: {
     redis: options.redis,
     prefix,
     heartbeatMs: options.heartbeatMs,
+    idleMs: options.idleMs,
     onError: (error) => logger.warn({ cause: errorSummary(error) }, 'presence: Redis unavailable'),
   });
   const listeners = new Set<PresenceListener>();

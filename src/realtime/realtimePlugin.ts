@@ -36,6 +36,8 @@ export type RealtimeLimits = {
   maxReplay: number;
   /** how often a node beats its presence heartbeat; its users go offline within 2 of these after it dies */
   presenceHeartbeatMs: number;
+  /** a socket that sent nothing a person does (a keepalive is not) for this long is away until it does */
+  presenceIdleMs: number;
 };
 
 export const DEFAULT_LIMITS: RealtimeLimits = {
@@ -48,6 +50,7 @@ export const DEFAULT_LIMITS: RealtimeLimits = {
   maxPendingFrames: 16,
   maxReplay: 1_000,
   presenceHeartbeatMs: 10_000,
+  presenceIdleMs: 10 * 60_000,
 };
 
 export type RealtimePluginOptions = {
@@ -99,6 +102,7 @@ export const realtimePlugin = fp<RealtimePluginOptions>(
       subscriber,
       prefix,
       heartbeatMs: limits.presenceHeartbeatMs,
+      idleMs: limits.presenceIdleMs,
       logger: fastify.log,
     });
     fastify.decorate('presence', presence);
@@ -106,6 +110,7 @@ export const realtimePlugin = fp<RealtimePluginOptions>(
       opened: (userId: string, socket: object) => presence.store.opened(userId, socket),
       setAway: (userId: string, socket: object, away: boolean) =>
         presence.store.setAway(userId, socket, away),
+      active: (userId: string, socket: object) => presence.store.active(userId, socket),
       closed: (userId: string, socket: object) => presence.store.closed(userId, socket),
       ofUsers: presence.ofUsers,
       setInvisible: presence.setInvisible,

@@ -1,5 +1,5 @@
 // The search permission matrix: who finds what, over both search routes, for members who stayed, left,
-// were removed, came back or joined late, in `shared`, `joined` and direct rooms, with edits, deletes,
+// were removed, came back (and left again) or joined late, in `shared`, `joined` and direct rooms, with edits, deletes,
 // hides and blocks, for moderators, auditors and outsiders. Every case compares the exact set found with
 // the set the rule allows (docs/api.md, "Search"): nothing more (no leak), nothing less.
 import { randomUUID } from 'node:crypto';
@@ -16,6 +16,7 @@ const PEOPLE = [
   'erin',
   'gina',
   'frank',
+  'hank',
   'mod',
   'outsideMod',
   'auditor',
@@ -43,9 +44,9 @@ async function send(who: Person, room: RoomKey, key: string, content = `zebra to
 
 /**
  * The same story in the shared room S and the joined room J (x = s or j):
- *   alice creates it with bob, carol, dave and mod; alice sends x1;
- *   bob leaves, carol is removed, dave is removed; alice sends x2 (nobody of them reads it);
- *   erin, dave (again) and gina are added; alice sends x3;
+ *   alice creates it with bob, carol, dave, hank and mod; alice sends x1;
+ *   bob leaves, carol is removed, dave is removed, hank leaves; alice sends x2 (nobody of them reads it);
+ *   erin, dave (again), gina and hank (again) are added; alice sends x3; hank leaves again;
  *   alice sends x4 "zebra oldx4" and edits it to "zebra newx4";
  *   alice sends x5 and deletes it; alice sends x6 and mod hides it; gina sends x7.
  * Then alice blocks gina, and in the direct room D of alice and bob alice sends d1 before bob blocks her.
@@ -57,7 +58,7 @@ async function play(room: 'S' | 'J') {
     await alice.post('/api/chat/rooms/', {
       name: `Room ${room}`,
       room_type: 'group',
-      participant_ids: [users.bob, users.carol, users.dave, users.mod].map((user) => user.userId),
+      participant_ids: [users.bob, users.carol, users.dave, users.hank, users.mod].map((user) => user.userId),
       settings: { history_visibility: room === 'S' ? 'shared' : 'joined' },
     }),
     201,
@@ -73,15 +74,21 @@ async function play(room: 'S' | 'J') {
       200,
     );
 
+  const leave = async (who: Person) =>
+    track(await users[who].post(`/api/chat/rooms/${rooms[room]}/leave/`), 200);
+
   await send('alice', room, `${x}1`);
-  track(await users.bob.post(`/api/chat/rooms/${rooms[room]}/leave/`), 200);
+  await leave('bob');
   await remove('carol');
   await remove('dave');
+  await leave('hank');
   await send('alice', room, `${x}2`);
   await add('erin');
   await add('dave');
   await add('gina');
+  await add('hank');
   await send('alice', room, `${x}3`);
+  await leave('hank');
   await send('alice', room, `${x}4`, `zebra old${x}4`);
   track(await alice.patch(`/api/chat/messages/${ids[`${x}4`]}/`, { content: `zebra new${x}4` }), 200);
   await send('alice', room, `${x}5`);
@@ -112,7 +119,8 @@ afterAll(async () => t?.stop());
 /**
  * What each person may find, by room: every message still there (x5 deleted, x6 hidden, x4 only as
  * edited) within what they may read. S is shared: members read it all, bob (left) and carol (removed)
- * up to their leave. J is joined: members their windows (dave both of his, erin and gina since they came).
+ * up to their leave, hank up to his second. J is joined: members their windows (dave both of his, erin and
+ * gina since they came), and so does hank after his second leave (j1, and j3 of his second window).
  * Null: never in the room (404 on the room route).
  */
 const FINDS: Record<Person, Record<RoomKey, string[] | null>> = {
@@ -123,6 +131,7 @@ const FINDS: Record<Person, Record<RoomKey, string[] | null>> = {
   erin: { S: ['s1', 's2', 's3', 's4', 's7'], J: ['j3', 'j4', 'j7'], D: null },
   gina: { S: ['s1', 's2', 's3', 's4', 's7'], J: ['j3', 'j4', 'j7'], D: null },
   frank: { S: null, J: null, D: null },
+  hank: { S: ['s1', 's2', 's3'], J: ['j1', 'j3'], D: null },
   mod: { S: ['s1', 's2', 's3', 's4', 's7'], J: ['j1', 'j2', 'j3', 'j4', 'j7'], D: null },
   outsideMod: { S: null, J: null, D: null },
   auditor: { S: null, J: null, D: null },

@@ -153,6 +153,51 @@ describe('presence across nodes', () => {
     for (const socket of [bobs, alices, another, bobsRoom]) await socket.close();
     await bobsUserGone(bob);
   });
+
+  it('turns an idle device away by itself (keepalives do not count) and online again at what she does next', async () => {
+    const IDLE_MS = 3_000;
+    const idleNode = await startChatNode({
+      databaseUrl: database.url,
+      redisPrefix: prefix,
+      limits: { presenceHeartbeatMs: HEARTBEAT_MS, presenceIdleMs: IDLE_MS },
+    });
+    try {
+      await bobsUserGone(alice);
+      const bobs = await userSocket(nodeB, bob);
+      const alices = await idleNode.connect(`/ws/chat/${roomId}/`, alice);
+      await alices.next('connection_established');
+      await bobs.next(presenceOf(alice, 'online'));
+      const connectedAt = Date.now();
+      const keepalive = setInterval(() => alices.send({ type: 'ping' }), 500);
+      try {
+        await bobs.next(presenceOf(alice, 'away'), PATIENCE_MS);
+      } finally {
+        clearInterval(keepalive);
+      }
+      expect(Date.now() - connectedAt).toBeGreaterThanOrEqual(IDLE_MS - 500);
+      expect(await restPresence(bobRest, alice)).toMatchObject({ status: 'away', last_seen: null });
+
+      alices.send({ type: 'typing', is_typing: true });
+      await bobs.next(presenceOf(alice, 'online'));
+      // a device that said it is away stays away whatever it does, until it says it is back
+      alices.send({ type: 'set_presence', away: true });
+      await bobs.next(presenceOf(alice, 'away'));
+      alices.send({ type: 'typing', is_typing: false });
+      alices.send({ type: 'set_presence', away: false });
+      await bobs.next(presenceOf(alice, 'online'));
+      expect(bobs.frames.filter(presenceOf(alice)).map((frame) => frame.status)).toEqual([
+        'online',
+        'away',
+        'online',
+        'away',
+        'online',
+      ]);
+      for (const socket of [bobs, alices]) await socket.close();
+      await bobsUserGone(alice);
+    } finally {
+      await idleNode.stop();
+    }
+  });
 });
 
 describe('a node that dies', () => {

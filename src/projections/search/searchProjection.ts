@@ -37,7 +37,8 @@ const COLUMNS = [
 
 export const searchProjection: Projection = {
   name: SEARCH_PROJECTION,
-  version: 1,
+  // 2: the sender and attachment indexes (schema.ts); a deploy rebuilds this model alone
+  version: 2,
   readSchema: 'search_read',
   tables: SEARCH_TABLES,
   tablesSql: SEARCH_TABLES_SQL,

@@ -72,7 +72,7 @@ export function toAppend(event: ChatEvent, occurredAt = new Date().toISOString()
 }
 
 /** mulberry32: a small seeded PRNG, so a workload is the same on every run */
-function random(seed: number) {
+export function random(seed: number) {
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;
