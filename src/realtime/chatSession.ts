@@ -163,13 +163,12 @@ export function runSession(
   socket.ws.on('close', cleanUp);
 
   // without a token in the URL, an `authenticate` frame must arrive and verify before the deadline
-  const authDeadline =
-    byFrame
-      ? setTimeout(() => {
-          logger.info({}, 'socket authentication timed out');
-          socket.close(CLOSE.authTimeout, 'authentication timeout');
-        }, limits.authTimeoutMs)
-      : undefined;
+  const authDeadline = byFrame
+    ? setTimeout(() => {
+        logger.info({}, 'socket authentication timed out');
+        socket.close(CLOSE.authTimeout, 'authentication timeout');
+      }, limits.authTimeoutMs)
+    : undefined;
   if (!authDeadline) void authenticate(start.token!);
 
   function authenticateWithFrame(text: string) {
