@@ -8,9 +8,13 @@ afterEach(() => {
   vi.useRealTimers();
 });
 
-it('expires each item within a tick after its deadline, in deadline order', () => {
+function recorded() {
   const expired: string[] = [];
-  const wheel = createExpiryWheel<string>((item) => expired.push(item));
+  return { expired, wheel: createExpiryWheel<string>((item) => expired.push(item)) };
+}
+
+it('expires each item within a tick after its deadline, in deadline order', () => {
+  const { expired, wheel } = recorded();
   wheel.add('late', 1_004_000);
   wheel.add('early', 1_001_500);
   vi.advanceTimersByTime(1_000);
@@ -23,8 +27,7 @@ it('expires each item within a tick after its deadline, in deadline order', () =
 });
 
 it('never expires a removed item, and expires a deadline already past at the next tick', () => {
-  const expired: string[] = [];
-  const wheel = createExpiryWheel<string>((item) => expired.push(item));
+  const { expired, wheel } = recorded();
   wheel.add('closed', 1_002_000);
   wheel.add('past', 999_000);
   wheel.remove('closed', 1_002_000);
@@ -34,8 +37,7 @@ it('never expires a removed item, and expires a deadline already past at the nex
 });
 
 it('catches up on ticks a blocked event loop skipped', () => {
-  const expired: string[] = [];
-  const wheel = createExpiryWheel<string>((item) => expired.push(item));
+  const { expired, wheel } = recorded();
   wheel.add('a', 1_001_000);
   wheel.add('b', 1_003_000);
   vi.setSystemTime(1_003_500); // the clock moved on without the interval running
