@@ -221,7 +221,7 @@ export const realtimePlugin = fp<RealtimePluginOptions>(
     ) {
       // Nothing of the upgrade's request may outlive this call: its Fastify request and reply, Node's
       // IncomingMessage and ServerResponse (headers, and the URL with the token) would stay alive as long as
-      // the socket, about 2 KB each. So the socket keeps its TCP socket, the request id and no closure over
+      // the socket, some KB together. So the socket keeps its TCP socket, the request id and no closure over
       // `request`; @fastify/websocket's error listener, which closes over request and reply, is swapped for
       // one that holds the connection's log (errors come only after this handler: the plugin adds it just
       // before calling us).
