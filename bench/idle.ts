@@ -4,6 +4,9 @@
 // resident memory (/proc/<pid>/status VmRSS) before and after: the difference over N is the memory per
 // socket. Read twice after settling (10 s, then 20 s more) so that garbage of the connecting burst that V8
 // has not collected yet shows as a falling figure rather than as cost.
+// `--snapshots` also has the app write a heap snapshot before connecting and 10 s after (start it with
+// BENCH_APP_NODE_OPTIONS="--heapsnapshot-signal=SIGUSR2 --diagnostic-dir=DIR"); compare the two by
+// constructor (DevTools' Comparison view). Writing a snapshot grows the process: that run's RSS is no figure.
 import { readFile } from 'node:fs/promises';
 import os from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -26,6 +29,7 @@ export async function main(args: string[]) {
   const sockets = Number(option('sockets') ?? 10_000);
   const only = option('only') as Target | undefined;
   const targets: Target[] = only ? [only] : ['relay', 'app'];
+  const snapshots = args.includes('--snapshots');
   const scenario: Scenario = {
     name: 'idle',
     rooms: Math.ceil(sockets / MEMBERS),
@@ -46,6 +50,10 @@ export async function main(args: string[]) {
       const pid = server.process.pid!;
       await sleep(3_000);
       const before = await residentBytes(pid);
+      if (snapshots && target === 'app') {
+        process.kill(pid, 'SIGUSR2');
+        await sleep(10_000); // written before the first socket connects (a snapshot stops the process)
+      }
       const started = performance.now();
       for (let i = 0; i < clients.length; i += CONNECT_CONCURRENCY) {
         const batch = clients.slice(i, i + CONNECT_CONCURRENCY).map((client) => connect(client, () => {}));
@@ -56,6 +64,7 @@ export async function main(args: string[]) {
       );
       await sleep(10_000);
       const settled = await residentBytes(pid);
+      if (snapshots && target === 'app') process.kill(pid, 'SIGUSR2');
       await sleep(20_000);
       const after = await residentBytes(pid);
       lines.push(

@@ -11,6 +11,7 @@ import { answerFor } from '../errors/errorTable.ts';
 import { RateLimited, type RateLimits } from '../limits/rateLimits.ts';
 import type { ClientSocket } from './clientSocket.ts';
 import type { ConnectionLogger } from './connectionLog.ts';
+import type { ExpiryWheel } from './expiryWheel.ts';
 import { type WireMessage, wsFrame } from './feedWire.ts';
 import { parseClientFrame } from './protocol.ts';
 import type { TokenBucket } from './rateLimiter.ts';
@@ -88,6 +89,12 @@ export type SessionDeps = {
   rateLimiter(): TokenBucket;
   /** the user's allowances across every node: socket opens, sends and other writes */
   rateLimits: RateLimits;
+  /** closes sockets whose token expired (one timer for all of them) */
+  tokenExpiry: ExpiryWheel<ClientSocket>;
+};
+
+/** What is the connection's own; the deps are one object shared by every session of the node. */
+export type SessionConnection = {
   /** this connection's log (bounded: a client cannot flood it) */
   logger: ConnectionLogger;
   /** called once the socket's user is known: it no longer counts as an unauthenticated connection */
@@ -111,11 +118,15 @@ export function runSession(
   target: SessionTarget,
   start: SessionStart,
   deps: SessionDeps,
+  connection: SessionConnection,
 ) {
-  const { fanout, readModel, commands, limits, logger } = deps;
+  const { fanout, readModel, commands, limits } = deps;
+  const { logger } = connection;
+  // neither the token nor `start`, which holds it, stays with the socket once it is verified
+  const byFrame = start.token === undefined;
+  const resumeAfter = start.lastSeq;
   const bucket = deps.rateLimiter();
   const sinks = new Map<string, RoomSink>();
-  const timers: NodeJS.Timeout[] = [];
   let stopNotices: (() => void) | undefined;
   let stopPresence: (() => void) | undefined;
   /** presence changes that came before the greeting (sent after it); null once greeted */
@@ -142,7 +153,7 @@ export function runSession(
     }
     const text = data.toString();
     if (state === 'ready') return enqueue(text);
-    if (state === 'authenticating' && start.token === undefined) return void authenticateWithFrame(text);
+    if (state === 'authenticating' && byFrame) return void authenticateWithFrame(text);
     if (pending.length >= limits.maxPendingFrames) {
       socket.sendError('rate_limited', 'Too many frames before the connection was established', {
         retry_after_ms: BACKLOG_RETRY_MS,
@@ -154,15 +165,13 @@ export function runSession(
   socket.ws.on('close', cleanUp);
 
   // without a token in the URL, an `authenticate` frame must arrive and verify before the deadline
-  const authDeadline =
-    start.token === undefined
-      ? setTimeout(() => {
-          logger.info({}, 'socket authentication timed out');
-          socket.close(CLOSE.authTimeout, 'authentication timeout');
-        }, limits.authTimeoutMs)
-      : undefined;
-  if (authDeadline) timers.push(authDeadline);
-  else void authenticate(start.token!);
+  const authDeadline = byFrame
+    ? setTimeout(() => {
+        logger.info({}, 'socket authentication timed out');
+        socket.close(CLOSE.authTimeout, 'authentication timeout');
+      }, limits.authTimeoutMs)
+    : undefined;
+  if (!authDeadline) void authenticate(start.token!);
 
   function authenticateWithFrame(text: string) {
     const parsed = parseClientFrame(text);
@@ -192,7 +201,7 @@ export function runSession(
     }
     if (!socket.isOpen()) return;
     clearTimeout(authDeadline);
-    deps.onAuthenticated?.();
+    connection.onAuthenticated?.();
     const mine = deps.sessionsByUser.get(user.userId) ?? new Set();
     if (mine.size >= limits.maxSocketsPerUser) {
       socket.close(CLOSE.tooManySockets, 'too many sockets for this user');
@@ -201,8 +210,7 @@ export function runSession(
     if (!(await admitSocket(user))) return;
     mine.add(session);
     deps.sessionsByUser.set(user.userId, mine);
-    const msLeft = Math.min(user.expiresAt.getTime() - Date.now(), 2 ** 31 - 1);
-    timers.push(setTimeout(() => socket.close(CLOSE.tokenExpired, 'token expired'), Math.max(0, msLeft)));
+    deps.tokenExpiry.add(socket, user.expiresAt.getTime());
     try {
       if (target.kind === 'room') await openRoomSocket(user, target.roomId);
       else await openUserSocket(user);
@@ -292,7 +300,7 @@ export function runSession(
       });
       greetedForPresence();
     };
-    await joinRoom(me, roomId, access, start.lastSeq, greet, (outcome) => {
+    await joinRoom(me, roomId, access, resumeAfter, greet, (outcome) => {
       if (outcome.resumed) socket.send({ type: 'resumed', room_id: roomId, ...describeResume(outcome) });
     });
   }
@@ -531,7 +539,8 @@ export function runSession(
 
   function cleanUp() {
     state = 'closed';
-    for (const timer of timers) clearTimeout(timer);
+    clearTimeout(authDeadline);
+    if (user) deps.tokenExpiry.remove(socket, user.expiresAt.getTime());
     stopNotices?.();
     stopPresence?.();
     if (user && presenceOpened) {

@@ -76,71 +76,102 @@ export function textFrame(payload: Buffer): Buffer {
   return frame;
 }
 
+/**
+ * A class, not an object of closures: every idle socket held a dozen closures and their contexts; the
+ * methods are shared, and what a socket holds of its own is these fields and its two ws listeners.
+ */
+class GuardedSocket implements ClientSocket {
+  readonly ws: WebSocket;
+  alive = true;
+  private closing = false;
+  /** the TCP socket while it holds this turn's frames back (until the next flush) */
+  private corked: Socket | undefined;
+  private readonly maxBufferedBytes: number;
+  private readonly onErrorFrame: ((code: string, message: string) => void) | undefined;
+
+  constructor(
+    ws: WebSocket,
+    maxBufferedBytes: number,
+    onErrorFrame: ((code: string, message: string) => void) | undefined,
+  ) {
+    this.ws = ws;
+    this.maxBufferedBytes = maxBufferedBytes;
+    this.onErrorFrame = onErrorFrame;
+    ws.on('pong', () => {
+      this.alive = true;
+    });
+    ws.on('close', () => {
+      this.closing = true;
+    });
+  }
+
+  isOpen(): boolean {
+    return !this.closing && this.ws.readyState === this.ws.OPEN;
+  }
+
+  sendText(text: string): void {
+    if (!this.mayWrite()) return;
+    this.coalesce();
+    framesSent.inc();
+    this.ws.send(text, { binary: false });
+  }
+
+  sendPrepared(frame: Buffer): void {
+    const tcp = (this.ws as unknown as WithTcpSocket)._socket;
+    if (!tcp || !this.mayWrite()) return;
+    this.coalesce();
+    framesSent.inc();
+    // the frame is complete: ws would only frame it again (nothing of ours is compressed or queued in
+    // ws's sender, so writing beside it keeps the order); buffered bytes count in ws.bufferedAmount
+    tcp.write(frame);
+  }
+
+  send(frame: ServerFrame): void {
+    this.sendText(JSON.stringify(frame));
+  }
+
+  sendError(code: string, message: string, extra?: ErrorFrameDetails): void {
+    this.onErrorFrame?.(code, message);
+    this.send(errorFrame(code, message, extra));
+  }
+
+  close(code: number, reason: string): void {
+    if (this.closing) return;
+    this.closing = true;
+    const ws = this.ws;
+    if (ws.readyState === ws.OPEN || ws.readyState === ws.CONNECTING) ws.close(code, reason);
+  }
+
+  /** ends this turn's holding back (called from flushSlice) */
+  flush(): void {
+    const tcp = this.corked;
+    this.corked = undefined;
+    tcp?.uncork();
+  }
+
+  private coalesce(): void {
+    const tcp = (this.ws as unknown as WithTcpSocket)._socket;
+    if (this.corked || !tcp) return;
+    this.corked = tcp;
+    tcp.cork();
+    toFlush.push(this);
+    scheduleFlush();
+  }
+
+  /** open, and not a slow consumer (which it closes) */
+  private mayWrite(): boolean {
+    if (!this.isOpen()) return false;
+    if (this.ws.bufferedAmount <= this.maxBufferedBytes) return true;
+    this.close(CLOSE.slowConsumer, 'slow consumer: send buffer full');
+    return false;
+  }
+}
+
 export function wrapSocket(
   ws: WebSocket,
   maxBufferedBytes: number,
   /** told of every error frame sent (the connection's log) */
   onErrorFrame?: (code: string, message: string) => void,
 ): ClientSocket {
-  let closing = false;
-  let corked: Socket | undefined;
-  const pending = {
-    flush() {
-      const tcp = corked;
-      corked = undefined;
-      tcp?.uncork();
-    },
-  };
-  const coalesce = () => {
-    const tcp = (ws as unknown as WithTcpSocket)._socket;
-    if (corked || !tcp) return;
-    corked = tcp;
-    tcp.cork();
-    toFlush.push(pending);
-    scheduleFlush();
-  };
-  /** open, and not a slow consumer (which it closes) */
-  const mayWrite = () => {
-    if (!socket.isOpen()) return false;
-    if (ws.bufferedAmount <= maxBufferedBytes) return true;
-    socket.close(CLOSE.slowConsumer, 'slow consumer: send buffer full');
-    return false;
-  };
-  const socket: ClientSocket = {
-    ws,
-    alive: true,
-    isOpen: () => !closing && ws.readyState === ws.OPEN,
-    sendText(text) {
-      if (!mayWrite()) return;
-      coalesce();
-      framesSent.inc();
-      ws.send(text, { binary: false });
-    },
-    sendPrepared(frame) {
-      const tcp = (ws as unknown as WithTcpSocket)._socket;
-      if (!tcp || !mayWrite()) return;
-      coalesce();
-      framesSent.inc();
-      // the frame is complete: ws would only frame it again (nothing of ours is compressed or queued in
-      // ws's sender, so writing beside it keeps the order); buffered bytes count in ws.bufferedAmount
-      tcp.write(frame);
-    },
-    send: (frame) => socket.sendText(JSON.stringify(frame)),
-    sendError(code, message, extra) {
-      onErrorFrame?.(code, message);
-      socket.send(errorFrame(code, message, extra));
-    },
-    close(code, reason) {
-      if (closing) return;
-      closing = true;
-      if (ws.readyState === ws.OPEN || ws.readyState === ws.CONNECTING) ws.close(code, reason);
-    },
-  };
-  ws.on('pong', () => {
-    socket.alive = true;
-  });
-  ws.on('close', () => {
-    closing = true;
-  });
-  return socket;
+  return new GuardedSocket(ws, maxBufferedBytes, onErrorFrame);
 }

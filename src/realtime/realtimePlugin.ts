@@ -12,9 +12,10 @@ import type { ConnectionGuard } from '../http/connectionGuard.ts';
 import { isSameOrigin } from '../http/sameOrigin.ts';
 import { framesReceived, openSockets } from '../metrics/metrics.ts';
 import { bindCommands, bindFeedSource, bindReadModel } from './bindings.ts';
-import { runSession, type SessionTarget } from './chatSession.ts';
+import { runSession, type SessionDeps, type SessionTarget } from './chatSession.ts';
 import { type ClientSocket, wrapSocket } from './clientSocket.ts';
-import { boundedLogger } from './connectionLog.ts';
+import { boundedLogger, type ConnectionLogger } from './connectionLog.ts';
+import { createExpiryWheel } from './expiryWheel.ts';
 import { createRealtimePresence, type RealtimePresence } from './presenceDelivery.ts';
 import { createTokenBucket, type RateLimit } from './rateLimiter.ts';
 import { createRoomFanout } from './roomFanout.ts';
@@ -131,6 +132,9 @@ export const realtimePlugin = fp<RealtimePluginOptions>(
       }
     }, limits.heartbeatMs);
     heartbeat.unref();
+    const tokenExpiry = createExpiryWheel<ClientSocket>((socket) =>
+      socket.close(CLOSE.tokenExpired, 'token expired'),
+    );
 
     await fastify.register(websocket, {
       options: {
@@ -140,25 +144,30 @@ export const realtimePlugin = fp<RealtimePluginOptions>(
         // `Sec-WebSocket-Protocol: bearer, <token>`: answer with `bearer`, never echo the token
         handleProtocols: (protocols) => (protocols.has('bearer') ? 'bearer' : false),
       },
-      // A protocol violation (invalid UTF-8, a frame too large, too many fragments: ws's WS_ERR_* codes) is
-      // the client's doing: one line at info without a stack. ws closes the socket itself with the code for
-      // it (1007, 1009, 1008); terminating here would drop that close frame whenever the socket holds writes
-      // back (the client then saw 1006). Anything else is ours: logged and terminated.
-      errorHandler: (error, socket, request) => {
-        const code = (error as { code?: unknown }).code;
-        if (typeof code === 'string' && code.startsWith('WS_ERR_')) {
-          request.log.info({ error: errorSummary(error) }, 'socket error');
-          return;
-        }
-        request.log.error({ err: error }, 'socket handler failed');
-        socket.terminate();
-      },
+      errorHandler: (error, socket, request) => onSocketError(error, socket, request.log),
       preClose: async () => {
         for (const socket of sockets) socket.close(CLOSE.serviceRestart, 'server shutting down');
       },
     });
+    /**
+     * A protocol violation (invalid UTF-8, a frame too large, too many fragments: ws's WS_ERR_* codes) is
+     * the client's doing: one line at info without a stack. ws closes the socket itself with the code for
+     * it (1007, 1009, 1008); terminating here would drop that close frame whenever the socket holds writes
+     * back (the client then saw 1006). Anything else is ours: logged and terminated.
+     */
+    function onSocketError(error: Error, ws: WebSocket, log: ConnectionLogger) {
+      const code = (error as { code?: unknown }).code;
+      if (typeof code === 'string' && code.startsWith('WS_ERR_')) {
+        log.info({ error: errorSummary(error) }, 'socket error');
+        return;
+      }
+      log.error({ err: error }, 'socket handler failed');
+      ws.terminate();
+    }
+
     fastify.addHook('onClose', async () => {
       clearInterval(heartbeat);
+      tokenExpiry.stop();
       await presence.stop(true);
       await fanout.close();
       await subscriber.quit().catch(() => subscriber.disconnect());
@@ -182,12 +191,49 @@ export const realtimePlugin = fp<RealtimePluginOptions>(
       }
     }
 
+    // one object for every session of the node: a socket holds only what is its own (SessionConnection)
+    const sessionDeps: SessionDeps = {
+      verifyToken,
+      fanout,
+      userNotices,
+      readModel,
+      commands,
+      publishTyping: (roomId, user, isTyping) => publishTyping(fastify.redis, prefix, roomId, user, isTyping),
+      currentTypists: (roomId) => currentTypists(fastify.redis, prefix, roomId),
+      presence: sessionPresence,
+      sessionsByUser,
+      limits,
+      rateLimiter: () => createTokenBucket(limits.rate, Date.now()),
+      rateLimits: fastify.rateLimits,
+      tokenExpiry,
+    };
+
+    /**
+     * ws answers the upgrade on the TCP socket itself and never writes the ServerResponse that
+     * @fastify/websocket makes for it, but the response holds the socket (`assignSocket`) and the socket
+     * holds it back: unhooked here, once the request is an upgrade that passed its checks, it and the
+     * request it answers are garbage when the handler returns. A plain GET keeps it for its 404.
+     */
+    function releaseUpgradeResponse(request: FastifyRequest, reply: FastifyReply, done: () => void) {
+      if (request.ws) reply.raw.detachSocket(request.raw.socket);
+      done();
+    }
+
     function open(
       ws: WebSocket,
       request: FastifyRequest<{ Querystring: SocketQuery }>,
       target: SessionTarget,
     ) {
-      const log = boundedLogger(request.log);
+      // Nothing of the upgrade's request may outlive this call: its Fastify request and reply, Node's
+      // IncomingMessage and ServerResponse (headers, and the URL with the token) would stay alive as long as
+      // the socket, some KB together. So the socket keeps its TCP socket, the request id and no closure over
+      // `request`; @fastify/websocket's error listener, which closes over request and reply, is swapped for
+      // one that holds the connection's log (errors come only after this handler: the plugin adds it just
+      // before calling us).
+      const tcp = request.raw.socket;
+      const log = boundedLogger(fastify.log, { reqId: request.id });
+      ws.removeAllListeners('error');
+      ws.on('error', (error) => onSocketError(error, ws, log));
       const socket = wrapSocket(ws, limits.maxBufferedBytes, (code, message) => {
         // internal_error and unavailable are logged with their cause where they happen
         if (code !== 'internal_error' && code !== 'unavailable')
@@ -206,41 +252,26 @@ export const realtimePlugin = fp<RealtimePluginOptions>(
         socket.close(CLOSE.policyViolation, 'invalid last_seq');
         return;
       }
-      runSession(
-        socket,
-        target,
-        { token: tokenOf(request), lastSeq },
-        {
-          verifyToken,
-          fanout,
-          userNotices,
-          readModel,
-          commands,
-          publishTyping: (roomId, user, isTyping) =>
-            publishTyping(fastify.redis, prefix, roomId, user, isTyping),
-          currentTypists: (roomId) => currentTypists(fastify.redis, prefix, roomId),
-          presence: sessionPresence,
-          sessionsByUser,
-          limits,
-          rateLimiter: () => createTokenBucket(limits.rate, Date.now()),
-          rateLimits: fastify.rateLimits,
-          logger: log,
-          onAuthenticated: () => options.connectionGuard?.authenticated(request.raw.socket),
-        },
-      );
+      runSession(socket, target, { token: tokenOf(request), lastSeq }, sessionDeps, {
+        logger: log,
+        onAuthenticated: () => options.connectionGuard?.authenticated(tcp),
+      });
     }
 
     fastify.get<{ Querystring: SocketQuery }>(
       '/ws/chat',
-      { websocket: true, onRequest: checkOrigin },
+      { websocket: true, onRequest: checkOrigin, preHandler: releaseUpgradeResponse },
       (ws, request) => open(ws, request, { kind: 'user' }),
     );
     fastify.get<{ Params: RoomParams; Querystring: SocketQuery }>(
       '/ws/chat/:roomId',
-      { websocket: true, onRequest: checkOrigin },
+      { websocket: true, onRequest: checkOrigin, preHandler: releaseUpgradeResponse },
       (ws, request) => {
-        // a malformed id is a room the user is not in: refused after authentication, like any other
-        open(ws, request, { kind: 'room', roomId: request.params.roomId });
+        // a malformed id is a room the user is not in: refused after authentication, like any other.
+        // The param is a slice of the URL, which V8 keeps whole behind it (token included) for as long as
+        // the socket keeps the id: a copy of its own holds 36 characters instead of the URL's ~300.
+        const roomId = Buffer.from(request.params.roomId).toString();
+        open(ws, request, { kind: 'room', roomId });
       },
     );
   },
