@@ -24,7 +24,6 @@ export type PresenceListener = { userId: string; roomId: string | null; send(fra
 
 export type RealtimePresence = {
   readonly store: PresenceStore;
-  /** the presence of a room's other participants, for a room socket's greeting */
   /** the presence of these users now, in their order (the caller has checked that they may see them) */
   ofUsers(userIds: readonly string[]): Promise<PresenceJson[]>;
   /** the user's invisible setting: kept, and every node decides again who sees what */

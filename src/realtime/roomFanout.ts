@@ -268,13 +268,12 @@ export function createRoomFanout(options: RoomFanoutOptions): RoomFanout {
 
   function firstRead(hub: Hub, sink: RoomSink, options: JoinOptions): Promise<FirstRead> {
     if (options.afterSeq === undefined) return source.headSeq(hub.roomId).then((headSeq) => ({ headSeq }));
-    const floor = Math.max(0, options.firstReadableSeq - 1);
     return source
-      .readFeedFor(hub.roomId, sink.userId, Math.max(options.afterSeq, floor), PAGE)
+      .readFeedFor(hub.roomId, sink.userId, Math.max(options.afterSeq, floorOf(options)), PAGE)
       .then(({ headSeq, ...page }) => ({ headSeq, page }));
   }
 
-  /** catches one sink up from its first read and adds it to the hub; its cursor, or undefined if it left */
+  /** catches one sink up from its first read and adds it to the hub: its cursor, or undefined if it left */
   async function runJoin(
     hub: Hub,
     sink: RoomSink,
@@ -284,7 +283,7 @@ export function createRoomFanout(options: RoomFanoutOptions): RoomFanout {
     const head = first.headSeq;
     if (!sink.isOpen()) return undefined;
     options.ready?.();
-    const floor = Math.max(0, options.firstReadableSeq - 1);
+    const floor = floorOf(options);
     let cursor = head;
     let outcome: JoinOutcome = { resumed: false, toSeq: head };
     if (options.afterSeq !== undefined) {
@@ -316,7 +315,6 @@ export function createRoomFanout(options: RoomFanoutOptions): RoomFanout {
     options.announce(outcome);
     hub.sinks.set(sink, { cursor });
     hub.members++; // the sink's own membership; the join's is released by the caller
-    if (hub.lastSeq >= 0) return undefined; // a hub that was live already keeps its position
     return cursor;
   }
 
@@ -353,6 +351,11 @@ export function createRoomFanout(options: RoomFanoutOptions): RoomFanout {
       hubs.clear();
     },
   };
+}
+
+/** the seq a catch-up starts after: before the first one the user may read */
+function floorOf(options: JoinOptions): number {
+  return Math.max(0, options.firstReadableSeq - 1);
 }
 
 function isRevocationOf(message: WireMessage, sink: RoomSink): boolean {
