@@ -242,9 +242,11 @@ export const privacyRoutes: FastifyPluginAsyncZod = async (fastify) => {
       },
     },
     async (request) => {
-      const job = await retentionQueue.getJob(runJobId(request.params.id));
+      // the state first: a job read before it completes carries no return value even when its state,
+      // read a moment later, says completed
+      const state = await retentionQueue.getJobState(runJobId(request.params.id));
+      const job = state === 'unknown' ? undefined : await retentionQueue.getJob(runJobId(request.params.id));
       if (!job) throw notFound('Retention run');
-      const state = await job.getState();
       return {
         id: request.params.id,
         state: RUN_STATES.find((known) => known === state) ?? ('unknown' as const),

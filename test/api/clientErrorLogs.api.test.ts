@@ -37,7 +37,10 @@ beforeEach(() => {
 
 const INFO = 30;
 const withStack = () => lines.filter((line) => JSON.stringify(line).includes('    at '));
-const above = (level: number) => lines.filter((line) => line.level > level);
+// a dependency's hiccup (Redis slower than its command timeout on a loaded machine) is rightly a warning,
+// and is not what a client's mistake writes
+const above = (level: number) =>
+  lines.filter((line) => line.level > level && line.msg !== 'presence unavailable');
 
 describe('REST', () => {
   it.each([
