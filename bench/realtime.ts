@@ -19,7 +19,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import { SignJWT } from 'jose';
 import { createTestDatabase } from '../test/support/database.ts';
-import { type CpuSample, cpuBetween, sampleCpu } from './realtime/cpuSampler.ts';
+import { type CpuSample, cpuBetween, postgresServerPid, sampleCpu } from './realtime/cpuSampler.ts';
 import { fullStore, type StoreSize, storeSize } from './realtime/fullStore.ts';
 import type { GeneratorClient, GeneratorConfig, StepResult } from './realtime/loadGenerator.ts';
 import { runGenerator, type Server, startApp, startBareRelay } from './realtime/processes.ts';
@@ -207,7 +207,7 @@ export async function main(args: string[]) {
     );
     for (const { target, store } of runs) {
       console.log(`\n${scenario.name} against ${target}${target === 'app' ? ` (${store} store)` : ''}`);
-      const { server, clients, cleanUp, size } = await startTarget(target, scenario, store);
+      const { server, clients, cleanUp, size, env } = await startTarget(target, scenario, store);
       try {
         if (moderation && target === 'app') await loadModerationPolicy(server.port);
         const config: GeneratorConfig = {
@@ -222,18 +222,19 @@ export async function main(args: string[]) {
         const sizeBefore = size ? await size() : undefined;
         let cpuAtStart: CpuSample | undefined;
         const appPid = target === 'app' ? server.process.pid : undefined;
+        const postgresPid = env ? await postgresServerPid(env.DATABASE_URL) : undefined;
         const results = await runGenerator(
           config,
           (result) => console.log(row(target, store, result)),
           () => {
             if (!appPid) return;
-            void sampleCpu(appPid).then((sample) => {
+            void sampleCpu(appPid, postgresPid).then((sample) => {
               cpuAtStart = sample;
             });
           },
           async (result) => {
             if (!appPid || !cpuAtStart) return result;
-            return { ...result, cpu: cpuBetween(cpuAtStart, await sampleCpu(appPid)) };
+            return { ...result, cpu: cpuBetween(cpuAtStart, await sampleCpu(appPid, postgresPid)) };
           },
         );
         lines.push(...results.map((result) => row(target, store, result)));
@@ -268,7 +269,7 @@ export async function main(args: string[]) {
     '## Realtime',
     '',
     `Command: \`npm run bench -- realtime${args.length > 0 ? ` ${args.join(' ')}` : ''}\` (${new Date().toISOString().slice(0, 10)}). Machine: ${machine}; the load generator, the server and PostgreSQL/Redis share it (1-minute load average ${loadAtStart} at the start, ${os.loadavg()[0]!.toFixed(1)} at the end: other work on the machine shows up as latency).`,
-    `Each step sends for ${stepSeconds} s at the given total rate, round-robin over all clients; latency is send -> delivery at each receiving client (every member, the sender too), also by ${WINDOW_SECONDS}-s window of sending; lost = expected deliveries not seen within 3 s after the step. A first unreported step at the lowest rate warms up; rising stops after a step with p99 > 3 s or a loss. A step passes when its whole p99 and its last window's p99 are <= ${P99_GOAL_MS} ms with nothing lost. CPU comes from /proc: the app process's main thread, its other threads (the projector thread, V8's helpers), and every PostgreSQL process, over the step, divided by the messages delivered or stored.`,
+    `Each step sends for ${stepSeconds} s at the given total rate, round-robin over all clients; latency is send -> delivery at each receiving client (every member, the sender too), also by ${WINDOW_SECONDS}-s window of sending; lost = expected deliveries not seen within 3 s after the step. A first unreported step at the lowest rate warms up; rising stops after a step with p99 > 3 s or a loss. A step passes when its whole p99 and its last window's p99 are <= ${P99_GOAL_MS} ms with nothing lost. CPU comes from /proc: the app process's main thread, its other threads (the projector thread, V8's helpers), and the PostgreSQL server under test (its postmaster's processes), over the step, divided by the messages delivered or stored.`,
     "The app runs as `npm start` does (its projector in a worker thread). The bare relay (`bench/realtime/bareRelay.ts`) writes through the app's own socket wrapper, so both coalesce the frames a socket gets in one event-loop turn into one write: the relay is the ceiling of the delivery path itself.",
     '',
     '**Highest rate with p99 <= 100 ms and nothing lost:**',

@@ -1,38 +1,63 @@
 // CPU time spent by the processes under test, read from /proc (Linux): the app's main thread, its other
 // threads (the projector's worker thread, V8's helpers), PostgreSQL and Redis. Differences between two
 // samples, divided by the messages of a step, give CPU per message: a cost that, unlike latency, does not
-// depend on what else the machine is doing.
+// depend on what else the machine is doing. PostgreSQL's CPU is that of the server holding the database
+// under test (its postmaster and the postmaster's children), so another cluster on the machine is not counted.
 import { readdir, readFile } from 'node:fs/promises';
+import pg from 'pg';
 
 export type CpuSample = { appMain: number; appOther: number; postgres: number; redis: number };
 
 const TICKS_PER_SECOND = 100; // USER_HZ on Linux
 
-async function ticksOf(statPath: string): Promise<{ name: string; ticks: number } | null> {
+type TaskTicks = { name: string; parent: number; ticks: number };
+
+async function ticksOf(statPath: string): Promise<TaskTicks | null> {
   try {
     const stat = await readFile(statPath, 'utf8');
     // the name is in parentheses and may contain spaces; the counters follow the closing one
     const close = stat.lastIndexOf(')');
     const name = stat.slice(stat.indexOf('(') + 1, close);
     const fields = stat.slice(close + 2).split(' ');
-    return { name, ticks: Number(fields[11]) + Number(fields[12]) }; // utime + stime
+    return { name, parent: Number(fields[1]), ticks: Number(fields[11]) + Number(fields[12]) }; // utime + stime
   } catch {
     return null; // the process or thread ended meanwhile
   }
 }
 
-async function processTicks(match: (name: string) => boolean): Promise<number> {
+async function processTicks(match: (task: TaskTicks, pid: number) => boolean): Promise<number> {
   let total = 0;
   for (const pid of await readdir('/proc')) {
     if (!/^\d+$/.test(pid)) continue;
     const entry = await ticksOf(`/proc/${pid}/stat`);
-    if (entry && match(entry.name)) total += entry.ticks;
+    if (entry && match(entry, Number(pid))) total += entry.ticks;
   }
   return total;
 }
 
-/** Seconds of CPU so far; `appPid` is the app's process (its threads are told apart). */
-export async function sampleCpu(appPid: number): Promise<CpuSample> {
+/**
+ * The postmaster of the PostgreSQL server holding `databaseUrl`, or undefined when it cannot be told (a
+ * server on another machine, or its data directory unreadable): then every PostgreSQL process counts.
+ */
+export async function postgresServerPid(databaseUrl: string): Promise<number | undefined> {
+  const client = new pg.Client({ connectionString: databaseUrl });
+  try {
+    await client.connect();
+    const { rows } = await client.query<{ data_directory: string }>('SHOW data_directory');
+    const pidFile = await readFile(`${rows[0]!.data_directory}/postmaster.pid`, 'utf8');
+    return Number(pidFile.split('\n')[0]);
+  } catch {
+    return undefined;
+  } finally {
+    await client.end().catch(() => {});
+  }
+}
+
+/**
+ * Seconds of CPU so far; `appPid` is the app's process (its threads are told apart), `postgresPid` the
+ * postmaster of the server under test (every PostgreSQL process when not given).
+ */
+export async function sampleCpu(appPid: number, postgresPid?: number): Promise<CpuSample> {
   let appMain = 0;
   let appOther = 0;
   const tasks = await readdir(`/proc/${appPid}/task`).catch(() => []);
@@ -43,8 +68,12 @@ export async function sampleCpu(appPid: number): Promise<CpuSample> {
     else appOther += entry.ticks;
   }
   const [postgres, redis] = await Promise.all([
-    processTicks((name) => name === 'postgres'),
-    processTicks((name) => name.startsWith('redis-server')),
+    processTicks(
+      (task, pid) =>
+        task.name === 'postgres' &&
+        (postgresPid === undefined || pid === postgresPid || task.parent === postgresPid),
+    ),
+    processTicks((task) => task.name.startsWith('redis-server')),
   ]);
   const seconds = (ticks: number) => ticks / TICKS_PER_SECOND;
   return {
