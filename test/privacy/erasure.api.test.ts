@@ -20,7 +20,7 @@ import { type NoteSigner, verifierKeyOf } from '../../src/audit/signedNote.ts';
 import { auditSigner } from '../../src/audit/signingKey.ts';
 import { verifyExportConsistency } from '../../src/audit/verifyConsistency.ts';
 import { verifyExport } from '../../src/audit/verifyExport.ts';
-import type { RecordedEvent } from '../../src/eventstore/eventStore.ts';
+import { encodePosition, type RecordedEvent } from '../../src/eventstore/eventStore.ts';
 import type { JobsHandle } from '../../src/jobs/startJobs.ts';
 import { clientFor, type UserClient } from '../api/support/client.ts';
 import { multipartFile } from '../api/support/multipart.ts';
@@ -41,6 +41,8 @@ let alice: UserClient;
 let bob: UserClient;
 let officer: UserClient;
 let roomId: string;
+/** alice's first message, whose text (and edit) holds the marker */
+let firstId: string;
 
 const allEvents = (): Promise<RecordedEvent[]> => t.app.eventStore.readAll({ limit: 10_000 });
 
@@ -70,6 +72,7 @@ beforeAll(async () => {
   roomId = room.body.id;
   const first = await alice.post(`/api/chat/rooms/${roomId}/messages/`, { content: `the code is ${MARKER}` });
   expect(first.status, JSON.stringify(first.body)).toBe(201);
+  firstId = first.body.id;
   const edited = await alice.patch(`/api/chat/messages/${first.body.id}/`, {
     content: `edited: still ${MARKER}`,
   });
@@ -97,6 +100,8 @@ afterAll(async () => {
   await t?.stop();
   if (exportsDir) await rm(exportsDir, { recursive: true, force: true });
 });
+
+const headPosition = async () => encodePosition((await t.app.eventStore.headPosition())!);
 
 async function roomExport(signer: NoteSigner): Promise<string[]> {
   const lines: string[] = [];
@@ -203,6 +208,11 @@ describe('erasure', () => {
       ),
     );
     expect(await fileHits(t.app.config.ATTACHMENTS_DIR)).toHaveLength(2); // bytes and facts
+    const searchFor = async (position: string) =>
+      bob.get(`/api/chat/search/?q=${encodeURIComponent(MARKER)}&wait_for=${position}`);
+    const foundBefore = await searchFor(await headPosition());
+    expect(foundBefore.status).toBe(200);
+    expect(JSON.stringify(foundBefore.body)).toContain(firstId);
 
     const erased = await officer.post('/api/privacy/erasures/', { user_id: alice.userId });
     expect(erased).toMatchObject({
@@ -222,6 +232,11 @@ describe('erasure', () => {
       is_erased: false,
     });
     expect(JSON.stringify(read.body)).not.toContain(MARKER);
+    // the search index finds nothing of hers by the text any more
+    const foundAfter = await searchFor(erased.body.position);
+    expect(foundAfter.status).toBe(200);
+    expect(JSON.stringify(foundAfter.body)).not.toContain(firstId);
+    expect(JSON.stringify(foundAfter.body)).not.toContain(MARKER);
     const participants = await bob.get(`/api/chat/rooms/${roomId}/`);
     expect(JSON.stringify(participants.body)).not.toContain(MARKER);
 
