@@ -1,11 +1,13 @@
-// `npm run bench -- projections [--events N] [--rooms N] [--users N] [--live] [--rows-in-memory N] [--encrypted]`:
+// `npm run bench -- projections [--events N] [--rooms N] [--users N] [--live] [--rows-in-memory N] [--encrypted]
+// [--attachment-every N]`:
 // the rebuild rate of the chat projection. Loads N realistic chat events (90% messages; edits, reactions,
 // reads, membership changes, deletes, moderation) straight into a fresh PostgreSQL event store, then times a
 // full rebuild as a deploy of a new projection version runs it (the same build `npm run chat -- projections
 // rebuild` runs beside the live projector): a new generation from position 0 to the head, indexes, swap.
 // With --encrypted the events are loaded sealed as production stores them (message bodies and display
 // names under per-subject data keys, docs/privacy.md) and the rebuild reads them through the encrypting
-// store, which opens every one.
+// store, which opens every one. --attachment-every N gives every Nth event, when it is a message, an
+// attachment, whose file name is sealed too.
 import { randomBytes } from 'node:crypto';
 import { readdir, readFile } from 'node:fs/promises';
 import os from 'node:os';
@@ -40,6 +42,8 @@ export async function main(args: string[]): Promise<void> {
       'rows-in-memory': { type: 'string' },
       /** load the events sealed, and rebuild through the encrypting store (which decrypts) */
       encrypted: { type: 'boolean', default: false },
+      /** every Nth event, when it is a message, carries an attachment (0: none) */
+      'attachment-every': { type: 'string', default: '0' },
     },
   });
   const count = Number(values.events);
@@ -62,7 +66,11 @@ export async function main(args: string[]): Promise<void> {
     );
 
     let started = performance.now();
-    const workload = chatWorkload(count, { rooms: Number(values.rooms), users: Number(values.users) });
+    const workload = chatWorkload(count, {
+      rooms: Number(values.rooms),
+      users: Number(values.users),
+      attachmentEvery: Number(values['attachment-every']),
+    });
     const loaded = await load(pool, values.encrypted ? sealEvents(workload, keyStore) : workload);
     const loadSeconds = (performance.now() - started) / 1000;
     const keys = values.encrypted
@@ -72,6 +80,10 @@ export async function main(args: string[]): Promise<void> {
     const mix = await pool.query<{ event_type: string; n: string }>(
       'SELECT event_type, count(*) AS n FROM events GROUP BY 1 ORDER BY 2 DESC',
     );
+    const { rows: withAttachment } = await pool.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM events WHERE event_type = 'MessageSent' AND data ? 'attachment'`,
+    );
+    console.log(`messages with an attachment: ${withAttachment[0]!.n}`);
     console.log(
       `mix: ${mix.rows.map((r) => `${r.event_type} ${((100 * Number(r.n)) / loaded).toFixed(1)}%`).join(', ')}`,
     );
@@ -135,12 +147,21 @@ export async function main(args: string[]): Promise<void> {
     );
     if (values.encrypted) {
       // the store holds envelopes and the read model their plaintext: the rebuild did open them
-      const { rows: check } = await pool.query<{ sealed: number; opened: number }>(
+      const { rows: check } = await pool.query<{
+        sealed: number;
+        opened: number;
+        sealed_names: number;
+        opened_names: number;
+      }>(
         `SELECT (SELECT count(*)::int FROM events WHERE event_type = 'MessageSent' AND data->'content' ? 'kid') AS sealed,
-                (SELECT count(*)::int FROM chat_read.messages WHERE content LIKE 'message %' OR content LIKE 'edited %') AS opened`,
+                (SELECT count(*)::int FROM chat_read.messages WHERE content LIKE 'message %' OR content LIKE 'edited %') AS opened,
+                (SELECT count(*)::int FROM events WHERE event_type = 'MessageSent' AND data->'attachment'->'fileName' ? 'kid') AS sealed_names,
+                (SELECT count(*)::int FROM chat_read.messages WHERE attachment->>'file_name' LIKE 'photo-%') AS opened_names`,
       );
+      const [c] = check;
       console.log(
-        `sealed MessageSent in the store: ${check[0]!.sealed}; opened in the read model: ${check[0]!.opened}`,
+        `sealed MessageSent in the store: ${c!.sealed}; opened in the read model: ${c!.opened}; ` +
+          `attachment names sealed: ${c!.sealed_names}, opened: ${c!.opened_names}`,
       );
     }
     console.log(

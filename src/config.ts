@@ -105,6 +105,12 @@ const ConfigSchema = z
     /** the master key new data keys are wrapped with; default the first of PRIVACY_MASTER_KEYS */
     PRIVACY_MASTER_KEY_ID: z.string().optional(),
     /**
+     * how often each process reads the key store's count of destructions, and drops its cached keys and
+     * command states when it moved: how long destroyed keys can stay in a process that missed the Redis
+     * notice (docs/privacy.md); 0 never (only the notice)
+     */
+    PRIVACY_KEY_CHECK_MS: z.coerce.number().int().min(0).default(5_000),
+    /**
      * unset: /metrics on PORT, for tokens with the ops role; set: /metrics on this port (0: any free one)
      * without authentication, bound to METRICS_HOST
      */

@@ -1,12 +1,14 @@
 // What the request log may say about a request. Fastify's default serializer logs the full URL, and
-// WebSocket clients put their access token in it (?token=): a token in a log is a stolen session.
+// WebSocket clients put their access token in it (?token=): a token in a log is a stolen session. A
+// search (?q=) is the words of people's messages, which an erasure cannot take back out of a log
+// (docs/privacy.md).
 import type { FastifyReply, FastifyRequest } from 'fastify';
 
 type ReplyLike = Pick<FastifyReply, 'statusCode'>;
 
-const SECRET_QUERY_PARAMETERS = new Set(['token', 'access_token']);
+const REDACTED_QUERY_PARAMETERS = new Set(['token', 'access_token', 'q']);
 
-/** The URL with the values of secret query parameters replaced, however their names are encoded. */
+/** The URL with the values of secret or personal query parameters replaced, however the names are encoded. */
 export function redactUrl(url: string): string {
   const queryStart = url.indexOf('?');
   if (queryStart === -1) return url;
@@ -14,7 +16,7 @@ export function redactUrl(url: string): string {
   const redacted = pairs.map((part) => {
     const equals = part.indexOf('=');
     const name = equals === -1 ? part : part.slice(0, equals);
-    return SECRET_QUERY_PARAMETERS.has(decodeName(name).toLowerCase()) ? `${name}=[REDACTED]` : part;
+    return REDACTED_QUERY_PARAMETERS.has(decodeName(name).toLowerCase()) ? `${name}=[REDACTED]` : part;
   });
   return `${url.slice(0, queryStart)}?${redacted.join('')}`;
 }

@@ -11,9 +11,19 @@ describe('redactUrl', () => {
     );
   });
 
+  it('hides a search, which is the words of messages', () => {
+    expect(redactUrl('/api/chat/search/?q=door%20code&sort=newest')).toBe(
+      '/api/chat/search/?q=[REDACTED]&sort=newest',
+    );
+    expect(redactUrl('/api/chat/rooms/r/messages/?Q=lease&limit=5')).toBe(
+      '/api/chat/rooms/r/messages/?Q=[REDACTED]&limit=5',
+    );
+  });
+
   it('leaves other URLs alone', () => {
     expect(redactUrl('/api/chat/rooms/?type=direct&limit=5')).toBe('/api/chat/rooms/?type=direct&limit=5');
     expect(redactUrl('/healthz')).toBe('/healthz');
     expect(redactUrl('/x?tokens=5&my_token=1')).toBe('/x?tokens=5&my_token=1');
+    expect(redactUrl('/x?query=5&qq=1')).toBe('/x?query=5&qq=1');
   });
 });

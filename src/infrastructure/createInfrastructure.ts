@@ -13,7 +13,7 @@ import type { EventStore } from '../eventstore/eventStore.ts';
 import { createRedisAppendSignal } from '../eventstore/postgres/appendSignal.ts';
 import { observePool } from '../metrics/metrics.ts';
 import { createEncryptingEventStore } from '../privacy/encryptingEventStore.ts';
-import { createRedisKeyDestructionNotice } from '../privacy/keyDestructionNotice.ts';
+import { createKeyDestructionNotice } from '../privacy/keyDestructionNotice.ts';
 import type { KeyStore } from '../privacy/keyStore.ts';
 import { createLocalKeyWrapper } from '../privacy/keyWrapper.ts';
 import { createPostgresKeyStore } from '../privacy/postgresKeyStore.ts';
@@ -123,7 +123,13 @@ export async function createInfrastructure(
     forgetters.push(() => owned.forgetCachedKeys());
     // keys another process destroyed leave this one's memory too (keyDestructionNotice.ts); a CLI command
     // destroys none and lives too briefly to need telling
-    const notice = createRedisKeyDestructionNotice({ redis, prefix, logger });
+    const notice = createKeyDestructionNotice({
+      redis,
+      prefix,
+      keyStore,
+      checkEveryMs: config.PRIVACY_KEY_CHECK_MS,
+      logger,
+    });
     if (options.process !== 'cli') closers.unshift(notice.onAnnounced(forgetHere));
     forgetCachedKeys = () => {
       forgetHere();

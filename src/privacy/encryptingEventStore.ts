@@ -30,8 +30,9 @@ export type EncryptingEventStoreOptions = {
   /** unwrapped keys kept, per cache */
   maxCachedKeys?: number;
   /**
-   * how long a live key stays cached: another process's erasure reaches this one's cache by the
-   * SubjectErased event it reads, and by this bound when it reads none
+   * how long a live key stays cached: another process's erasure reaches this one's cache by its notice
+   * and count of destructions (keyDestructionNotice.ts), by the SubjectErased event it reads, and by
+   * this bound when all of those missed
    */
   liveKeyTtlMs?: number;
 };

@@ -30,6 +30,11 @@ export interface KeyStore {
   keysById(keyIds: readonly string[]): Promise<Map<string, Buffer | 'destroyed'>>;
   /** destroys the live keys selected; returns their scopes */
   destroy(selection: KeySelection): Promise<(KeyScope & { keyId: string })[]>;
+  /**
+   * how many destructions that destroyed a key have committed, in any process: a number that only grows,
+   * so a process that sees it move knows keys it may hold were destroyed
+   */
+  destructions(): Promise<bigint>;
   /** rewraps every live key not wrapped by the current master key; returns how many it rewrapped */
   rewrapAll(): Promise<number>;
   /**

@@ -29,6 +29,9 @@ WHERE destroyed_at IS NULL
   AND ($3::date IS NULL OR day < $3)
 RETURNING key_id, subject_id, room_id, to_char(day, 'YYYY-MM-DD') AS day`;
 
+// moved by a trigger on every statement that destroys keys, whichever code runs it (migration 1012)
+const SELECT_DESTRUCTIONS = 'SELECT destructions::text FROM privacy_key_destructions';
+
 const SELECT_TO_REWRAP = `
 SELECT key_id, master_key_id, wrapped FROM privacy_data_keys
 WHERE destroyed_at IS NULL AND master_key_id <> $1 ORDER BY key_id LIMIT $2`;
@@ -103,6 +106,11 @@ export function createPostgresKeyStore(deps: { pool: pg.Pool; wrapper: KeyWrappe
         roomId: row.room_id,
         day: row.day,
       }));
+    },
+
+    async destructions() {
+      const { rows } = await pool.query<{ destructions: string }>(SELECT_DESTRUCTIONS);
+      return BigInt(rows[0]!.destructions);
     },
 
     async rewrapAll() {

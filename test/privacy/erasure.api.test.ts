@@ -1,20 +1,27 @@
-// An erasure end to end on the real app: a marker planted in a person's messages, edits, display name,
-// attachment (name and bytes) is, after POST /api/privacy/erasures/, in no table of any schema, no event
-// row, no Redis key of this test, no file of the attachments directory and no fresh audit export, while
-// that export still verifies, consistent with one taken before the erasure. Others' messages stay.
+// An erasure end to end on the real app, its jobs running: a marker planted in a person's messages, edits,
+// display name, attachment (name and bytes) is, after POST /api/privacy/erasures/, in no table of any
+// schema (the read models, the search index, safety, audit, keys), no event row, no Redis key or value of
+// this test (BullMQ's jobs among them), no file of the attachments directory, no fresh audit export (read
+// in the test, and asked over REST: the job's file), while that export still verifies, consistent with one
+// taken before the erasure. Others' messages stay. No log line, at any level, ever held the message text.
 import { randomBytes } from 'node:crypto';
-import { readdir, readFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Readable, Writable } from 'node:stream';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis } from 'ioredis';
 import { v4 as uuidv4 } from 'uuid';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { startAppJobs } from '../../src/app.ts';
 import { exportAuditLog } from '../../src/audit/exportAuditLog.ts';
 import { asStream } from '../../src/audit/fixtures/sampleLog.ts';
 import { type NoteSigner, verifierKeyOf } from '../../src/audit/signedNote.ts';
 import { auditSigner } from '../../src/audit/signingKey.ts';
 import { verifyExportConsistency } from '../../src/audit/verifyConsistency.ts';
 import { verifyExport } from '../../src/audit/verifyExport.ts';
-import type { RecordedEvent } from '../../src/eventstore/eventStore.ts';
+import { encodePosition, type RecordedEvent } from '../../src/eventstore/eventStore.ts';
+import type { JobsHandle } from '../../src/jobs/startJobs.ts';
 import { clientFor, type UserClient } from '../api/support/client.ts';
 import { multipartFile } from '../api/support/multipart.ts';
 import { authFor, startTestApp, type TestApp } from '../api/support/testApp.ts';
@@ -23,16 +30,36 @@ const MARKER = `plant${randomBytes(6).toString('hex')}`;
 // a PDF the upload accepts, with the marker in its bytes
 const PDF = Buffer.from(`%PDF-1.4\n% ${MARKER}\n1 0 obj << >> endobj\ntrailer << >>\n%%EOF\n`);
 
+vi.setConfig({ testTimeout: 180_000, hookTimeout: 180_000 });
+
 let t: TestApp;
+let jobs: JobsHandle;
+let exportsDir: string;
+/** every log line the app wrote, at every level */
+let logs = '';
 let alice: UserClient;
 let bob: UserClient;
 let officer: UserClient;
 let roomId: string;
+/** alice's first message, whose text (and edit) holds the marker */
+let firstId: string;
 
 const allEvents = (): Promise<RecordedEvent[]> => t.app.eventStore.readAll({ limit: 10_000 });
 
 beforeAll(async () => {
-  t = await startTestApp('privacy_erasure');
+  exportsDir = await mkdtemp(join(tmpdir(), 'erasure-exports-'));
+  const stream = new Writable({
+    write(chunk, _encoding, done) {
+      logs += chunk.toString();
+      done();
+    },
+  });
+  t = await startTestApp(
+    'privacy_erasure',
+    { LOG_LEVEL: 'trace', AUDIT_EXPORTS_DIR: exportsDir },
+    { logger: { stream } },
+  );
+  jobs = startAppJobs(t.app);
   alice = await clientFor(t.app, uuidv4(), { username: `alice ${MARKER}` });
   bob = await clientFor(t.app, uuidv4(), { username: 'bob' });
   officer = await clientFor(t.app, uuidv4(), { roles: ['privacy_officer'] });
@@ -45,6 +72,7 @@ beforeAll(async () => {
   roomId = room.body.id;
   const first = await alice.post(`/api/chat/rooms/${roomId}/messages/`, { content: `the code is ${MARKER}` });
   expect(first.status, JSON.stringify(first.body)).toBe(201);
+  firstId = first.body.id;
   const edited = await alice.patch(`/api/chat/messages/${first.body.id}/`, {
     content: `edited: still ${MARKER}`,
   });
@@ -67,7 +95,13 @@ beforeAll(async () => {
   const read = await bob.get(`/api/chat/rooms/${roomId}/messages/?wait_for=${last.body.position}`);
   expect(JSON.stringify(read.body)).toContain(MARKER);
 });
-afterAll(async () => t?.stop());
+afterAll(async () => {
+  await jobs?.stop();
+  await t?.stop();
+  if (exportsDir) await rm(exportsDir, { recursive: true, force: true });
+});
+
+const headPosition = async () => encodePosition((await t.app.eventStore.headPosition())!);
 
 async function roomExport(signer: NoteSigner): Promise<string[]> {
   const lines: string[] = [];
@@ -84,6 +118,10 @@ async function databaseHits(): Promise<string[]> {
      WHERE table_type = 'BASE TABLE' AND table_schema NOT IN ('pg_catalog', 'information_schema')`,
   );
   expect(tables.map((table) => table.name)).toEqual(expect.arrayContaining(['events', 'messages', 'users']));
+  // every schema the app writes: the event store, keys, audit log and jobs (public), and each read model
+  expect(new Set(tables.map((table) => table.schema))).toEqual(
+    new Set(['public', 'chat_read', 'safety_read', 'search_read']),
+  );
   const hex = Buffer.from(MARKER).toString('hex');
   const hits: string[] = [];
   for (const { schema, name } of tables) {
@@ -106,6 +144,8 @@ async function redisHits(): Promise<string[]> {
       keys.push(...batch);
       cursor = next;
     } while (cursor !== '0');
+    // BullMQ's queues are among them: what the jobs keep is checked too
+    expect(keys.some((key) => key.startsWith(`${t.app.config.REDIS_PREFIX}bull:`))).toBe(true);
     const hits: string[] = [];
     for (const key of keys) {
       const dump = await redis.dumpBuffer(key);
@@ -125,6 +165,26 @@ async function fileHits(directory: string): Promise<string[]> {
     if (path.includes(MARKER) || (await readFile(path)).includes(MARKER)) hits.push(path);
   }
   return hits;
+}
+
+/** an export of the room asked over REST: the audit export job writes it to AUDIT_EXPORTS_DIR */
+async function exportThroughJob(): Promise<string> {
+  const auditor = await clientFor(t.app, uuidv4(), { roles: ['auditor'] });
+  const asked = await auditor.post('/api/audit/exports/', { room_id: roomId });
+  expect(asked.status, JSON.stringify(asked.body)).toBe(202);
+  let status = asked;
+  for (let attempt = 0; attempt < 1_200 && !['done', 'failed'].includes(status.body.state); attempt++) {
+    await sleep(100);
+    status = await auditor.get(`/api/audit/exports/${asked.body.id}/`);
+  }
+  expect(status.body).toMatchObject({ state: 'done', error: null });
+  const download = await t.app.inject({
+    method: 'GET',
+    url: status.body.download,
+    headers: await authFor(auditor.userId, { roles: ['auditor'] }),
+  });
+  expect(download.statusCode).toBe(200);
+  return download.body;
 }
 
 describe('erasure', () => {
@@ -148,6 +208,11 @@ describe('erasure', () => {
       ),
     );
     expect(await fileHits(t.app.config.ATTACHMENTS_DIR)).toHaveLength(2); // bytes and facts
+    const searchFor = async (position: string) =>
+      bob.get(`/api/chat/search/?q=${encodeURIComponent(MARKER)}&wait_for=${position}`);
+    const foundBefore = await searchFor(await headPosition());
+    expect(foundBefore.status).toBe(200);
+    expect(JSON.stringify(foundBefore.body)).toContain(firstId);
 
     const erased = await officer.post('/api/privacy/erasures/', { user_id: alice.userId });
     expect(erased).toMatchObject({
@@ -167,6 +232,11 @@ describe('erasure', () => {
       is_erased: false,
     });
     expect(JSON.stringify(read.body)).not.toContain(MARKER);
+    // the search index finds nothing of hers by the text any more
+    const foundAfter = await searchFor(erased.body.position);
+    expect(foundAfter.status).toBe(200);
+    expect(JSON.stringify(foundAfter.body)).not.toContain(firstId);
+    expect(JSON.stringify(foundAfter.body)).not.toContain(MARKER);
     const participants = await bob.get(`/api/chat/rooms/${roomId}/`);
     expect(JSON.stringify(participants.body)).not.toContain(MARKER);
 
@@ -174,6 +244,14 @@ describe('erasure', () => {
     expect(JSON.stringify((await allEvents()).map((e) => e.data))).not.toContain(MARKER);
     expect(await redisHits()).toEqual([]);
     expect(await fileHits(t.app.config.ATTACHMENTS_DIR)).toEqual([]);
+
+    // an export asked over REST afterwards: the job's file holds none of it and verifies; the job's data
+    // and state in Redis hold none of it either
+    const exported = await exportThroughJob();
+    expect(exported).not.toContain(MARKER);
+    expect(await fileHits(exportsDir)).toEqual([]);
+    expect((await verifyExport(Readable.from([exported]), verifierKeyOf(signer))).ok).toBe(true);
+    expect(await redisHits()).toEqual([]);
 
     // a fresh export: no text of hers, her events' secrets gone, and it verifies, as one history with the
     // export taken before
@@ -200,6 +278,12 @@ describe('erasure', () => {
       (line) => line.leaf.event.type === 'MessageSent' && line.leaf.event.metadata.actorId === bob.userId,
     );
     expect(bobs.texts['data.content']).toBe('bob keeps this');
+  });
+
+  it('never wrote the message text, the file name or the display name to a log line', async () => {
+    // the greps above read the logs of every request, projection and job of this file
+    expect(logs).toContain('request completed');
+    expect(logs).not.toContain(MARKER);
   });
 
   it('records the erasure as an event without personal data', async () => {

@@ -1,9 +1,10 @@
 // Legal holds on the real app: an erasure of what a hold covers is queued (nothing is destroyed, the text
 // still reads), a hold that covers none of the person's data does not stop one, and releasing the hold
-// runs the queued erasure; every hold, release and erasure is an event.
+// runs the queued erasure; every hold, release and erasure is an event, and a leaf of the audit log.
 import { randomBytes } from 'node:crypto';
 import { v4 as uuidv4 } from 'uuid';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sequenceAuditLog } from '../../src/audit/postgresAuditLog.ts';
 import { clientFor, type UserClient } from '../api/support/client.ts';
 import { startTestApp, type TestApp } from '../api/support/testApp.ts';
 
@@ -46,10 +47,9 @@ const contentOf = async (user: UserClient, position: string) => {
   )!.content;
 };
 
-const eventTypes = async (prefix: string) =>
-  (await t.app.eventStore.readAll({ limit: 10_000, filter: { streamPrefixes: [prefix] } })).map(
-    (e) => e.type,
-  );
+const eventsOf = (prefix: string) =>
+  t.app.eventStore.readAll({ limit: 10_000, filter: { streamPrefixes: [prefix] } });
+const eventTypes = async (prefix: string) => (await eventsOf(prefix)).map((e) => e.type);
 
 describe('legal hold', () => {
   it('is not there for anyone but ops and privacy officers', async () => {
@@ -88,6 +88,17 @@ describe('legal hold', () => {
 
     expect(await eventTypes(`legalhold-${hold.body.id}`)).toEqual(['LegalHoldPlaced', 'LegalHoldReleased']);
     expect(await eventTypes(`erasure-${queued.body.id}`)).toEqual(['ErasureQueued', 'SubjectErased']);
+    // each of them is committed to by the audit log (a leaf of its global tree, in no room's)
+    await sequenceAuditLog(t.app.pg, t.app.eventStore);
+    const ids = [
+      ...(await eventsOf(`legalhold-${hold.body.id}`)),
+      ...(await eventsOf(`erasure-${queued.body.id}`)),
+    ].map((e) => e.id);
+    const leaves = await t.app.pg.query<{ event_id: string }>(
+      'SELECT event_id FROM audit_leaves WHERE event_id = ANY($1::text[]) AND room_id IS NULL',
+      [ids],
+    );
+    expect(leaves.rows.map((row) => row.event_id).sort()).toEqual([...ids].sort());
     // released once: a second release changes nothing and runs nothing
     const again = await officer.post(`/api/privacy/holds/${hold.body.id}/release/`);
     expect(again).toMatchObject({ status: 200, body: { erasures: [] } });

@@ -4,7 +4,9 @@
 // text with keys it had cached, holds no command state with that text, and seals their next message with
 // a fresh key (with the destroyed one cached, that message would read as erased to everyone). After a
 // retention run on the first (its job), the second no longer opens the days it destroyed. A process that
-// was cut off from Redis when the notice went drops its keys once it is back.
+// was cut off from Redis when the notice went drops its keys and command states once it is back. Keys
+// destroyed with no notice at all (its sender cut off from Redis, or stopped before it published) leave
+// the second process at its next read of the key store's count of destructions.
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { v4 as uuidv4 } from 'uuid';
@@ -12,6 +14,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type App, startAppJobs } from '../../src/app.ts';
 import { messageStream } from '../../src/domain/streams.ts';
 import type { JobsHandle } from '../../src/jobs/startJobs.ts';
+import { createLocalKeyWrapper } from '../../src/privacy/keyWrapper.ts';
+import { createPostgresKeyStore } from '../../src/privacy/postgresKeyStore.ts';
 import { clientFor, type UserClient } from '../api/support/client.ts';
 import { startSecondApp, startTestApp, type TestApp } from '../api/support/testApp.ts';
 import { startTcpProxy } from '../support/tcpProxy.ts';
@@ -134,9 +138,35 @@ describe('another process on the same stores', () => {
     expect(await eventually(async () => (await contentsOnSecond(messageId))[0] === null)).toBe(true);
   });
 
-  it('drops its keys when it is back from a lost Redis connection that missed a notice', async () => {
+  it('drops the keys and command states of a destruction no notice told it of', async () => {
+    const gina = await clientFor(second, uuidv4(), { username: 'gina' });
+    const hugo = await clientFor(t.app, uuidv4(), { username: 'hugo' });
+    const roomId = await groupRoom(gina, hugo, 'Unannounced');
+    const sent = await gina.post(`/api/chat/rooms/${roomId}/messages/`, { content: `quiet ${MARKER}` });
+    expect(sent.status, JSON.stringify(sent.body)).toBe(201);
+    const stream = messageStream(sent.body.id);
+    expect(await contentsOnSecond(sent.body.id)).toEqual([`quiet ${MARKER}`]);
+    expect(JSON.stringify(second.commandStateCache.get(stream, 'message')?.state)).toContain(MARKER);
+
+    // what an erasure whose process stopped before its notice leaves: the keys destroyed, nobody told
+    const { config } = t.app;
+    const keyStore = createPostgresKeyStore({
+      pool: t.app.pg,
+      wrapper: createLocalKeyWrapper(config.PRIVACY_MASTER_KEYS, config.PRIVACY_MASTER_KEY_ID),
+    });
+    expect(await keyStore.destroy({ subjectId: gina.userId })).not.toHaveLength(0);
+
+    // the second process's next read of the count of destructions (every 5 s by default)
+    expect(
+      await eventually(async () => second.commandStateCache.get(stream, 'message') === undefined, 20_000),
+    ).toBe(true);
+    expect(await contentsOnSecond(sent.body.id)).toEqual([null]);
+  });
+
+  it('drops its keys and command states when it is back from a lost Redis connection that missed a notice', async () => {
     const proxy = await startTcpProxy({ host: '127.0.0.1', port: 6379 });
-    const cutOff = await startSecondApp(t, proxy);
+    // the Redis reconnect alone: no read of the count of destructions would tell it
+    const cutOff = await startSecondApp(t, proxy, { PRIVACY_KEY_CHECK_MS: 0 });
     try {
       const erin = await clientFor(cutOff.app, uuidv4(), { username: 'erin' });
       const frank = await clientFor(t.app, uuidv4(), { username: 'frank' });
@@ -144,17 +174,22 @@ describe('another process on the same stores', () => {
       const sent = await erin.post(`/api/chat/rooms/${roomId}/messages/`, { content: `cut ${MARKER}` });
       expect(sent.status, JSON.stringify(sent.body)).toBe(201);
       expect(await contentsOnSecond(sent.body.id, cutOff.app)).toEqual([`cut ${MARKER}`]);
+      const stream = messageStream(sent.body.id);
+      const stateOnCutOff = () => JSON.stringify(cutOff.app.commandStateCache.get(stream, 'message')?.state);
+      expect(stateOnCutOff()).toContain(MARKER);
 
       await proxy.cut();
       const erased = await officer.post('/api/privacy/erasures/', { user_id: erin.userId });
       expect(erased.body).toMatchObject({ status: 'erased' });
-      // nothing told it: its cached key still opens the message
+      // nothing told it: its cached key still opens the message, its command state still holds the text
       expect(await contentsOnSecond(sent.body.id, cutOff.app)).toEqual([`cut ${MARKER}`]);
+      expect(stateOnCutOff()).toContain(MARKER);
 
       await proxy.restore();
       expect(
         await eventually(async () => (await contentsOnSecond(sent.body.id, cutOff.app))[0] === null, 20_000),
       ).toBe(true);
+      expect(stateOnCutOff() ?? '').not.toContain(MARKER);
     } finally {
       await proxy.restore();
       await cutOff.stop();

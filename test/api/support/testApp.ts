@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type App, type AppOverrides, buildApp, startAppProjections } from '../../../src/app.ts';
-import { loadConfig } from '../../../src/config.ts';
+import { type Config, loadConfig } from '../../../src/config.ts';
 import { migrate } from '../../../src/db/migrate.ts';
 import type { ProjectionsHandle } from '../../../src/projections/projectionRunner.ts';
 import { createTestDatabase, testRedisPrefix } from '../../support/database.ts';
@@ -77,8 +77,10 @@ export async function startSecondApp(
   first: TestApp,
   /** it reaches Redis through this (a test that cuts its Redis alone) */
   redisThrough?: TcpProxy,
+  /** settings of its own (the rest are the first app's) */
+  settings: Partial<Config> = {},
 ): Promise<{ app: App; stop(): Promise<void> }> {
-  const config = first.app.config;
+  const config = { ...first.app.config, ...settings };
   const app = await buildApp(
     redisThrough ? { ...config, REDIS_URL: redisThrough.urlFor(config.REDIS_URL) } : config,
   );

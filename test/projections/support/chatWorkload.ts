@@ -91,7 +91,17 @@ type RoomState = {
   hidden: string[];
 };
 
-export type WorkloadOptions = { rooms: number; users: number; seed?: number; startTime?: number };
+export type WorkloadOptions = {
+  rooms: number;
+  users: number;
+  seed?: number;
+  startTime?: number;
+  /**
+   * every `attachmentEvery`-th event, when it is a message, carries an attachment (its metadata is
+   * encrypted too: docs/privacy.md); chosen by count, not drawn, so the rest of the workload stays as it was
+   */
+  attachmentEvery?: number;
+};
 
 /** Yields `count` events: first the rooms, then the mix. */
 export function* chatWorkload(count: number, options: WorkloadOptions): Generator<WorkloadEvent> {
@@ -134,6 +144,15 @@ export function* chatWorkload(count: number, options: WorkloadOptions): Generato
     if (roll < 0.9 || !message) {
       const messageId = randomUUID();
       room.messages.push(messageId);
+      const attachment =
+        options.attachmentEvery && produced % options.attachmentEvery === 0
+          ? {
+              id: randomUUID(),
+              fileName: `photo-${produced}.jpg`,
+              contentType: 'image/jpeg',
+              sizeBytes: 120_000,
+            }
+          : null;
       yield emit({
         type: 'MessageSent',
         data: {
@@ -141,7 +160,8 @@ export function* chatWorkload(count: number, options: WorkloadOptions): Generato
           roomId: room.id,
           senderId: member,
           senderUsername: `name-${member}`,
-          messageType: 'text',
+          messageType: attachment ? 'file' : 'text',
+          ...(attachment ? { attachment } : {}),
           content: `message ${produced} in ${room.id.slice(0, 8)}: ${'lorem ipsum '.repeat(1 + Math.floor(rand() * 6))}`,
           replyTo: rand() < 0.1 ? (message ?? null) : null,
         },
