@@ -120,6 +120,7 @@ export async function main(args: string[]): Promise<void> {
     const sampler = setInterval(() => {
       peakHeap = Math.max(peakHeap, process.memoryUsage().heapUsed);
     }, 100);
+    const transactions = await sampleLongestTransaction(database.url, database.name);
     while ((await readCheckpoint(pool, 'chat'))!.version !== chatProjection.version) {
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
@@ -127,6 +128,7 @@ export async function main(args: string[]): Promise<void> {
     const cpu = process.cpuUsage(cpuBefore);
     const postgresSeconds = (await postgresCpuSeconds(database.name)) - postgresBefore;
     clearInterval(sampler);
+    const longest = await transactions.stop();
     await runner.stop();
     if (!(await waitForPosition(pool, head, 0, 'chat')))
       throw new Error('the rebuild did not reach the head');
@@ -150,8 +152,10 @@ export async function main(args: string[]): Promise<void> {
     );
     console.log(
       `rebuild CPU${values.encrypted ? ' (encrypted: every event opened)' : ''}: Node ${(cpu.user / 1e6).toFixed(1)} s user + ` +
-        `${(cpu.system / 1e6).toFixed(1)} s system, PostgreSQL ${postgresSeconds.toFixed(1)} s ` +
-        `(this database's backends); load average ${os
+        `${(cpu.system / 1e6).toFixed(1)} s system (${Math.round(loaded / ((cpu.user + cpu.system) / 1e6))} events per CPU-second), ` +
+        `PostgreSQL ${postgresSeconds.toFixed(1)} s ` +
+        `(this database's backends); longest transaction holding a transaction id ${longest.seconds.toFixed(1)} s ` +
+        `(${longest.statement}); load average ${os
           .loadavg()
           .map((n) => n.toFixed(2))
           .join(' ')}`,
@@ -161,6 +165,42 @@ export async function main(args: string[]): Promise<void> {
     await pool.end();
     await database.drop();
   }
+}
+
+/**
+ * The longest transaction of `database` that holds a transaction id (it wrote), sampled every 100 ms on a
+ * connection of its own: the event store's readers see no event appended after such a transaction began
+ * until it ends (docs/eventstore.md, "A long transaction stalls readers"). Read-only ones stall nothing.
+ */
+async function sampleLongestTransaction(url: string, database: string) {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  const longest = { seconds: 0, statement: 'none' };
+  let sampling = true;
+  const done = (async () => {
+    while (sampling) {
+      const { rows } = await client.query<{ seconds: number; query: string }>(
+        `SELECT extract(epoch FROM now() - xact_start)::float8 AS seconds, query FROM pg_stat_activity
+         WHERE datname = $1 AND backend_xid IS NOT NULL AND pid <> pg_backend_pid()
+         ORDER BY xact_start LIMIT 1`,
+        [database],
+      );
+      const [oldest] = rows;
+      if (oldest && oldest.seconds > longest.seconds) {
+        longest.seconds = oldest.seconds;
+        longest.statement = oldest.query.replace(/\s+/g, ' ').slice(0, 60);
+      }
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  })();
+  return {
+    async stop() {
+      sampling = false;
+      await done;
+      await client.end();
+      return longest;
+    },
+  };
 }
 
 /**
