@@ -105,7 +105,7 @@ export async function main(args: string[]): Promise<void> {
     ]);
     started = performance.now();
     const cpuBefore = process.cpuUsage();
-    const postgresBefore = await postgresCpuSeconds(database.name);
+    const postgres = await samplePostgresCpu(database.name);
     const runner = await startProjections({
       pool,
       eventStore,
@@ -126,7 +126,7 @@ export async function main(args: string[]): Promise<void> {
     }
     const seconds = (performance.now() - started) / 1000;
     const cpu = process.cpuUsage(cpuBefore);
-    const postgresSeconds = (await postgresCpuSeconds(database.name)) - postgresBefore;
+    const postgresSeconds = await postgres.stop();
     clearInterval(sampler);
     const longest = await transactions.stop();
     await runner.stop();
@@ -204,23 +204,55 @@ async function sampleLongestTransaction(url: string, database: string) {
 }
 
 /**
- * CPU seconds (user + system) of the PostgreSQL backends connected to `database`, from /proc (0 where it
- * cannot be read): the server's share of the work, apart from other databases' on a shared machine.
+ * CPU seconds (user + system) the PostgreSQL backends connected to `database` spend from now until stop,
+ * from /proc (0 where it cannot be read): the server's share of the work, apart from other databases' on
+ * a shared machine. Sampled every 200 ms, so a backend that ends meanwhile (a pool closes idle
+ * connections, a bulk rebuild closes its own) still counts, up to its last 200 ms.
  */
-async function postgresCpuSeconds(database: string): Promise<number> {
+async function samplePostgresCpu(database: string) {
   const ticksPerSecond = 100; // USER_HZ on Linux
-  let ticks = 0;
-  for (const pid of await readdir('/proc').catch(() => [])) {
-    if (!/^\d+$/.test(pid)) continue;
-    try {
-      const cmdline = await readFile(`/proc/${pid}/cmdline`, 'utf8');
-      if (!cmdline.startsWith('postgres: ') || !cmdline.includes(` ${database} `)) continue;
-      const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      ticks += Number(fields[11]) + Number(fields[12]);
-    } catch {
-      // the process ended meanwhile
+  /** per process: ticks at the first sample that saw it (0 if it started since), and at the last */
+  const seen = new Map<string, { first: number; last: number }>();
+  const others = new Set<string>();
+  let started = false;
+  const sample = async () => {
+    for (const pid of await readdir('/proc').catch(() => [])) {
+      if (!/^\d+$/.test(pid) || others.has(pid)) continue;
+      try {
+        if (!seen.has(pid)) {
+          const cmdline = await readFile(`/proc/${pid}/cmdline`, 'utf8');
+          if (!cmdline.startsWith('postgres: ') || !cmdline.includes(` ${database} `)) {
+            others.add(pid);
+            continue;
+          }
+        }
+        const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+        const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+        const ticks = Number(fields[11]) + Number(fields[12]);
+        const entry = seen.get(pid);
+        if (entry) entry.last = ticks;
+        else seen.set(pid, { first: started ? 0 : ticks, last: ticks });
+      } catch {
+        // the process ended meanwhile
+      }
     }
-  }
-  return ticks / ticksPerSecond;
+    started = true;
+  };
+  await sample();
+  let sampling = true;
+  const done = (async () => {
+    while (sampling) {
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      await sample();
+    }
+  })();
+  return {
+    async stop() {
+      sampling = false;
+      await done;
+      let ticks = 0;
+      for (const { first, last } of seen.values()) ticks += last - first;
+      return ticks / ticksPerSecond;
+    },
+  };
 }
