@@ -59,8 +59,8 @@ export interface Projection<Cache = unknown> {
   readonly tables: readonly ReadModelTable[];
   /** CREATE TABLE statements for a generation's schema (the one declared place of this model's DDL) */
   tablesSql(schema: string): string;
-  /** indexes no batch write needs, built once after a rebuild's load */
-  indexesSql(schema: string): string;
+  /** CREATE INDEX statements no batch write needs, built once after a rebuild's load (each on its own) */
+  indexesSql(schema: string): readonly string[];
   /** events of other types never reach projectBatch (they still move the checkpoint) */
   handles(eventType: string): boolean;
   /**
