@@ -117,7 +117,7 @@ export async function main(args: string[]): Promise<void> {
     ]);
     started = performance.now();
     const cpuBefore = process.cpuUsage();
-    const postgresBefore = await postgresCpuSeconds(database.name);
+    const postgres = await samplePostgresCpu(database.name);
     const runner = await startProjections({
       pool,
       eventStore,
@@ -132,13 +132,15 @@ export async function main(args: string[]): Promise<void> {
     const sampler = setInterval(() => {
       peakHeap = Math.max(peakHeap, process.memoryUsage().heapUsed);
     }, 100);
+    const transactions = await sampleLongestTransaction(database.url, database.name);
     while ((await readCheckpoint(pool, 'chat'))!.version !== chatProjection.version) {
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
     const seconds = (performance.now() - started) / 1000;
     const cpu = process.cpuUsage(cpuBefore);
-    const postgresSeconds = (await postgresCpuSeconds(database.name)) - postgresBefore;
+    const postgresSeconds = await postgres.stop();
     clearInterval(sampler);
+    const longest = await transactions.stop();
     await runner.stop();
     if (!(await waitForPosition(pool, head, 0, 'chat')))
       throw new Error('the rebuild did not reach the head');
@@ -171,8 +173,10 @@ export async function main(args: string[]): Promise<void> {
     );
     console.log(
       `rebuild CPU${values.encrypted ? ' (encrypted: every event opened)' : ''}: Node ${(cpu.user / 1e6).toFixed(1)} s user + ` +
-        `${(cpu.system / 1e6).toFixed(1)} s system, PostgreSQL ${postgresSeconds.toFixed(1)} s ` +
-        `(this database's backends); load average ${os
+        `${(cpu.system / 1e6).toFixed(1)} s system (${Math.round(loaded / ((cpu.user + cpu.system) / 1e6))} events per CPU-second), ` +
+        `PostgreSQL ${postgresSeconds.toFixed(1)} s ` +
+        `(this database's backends); longest transaction holding a transaction id ${longest.seconds.toFixed(1)} s ` +
+        `(${longest.statement}); load average ${os
           .loadavg()
           .map((n) => n.toFixed(2))
           .join(' ')}`,
@@ -185,23 +189,91 @@ export async function main(args: string[]): Promise<void> {
 }
 
 /**
- * CPU seconds (user + system) of the PostgreSQL backends connected to `database`, from /proc (0 where it
- * cannot be read): the server's share of the work, apart from other databases' on a shared machine.
+ * The longest transaction of `database` that holds a transaction id (it wrote), sampled every 100 ms on a
+ * connection of its own: the event store's readers see no event appended after such a transaction began
+ * until it ends (docs/eventstore.md, "A long transaction stalls readers"). Read-only ones stall nothing.
  */
-async function postgresCpuSeconds(database: string): Promise<number> {
-  const ticksPerSecond = 100; // USER_HZ on Linux
-  let ticks = 0;
-  for (const pid of await readdir('/proc').catch(() => [])) {
-    if (!/^\d+$/.test(pid)) continue;
-    try {
-      const cmdline = await readFile(`/proc/${pid}/cmdline`, 'utf8');
-      if (!cmdline.startsWith('postgres: ') || !cmdline.includes(` ${database} `)) continue;
-      const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      ticks += Number(fields[11]) + Number(fields[12]);
-    } catch {
-      // the process ended meanwhile
+async function sampleLongestTransaction(url: string, database: string) {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  const longest = { seconds: 0, statement: 'none' };
+  let sampling = true;
+  const done = (async () => {
+    while (sampling) {
+      const { rows } = await client.query<{ seconds: number; query: string }>(
+        `SELECT extract(epoch FROM now() - xact_start)::float8 AS seconds, query FROM pg_stat_activity
+         WHERE datname = $1 AND backend_xid IS NOT NULL AND pid <> pg_backend_pid()
+         ORDER BY xact_start LIMIT 1`,
+        [database],
+      );
+      const [oldest] = rows;
+      if (oldest && oldest.seconds > longest.seconds) {
+        longest.seconds = oldest.seconds;
+        longest.statement = oldest.query.replace(/\s+/g, ' ').slice(0, 60);
+      }
+      await new Promise((resolve) => setTimeout(resolve, 100));
     }
-  }
-  return ticks / ticksPerSecond;
+  })();
+  return {
+    async stop() {
+      sampling = false;
+      await done;
+      await client.end();
+      return longest;
+    },
+  };
+}
+
+/**
+ * CPU seconds (user + system) the PostgreSQL backends connected to `database` spend from now until stop,
+ * from /proc (0 where it cannot be read): the server's share of the work, apart from other databases' on
+ * a shared machine. Sampled every 200 ms, so a backend that ends meanwhile (a pool closes idle
+ * connections, a bulk rebuild closes its own) still counts, up to its last 200 ms.
+ */
+async function samplePostgresCpu(database: string) {
+  const ticksPerSecond = 100; // USER_HZ on Linux
+  /** per process: ticks at the first sample that saw it (0 if it started since), and at the last */
+  const seen = new Map<string, { first: number; last: number }>();
+  const others = new Set<string>();
+  let started = false;
+  const sample = async () => {
+    for (const pid of await readdir('/proc').catch(() => [])) {
+      if (!/^\d+$/.test(pid) || others.has(pid)) continue;
+      try {
+        if (!seen.has(pid)) {
+          const cmdline = await readFile(`/proc/${pid}/cmdline`, 'utf8');
+          if (!cmdline.startsWith('postgres: ') || !cmdline.includes(` ${database} `)) {
+            others.add(pid);
+            continue;
+          }
+        }
+        const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+        const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+        const ticks = Number(fields[11]) + Number(fields[12]);
+        const entry = seen.get(pid);
+        if (entry) entry.last = ticks;
+        else seen.set(pid, { first: started ? 0 : ticks, last: ticks });
+      } catch {
+        // the process ended meanwhile
+      }
+    }
+    started = true;
+  };
+  await sample();
+  let sampling = true;
+  const done = (async () => {
+    while (sampling) {
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      await sample();
+    }
+  })();
+  return {
+    async stop() {
+      sampling = false;
+      await done;
+      let ticks = 0;
+      for (const { first, last } of seen.values()) ticks += last - first;
+      return ticks / ticksPerSecond;
+    },
+  };
 }

@@ -43,8 +43,17 @@ export async function isRebuildIntact(db: Db, schema: string): Promise<boolean> 
   return rows.length > 0;
 }
 
+/** for building an index over loaded rows in memory rather than in sorted runs on disk */
+export const INDEX_BUILD_MEMORY = '256MB';
+
+/**
+ * One statement per index: on a pool, each is a transaction of its own. A build holds a transaction id
+ * throughout, and the PostgreSQL store's readers see nothing newer than the oldest one running.
+ */
 export async function createSecondaryIndexes(db: Db, projection: Projection, schema: string): Promise<void> {
-  await db.query(projection.indexesSql(schema));
+  for (const index of projection.indexesSql(schema)) {
+    await db.query(`SET LOCAL maintenance_work_mem = '${INDEX_BUILD_MEMORY}'; ${index}`);
+  }
 }
 
 /**

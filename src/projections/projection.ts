@@ -40,6 +40,8 @@ export type BulkLoadOptions = {
   pageSize: number;
   /** how many of its rows the load may hold in memory before it writes out final ones (its default if unset) */
   rowsInMemory?: number;
+  /** how much COPY text one of its transactions loads, in bytes (its default if unset) */
+  transactionBytes?: number;
   signal: AbortSignal;
   /** frames after this position are built for publishing (handed to onPage); null: none are */
   publishAfter: string | null;
@@ -57,8 +59,8 @@ export interface Projection<Cache = unknown> {
   readonly tables: readonly ReadModelTable[];
   /** CREATE TABLE statements for a generation's schema (the one declared place of this model's DDL) */
   tablesSql(schema: string): string;
-  /** indexes no batch write needs, built once after a rebuild's load */
-  indexesSql(schema: string): string;
+  /** CREATE INDEX statements no batch write needs, built once after a rebuild's load (each on its own) */
+  indexesSql(schema: string): readonly string[];
   /** events of other types never reach projectBatch (they still move the checkpoint) */
   handles(eventType: string): boolean;
   /**
@@ -81,8 +83,9 @@ export interface Projection<Cache = unknown> {
   /** rows kept between live batches; one per lead term and generation, dropped when a batch fails */
   createCache?(): Cache;
   /**
-   * a faster rebuild from position 0 into empty tables than batch after batch; it moves `checkpoint` to
-   * where it stopped, in the same transaction as its rows. Null: aborted, nothing kept
+   * a faster rebuild from position 0 than batch after batch: it empties the generation's tables, loads
+   * them in short transactions and moves `checkpoint` to where it stopped last. Null: aborted, with the
+   * checkpoint still at 0
    */
   bulkLoad?(options: BulkLoadOptions): Promise<{ position: string; events: number } | null>;
 }

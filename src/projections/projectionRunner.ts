@@ -34,10 +34,14 @@ import type { ProjectedBatch, Projection } from './projection.ts';
 
 export type ProjectionLogger = Pick<Logger, 'info' | 'warn' | 'error'>;
 
-/** Test hooks around a live batch's commit (the crash tests kill the process in them). */
+/**
+ * Test hooks around a live batch's commit (the crash tests kill the process in them), and after each page
+ * a bulk rebuild folds (the bulk tests append and fail there).
+ */
 export type ProjectionHooks = {
   beforeCommit?(batch: BatchInfo): void | Promise<void>;
   afterCommit?(batch: BatchInfo): void | Promise<void>;
+  afterBulkPage?(page: BatchInfo): void | Promise<void>;
 };
 export type BatchInfo = { projection: string; number: number; events: number; position: string };
 
@@ -57,6 +61,8 @@ export type ProjectionsOptions = {
   rebuildBatchSize?: number;
   /** rows a bulk rebuild may hold in memory before it writes out final ones (default: the projection's) */
   rebuildRowsInMemory?: number;
+  /** COPY text per transaction of a bulk rebuild, in bytes (default: the projection's) */
+  rebuildTransactionBytes?: number;
   /** how often a standby tries to become the leader, and a leader looks for rebuild requests (ms) */
   retryMs?: number;
   hooks?: ProjectionHooks;
@@ -407,6 +413,7 @@ export async function startProjections(options: ProjectionsOptions): Promise<Pro
     if (position === '0' && projection.bulkLoad) {
       // from empty tables: the projection's own bulk load, then go on in batches
       const upTo = mode === 'takeover' ? await headPosition() : run.livePosition!;
+      let pages = 0;
       const bulk =
         upTo === '0'
           ? { position, events: 0 }
@@ -418,15 +425,20 @@ export async function startProjections(options: ProjectionsOptions): Promise<Pro
               upTo,
               pageSize: rebuildBatchSize,
               rowsInMemory: options.rebuildRowsInMemory,
+              transactionBytes: options.rebuildTransactionBytes,
               signal,
               publishAfter: mode === 'takeover' ? publishedUpTo : null,
               async onPage(events, feed) {
                 processed += events.length;
-                run.rebuildProgress = {
-                  position: encodePosition(events.at(-1)!.position),
-                  eventsProcessed: processed,
-                };
+                const reached = encodePosition(events.at(-1)!.position);
+                run.rebuildProgress = { position: reached, eventsProcessed: processed };
                 await publishNew(feed);
+                await hooks.afterBulkPage?.({
+                  projection: projection.name,
+                  number: ++pages,
+                  events: events.length,
+                  position: reached,
+                });
               },
             });
       if (!bulk) return;

@@ -42,7 +42,7 @@ function faultyProjection(poisoned: string) {
     readSchema: 'faulty_read',
     tables: [{ name: 'sent', primaryKey: ['id'] }],
     tablesSql: (schema) => `CREATE TABLE ${schema}.sent (id text PRIMARY KEY)`,
-    indexesSql: () => 'SELECT 1',
+    indexesSql: () => [],
     handles: (type) => type === 'MessageSent',
     async projectBatch(client, schema, events: readonly RecordedEvent[]) {
       if (state.broken && events.some((event) => event.id === poisoned)) {

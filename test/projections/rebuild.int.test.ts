@@ -1,6 +1,8 @@
 // Rebuilds and leadership: a rebuild under concurrent writes swaps in a generation identical to a clean
 // build, reads keep working meanwhile, every frame is published once; a new projection version rebuilds
-// on start by itself; only one runner projects and a standby takes over.
+// on start by itself; only one runner projects and a standby takes over. The bulk (chat/bulkRebuild.ts)
+// commits in short transactions: the live projector goes on delivering while it folds, and a bulk that
+// fails half-way, with rows of its own committed, starts again from empty tables.
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished, vi } from 'vitest';
 import type { FeedEntry } from '../../src/projections/changeFeed.ts';
@@ -8,9 +10,14 @@ import { chatProjection } from '../../src/projections/chat/chatProjection.ts';
 import { listMessages } from '../../src/projections/chat/queries/messages.ts';
 import { listRoomsForUser } from '../../src/projections/chat/queries/rooms.ts';
 import { readCheckpoint, requestRebuild } from '../../src/projections/checkpoints.ts';
-import { type ProjectionsHandle, startProjections } from '../../src/projections/projectionRunner.ts';
+import {
+  type ProjectionsHandle,
+  type ProjectionsOptions,
+  startProjections,
+} from '../../src/projections/projectionRunner.ts';
 import { projectionStatus } from '../../src/projections/projectionStatus.ts';
 import { PROJECTIONS } from '../../src/projections/registry.ts';
+import { waitForPosition } from '../../src/projections/waitForPosition.ts';
 import { chatWorkload, type WorkloadEvent } from './support/chatWorkload.ts';
 import {
   appendEvents,
@@ -28,13 +35,16 @@ import {
 vi.setConfig({ testTimeout: 180_000, hookTimeout: 180_000 });
 
 let context: ProjectionTestContext;
-const workload: WorkloadEvent[] = [...chatWorkload(6_000, { rooms: 30, users: 40, seed: 7 })];
+const workload: WorkloadEvent[] = [...chatWorkload(7_500, { rooms: 30, users: 40, seed: 7 })];
 beforeAll(async () => {
   context = await createProjectionTestContext('projections_rebuild');
 });
 afterAll(() => closeProjectionTestContext(context));
 
-function start(published: FeedEntry[]): Promise<ProjectionsHandle> {
+function start(
+  published: FeedEntry[],
+  options: Partial<ProjectionsOptions> = {},
+): Promise<ProjectionsHandle> {
   return startProjections({
     pool: context.pool,
     projections: PROJECTIONS,
@@ -46,6 +56,7 @@ function start(published: FeedEntry[]): Promise<ProjectionsHandle> {
     rebuildRowsInMemory: 200,
     retryMs: 100,
     ...(process.env.PROJECTION_TEST_LOG ? { logger: pino(pino.destination(2)) } : {}),
+    ...options,
   });
 }
 
@@ -186,6 +197,70 @@ describe('projection leadership', () => {
       await appendEvents(context.eventStore, workload.slice(5_700, 6_000)),
     );
     await standby.stop();
+    await expectIdenticalToCleanBuild();
+  });
+});
+
+describe('bulk rebuild in short transactions', () => {
+  /** Once the live projector has `caughtUpTo`, a bulk rebuild beside it of many pages and transactions. */
+  async function rebuildToTheSwap(
+    caughtUpTo: string,
+    published: FeedEntry[],
+    afterBulkPage: NonNullable<ProjectionsOptions['hooks']>['afterBulkPage'],
+  ) {
+    const runner = await start(published, {
+      rebuildBatchSize: 100,
+      // a transaction for every few dozen rows: the bulk commits often even on this small store
+      rebuildTransactionBytes: 8_192,
+      hooks: { afterBulkPage },
+    });
+    try {
+      await waitForProjection(context.pool, caughtUpTo);
+      expect(await requestRebuild(context.pool, chatProjection)).toBe(true);
+      await until(async () => (await readCheckpoint(context.pool, 'chat:rebuild')) === null, 'the swap');
+    } finally {
+      await runner.stop();
+    }
+  }
+
+  it('lets the live projector deliver new events while the bulk folds', async () => {
+    const before = await appendEvents(context.eventStore, workload.slice(6_000, 7_000));
+    const published: FeedEntry[] = [];
+    let during: { delivered: boolean; rebuildPosition?: string; appended: string } | undefined;
+    await rebuildToTheSwap(before, published, async (page) => {
+      if (page.projection !== 'chat' || page.number !== 10 || during) return;
+      // a seventh of the way into the bulk: what is sent now must reach live readers before it ends
+      const appended = await appendEvents(context.eventStore, workload.slice(7_000, 7_050));
+      const delivered = await waitForPosition(context.pool, appended, 20_000, 'chat');
+      const rebuild = await readCheckpoint(context.pool, 'chat:rebuild');
+      during = { delivered, rebuildPosition: rebuild?.position, appended };
+    });
+
+    expect(during).toMatchObject({ delivered: true, rebuildPosition: '0' });
+    // and published to realtime, as the sockets get it
+    const deliveredFrames = published.filter(
+      (entry) => entry.position > before && entry.position <= during!.appended,
+    );
+    expect(deliveredFrames.length).toBeGreaterThan(0);
+    await expectIdenticalToCleanBuild();
+  });
+
+  it('starts a bulk that failed half-way again from empty tables and swaps in the same rows', async () => {
+    const last = await appendEvents(context.eventStore, workload.slice(7_050));
+    let failed: { schema: string; committedFeedRows: number } | undefined;
+    await rebuildToTheSwap(last, [], async (page) => {
+      if (page.projection !== 'chat' || page.number !== 25 || failed) return;
+      const schema = (await readCheckpoint(context.pool, 'chat:rebuild'))!.schema_name!;
+      const { rows } = await context.pool.query<{ n: number }>(
+        `SELECT count(*)::int AS n FROM ${schema}.room_feed`,
+      );
+      failed = { schema, committedFeedRows: rows[0]!.n };
+      throw new Error('the bulk dies half-way');
+    });
+
+    // it had committed rows of its own, and the retry loaded the same generation again
+    expect(failed!.committedFeedRows).toBeGreaterThan(0);
+    expect((await readCheckpoint(context.pool, 'chat'))!.generation).toBe(failed!.schema);
     await expectIdenticalToCleanBuild();
   });
 });

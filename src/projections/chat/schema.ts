@@ -111,11 +111,10 @@ CREATE TABLE ${s}.users (
 
 // Indexes no upsert needs are built after a rebuild's bulk load (cheaper than maintaining them per
 // batch); room_feed is insert-only, so its unique key is one of them.
-export const CHAT_INDEXES_SQL = (s: string) => `
-SET LOCAL maintenance_work_mem = '256MB';
-CREATE UNIQUE INDEX IF NOT EXISTS room_feed_room_seq ON ${s}.room_feed (room_id, seq);
-CREATE UNIQUE INDEX IF NOT EXISTS messages_room_seq ON ${s}.messages (room_id, seq);
-CREATE UNIQUE INDEX IF NOT EXISTS participants_id ON ${s}.participants (id);
-CREATE INDEX IF NOT EXISTS participants_user ON ${s}.participants (user_id) WHERE left_at IS NULL;
-CREATE INDEX IF NOT EXISTS rooms_activity ON ${s}.rooms (last_activity_at DESC, id DESC);
-`;
+export const CHAT_INDEXES_SQL = (s: string) => [
+  `CREATE UNIQUE INDEX IF NOT EXISTS room_feed_room_seq ON ${s}.room_feed (room_id, seq)`,
+  `CREATE UNIQUE INDEX IF NOT EXISTS messages_room_seq ON ${s}.messages (room_id, seq)`,
+  `CREATE UNIQUE INDEX IF NOT EXISTS participants_id ON ${s}.participants (id)`,
+  `CREATE INDEX IF NOT EXISTS participants_user ON ${s}.participants (user_id) WHERE left_at IS NULL`,
+  `CREATE INDEX IF NOT EXISTS rooms_activity ON ${s}.rooms (last_activity_at DESC, id DESC)`,
+];

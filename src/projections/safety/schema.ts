@@ -43,9 +43,9 @@ CREATE TABLE ${s}.bounces (
 );
 `;
 
-export const SAFETY_INDEXES_SQL = (s: string) => `
-CREATE INDEX IF NOT EXISTS reports_status ON ${s}.reports (status, created_at);
-CREATE INDEX IF NOT EXISTS bounces_newest ON ${s}.bounces (position);
-CREATE INDEX IF NOT EXISTS bounces_room ON ${s}.bounces (room_id, position);
-CREATE INDEX IF NOT EXISTS bounces_sender ON ${s}.bounces (sender_id, position);
-`;
+export const SAFETY_INDEXES_SQL = (s: string) => [
+  `CREATE INDEX IF NOT EXISTS reports_status ON ${s}.reports (status, created_at)`,
+  `CREATE INDEX IF NOT EXISTS bounces_newest ON ${s}.bounces (position)`,
+  `CREATE INDEX IF NOT EXISTS bounces_room ON ${s}.bounces (room_id, position)`,
+  `CREATE INDEX IF NOT EXISTS bounces_sender ON ${s}.bounces (sender_id, position)`,
+];

@@ -36,11 +36,10 @@ CREATE TABLE ${s}.indexed_messages (
  * b-tree, `has:attachment` from the small partial one, instead of reading every message of the caller's
  * rooms to drop most (bench/search.ts, --explain).
  */
-export const SEARCH_INDEXES_SQL = (s: string) => `
-SET LOCAL maintenance_work_mem = '256MB';
-CREATE INDEX IF NOT EXISTS indexed_messages_tsv ON ${s}.indexed_messages USING gin (tsv);
-CREATE INDEX IF NOT EXISTS indexed_messages_room_time ON ${s}.indexed_messages (room_id, created_at DESC, message_id DESC);
-CREATE INDEX IF NOT EXISTS indexed_messages_sender ON ${s}.indexed_messages (sender_id, created_at DESC);
-CREATE INDEX IF NOT EXISTS indexed_messages_attachments ON ${s}.indexed_messages (room_id, created_at DESC, message_id DESC)
-  WHERE has_attachment;
-`;
+export const SEARCH_INDEXES_SQL = (s: string) => [
+  `CREATE INDEX IF NOT EXISTS indexed_messages_tsv ON ${s}.indexed_messages USING gin (tsv)`,
+  `CREATE INDEX IF NOT EXISTS indexed_messages_room_time ON ${s}.indexed_messages (room_id, created_at DESC, message_id DESC)`,
+  `CREATE INDEX IF NOT EXISTS indexed_messages_sender ON ${s}.indexed_messages (sender_id, created_at DESC)`,
+  `CREATE INDEX IF NOT EXISTS indexed_messages_attachments ON ${s}.indexed_messages (room_id, created_at DESC, message_id DESC)
+    WHERE has_attachment`,
+];
