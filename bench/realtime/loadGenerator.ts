@@ -52,7 +52,14 @@ type Client = {
 };
 
 const CONTENT = /"content":"(\d+)\|(\d+(?:\.\d+)?)"/;
-const ACKED = /"client_id":"b(\d+)"/;
+// client ids as the client library makes them (UUIDv7: the time, then random bits), with the message's
+// index in the last 12 hex digits so an acknowledgement names its message
+const ACKED = /"client_id":"[0-9a-f-]{24}([0-9a-f]{12})"/;
+
+function clientIdOf(index: number): string {
+  const time = Date.now().toString(16).padStart(12, '0');
+  return `${time.slice(0, 8)}-${time.slice(8)}-7000-8000-${index.toString(16).padStart(12, '0')}`;
+}
 
 export async function connect(
   spec: GeneratorClient,
@@ -112,7 +119,7 @@ async function run(config: GeneratorConfig, report: (message: GeneratorMessage) 
       return;
     }
     if (text.startsWith('{"type":"message_ack"')) {
-      const index = Number(ACKED.exec(text)?.[1]);
+      const index = Number.parseInt(ACKED.exec(text)?.[1] ?? '', 16);
       const at = sentAt.get(index);
       if (at !== undefined) ackLatencies.push(performance.now() - at);
       sentAt.delete(index);
@@ -173,7 +180,7 @@ async function run(config: GeneratorConfig, report: (message: GeneratorMessage) 
           const now = performance.now();
           sentAt.set(index, now);
           client.ws.send(
-            `{"type":"chat_message","message":"${index}|${now.toFixed(3)}","client_id":"b${index}"}`,
+            `{"type":"chat_message","message":"${index}|${now.toFixed(3)}","client_id":"${clientIdOf(index)}"}`,
           );
         }
         if (elapsed >= stepMs) {

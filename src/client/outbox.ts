@@ -77,10 +77,15 @@ function load(store: KeyValueStore, key: string): OutboxEntry[] {
   }
 }
 
-/** A random uuid; getRandomValues also works on plain-http pages, where randomUUID is missing. */
-export function newClientId(): string {
+/**
+ * A UUIDv7 (48 bits of Unix milliseconds, then random): the server derives a time-ordered message id from
+ * it, which keeps its indexes' writes on their newest pages. getRandomValues also works on plain-http pages,
+ * where randomUUID is missing.
+ */
+export function newClientId(now = Date.now()): string {
   const bytes = crypto.getRandomValues(new Uint8Array(16));
-  bytes[6] = ((bytes[6] ?? 0) & 0x0f) | 0x40;
+  for (let i = 0; i < 6; i++) bytes[i] = Math.floor(now / 2 ** (8 * (5 - i))) & 0xff;
+  bytes[6] = ((bytes[6] ?? 0) & 0x0f) | 0x70;
   bytes[8] = ((bytes[8] ?? 0) & 0x3f) | 0x80;
   const hex = Array.from(bytes, (byte) => byte.toString(16).padStart(2, '0')).join('');
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;

@@ -33,9 +33,21 @@ export function directRoomId(a: UserId, b: UserId): string {
   return nameBasedId(`${first}\u0000${second}`, DIRECT_ROOM_NAMESPACE);
 }
 
-/** A retried send with the same client_id maps to the same message id, hence the same stream. */
+const TIME_ORDERED_UUID = /^([0-9a-f]{8})-([0-9a-f]{4})-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/i;
+
+/**
+ * A retried send with the same client_id maps to the same message id, hence the same stream. A client id
+ * that is a UUIDv7 (what the client library makes) lends its 48-bit time to the message id (a UUIDv8 whose
+ * other bits are the name-based id's): message ids, the `message-<id>` streams and the read models keyed
+ * by them then grow in time order, so a new message's index entries land on the indexes' newest pages
+ * instead of anywhere in them (on a year's store, a random key made every send read and dirty pages
+ * spread over gigabytes of index; docs/performance.md). Any other client id gives the name-based id.
+ */
 export function messageIdForClientId(senderId: UserId, clientId: string): string {
-  return nameBasedId(`${senderId}\u0000${clientId}`, CLIENT_MESSAGE_NAMESPACE);
+  const named = nameBasedId(`${senderId}\u0000${clientId}`, CLIENT_MESSAGE_NAMESPACE);
+  const time = TIME_ORDERED_UUID.exec(clientId);
+  if (!time) return named;
+  return `${time[1]!.toLowerCase()}-${time[2]!.toLowerCase()}-8${named.slice(15)}`;
 }
 
 /** The REST id of a participant (`/api/chat/participants/{id}/`): stable for a user in a room. */
