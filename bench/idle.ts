@@ -1,13 +1,14 @@
-// `npm run bench -- idle [--sockets=10000] [--only=relay|app]`: what an idle connected socket costs the
-// server. Connects N room sockets (rooms of 10 members, created over REST like the realtime benchmark's)
-// to the bare relay and to the app as `npm start` runs it, lets them sit, and reads the server process's
-// resident memory (/proc/<pid>/status VmRSS) before and after: the difference over N is the memory per
+// `npm run bench -- idle [--sockets=10000] [--only=relay|app] [--hold=SECONDS] [--gc] [--snapshots]`: what
+// an idle connected socket costs the server. Connects N room sockets (rooms of 10 members, created over
+// REST like the realtime benchmark's) to the bare relay and to the app as `npm start` runs it, lets them
+// sit, and reads the server process's resident memory (/proc/<pid>/status VmRSS) before and after: the difference over N is the memory per
 // socket. Read twice after settling (10 s, then 20 s more) so that garbage of the connecting burst that V8
 // has not collected yet shows as a falling figure rather than as cost.
 // `--snapshots` also has the app write a heap snapshot before connecting and 10 s after (start it with
 // BENCH_APP_NODE_OPTIONS="--heapsnapshot-signal=SIGUSR2 --diagnostic-dir=DIR"); compare the two by
 // constructor (DevTools' Comparison view). Writing a snapshot grows the process: that run's RSS is no figure.
-// `--gc` starts the server with its inspector open and reads its memory before connecting and 30 s after,
+// `--hold=SECONDS` keeps the sockets open longer and prints the server's RSS every 30 s after the first 30.
+// `--gc` starts the server with its inspector open and reads its memory before connecting and at the end,
 // as found and after a full collection in every thread (bench/realtime/memoryProbe.ts): resident memory
 // without the garbage, split into the main thread's V8 heap (used, committed, the young generation of it),
 // the worker threads' heaps, what V8 counts outside its heap and the rest of the resident memory (native
@@ -31,6 +32,7 @@ export async function main(args: string[]) {
   const targets: Target[] = only ? [only] : ['relay', 'app'];
   const snapshots = args.includes('--snapshots');
   const gc = args.includes('--gc');
+  const holdSeconds = Number(option('hold') ?? 30);
   const scenario: Scenario = {
     name: 'idle',
     rooms: Math.ceil(sockets / MEMBERS),
@@ -80,6 +82,13 @@ export async function main(args: string[]) {
       if (snapshots && target === 'app') process.kill(pid, 'SIGUSR2');
       await sleep(20_000);
       const after = await residentBytes(pid);
+      // whether V8 gives the burst's garbage back by itself when the server stays idle longer
+      for (let waited = 30; waited < holdSeconds; waited += 30) {
+        await sleep(30_000);
+        console.log(
+          `${target}: RSS ${waited + 30} s after connecting: ${(await residentBytes(pid)) / 2 ** 20} MiB`,
+        );
+      }
       lines.push(
         `| ${target} | ${open.length} | ${(before / 2 ** 20).toFixed(0)} MiB | ${(settled / 2 ** 20).toFixed(0)} MiB | ${(after / 2 ** 20).toFixed(0)} MiB | ${kib((after - before) / open.length)} KiB |`,
       );
@@ -93,7 +102,7 @@ export async function main(args: string[]) {
         const mib = (bytes: number) => `${(bytes / 2 ** 20).toFixed(1)} MiB`;
         const perSocket = (bytes: number) => `${kib(bytes / open.length)} KiB`;
         row('before connecting', (key) => columns(memoryBefore[key]).map(mib));
-        row('30 s after', (key) => columns(memoryAfter[key]).map(mib));
+        row('at the end', (key) => columns(memoryAfter[key]).map(mib));
         row('per socket', (key) => {
           const after = columns(memoryAfter[key]);
           return columns(memoryBefore[key]).map((before, index) => perSocket(after[index]! - before));
