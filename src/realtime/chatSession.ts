@@ -9,6 +9,7 @@ import type { PresenceJson } from '../contract/resources.ts';
 import { errorSummary } from '../errors/dependencyErrors.ts';
 import { answerFor } from '../errors/errorTable.ts';
 import { RateLimited, type RateLimits } from '../limits/rateLimits.ts';
+import { framesReceived } from '../metrics/metrics.ts';
 import type { ClientSocket } from './clientSocket.ts';
 import type { ConnectionLogger } from './connectionLog.ts';
 import type { ExpiryWheel } from './expiryWheel.ts';
@@ -48,6 +49,8 @@ export type RealtimeCommands = {
   markRoomRead(user: AuthenticatedUser, input: { roomId: string }): Promise<void>;
 };
 
+type PresenceListener = { userId: string; roomId: string | null; send(frame: PresenceJson): void };
+
 /** Presence as a socket takes part in it (src/realtime/presenceDelivery.ts, bound in realtimePlugin.ts). */
 export type SessionPresence = {
   /** this socket is open (online), away or back, closed: the node's presence of the user follows */
@@ -60,7 +63,8 @@ export type SessionPresence = {
   ofUsers(userIds: readonly string[]): Promise<PresenceJson[]>;
   setInvisible(userId: string, invisible: boolean): Promise<void>;
   /** changes of the presence of people this socket's user may see (of its room's people on a room socket) */
-  listen(listener: { userId: string; roomId: string | null; send(frame: PresenceJson): void }): () => void;
+  listen(listener: PresenceListener): void;
+  unlisten(listener: PresenceListener): void;
 };
 
 export type SessionLimits = {
@@ -140,7 +144,7 @@ class ChatSession {
   private readonly bucket: TokenBucket;
   private readonly sinks = new Map<string, RoomSubscription>();
   private stopNotices: (() => void) | undefined;
-  private stopPresence: (() => void) | undefined;
+  private presenceWatch: PresenceWatch | undefined;
   /** presence changes that came before the greeting (sent after it); null once greeted */
   private presenceBefore: PresenceJson[] | null = [];
   private presenceOpened = false;
@@ -180,6 +184,7 @@ class ChatSession {
   }
 
   private receive(data: Buffer, isBinary: boolean) {
+    framesReceived.inc({ kind: this.target.kind });
     if (this.state === 'closed') return;
     const { socket } = this;
     const waitMs = this.bucket.take(Date.now());
@@ -287,7 +292,8 @@ class ChatSession {
 
   /** Presence changes for this socket, from before its snapshot is read (none are missed in between). */
   private listenToPresence(me: AuthenticatedUser, roomId: string | null) {
-    this.stopPresence = this.deps.presence.listen(new PresenceWatch(this, me.userId, roomId));
+    this.presenceWatch = new PresenceWatch(this, me.userId, roomId);
+    this.deps.presence.listen(this.presenceWatch);
   }
 
   presenceChanged(frame: PresenceJson) {
@@ -595,7 +601,7 @@ class ChatSession {
     clearTimeout(this.authDeadline);
     if (user) deps.tokenExpiry.remove(this.socket, user.expiresAt.getTime());
     this.stopNotices?.();
-    this.stopPresence?.();
+    if (this.presenceWatch) deps.presence.unlisten(this.presenceWatch);
     if (user && this.presenceOpened) {
       deps.presence.closed(user.userId, this).catch((error) => {
         this.logger.warn({ cause: errorSummary(error) }, 'presence unavailable');

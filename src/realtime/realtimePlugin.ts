@@ -10,7 +10,7 @@ import { CLOSE } from '../contract/closeCodes.ts';
 import { errorSummary } from '../errors/dependencyErrors.ts';
 import type { ConnectionGuard } from '../http/connectionGuard.ts';
 import { isSameOrigin } from '../http/sameOrigin.ts';
-import { framesReceived, openSockets } from '../metrics/metrics.ts';
+import { openSockets } from '../metrics/metrics.ts';
 import { bindCommands, bindFeedSource, bindReadModel } from './bindings.ts';
 import { runSession, type SessionDeps, type SessionTarget } from './chatSession.ts';
 import { type ClientSocket, wrapSocket } from './clientSocket.ts';
@@ -116,6 +116,7 @@ export const realtimePlugin = fp<RealtimePluginOptions>(
       ofUsers: presence.ofUsers,
       setInvisible: presence.setInvisible,
       listen: presence.listen,
+      unlisten: presence.unlisten,
     };
 
     const sockets = new Set<ClientSocket>();
@@ -241,7 +242,6 @@ export const realtimePlugin = fp<RealtimePluginOptions>(
       });
       sockets.add(socket);
       openSockets.inc({ kind: target.kind });
-      ws.on('message', () => framesReceived.inc({ kind: target.kind }));
       ws.on('close', () => {
         sockets.delete(socket);
         openSockets.dec({ kind: target.kind });
