@@ -86,8 +86,11 @@ export type SessionDeps = {
   publishTyping(roomId: string, user: AuthenticatedUser, isTyping: boolean): Promise<void>;
   currentTypists(roomId: string): Promise<{ user_id: string; username: string | null }[]>;
   presence: SessionPresence;
-  /** this node's open sessions per user: the per-user socket cap */
-  sessionsByUser: Map<string, Set<object>>;
+  /**
+   * how many sessions each user has open on this node: the per-user socket cap (a count, not a set of
+   * sessions: a set per user was about 0.1 KiB of every idle socket)
+   */
+  sessionsByUser: Map<string, number>;
   limits: SessionLimits;
   /** this socket's frame budget (a flood guard, local to the socket) */
   rateLimiter(): TokenBucket;
@@ -148,6 +151,8 @@ class ChatSession {
   /** presence changes that came before the greeting (sent after it); null once greeted */
   private presenceBefore: PresenceJson[] | null = [];
   private presenceOpened = false;
+  /** counted in deps.sessionsByUser (from admission to close) */
+  private counted = false;
   /** frames that came before the socket was ready; undefined once it is */
   private pending: string[] | undefined = [];
   private user: AuthenticatedUser | undefined;
@@ -244,14 +249,13 @@ class ChatSession {
     this.authDeadline = undefined;
     this.onAuthenticated?.();
     this.onAuthenticated = undefined;
-    const mine = deps.sessionsByUser.get(user.userId) ?? new Set();
-    if (mine.size >= limits.maxSocketsPerUser) {
+    if ((deps.sessionsByUser.get(user.userId) ?? 0) >= limits.maxSocketsPerUser) {
       socket.close(CLOSE.tooManySockets, 'too many sockets for this user');
       return;
     }
     if (!(await this.admitSocket(user))) return;
-    mine.add(this);
-    deps.sessionsByUser.set(user.userId, mine);
+    deps.sessionsByUser.set(user.userId, (deps.sessionsByUser.get(user.userId) ?? 0) + 1);
+    this.counted = true;
     deps.tokenExpiry.add(socket, user.expiresAt.getTime());
     try {
       if (target.kind === 'room') await this.openRoomSocket(user, target.roomId);
@@ -609,10 +613,10 @@ class ChatSession {
     }
     for (const [roomId, sink] of this.sinks) deps.fanout.leave(roomId, sink);
     this.sinks.clear();
-    if (user) {
-      const mine = deps.sessionsByUser.get(user.userId);
-      mine?.delete(this);
-      if (mine?.size === 0) deps.sessionsByUser.delete(user.userId);
+    if (user && this.counted) {
+      const left = (deps.sessionsByUser.get(user.userId) ?? 1) - 1;
+      if (left > 0) deps.sessionsByUser.set(user.userId, left);
+      else deps.sessionsByUser.delete(user.userId);
     }
   }
 }

@@ -120,7 +120,7 @@ export const realtimePlugin = fp<RealtimePluginOptions>(
     };
 
     const sockets = new Set<ClientSocket>();
-    const sessionsByUser = new Map<string, Set<object>>();
+    const sessionsByUser = new Map<string, number>();
     const heartbeat = setInterval(() => {
       for (const socket of sockets) {
         if (socket.ws.readyState !== socket.ws.OPEN) continue; // closing: ws ends it (ping would throw)
