@@ -9,7 +9,7 @@ import { readFile } from 'node:fs/promises';
 import { WebSocket } from 'ws';
 
 /** one thread's V8 heap: what live objects take and what V8 keeps committed (the young generation apart) */
-export type HeapFigures = {
+type HeapFigures = {
   heapUsed: number;
   heapTotal: number;
   newSpace: number;
