@@ -291,9 +291,10 @@ export async function startTarget(
   scenario: Scenario,
   store: Store,
   environment: Record<string, string> = {},
+  nodeOptions: string[] = [],
 ) {
   if (target === 'relay') {
-    const server = await startBareRelay();
+    const server = await startBareRelay(nodeOptions);
     return {
       server,
       clients: relayClients(server.port, scenario),
@@ -323,7 +324,7 @@ export async function startTarget(
       RATE_LIMIT_SEND_BURST: '100',
       ...environment,
     };
-    server = await startApp(env);
+    server = await startApp(env, nodeOptions);
     const clients = await appClients(server.port, scenario);
     return { server, clients, cleanUp: () => database.drop(), size: () => storeSize(database.url), env };
   } catch (error) {

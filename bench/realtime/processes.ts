@@ -17,8 +17,8 @@ async function stopProcess(child: ChildProcess) {
   clearTimeout(timer);
 }
 
-export async function startBareRelay(): Promise<Server> {
-  const child = spawn(process.execPath, [here('./bareRelay.ts'), '0'], {
+export async function startBareRelay(nodeOptions: string[] = []): Promise<Server> {
+  const child = spawn(process.execPath, [...nodeOptions, here('./bareRelay.ts'), '0'], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   const port = await new Promise<number>((resolve, reject) => {
@@ -31,10 +31,13 @@ export async function startBareRelay(): Promise<Server> {
   return { port, process: child, stop: () => stopProcess(child) };
 }
 
-/** Starts `node src/main.ts` with the given environment and waits until /healthz answers. */
-export async function startApp(env: Record<string, string>): Promise<Server> {
-  const nodeOptions = process.env.BENCH_APP_NODE_OPTIONS?.split(' ').filter(Boolean) ?? [];
-  const child = spawn(process.execPath, [...nodeOptions, here('../../src/main.ts')], {
+/**
+ * Starts `node src/main.ts` with the given environment and waits until /healthz answers. Node options come
+ * from BENCH_APP_NODE_OPTIONS and the caller's `nodeOptions`.
+ */
+export async function startApp(env: Record<string, string>, nodeOptions: string[] = []): Promise<Server> {
+  const fromEnvironment = process.env.BENCH_APP_NODE_OPTIONS?.split(' ').filter(Boolean) ?? [];
+  const child = spawn(process.execPath, [...fromEnvironment, ...nodeOptions, here('../../src/main.ts')], {
     env: { ...process.env, ...env },
     stdio: ['ignore', 'inherit', 'inherit'],
   });

@@ -9,6 +9,7 @@ import type { PresenceJson } from '../contract/resources.ts';
 import { errorSummary } from '../errors/dependencyErrors.ts';
 import { answerFor } from '../errors/errorTable.ts';
 import { RateLimited, type RateLimits } from '../limits/rateLimits.ts';
+import { framesReceived } from '../metrics/metrics.ts';
 import type { ClientSocket } from './clientSocket.ts';
 import type { ConnectionLogger } from './connectionLog.ts';
 import type { ExpiryWheel } from './expiryWheel.ts';
@@ -48,6 +49,8 @@ export type RealtimeCommands = {
   markRoomRead(user: AuthenticatedUser, input: { roomId: string }): Promise<void>;
 };
 
+type PresenceListener = { userId: string; roomId: string | null; send(frame: PresenceJson): void };
+
 /** Presence as a socket takes part in it (src/realtime/presenceDelivery.ts, bound in realtimePlugin.ts). */
 export type SessionPresence = {
   /** this socket is open (online), away or back, closed: the node's presence of the user follows */
@@ -60,7 +63,8 @@ export type SessionPresence = {
   ofUsers(userIds: readonly string[]): Promise<PresenceJson[]>;
   setInvisible(userId: string, invisible: boolean): Promise<void>;
   /** changes of the presence of people this socket's user may see (of its room's people on a room socket) */
-  listen(listener: { userId: string; roomId: string | null; send(frame: PresenceJson): void }): () => void;
+  listen(listener: PresenceListener): void;
+  unlisten(listener: PresenceListener): void;
 };
 
 export type SessionLimits = {
@@ -82,8 +86,11 @@ export type SessionDeps = {
   publishTyping(roomId: string, user: AuthenticatedUser, isTyping: boolean): Promise<void>;
   currentTypists(roomId: string): Promise<{ user_id: string; username: string | null }[]>;
   presence: SessionPresence;
-  /** this node's open sessions per user: the per-user socket cap */
-  sessionsByUser: Map<string, Set<object>>;
+  /**
+   * how many sessions each user has open on this node: the per-user socket cap (a count, not a set of
+   * sessions: a set per user was about 0.1 KiB of every idle socket)
+   */
+  sessionsByUser: Map<string, number>;
   limits: SessionLimits;
   /** this socket's frame budget (a flood guard, local to the socket) */
   rateLimiter(): TokenBucket;
@@ -119,30 +126,73 @@ export function runSession(
   start: SessionStart,
   deps: SessionDeps,
   connection: SessionConnection,
-) {
-  const { fanout, readModel, commands, limits } = deps;
-  const { logger } = connection;
-  // neither the token nor `start`, which holds it, stays with the socket once it is verified
-  const byFrame = start.token === undefined;
-  const resumeAfter = start.lastSeq;
-  const bucket = deps.rateLimiter();
-  const sinks = new Map<string, RoomSink>();
-  let stopNotices: (() => void) | undefined;
-  let stopPresence: (() => void) | undefined;
-  /** presence changes that came before the greeting (sent after it); null once greeted */
-  let presenceBefore: PresenceJson[] | null = [];
-  let presenceOpened = false;
-  const pending: string[] = [];
-  let user: AuthenticatedUser | undefined;
-  let state: 'authenticating' | 'authorizing' | 'ready' | 'closed' = 'authenticating';
-  // frames are handled one after another: a client's messages are sent in the order it wrote them
-  let handled: Promise<void> = Promise.resolve();
-  let waiting = 0;
-  const session = {};
+): void {
+  new ChatSession(socket, target, deps, connection).start(start);
+}
 
-  socket.ws.on('message', (data, isBinary) => {
-    if (state === 'closed') return;
-    const waitMs = bucket.take(Date.now());
+/**
+ * A class, not a function of closures: every idle socket held its session's two dozen inner functions
+ * and their contexts (about 3 KB); the methods are shared, and what a session holds of its own is these
+ * fields, its two ws listeners and a RoomSubscription per room.
+ */
+class ChatSession {
+  private readonly socket: ClientSocket;
+  private readonly target: SessionTarget;
+  private readonly deps: SessionDeps;
+  private readonly logger: ConnectionLogger;
+  private onAuthenticated: (() => void) | undefined;
+  /** no token in the URL: the first frame must be `authenticate` */
+  private byFrame = false;
+  private resumeAfter: number | undefined;
+  private readonly bucket: TokenBucket;
+  private readonly sinks = new Map<string, RoomSubscription>();
+  private stopNotices: (() => void) | undefined;
+  private presenceWatch: PresenceWatch | undefined;
+  /** presence changes that came before the greeting (sent after it); null once greeted */
+  private presenceBefore: PresenceJson[] | null = [];
+  private presenceOpened = false;
+  /** counted in deps.sessionsByUser (from admission to close) */
+  private counted = false;
+  /** frames that came before the socket was ready; undefined once it is */
+  private pending: string[] | undefined = [];
+  private user: AuthenticatedUser | undefined;
+  private state: 'authenticating' | 'authorizing' | 'ready' | 'closed' = 'authenticating';
+  // frames are handled one after another: a client's messages are sent in the order it wrote them
+  private handled: Promise<void> | undefined;
+  private waiting = 0;
+  private authDeadline: NodeJS.Timeout | undefined;
+
+  constructor(socket: ClientSocket, target: SessionTarget, deps: SessionDeps, connection: SessionConnection) {
+    this.socket = socket;
+    this.target = target;
+    this.deps = deps;
+    this.logger = connection.logger;
+    this.onAuthenticated = connection.onAuthenticated;
+    this.bucket = deps.rateLimiter();
+    socket.ws.on('message', (data, isBinary) => this.receive(data as Buffer, isBinary));
+    socket.ws.on('close', () => this.cleanUp());
+  }
+
+  start(start: SessionStart) {
+    // neither the token nor `start`, which holds it, stays with the socket once it is verified
+    this.resumeAfter = start.lastSeq;
+    if (start.token !== undefined) {
+      void this.authenticate(start.token);
+      return;
+    }
+    // without a token in the URL, an `authenticate` frame must arrive and verify before the deadline
+    this.byFrame = true;
+    this.authDeadline = setTimeout(() => {
+      this.logger.info({}, 'socket authentication timed out');
+      this.socket.close(CLOSE.authTimeout, 'authentication timeout');
+    }, this.deps.limits.authTimeoutMs);
+  }
+
+  private receive(data: Buffer, isBinary: boolean) {
+    framesReceived.inc({ kind: this.target.kind });
+    if (this.state === 'closed') return;
+    const { socket } = this;
+    const waitMs = this.bucket.take(Date.now());
     if (waitMs > 0) {
       socket.sendError('rate_limited', 'Too many frames: slow down', { retry_after_ms: waitMs });
       return;
@@ -152,135 +202,142 @@ export function runSession(
       return;
     }
     const text = data.toString();
-    if (state === 'ready') return enqueue(text);
-    if (state === 'authenticating' && byFrame) return void authenticateWithFrame(text);
-    if (pending.length >= limits.maxPendingFrames) {
+    if (this.state === 'ready') return this.enqueue(text);
+    if (this.state === 'authenticating' && this.byFrame) return void this.authenticateWithFrame(text);
+    const pending = this.pending!;
+    if (pending.length >= this.deps.limits.maxPendingFrames) {
       socket.sendError('rate_limited', 'Too many frames before the connection was established', {
         retry_after_ms: BACKLOG_RETRY_MS,
       });
       return;
     }
     pending.push(text);
-  });
-  socket.ws.on('close', cleanUp);
+  }
 
-  // without a token in the URL, an `authenticate` frame must arrive and verify before the deadline
-  const authDeadline = byFrame
-    ? setTimeout(() => {
-        logger.info({}, 'socket authentication timed out');
-        socket.close(CLOSE.authTimeout, 'authentication timeout');
-      }, limits.authTimeoutMs)
-    : undefined;
-  if (!authDeadline) void authenticate(start.token!);
-
-  function authenticateWithFrame(text: string) {
+  private authenticateWithFrame(text: string) {
     const parsed = parseClientFrame(text);
     if (!parsed.ok || parsed.frame.type !== 'authenticate') {
-      logger.info(
+      this.logger.info(
         { frameType: parsed.ok ? parsed.frame.type : parsed.code },
         'socket sent a frame before authenticate',
       );
-      socket.close(CLOSE.authFailed, 'authenticate first');
+      this.socket.close(CLOSE.authFailed, 'authenticate first');
       return;
     }
-    state = 'authorizing';
-    void authenticate(parsed.frame.token);
+    this.state = 'authorizing';
+    void this.authenticate(parsed.frame.token);
   }
 
-  async function authenticate(token: string) {
-    state = 'authorizing';
+  private async authenticate(token: string) {
+    const { socket, deps, target } = this;
+    const limits = deps.limits;
+    this.state = 'authorizing';
+    let user: AuthenticatedUser;
     try {
       user = await deps.verifyToken(token);
     } catch (error) {
       // the reason in the close frame is the auth code, as on REST's 401 (src/errors/errorTable.ts)
       const answer = answerFor(error);
       const code = answer.kind === 'internal' ? 'token_invalid' : answer.code;
-      logger.info({ code }, 'socket authentication failed');
+      this.logger.info({ code }, 'socket authentication failed');
       socket.close(CLOSE.authFailed, code);
       return;
     }
     if (!socket.isOpen()) return;
-    clearTimeout(authDeadline);
-    connection.onAuthenticated?.();
-    const mine = deps.sessionsByUser.get(user.userId) ?? new Set();
-    if (mine.size >= limits.maxSocketsPerUser) {
+    this.user = user;
+    clearTimeout(this.authDeadline);
+    this.authDeadline = undefined;
+    this.onAuthenticated?.();
+    this.onAuthenticated = undefined;
+    if ((deps.sessionsByUser.get(user.userId) ?? 0) >= limits.maxSocketsPerUser) {
       socket.close(CLOSE.tooManySockets, 'too many sockets for this user');
       return;
     }
-    if (!(await admitSocket(user))) return;
-    mine.add(session);
-    deps.sessionsByUser.set(user.userId, mine);
+    if (!(await this.admitSocket(user))) return;
+    deps.sessionsByUser.set(user.userId, (deps.sessionsByUser.get(user.userId) ?? 0) + 1);
+    this.counted = true;
     deps.tokenExpiry.add(socket, user.expiresAt.getTime());
     try {
-      if (target.kind === 'room') await openRoomSocket(user, target.roomId);
-      else await openUserSocket(user);
+      if (target.kind === 'room') await this.openRoomSocket(user, target.roomId);
+      else await this.openUserSocket(user);
     } catch (error) {
       if (answerFor(error).kind === 'unavailable')
-        logger.warn({ cause: errorSummary(error) }, 'opening a chat socket failed: a service is unavailable');
-      else logger.error({ err: error }, 'opening a chat socket failed');
+        this.logger.warn(
+          { cause: errorSummary(error) },
+          'opening a chat socket failed: a service is unavailable',
+        );
+      else this.logger.error({ err: error }, 'opening a chat socket failed');
       socket.close(CLOSE.serviceRestart, 'try again');
       return;
     }
     if (!socket.isOpen()) return;
-    state = 'ready';
-    presenceOpened = true;
-    deps.presence.opened(user.userId, session).catch((error) => {
-      logger.warn({ cause: errorSummary(error) }, 'presence unavailable');
+    this.state = 'ready';
+    this.presenceOpened = true;
+    deps.presence.opened(user.userId, this).catch((error) => {
+      this.logger.warn({ cause: errorSummary(error) }, 'presence unavailable');
     });
-    for (const text of pending.splice(0)) enqueue(text);
+    const pending = this.pending!;
+    this.pending = undefined;
+    for (const text of pending) this.enqueue(text);
   }
 
   /** The user's socket opens across every node; over the limit the socket is told when, and closed. */
-  async function admitSocket(me: AuthenticatedUser): Promise<boolean> {
+  private async admitSocket(me: AuthenticatedUser): Promise<boolean> {
     try {
-      await deps.rateLimits.take('socket', me.userId);
+      await this.deps.rateLimits.take('socket', me.userId);
     } catch (error) {
       if (!(error instanceof RateLimited)) throw error;
-      socket.sendError('rate_limited', error.message, { retry_after_ms: error.retryAfterMs });
-      socket.close(CLOSE.tooManySockets, 'rate_limited');
+      this.socket.sendError('rate_limited', error.message, { retry_after_ms: error.retryAfterMs });
+      this.socket.close(CLOSE.tooManySockets, 'rate_limited');
       return false;
     }
-    return socket.isOpen();
+    return this.socket.isOpen();
   }
 
   /** Presence changes for this socket, from before its snapshot is read (none are missed in between). */
-  function listenToPresence(me: AuthenticatedUser, roomId: string | null) {
-    stopPresence = deps.presence.listen({
-      userId: me.userId,
-      roomId,
-      send(frame) {
-        if (presenceBefore) presenceBefore.push(frame);
-        else socket.send({ type: 'presence', ...frame });
-      },
-    });
+  private listenToPresence(me: AuthenticatedUser, roomId: string | null) {
+    this.presenceWatch = new PresenceWatch(this, me.userId, roomId);
+    this.deps.presence.listen(this.presenceWatch);
   }
 
-  function greetedForPresence() {
-    const before = presenceBefore ?? [];
-    presenceBefore = null;
-    for (const frame of before) socket.send({ type: 'presence', ...frame });
+  presenceChanged(frame: PresenceJson) {
+    if (this.presenceBefore) this.presenceBefore.push(frame);
+    else this.socket.send({ type: 'presence', ...frame });
   }
 
-  function enqueue(text: string) {
+  private greetedForPresence() {
+    const before = this.presenceBefore ?? [];
+    this.presenceBefore = null;
+    for (const frame of before) this.socket.send({ type: 'presence', ...frame });
+  }
+
+  private enqueue(text: string) {
     // a client may not pile up work faster than its commands complete (a stalled store, a flood)
-    if (waiting >= limits.maxPendingFrames) {
-      socket.sendError('rate_limited', 'Too many frames waiting to be handled: slow down', {
+    if (this.waiting >= this.deps.limits.maxPendingFrames) {
+      this.socket.sendError('rate_limited', 'Too many frames waiting to be handled: slow down', {
         retry_after_ms: BACKLOG_RETRY_MS,
       });
       return;
     }
-    waiting++;
-    handled = handled.then(() => handle(text)).finally(() => waiting--);
+    this.waiting++;
+    const handled = (this.handled ?? Promise.resolve())
+      .then(() => this.handle(text))
+      .finally(() => {
+        // the last frame handled: an idle socket keeps no settled promise
+        if (--this.waiting === 0 && this.handled === handled) this.handled = undefined;
+      });
+    this.handled = handled;
   }
 
-  async function openRoomSocket(me: AuthenticatedUser, roomId: string) {
-    const greeting = await readModel.greeting(roomId, me.userId);
+  private async openRoomSocket(me: AuthenticatedUser, roomId: string) {
+    const { socket, deps } = this;
+    const greeting = await deps.readModel.greeting(roomId, me.userId);
     if (!greeting) {
       socket.close(CLOSE.forbidden, 'not a participant');
       return;
     }
     const { access, unreadCount, roommates } = greeting;
-    listenToPresence(me, roomId);
+    this.listenToPresence(me, roomId);
     const [typists, presence] = await Promise.all([
       deps.currentTypists(roomId),
       deps.presence.ofUsers(roommates),
@@ -298,18 +355,21 @@ export function runSession(
         typing: typists.filter((typist) => typist.user_id !== me.userId),
         presence,
       });
-      greetedForPresence();
+      this.greetedForPresence();
     };
-    await joinRoom(me, roomId, access, resumeAfter, greet, (outcome) => {
+    await this.joinRoom(me, roomId, access, this.resumeAfter, greet, (outcome) => {
       if (outcome.resumed) socket.send({ type: 'resumed', room_id: roomId, ...describeResume(outcome) });
     });
   }
 
-  async function openUserSocket(me: AuthenticatedUser) {
+  private async openUserSocket(me: AuthenticatedUser) {
+    const { socket } = this;
     // notices flow from the greeting on: rooms the user is added to, or taken out of, while connected
-    const notices = deps.userNotices.listen(me.userId, (message) => socket.sendPrepared(wsFrame(message)));
-    stopNotices = notices.stop;
-    listenToPresence(me, null);
+    const notices = this.deps.userNotices.listen(me.userId, (message) =>
+      socket.sendPrepared(wsFrame(message)),
+    );
+    this.stopNotices = notices.stop;
+    this.listenToPresence(me, null);
     await notices.ready;
     if (!socket.isOpen()) return;
     socket.send({
@@ -318,10 +378,10 @@ export function runSession(
       user_id: me.userId,
       username: me.username ?? null,
     });
-    greetedForPresence();
+    this.greetedForPresence();
   }
 
-  async function joinRoom(
+  private async joinRoom(
     me: AuthenticatedUser,
     roomId: string,
     access: RoomAccess,
@@ -329,10 +389,10 @@ export function runSession(
     ready: (() => void) | undefined,
     announce: (outcome: JoinOutcome) => void,
   ) {
-    const sink = roomSink(me, roomId, access);
-    sinks.set(roomId, sink);
+    const sink = new RoomSubscription(this, me.userId, roomId, access);
+    this.sinks.set(roomId, sink);
     try {
-      await fanout.join(roomId, sink, {
+      await this.deps.fanout.join(roomId, sink, {
         ...(afterSeq === undefined ? {} : { afterSeq }),
         joinedSeq: access.windows.at(-1)!.fromSeq,
         firstReadableSeq: access.history === 'joined' ? access.windows[0]!.fromSeq : 1,
@@ -340,47 +400,45 @@ export function runSession(
         announce,
       });
     } catch (error) {
-      sinks.delete(roomId);
+      this.sinks.delete(roomId);
       throw error;
     }
   }
 
-  function roomSink(me: AuthenticatedUser, roomId: string, access: RoomAccess): RoomSink {
-    const sink: RoomSink = {
-      userId: me.userId,
-      // the windows stay as read while the socket is in the room: the open one lasts until the removal
-      // or leave, which ends the delivery
-      sees: (messageSeq) =>
-        access.windows.some(
-          (window) => window.fromSeq <= messageSeq && (window.toSeq === null || messageSeq <= window.toSeq),
-        ),
-      isOpen: () => socket.isOpen() && sinks.get(roomId) === sink,
-      send(_roomId, message: WireMessage) {
-        socket.sendPrepared(wsFrame(message));
-        if (message.type === 'read_receipt' && message.subject === me.userId)
-          void sendUnreadCount(me, roomId);
-      },
-      revoke() {
-        sinks.delete(roomId);
-        if (target.kind === 'room') socket.close(CLOSE.forbidden, 'no longer a participant');
-        else socket.send({ type: 'unsubscribed', room_id: roomId, reason: 'no_longer_participant' });
-      },
-      interrupt: (reason) => socket.close(CLOSE.serviceRestart, reason),
-    };
-    return sink;
+  /** whether the room's sink is this socket's current one and the socket is open (RoomSink.isOpen) */
+  delivers(sink: RoomSubscription): boolean {
+    return this.socket.isOpen() && this.sinks.get(sink.roomId) === sink;
+  }
+
+  deliver(sink: RoomSubscription, message: WireMessage) {
+    this.socket.sendPrepared(wsFrame(message));
+    if (message.type === 'read_receipt' && message.subject === sink.userId)
+      void this.sendUnreadCount(sink.userId, sink.roomId);
+  }
+
+  revoked(sink: RoomSubscription) {
+    const roomId = sink.roomId;
+    this.sinks.delete(roomId);
+    if (this.target.kind === 'room') this.socket.close(CLOSE.forbidden, 'no longer a participant');
+    else this.socket.send({ type: 'unsubscribed', room_id: roomId, reason: 'no_longer_participant' });
+  }
+
+  interrupted(reason: string) {
+    this.socket.close(CLOSE.serviceRestart, reason);
   }
 
   /** Unread counts change for a user when their own marker moves; other changes the client counts itself. */
-  async function sendUnreadCount(me: AuthenticatedUser, roomId: string) {
+  private async sendUnreadCount(userId: string, roomId: string) {
     try {
-      const unreadCount = await readModel.unreadCount(roomId, me.userId);
-      socket.send({ type: 'unread_count', room_id: roomId, unread_count: unreadCount });
+      const unreadCount = await this.deps.readModel.unreadCount(roomId, userId);
+      this.socket.send({ type: 'unread_count', room_id: roomId, unread_count: unreadCount });
     } catch (error) {
-      logger.warn({ cause: errorSummary(error), roomId }, 'unread count unavailable');
+      this.logger.warn({ cause: errorSummary(error), roomId }, 'unread count unavailable');
     }
   }
 
-  async function handle(text: string) {
+  private async handle(text: string) {
+    const { socket, deps } = this;
     // a socket closing (shutdown, revoked, slow) handles nothing more; the client retries after reconnecting
     if (!socket.isOpen()) return;
     const parsed = parseClientFrame(text);
@@ -392,27 +450,28 @@ export function runSession(
       return;
     }
     const frame = parsed.frame;
+    const user = this.user!;
     // what a person does keeps the socket from turning away by itself; a keepalive or a presence frame
     // (which says away or back itself) does not
     if (frame.type !== 'ping' && frame.type !== 'set_presence') {
-      deps.presence.active(user!.userId, session).catch((error) => {
-        logger.warn({ cause: errorSummary(error) }, 'presence unavailable');
+      deps.presence.active(user.userId, this).catch((error) => {
+        this.logger.warn({ cause: errorSummary(error) }, 'presence unavailable');
       });
     }
     try {
-      await dispatch(user!, frame);
+      await this.dispatch(user, frame);
     } catch (error) {
       const clientId = frame.type === 'chat_message' ? { client_id: frame.client_id ?? null } : {};
       // the same table as REST's answers (src/errors/errorTable.ts)
       const answer = answerFor(error);
       if (answer.kind === 'unavailable') {
         // nothing was acknowledged: the client retries (a message with its client_id) once we are back
-        logger.warn(
+        this.logger.warn(
           { cause: errorSummary(error), frameType: frame.type },
           'a service we depend on is unavailable',
         );
       } else if (answer.kind === 'internal') {
-        logger.error({ err: error, frameType: frame.type }, 'handling a chat frame failed');
+        this.logger.error({ err: error, frameType: frame.type }, 'handling a chat frame failed');
       }
       socket.sendError(
         answer.code,
@@ -427,23 +486,25 @@ export function runSession(
   }
 
   /** The room a frame acts on: the socket's room, or on a user socket a room it subscribed to. */
-  function roomOf(frame: { room_id?: string | undefined }): string | null {
-    if (target.kind === 'room') return target.roomId;
+  private roomOf(frame: { room_id?: string | undefined }): string | null {
+    if (this.target.kind === 'room') return this.target.roomId;
     if (!frame.room_id) {
-      socket.sendError('invalid_frame', 'room_id: required on this socket', { field: 'room_id' });
+      this.socket.sendError('invalid_frame', 'room_id: required on this socket', { field: 'room_id' });
       return null;
     }
-    if (!sinks.has(frame.room_id)) {
-      socket.sendError('not_subscribed', 'Subscribe to the room first', { room_id: frame.room_id });
+    if (!this.sinks.has(frame.room_id)) {
+      this.socket.sendError('not_subscribed', 'Subscribe to the room first', { room_id: frame.room_id });
       return null;
     }
     return frame.room_id;
   }
 
-  async function dispatch(me: AuthenticatedUser, frame: ClientFrame) {
+  private async dispatch(me: AuthenticatedUser, frame: ClientFrame) {
+    const { socket, deps } = this;
+    const commands = deps.commands;
     switch (frame.type) {
       case 'chat_message': {
-        const roomId = roomOf(frame);
+        const roomId = this.roomOf(frame);
         if (!roomId) return;
         await deps.rateLimits.take('send', me.userId);
         const result = await commands.sendMessage(me, {
@@ -463,32 +524,32 @@ export function runSession(
         return;
       }
       case 'typing': {
-        const roomId = roomOf(frame);
+        const roomId = this.roomOf(frame);
         if (roomId) await deps.publishTyping(roomId, me, frame.is_typing);
         return;
       }
       case 'read_receipt': {
-        const roomId = roomOf(frame);
+        const roomId = this.roomOf(frame);
         if (!roomId) return;
         await deps.rateLimits.take('write', me.userId);
         await commands.markRead(me, { roomId, messageId: frame.message_id });
         return;
       }
       case 'mark_room_read': {
-        const roomId = roomOf(frame);
+        const roomId = this.roomOf(frame);
         if (!roomId) return;
         await deps.rateLimits.take('write', me.userId);
         await commands.markRoomRead(me, { roomId });
         return;
       }
       case 'subscribe':
-        return subscribe(me, frame.room_id, frame.last_seq);
+        return this.subscribe(me, frame.room_id, frame.last_seq);
       case 'unsubscribe': {
-        if (target.kind === 'room') return notOnRoomSocket(frame.type);
-        const sink = sinks.get(frame.room_id);
+        if (this.target.kind === 'room') return this.notOnRoomSocket(frame.type);
+        const sink = this.sinks.get(frame.room_id);
         if (sink) {
-          sinks.delete(frame.room_id);
-          fanout.leave(frame.room_id, sink);
+          this.sinks.delete(frame.room_id);
+          deps.fanout.leave(frame.room_id, sink);
         }
         socket.send({ type: 'unsubscribed', room_id: frame.room_id, reason: 'requested' });
         return;
@@ -497,7 +558,7 @@ export function runSession(
         socket.send({ type: 'pong' });
         return;
       case 'set_presence':
-        if (frame.away !== undefined) await deps.presence.setAway(me.userId, session, frame.away);
+        if (frame.away !== undefined) await deps.presence.setAway(me.userId, this, frame.away);
         if (frame.invisible !== undefined) await deps.presence.setInvisible(me.userId, frame.invisible);
         return;
       case 'authenticate':
@@ -510,18 +571,19 @@ export function runSession(
     }
   }
 
-  async function subscribe(me: AuthenticatedUser, roomId: string, lastSeq: number | undefined) {
-    if (target.kind === 'room') return notOnRoomSocket('subscribe');
-    if (sinks.has(roomId)) {
+  private async subscribe(me: AuthenticatedUser, roomId: string, lastSeq: number | undefined) {
+    if (this.target.kind === 'room') return this.notOnRoomSocket('subscribe');
+    const { socket } = this;
+    if (this.sinks.has(roomId)) {
       socket.sendError('invalid_frame', 'Already subscribed to this room', { room_id: roomId });
       return;
     }
-    const membership = await readModel.membership(roomId, me.userId);
+    const membership = await this.deps.readModel.membership(roomId, me.userId);
     if (!membership) {
       socket.sendError('not_a_participant', 'Not a participant of this room', { room_id: roomId });
       return;
     }
-    await joinRoom(me, roomId, membership, lastSeq, undefined, (outcome) => {
+    await this.joinRoom(me, roomId, membership, lastSeq, undefined, (outcome) => {
       socket.send({
         type: 'subscribed',
         room_id: roomId,
@@ -531,30 +593,87 @@ export function runSession(
     });
   }
 
-  function notOnRoomSocket(type: string) {
-    socket.sendError('invalid_frame', `"${type}" is for the user socket /ws/chat/, not a room socket`, {
+  private notOnRoomSocket(type: string) {
+    this.socket.sendError('invalid_frame', `"${type}" is for the user socket /ws/chat/, not a room socket`, {
       field: 'type',
     });
   }
 
-  function cleanUp() {
-    state = 'closed';
-    clearTimeout(authDeadline);
-    if (user) deps.tokenExpiry.remove(socket, user.expiresAt.getTime());
-    stopNotices?.();
-    stopPresence?.();
-    if (user && presenceOpened) {
-      deps.presence.closed(user.userId, session).catch((error) => {
-        logger.warn({ cause: errorSummary(error) }, 'presence unavailable');
+  private cleanUp() {
+    const { deps, user } = this;
+    this.state = 'closed';
+    clearTimeout(this.authDeadline);
+    if (user) deps.tokenExpiry.remove(this.socket, user.expiresAt.getTime());
+    this.stopNotices?.();
+    if (this.presenceWatch) deps.presence.unlisten(this.presenceWatch);
+    if (user && this.presenceOpened) {
+      deps.presence.closed(user.userId, this).catch((error) => {
+        this.logger.warn({ cause: errorSummary(error) }, 'presence unavailable');
       });
     }
-    for (const [roomId, sink] of sinks) fanout.leave(roomId, sink);
-    sinks.clear();
-    if (user) {
-      const mine = deps.sessionsByUser.get(user.userId);
-      mine?.delete(session);
-      if (mine?.size === 0) deps.sessionsByUser.delete(user.userId);
+    for (const [roomId, sink] of this.sinks) deps.fanout.leave(roomId, sink);
+    this.sinks.clear();
+    if (user && this.counted) {
+      const left = (deps.sessionsByUser.get(user.userId) ?? 1) - 1;
+      if (left > 0) deps.sessionsByUser.set(user.userId, left);
+      else deps.sessionsByUser.delete(user.userId);
     }
+  }
+}
+
+/** One socket's sink in one room: the session does the work, this holds which room and what it may read. */
+class RoomSubscription implements RoomSink {
+  readonly userId: string;
+  readonly roomId: string;
+  private readonly session: ChatSession;
+  /** the windows stay as read while the socket is in the room: the open one lasts until the removal or
+   * leave, which ends the delivery */
+  private readonly access: RoomAccess;
+
+  constructor(session: ChatSession, userId: string, roomId: string, access: RoomAccess) {
+    this.session = session;
+    this.userId = userId;
+    this.roomId = roomId;
+    this.access = access;
+  }
+
+  sees(messageSeq: number): boolean {
+    return this.access.windows.some(
+      (window) => window.fromSeq <= messageSeq && (window.toSeq === null || messageSeq <= window.toSeq),
+    );
+  }
+
+  isOpen(): boolean {
+    return this.session.delivers(this);
+  }
+
+  send(_roomId: string, message: WireMessage): void {
+    this.session.deliver(this, message);
+  }
+
+  revoke(): void {
+    this.session.revoked(this);
+  }
+
+  interrupt(reason: string): void {
+    this.session.interrupted(reason);
+  }
+}
+
+/** The session as a presence listener: of its room's people, or (roomId null) of all its user's roommates. */
+class PresenceWatch {
+  readonly userId: string;
+  readonly roomId: string | null;
+  private readonly session: ChatSession;
+
+  constructor(session: ChatSession, userId: string, roomId: string | null) {
+    this.session = session;
+    this.userId = userId;
+    this.roomId = roomId;
+  }
+
+  send(frame: PresenceJson): void {
+    this.session.presenceChanged(frame);
   }
 }
 

@@ -78,11 +78,12 @@ export function textFrame(payload: Buffer): Buffer {
 
 /**
  * A class, not an object of closures: every idle socket held a dozen closures and their contexts; the
- * methods are shared, and what a socket holds of its own is these fields and its two ws listeners.
+ * methods are shared, and what a socket holds of its own is these fields and its ws listener.
  */
 class GuardedSocket implements ClientSocket {
   readonly ws: WebSocket;
   alive = true;
+  /** close() was called: the socket takes no more frames while its close handshake runs */
   private closing = false;
   /** the TCP socket while it holds this turn's frames back (until the next flush) */
   private corked: Socket | undefined;
@@ -97,11 +98,9 @@ class GuardedSocket implements ClientSocket {
     this.ws = ws;
     this.maxBufferedBytes = maxBufferedBytes;
     this.onErrorFrame = onErrorFrame;
+    // one listener: once ws has closed, readyState says so (isOpen needs no 'close' listener of its own)
     ws.on('pong', () => {
       this.alive = true;
-    });
-    ws.on('close', () => {
-      this.closing = true;
     });
   }
 

@@ -28,7 +28,9 @@ export type RealtimePresence = {
   ofUsers(userIds: readonly string[]): Promise<PresenceJson[]>;
   /** the user's invisible setting: kept, and every node decides again who sees what */
   setInvisible(userId: string, invisible: boolean): Promise<void>;
-  listen(listener: PresenceListener): () => void;
+  listen(listener: PresenceListener): void;
+  /** the listener hears no more changes (one object per socket: no closure to hold for this) */
+  unlisten(listener: PresenceListener): void;
   stop(graceful: boolean): Promise<void>;
 };
 
@@ -139,11 +141,13 @@ export function createRealtimePresence(options: {
       const set = map.get(key) ?? new Set();
       set.add(listener);
       map.set(key, set);
-      return () => {
-        listeners.delete(listener);
-        set.delete(listener);
-        if (set.size === 0 && map.get(key) === set) map.delete(key);
-      };
+    },
+    unlisten(listener) {
+      if (!listeners.delete(listener)) return;
+      const { map, key } = indexOf(listener);
+      const set = map.get(key);
+      set?.delete(listener);
+      if (set?.size === 0) map.delete(key);
     },
     async stop(graceful) {
       await store.stop(graceful);

@@ -8,16 +8,29 @@ export type TokenBucket = {
   take(nowMs: number): number;
 };
 
-export function createTokenBucket({ ratePerSecond, burst }: RateLimit, startMs: number): TokenBucket {
-  let tokens = burst;
-  let lastMs = startMs;
-  return {
-    take(nowMs) {
-      tokens = Math.min(burst, tokens + ((nowMs - lastMs) / 1000) * ratePerSecond);
-      lastMs = nowMs;
-      if (tokens < 1) return Math.ceil(((1 - tokens) / ratePerSecond) * 1000);
-      tokens -= 1;
-      return 0;
-    },
-  };
+/** A class, not a closure: every socket holds one, and an object of two numbers is all it needs of its own. */
+class Bucket implements TokenBucket {
+  private tokens: number;
+  private lastMs: number;
+  /** shared by every socket of the node */
+  private readonly limit: RateLimit;
+
+  constructor(limit: RateLimit, startMs: number) {
+    this.limit = limit;
+    this.tokens = limit.burst;
+    this.lastMs = startMs;
+  }
+
+  take(nowMs: number): number {
+    const { ratePerSecond, burst } = this.limit;
+    this.tokens = Math.min(burst, this.tokens + ((nowMs - this.lastMs) / 1000) * ratePerSecond);
+    this.lastMs = nowMs;
+    if (this.tokens < 1) return Math.ceil(((1 - this.tokens) / ratePerSecond) * 1000);
+    this.tokens -= 1;
+    return 0;
+  }
+}
+
+export function createTokenBucket(limit: RateLimit, startMs: number): TokenBucket {
+  return new Bucket(limit, startMs);
 }

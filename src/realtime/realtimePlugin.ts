@@ -10,7 +10,7 @@ import { CLOSE } from '../contract/closeCodes.ts';
 import { errorSummary } from '../errors/dependencyErrors.ts';
 import type { ConnectionGuard } from '../http/connectionGuard.ts';
 import { isSameOrigin } from '../http/sameOrigin.ts';
-import { framesReceived, openSockets } from '../metrics/metrics.ts';
+import { openSockets } from '../metrics/metrics.ts';
 import { bindCommands, bindFeedSource, bindReadModel } from './bindings.ts';
 import { runSession, type SessionDeps, type SessionTarget } from './chatSession.ts';
 import { type ClientSocket, wrapSocket } from './clientSocket.ts';
@@ -116,10 +116,11 @@ export const realtimePlugin = fp<RealtimePluginOptions>(
       ofUsers: presence.ofUsers,
       setInvisible: presence.setInvisible,
       listen: presence.listen,
+      unlisten: presence.unlisten,
     };
 
     const sockets = new Set<ClientSocket>();
-    const sessionsByUser = new Map<string, Set<object>>();
+    const sessionsByUser = new Map<string, number>();
     const heartbeat = setInterval(() => {
       for (const socket of sockets) {
         if (socket.ws.readyState !== socket.ws.OPEN) continue; // closing: ws ends it (ping would throw)
@@ -241,7 +242,6 @@ export const realtimePlugin = fp<RealtimePluginOptions>(
       });
       sockets.add(socket);
       openSockets.inc({ kind: target.kind });
-      ws.on('message', () => framesReceived.inc({ kind: target.kind }));
       ws.on('close', () => {
         sockets.delete(socket);
         openSockets.dec({ kind: target.kind });

@@ -98,6 +98,9 @@ describe('presence across nodes', () => {
   });
 
   it('is online while any device is, away when all are away, offline with a last seen when none is left', async () => {
+    // the test before closed alice's sockets: until her node has reported her offline, a new device of
+    // hers changes nothing (she was online all along) and bob is told nothing
+    await bobsUserGone(alice);
     const bobs = await userSocket(nodeB, bob);
     const phone = await userSocket(nodeA, alice);
     await bobs.next(presenceOf(alice, 'online'));
@@ -123,6 +126,7 @@ describe('presence across nodes', () => {
   });
 
   it('shows an invisible user offline, with no last seen, everywhere, until they are visible again', async () => {
+    await bobsUserGone(alice);
     const bobs = await userSocket(nodeB, bob);
     const alices = await userSocket(nodeA, alice);
     await bobs.next(presenceOf(alice, 'online'));
