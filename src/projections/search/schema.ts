@@ -37,7 +37,10 @@ CREATE TABLE ${s}.indexed_messages (
  * rooms to drop most (bench/search.ts, --explain).
  */
 export const SEARCH_INDEXES_SQL = (s: string) => [
-  `CREATE INDEX IF NOT EXISTS indexed_messages_tsv ON ${s}.indexed_messages USING gin (tsv)`,
+  // no pending list (fastupdate): with one, an insert that finds the list full merges all of it into the
+  // index, a stall that grows with the index (1.4 s on a 10-million-message store, where inserts otherwise
+  // took 3.6 ms; docs/performance.md); without, each insert adds its words itself, about 1.5 ms a batch there
+  `CREATE INDEX IF NOT EXISTS indexed_messages_tsv ON ${s}.indexed_messages USING gin (tsv) WITH (fastupdate = off)`,
   `CREATE INDEX IF NOT EXISTS indexed_messages_room_time ON ${s}.indexed_messages (room_id, created_at DESC, message_id DESC)`,
   `CREATE INDEX IF NOT EXISTS indexed_messages_sender ON ${s}.indexed_messages (sender_id, created_at DESC)`,
   `CREATE INDEX IF NOT EXISTS indexed_messages_attachments ON ${s}.indexed_messages (room_id, created_at DESC, message_id DESC)

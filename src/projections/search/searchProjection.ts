@@ -37,8 +37,9 @@ const COLUMNS = [
 
 export const searchProjection: Projection = {
   name: SEARCH_PROJECTION,
-  // 2: the sender and attachment indexes (schema.ts); a deploy rebuilds this model alone
-  version: 2,
+  // 2: the sender and attachment indexes (schema.ts); 3: the word index without a pending list (schema.ts);
+  // a deploy rebuilds this model alone
+  version: 3,
   readSchema: 'search_read',
   tables: SEARCH_TABLES,
   tablesSql: SEARCH_TABLES_SQL,
