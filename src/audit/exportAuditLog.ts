@@ -56,13 +56,22 @@ export async function* exportAuditLog(
     let written = 0;
     options.onProgress?.(0, total);
     const filter = 'roomId' in scope ? { roomId: scope.roomId } : undefined;
+    const pages = readEvents(store, filter)[Symbol.asyncIterator]();
+    const read = async () => {
+      const page = await pages.next();
+      if (page.done) return null;
+      const inRooms = page.value.filter((event) => event.metadata.roomId !== undefined);
+      return { inRooms, stored: await storedLeaves(pool, inRooms) };
+    };
+    // the next page is read while the writer works on this one: the database and this process each
+    // wait for the other less (wall time; the CPU time is the same)
+    let next = read();
     try {
-      for await (const page of readEvents(store, filter)) {
-        const inRooms = page.filter((event) => event.metadata.roomId !== undefined);
-        const stored = await storedLeaves(pool, inRooms);
+      for (let page = await next; page !== null; page = await next) {
+        next = read();
         const sources: ExportSourceEvent[] = [];
-        for (const event of inRooms) {
-          const leaf = stored.get(encodePosition(event.position));
+        for (const event of page.inRooms) {
+          const leaf = page.stored.get(encodePosition(event.position));
           // past the checkpoint: appended (or sequenced) after it was signed
           if (!leaf || leaf.leafIndex >= checkpoint.size - 1) break;
           sources.push({ event, stored: inRange(event) ? leaf : { ...leaf, secret: null } });
@@ -70,9 +79,12 @@ export async function* exportAuditLog(
         yield sources;
         written += sources.length;
         options.onProgress?.(written, total);
-        if (sources.length < inRooms.length) return;
+        if (sources.length < page.inRooms.length) return;
       }
     } finally {
+      // a page read ahead that is not wanted any more
+      await next.catch(() => null);
+      await pages.return?.(undefined);
       options.onProgress?.(written, total);
     }
   }

@@ -267,32 +267,32 @@ export async function earlierCheckpointSizes(pool: pg.Pool, size: number, limit 
   return rows.map((row) => Number(row.size));
 }
 
-/** What the log stored for these events (by position); an event not sequenced yet is missing. */
+/**
+ * What the log stored for these events (by position); an event not sequenced yet is missing. The rows
+ * come as one JSON array: parsing five columns of a thousand rows in the driver cost the export about
+ * as much as reading the events themselves, one JSON.parse of the page a fifth of that.
+ */
 export async function storedLeaves(
   pool: pg.Pool,
   events: readonly RecordedEvent[],
 ): Promise<Map<string, StoredLeaf>> {
   const { rows } = await pool.query<{
-    position: string;
-    leaf_index: string;
-    room_index: number | null;
-    secret: Buffer | null;
-    commitments: Record<string, string>;
+    leaves: [string, number, number | null, string | null, Record<string, string>][] | null;
   }>(
-    'SELECT position, leaf_index::text, room_index, secret, commitments FROM audit_leaves WHERE position = ANY($1)',
+    `SELECT json_agg(json_build_array(position, leaf_index, room_index, encode(secret, 'base64'), commitments)) AS leaves
+     FROM audit_leaves WHERE position = ANY($1)`,
     [events.map((event) => encodePosition(event.position))],
   );
-  return new Map(
-    rows.map((row) => [
-      row.position,
-      {
-        leafIndex: Number(row.leaf_index),
-        roomIndex: row.room_index,
-        secret: row.secret,
-        commitments: row.commitments,
-      },
-    ]),
-  );
+  const stored = new Map<string, StoredLeaf>();
+  for (const [position, leafIndex, roomIndex, secret, commitments] of rows[0]!.leaves ?? []) {
+    stored.set(position, {
+      leafIndex,
+      roomIndex,
+      secret: secret === null ? null : Buffer.from(secret, 'base64'),
+      commitments,
+    });
+  }
+  return stored;
 }
 
 /**
