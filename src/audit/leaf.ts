@@ -300,20 +300,32 @@ export function checkRevealedTexts(
   // a proven leaf is canonical JSON whose first member is the commitments, and a path holds no "}"
   const end = leafBytes.indexOf('}');
   if (!leafBytes.startsWith(COMMITMENTS_START) || end < 0) return 'the leaf is not an event leaf';
-  const commitments = JSON.parse(leafBytes.slice(COMMITMENTS_START.length - 1, end + 1)) as {
-    [path: string]: string;
+  const escaped = leafBytes.lastIndexOf('\\', end) >= 0;
+  const parsed = escaped
+    ? (JSON.parse(leafBytes.slice(COMMITMENTS_START.length - 1, end + 1)) as { [path: string]: string })
+    : null;
+  // with no escape in them, each commitment is read off the text (no JSON.parse, no object): in
+  // canonical JSON a quote opens or closes a string, so `"path":"` is where that path's member starts
+  const commitmentOf = (path: string): string | undefined => {
+    if (parsed !== null) return Object.hasOwn(parsed, path) ? parsed[path] : undefined;
+    if (path.includes('"')) return undefined;
+    const key = `"${path}":"`;
+    const at = leafBytes.indexOf(key, COMMITMENTS_START.length - 1);
+    const close = at < 0 ? -1 : leafBytes.indexOf('"', at + key.length);
+    return close < 0 || close > end ? undefined : leafBytes.slice(at + key.length, close);
   };
   const paths = Object.keys(salts);
   if (Object.keys(texts).length !== paths.length) return 'the texts and the salts name different fields';
   for (const path of paths) {
     const salt = salts[path];
     const text = texts[path];
-    if (!Object.hasOwn(commitments, path)) return `${path} is not a field the leaf committed to`;
+    const commitment = commitmentOf(path);
+    if (commitment === undefined) return `${path} is not a field the leaf committed to`;
     if (typeof text !== 'string' || !Object.hasOwn(texts, path) || !text.isWellFormed())
       return `${path} has a salt but no text`;
     // a salt is 32 bytes, spelt as a hash is
     if (!isHashText(salt)) return `the salt of ${path} is not 32 bytes of base64`;
-    if (commitText(salt, text) !== commitments[path])
+    if (commitText(salt, text) !== commitment)
       return `the text of ${path} is not the text the log committed to`;
   }
   return null;

@@ -6,6 +6,7 @@
 import { decodeHashStrict } from './base64.ts';
 import { type Checkpoint, openCheckpoint } from './checkpoint.ts';
 import { verifyConsistency } from './consistencyProof.ts';
+import { eventLineHead } from './eventLineHead.ts';
 import { EXPORT_FORMAT, EXPORT_FORMAT_VERSION, type RoomHeadEntry } from './exportFormat.ts';
 import { verifyInclusion } from './inclusionProof.ts';
 import { checkRevealedTexts, positionOfLeaf } from './leaf.ts';
@@ -98,13 +99,17 @@ async function verifyLines(
       let split = phase === 'events' ? chunk.indexOf(LEAF_MEMBER, start) : -1;
       if (split + LEAF_MEMBER.length > end) split = -1;
       const leafStart = split + LEAF_MEMBER.length - 1;
-      const head =
-        split < 0 ? chunk.toString('utf8', start, end) : `${chunk.toString('utf8', start, split)}}`;
-      let value: unknown;
-      try {
-        value = JSON.parse(head);
-      } catch {
-        fail('not a JSON line');
+      const beforeLeaf = split < 0 ? '' : chunk.toString('utf8', start, split);
+      // the writer's own spelling is read without JSON.parse; anything else is parsed and checked below
+      const written = split < 0 ? null : eventLineHead(beforeLeaf);
+      const head = split < 0 ? chunk.toString('utf8', start, end) : `${beforeLeaf}}`;
+      let value: unknown = written;
+      if (written === null) {
+        try {
+          value = JSON.parse(head);
+        } catch {
+          fail('not a JSON line');
+        }
       }
       if (value === null || typeof value !== 'object' || Array.isArray(value)) fail('not a JSON object');
       const record = value as Json;
@@ -116,7 +121,7 @@ async function verifyLines(
           fail('not an event line: its leaf is not its last member', named());
         // byte for byte as the writer writes it: a member twice (which readers may take either of), or
         // any other spelling of the same values, is a change
-        if (JSON.stringify(record) !== head)
+        if (written === null && JSON.stringify(record) !== head)
           fail('the event line is not written as an export writes it', named());
         if (!isObject(record.salts) || !isObject(record.texts)) fail('not an event line', named());
         const roomId = record.room;
