@@ -61,7 +61,8 @@ export async function* exportAuditLog(
       const page = await pages.next();
       if (page.done) return null;
       const inRooms = page.value.filter((event) => event.metadata.roomId !== undefined);
-      return { inRooms, stored: await storedLeaves(pool, inRooms) };
+      const positions = inRooms.map((event) => encodePosition(event.position));
+      return { inRooms, positions, stored: await storedLeaves(pool, positions) };
     };
     // the next page is read while the writer works on this one: the database and this process each
     // wait for the other less (wall time; the CPU time is the same)
@@ -70,8 +71,8 @@ export async function* exportAuditLog(
       for (let page = await next; page !== null; page = await next) {
         next = read();
         const sources: ExportSourceEvent[] = [];
-        for (const event of page.inRooms) {
-          const leaf = page.stored.get(encodePosition(event.position));
+        for (const [i, event] of page.inRooms.entries()) {
+          const leaf = page.stored.get(page.positions[i]!);
           // past the checkpoint: appended (or sequenced) after it was signed
           if (!leaf || leaf.leafIndex >= checkpoint.size - 1) break;
           sources.push({ event, stored: inRange(event) ? leaf : { ...leaf, secret: null } });
