@@ -4,8 +4,8 @@
 // work per line). Anything else (an escape, a control character, a key that is an array index or
 // "__proto__", a member out of place) answers null, and the verifier takes the general path, which
 // parses the line and refuses any spelling but the writer's: so this accepts nothing that path refuses,
-// and reads the same values (the text is decoded from UTF-8, so it holds no lone surrogate, the one
-// other character JSON.stringify escapes).
+// and reads the same values (the verifier's text is decoded from UTF-8, so it holds no lone surrogate,
+// the one other character JSON.stringify escapes).
 import type { EventLine } from './exportFormat.ts';
 
 export type EventLineHead = Omit<EventLine, 'leaf'>;

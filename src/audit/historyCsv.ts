@@ -3,7 +3,7 @@
 // would run as a formula (starting with = + - @, tab or CR) is prefixed with an apostrophe.
 import { canonicalJson, type JsonValue } from './canonicalJson.ts';
 import type { AuditEvent } from './leaf.ts';
-import { lineText, readLines } from './lineReader.ts';
+import { readLines } from './lineReader.ts';
 import { setAtPath } from './personalFields.ts';
 
 export type CsvEvent = {
@@ -72,7 +72,7 @@ export async function* eventsOfExport(source: AsyncIterable<string | Uint8Array>
   for await (const lines of readLines(source)) {
     for (const line of lines) {
       if (!line.complete) return;
-      const record = JSON.parse(lineText(line)) as {
+      const record = JSON.parse(line.text) as {
         t?: string;
         ri?: number;
         texts?: { [path: string]: string };

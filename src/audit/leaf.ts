@@ -338,17 +338,15 @@ export function erasedPaths(leafBytes: string, texts: { readonly [path: string]:
   return Object.keys(commitments).filter((path) => !Object.hasOwn(texts, path));
 }
 
-const POSITION_MEMBER = Buffer.from(',"position":"');
-
 /**
- * The store position of a proven event leaf, bytes start to end of `bytes`, read off its end: canonical
- * JSON puts the event's position, recordedAt, revision, stream and type last, and none of their values
- * holds an unescaped quote, so the last `,"position":"` is the event's.
+ * The store position of a proven event leaf, read off its end: canonical JSON puts the event's position,
+ * recordedAt, revision, stream and type last, and none of their values holds an unescaped quote, so the
+ * last `,"position":"` is the event's.
  */
-export function positionOfLeaf(bytes: Buffer, start: number, end: number): string | null {
-  const member = bytes.lastIndexOf(POSITION_MEMBER, end - POSITION_MEMBER.length);
-  if (member < start) return null;
-  const value = member + POSITION_MEMBER.length;
-  const close = bytes.indexOf(0x22, value);
-  return close < 0 || close >= end ? null : bytes.toString('latin1', value, close);
+export function positionOfLeaf(leafBytes: string): string | null {
+  const key = ',"position":"';
+  const start = leafBytes.lastIndexOf(key);
+  if (start < 0) return null;
+  const end = leafBytes.indexOf('"', start + key.length);
+  return end < 0 ? null : leafBytes.slice(start + key.length, end);
 }

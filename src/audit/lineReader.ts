@@ -1,17 +1,8 @@
 // Splits a byte or text stream into lines without holding more than one line (and one chunk) in memory.
-// Lines stay bytes, places in the chunk that holds them: the verifier hashes an event's leaf as the bytes
-// it is and decodes only the rest of the line (decoding the whole line, then encoding the leaf again to
-// hash it, was a fifth of its work). A chunk is cut at its last newline, which never falls inside a UTF-8
-// character.
+// Bytes are decoded a chunk at a time up to its last newline, which never falls inside a UTF-8 character
+// (Buffer's decoder is about three times faster than a StringDecoder fed the same chunks).
 
-export type Line = {
-  /** the line is bytes start (inclusive) to end (exclusive) of chunk, without its "\n" */
-  readonly chunk: Buffer;
-  readonly start: number;
-  readonly end: number;
-  readonly number: number;
-  readonly complete: boolean;
-};
+export type Line = { readonly text: string; readonly number: number; readonly complete: boolean };
 
 export class LineTooLong extends Error {
   constructor(lineNumber: number, maxBytes: number) {
@@ -20,13 +11,9 @@ export class LineTooLong extends Error {
   }
 }
 
-export function lineText(line: Line): string {
-  return line.chunk.toString('utf8', line.start, line.end);
-}
-
 /**
- * yields every line, the lines each chunk completes together (one await a chunk, not a line); a last
- * line with no "\n" after it comes with complete: false
+ * yields every line without its "\n", the lines each chunk completes together (one await a chunk, not a
+ * line); a last line with no "\n" after it comes with complete: false
  */
 export async function* readLines(
   source: AsyncIterable<string | Uint8Array>,
@@ -47,25 +34,25 @@ export async function* readLines(
       if (pendingBytes > maxLineBytes) throw new LineTooLong(number + 1, maxLineBytes);
       continue;
     }
-    const whole =
-      pendingBytes > 0
-        ? Buffer.concat([...pending, bytes.subarray(0, lastNewline + 1)])
-        : bytes.subarray(0, lastNewline + 1);
+    const whole = bytes.subarray(0, lastNewline);
+    const text = (pendingBytes > 0 ? Buffer.concat([...pending, whole]) : whole).toString('utf8');
     const rest = bytes.subarray(lastNewline + 1);
     pending = rest.length > 0 ? [rest] : [];
     pendingBytes = rest.length;
     const lines: Line[] = [];
-    for (let start = 0; start < whole.length; ) {
-      const end = whole.indexOf(0x0a, start);
+    let start = 0;
+    for (;;) {
+      const newline = text.indexOf('\n', start);
+      const line = newline < 0 ? text.slice(start) : text.slice(start, newline);
       number += 1;
-      if (end - start > maxLineBytes) throw new LineTooLong(number, maxLineBytes);
-      lines.push({ chunk: whole, start, end, number, complete: true });
-      start = end + 1;
+      // a character is at least one byte: a line of more characters is too long
+      if (line.length > maxLineBytes) throw new LineTooLong(number, maxLineBytes);
+      lines.push({ text: line, number, complete: true });
+      if (newline < 0) break;
+      start = newline + 1;
     }
     yield lines;
   }
-  if (pendingBytes > 0) {
-    const chunk = Buffer.concat(pending);
-    yield [{ chunk, start: 0, end: chunk.length, number: number + 1, complete: false }];
-  }
+  if (pendingBytes > 0)
+    yield [{ text: Buffer.concat(pending).toString('utf8'), number: number + 1, complete: false }];
 }

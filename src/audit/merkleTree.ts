@@ -39,15 +39,6 @@ export function hashLeafText(text: string, encoding: 'base64' | 'binary' = 'base
   return hash('sha256', leafInput.subarray(0, length), encoding);
 }
 
-/** the leaf hash, base64, of bytes start to end of `bytes` (a leaf as an export file holds it) */
-export function hashLeafBytes(bytes: Buffer, start: number, end: number): string {
-  const room = 1 + end - start;
-  if (leafInput.length < room) leafInput = Buffer.alloc(Math.max(room, 2 * leafInput.length));
-  leafInput[0] = 0x00;
-  bytes.copy(leafInput, 1, start, end);
-  return hash('sha256', leafInput.subarray(0, room), 'base64');
-}
-
 export function hashChildren(left: Uint8Array, right: Uint8Array): Buffer {
   nodeInput.set(left, 1);
   nodeInput.set(right, 1 + HASH_BYTES);

@@ -11,7 +11,7 @@ import { EXPORT_FORMAT, EXPORT_FORMAT_VERSION, type RoomHeadEntry } from './expo
 import { verifyInclusion } from './inclusionProof.ts';
 import { checkRevealedTexts, positionOfLeaf } from './leaf.ts';
 import { readLines } from './lineReader.ts';
-import { hashLeaf, hashLeafBytes } from './merkleTree.ts';
+import { hashLeaf, hashLeafText } from './merkleTree.ts';
 import { roomHeadEntryBytes, roomHeadsLeafBytes } from './roomHeads.ts';
 import { RoomTreeChecker } from './roomTreeProof.ts';
 import { NoteError, parseVerifierKey } from './signedNote.ts';
@@ -47,8 +47,6 @@ class Failed extends Error {
 }
 
 type Json = { [key: string]: unknown };
-
-const LEAF_MEMBER = Buffer.from(',"leaf":{');
 
 export async function verifyExport(
   source: AsyncIterable<string | Uint8Array>,
@@ -93,16 +91,13 @@ async function verifyLines(
       };
       if (!line.complete) fail('the file ends in the middle of a line: it is truncated');
       if (phase === 'end') fail('there is more after the end line');
-      // an event line ends with its leaf, verbatim: the leaf is hashed as the bytes written, only the
-      // rest is decoded and parsed
-      const { chunk, start, end } = line;
-      let split = phase === 'events' ? chunk.indexOf(LEAF_MEMBER, start) : -1;
-      if (split + LEAF_MEMBER.length > end) split = -1;
-      const leafStart = split + LEAF_MEMBER.length - 1;
-      const beforeLeaf = split < 0 ? '' : chunk.toString('utf8', start, split);
+      // an event line ends with its leaf, verbatim: the leaf is hashed as written, the rest parsed
+      const text = line.text;
+      const split = phase === 'events' ? text.indexOf(',"leaf":{') : -1;
+      const leafBytes = split < 0 ? '' : text.slice(split + 8, -1);
       // the writer's own spelling is read without JSON.parse; anything else is parsed and checked below
-      const written = split < 0 ? null : eventLineHead(beforeLeaf);
-      const head = split < 0 ? chunk.toString('utf8', start, end) : `${beforeLeaf}}`;
+      const written = split < 0 ? null : eventLineHead(text.slice(0, split));
+      const head = split < 0 ? text : `${text.slice(0, split)}}`;
       let value: unknown = written;
       if (written === null) {
         try {
@@ -116,8 +111,8 @@ async function verifyLines(
 
       if (phase === 'events' && record.t === 'event') {
         // the event's id is read from its leaf only to name it in a failure
-        const named = () => ({ eventId: eventIdOf(chunk.toString('utf8', leafStart, end - 1)) });
-        if (split < 0 || chunk[end - 1] !== 0x7d || Object.hasOwn(record, 'leaf'))
+        const named = () => ({ eventId: eventIdOf(leafBytes) });
+        if (split < 0 || !text.endsWith('}') || Object.hasOwn(record, 'leaf'))
           fail('not an event line: its leaf is not its last member', named());
         // byte for byte as the writer writes it: a member twice (which readers may take either of), or
         // any other spelling of the same values, is a change
@@ -136,19 +131,13 @@ async function verifyLines(
               : `room index ${String(record.ri)} where room ${roomId}'s event ${expected} belongs`;
           fail(reason, inRoom());
         }
-        const problem = room!.check(hashLeafBytes(chunk, leafStart, end - 1), record.proof);
+        const problem = room!.check(hashLeafText(leafBytes), record.proof);
         if (problem !== null)
           fail(`the event is not the log's event ${expected} of room ${roomId}: ${problem}`, inRoom());
         // the leaf is the log's from here on
-        // a proven leaf's commitments are its first member, and end at its first "}"
-        const commitmentsEnd = chunk.indexOf(0x7d, leafStart) + 1;
-        const revealed = checkRevealedTexts(
-          chunk.toString('utf8', leafStart, commitmentsEnd),
-          record.salts as Json,
-          record.texts as Json,
-        );
+        const revealed = checkRevealedTexts(leafBytes, record.salts as Json, record.texts as Json);
         if (revealed !== null) fail(revealed, inRoom());
-        const position = positionOfLeaf(chunk, leafStart, end - 1);
+        const position = positionOfLeaf(leafBytes);
         if (position === null || !(position > lastPosition))
           fail(`out of order: position ${String(position)} comes after ${lastPosition}`, inRoom());
         lastPosition = position!;
