@@ -56,29 +56,13 @@ export async function* exportAuditLog(
     let written = 0;
     options.onProgress?.(0, total);
     const filter = 'roomId' in scope ? { roomId: scope.roomId } : undefined;
-    const pages = readEvents(store, filter)[Symbol.asyncIterator]();
-    const readPage = async () => {
-      const page = await pages.next();
-      if (page.done) return null;
-      const inRooms = page.value.filter((event) => event.metadata.roomId !== undefined);
-      const positions = inRooms.map((event) => encodePosition(event.position));
-      return { inRooms, positions, stored: await storedLeaves(pool, positions) };
-    };
-    // the next page is read while the writer works on this one: the database and this process each
-    // wait for the other less (wall time; the CPU time is the same). A failed read is thrown where the
-    // page is awaited; the handler keeps it from being an unhandled rejection until then.
-    const read = () => {
-      const page = readPage();
-      page.catch(() => null);
-      return page;
-    };
-    let next = read();
     try {
-      for (let page = await next; page !== null; page = await next) {
-        next = read();
+      for await (const page of readEvents(store, filter)) {
+        const inRooms = page.filter((event) => event.metadata.roomId !== undefined);
+        const stored = await storedLeaves(pool, inRooms);
         const sources: ExportSourceEvent[] = [];
-        for (const [i, event] of page.inRooms.entries()) {
-          const leaf = page.stored.get(page.positions[i]!);
+        for (const event of inRooms) {
+          const leaf = stored.get(encodePosition(event.position));
           // past the checkpoint: appended (or sequenced) after it was signed
           if (!leaf || leaf.leafIndex >= checkpoint.size - 1) break;
           sources.push({ event, stored: inRange(event) ? leaf : { ...leaf, secret: null } });
@@ -86,12 +70,9 @@ export async function* exportAuditLog(
         yield sources;
         written += sources.length;
         options.onProgress?.(written, total);
-        if (sources.length < page.inRooms.length) return;
+        if (sources.length < inRooms.length) return;
       }
     } finally {
-      // a page read ahead that is not wanted any more
-      await next.catch(() => null);
-      await pages.return?.(undefined);
       options.onProgress?.(written, total);
     }
   }

@@ -16,7 +16,7 @@ import {
   type RoomHeadEntry,
 } from './exportFormat.ts';
 import type { HashStore } from './hashStore.ts';
-import { revealEvent, type StoredLeaf } from './leaf.ts';
+import { auditEventOf, revealEvent, type StoredLeaf } from './leaf.ts';
 import { hashLeaf } from './merkleTree.ts';
 import { ProofGenerator } from './proofGenerator.ts';
 import { type RoomHead, RoomHeadsTree, roomHeadsLeafBytes } from './roomHeads.ts';
@@ -139,7 +139,7 @@ export async function* createExportWriter(options: ExportWriterOptions): AsyncGe
           `event ${event.id} is event ${stored.roomIndex} of room ${roomId}, expected ${room.written}`,
         );
       }
-      const revealed = revealEvent(event, stored);
+      const revealed = revealEvent(auditEventOf(event), stored);
       if (!revealed.leafHash.equals(room.tree.leafHash(room.written))) {
         throw new ExportSourceMismatch(
           `event ${event.id} is not the event the log holds at leaf ${stored.leafIndex}`,

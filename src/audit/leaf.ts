@@ -5,15 +5,9 @@
 // erased since; either way the leaf, and every proof over it, is the same. Why: docs/audit.md.
 import { hash } from 'node:crypto';
 import { encodePosition, type RecordedEvent } from '../eventstore/eventStore.ts';
-import { isHashText } from './base64.ts';
-import {
-  canonicalJson,
-  canonicalJsonOf,
-  type JsonValue,
-  type OmitTree,
-  toJsonValue,
-} from './canonicalJson.ts';
-import { hashLeaf } from './merkleTree.ts';
+import { encodeBase64, isHashText } from './base64.ts';
+import { canonicalJson, type JsonValue, toJsonValue } from './canonicalJson.ts';
+import { hashLeaf, sha256 } from './merkleTree.ts';
 import { personalTextPaths, removeAtPath, valueAtPath } from './personalFields.ts';
 
 export const LEAF_FORMAT_VERSION = 1;
@@ -66,37 +60,26 @@ export function roomIdOf(event: AuditEvent): string | null {
 
 const HMAC_BLOCK = 64;
 
-// scratch inputs of deriveSalts' two hashes: every use is synchronous
+// scratch inputs of deriveSalt's two hashes: every use is synchronous
 let innerInput = Buffer.alloc(HMAC_BLOCK + 256);
 const outerInput = Buffer.alloc(HMAC_BLOCK + 32);
 
-/**
- * HMAC-SHA256(secret, "chat-audit/salt/v1\n" + path) of each path, base64, by RFC 2104 over one-shot
- * hashes: node's createHmac builds a key object per call, which cost more than all the hashing of a leaf.
- * The padded keys are made once for all of an event's paths.
- */
-export function deriveSalts(secret: Uint8Array, paths: readonly string[]): string[] {
+/** HMAC-SHA256(secret, "chat-audit/salt/v1\n" + path), by RFC 2104 over one-shot hashes: node's createHmac
+ * builds a key object per call, which cost more than all the hashing of a leaf */
+export function deriveSalt(secret: Uint8Array, path: string): Buffer {
   if (secret.length > HMAC_BLOCK) throw new RangeError('an event secret fits one HMAC block');
+  const message = `chat-audit/salt/v1\n${path}`;
+  const room = HMAC_BLOCK + 3 * message.length;
+  if (innerInput.length < room) innerInput = Buffer.alloc(room);
   innerInput.fill(0x36, 0, HMAC_BLOCK);
   outerInput.fill(0x5c, 0, HMAC_BLOCK);
   for (let i = 0; i < secret.length; i++) {
     innerInput[i] = secret[i]! ^ 0x36;
     outerInput[i] = secret[i]! ^ 0x5c;
   }
-  const salts: string[] = [];
-  for (const path of paths) {
-    const message = `chat-audit/salt/v1\n${path}`;
-    const room = HMAC_BLOCK + 3 * message.length;
-    if (innerInput.length < room) {
-      const larger = Buffer.alloc(room);
-      innerInput.copy(larger, 0, 0, HMAC_BLOCK);
-      innerInput = larger;
-    }
-    const length = HMAC_BLOCK + innerInput.write(message, HMAC_BLOCK, 'utf8');
-    outerInput.write(hash('sha256', innerInput.subarray(0, length), 'binary'), HMAC_BLOCK, 'latin1');
-    salts.push(hash('sha256', outerInput, 'base64'));
-  }
-  return salts;
+  const length = HMAC_BLOCK + innerInput.write(message, HMAC_BLOCK, 'utf8');
+  outerInput.write(hash('sha256', innerInput.subarray(0, length), 'binary'), HMAC_BLOCK, 'latin1');
+  return sha256(outerInput);
 }
 
 // scratch input for commitments: every use is synchronous
@@ -155,12 +138,9 @@ export function sequenceEvent(
   if ((roomId === null) !== (roomIndex === null))
     throw new RangeError('roomIndex is given exactly for room events');
   const commitments: { [path: string]: string } = {};
-  const paths = personalTextPaths(event.type, event as unknown as { [key: string]: JsonValue });
-  const salts = deriveSalts(secret, paths);
-  for (let i = 0; i < paths.length; i++) {
-    const path = paths[i]!;
+  for (const path of personalTextPaths(event.type, event as unknown as { [key: string]: JsonValue })) {
     const text = valueAtPath(event as unknown as JsonValue, path) as string;
-    commitments[path] = commitText(salts[i]!, text);
+    commitments[path] = commitText(deriveSalt(secret, path), text);
     removeAtPath(event as unknown as JsonValue, path);
   }
   const leaf: EventLeaf = {
@@ -200,88 +180,43 @@ export class LeafMismatch extends Error {
   }
 }
 
-/** the committed paths of one set of commitments, sorted, and the tree canonicalJsonOf leaves them out by */
-type OmitPlan = { readonly paths: readonly string[]; readonly tree: OmitTree };
-
-// Events of a type mostly commit the same paths: a plan is made once per set of paths, not per event.
-// Bounded, since arrays (a room's participants) make paths without limit in principle.
-const omitPlans = new Map<string, OmitPlan>();
-const OMIT_PLANS_KEPT = 1_000;
-
-function omitPlanOf(commitments: { readonly [path: string]: string }): OmitPlan {
-  const paths = Object.keys(commitments).sort();
-  const key = paths.join('\n');
-  let plan = omitPlans.get(key);
-  if (plan === undefined) {
-    const tree = new Map<string, Map<string, unknown> | string>();
-    for (const path of paths) {
-      const segments = path.split('.');
-      let node = tree;
-      for (const segment of segments.slice(0, -1)) {
-        let below = node.get(segment);
-        if (typeof below !== 'object') {
-          below = new Map();
-          node.set(segment, below);
-        }
-        node = below as typeof tree;
-      }
-      node.set(segments.at(-1)!, path);
-    }
-    plan = { paths, tree: tree as OmitTree };
-    if (omitPlans.size >= OMIT_PLANS_KEPT) omitPlans.clear();
-    omitPlans.set(key, plan);
-  }
-  return plan;
-}
-
 /**
- * Rebuilds an event's leaf from the event as the store has it now and what was stored at append time,
- * in one pass over the event (the bytes are those of leafBytes over auditEventOf with the committed
- * fields removed). A committed field whose text is gone (absent or null: erased) or whose secret is gone
- * is not revealed.
+ * Rebuilds an event's leaf from the event as the store has it now and what was stored at append time.
+ * A committed field whose text is gone (absent or null: erased) or whose secret is gone is not revealed.
+ * Takes ownership of `current` (its committed fields are removed in place).
  */
-export function revealEvent(event: RecordedEvent, stored: StoredLeaf): RevealedEvent {
-  const plan = omitPlanOf(stored.commitments);
-  const found = new Map<string, unknown>();
-  const audited: { [key in keyof AuditEvent]: unknown } = {
-    data: event.data,
-    id: event.id,
-    metadata: event.metadata,
-    position: encodePosition(event.position),
-    recordedAt: event.recordedAt.toISOString(),
-    revision: event.revision.toString(),
-    stream: event.stream,
-    type: event.type,
-  };
-  const eventJson = canonicalJsonOf(audited, '', plan.tree, (path, value) => found.set(path, value));
+export function revealEvent(current: AuditEvent, stored: StoredLeaf): RevealedEvent {
   const salts: { [path: string]: string } = {};
   const texts: { [path: string]: string } = {};
-  const eventSalts = stored.secret === null ? null : deriveSalts(stored.secret, plan.paths);
-  let commitments = '';
-  for (let i = 0; i < plan.paths.length; i++) {
-    const path = plan.paths[i]!;
+  const commitments: { [path: string]: string } = {};
+  for (const path of Object.keys(stored.commitments).sort()) {
     const commitment = stored.commitments[path]!;
-    commitments += `${commitments === '' ? '' : ','}${JSON.stringify(path)}:${JSON.stringify(commitment)}`;
-    const text = found.get(path);
-    if (typeof text === 'string' && eventSalts !== null) {
-      const salt = eventSalts[i]!;
+    commitments[path] = commitment;
+    const text = valueAtPath(current as unknown as JsonValue, path);
+    removeAtPath(current as unknown as JsonValue, path);
+    if (typeof text === 'string' && stored.secret !== null) {
+      const salt = deriveSalt(stored.secret, path);
       if (commitText(salt, text) !== commitment) {
         throw new LeafMismatch(
-          event.id,
+          current.id,
           `the text at ${path} is not the text committed when it was appended`,
         );
       }
-      salts[path] = salt;
+      salts[path] = encodeBase64(salt);
       texts[path] = text;
     } else if (text !== undefined && text !== null && typeof text !== 'string') {
-      throw new LeafMismatch(event.id, `${path} holds no text`);
+      throw new LeafMismatch(current.id, `${path} holds no text`);
     }
   }
-  const metadata = event.metadata as { roomId?: unknown } | null;
-  const roomId =
-    typeof metadata?.roomId === 'string' && !found.has('metadata.roomId') ? metadata.roomId : null;
-  // the members in canonical order, as leafBytes writes an EventLeaf
-  const bytes = `{"commitments":{${commitments}},"event":${eventJson},"kind":"event","roomId":${JSON.stringify(roomId)},"roomIndex":${JSON.stringify(stored.roomIndex)},"v":${LEAF_FORMAT_VERSION}}`;
+  const leaf: EventLeaf = {
+    commitments,
+    event: current,
+    kind: 'event',
+    roomId: roomIdOf(current),
+    roomIndex: stored.roomIndex,
+    v: LEAF_FORMAT_VERSION,
+  };
+  const bytes = leafBytes(leaf);
   return { leafBytes: bytes, leafHash: hashLeaf(bytes), salts, texts };
 }
 
@@ -300,32 +235,20 @@ export function checkRevealedTexts(
   // a proven leaf is canonical JSON whose first member is the commitments, and a path holds no "}"
   const end = leafBytes.indexOf('}');
   if (!leafBytes.startsWith(COMMITMENTS_START) || end < 0) return 'the leaf is not an event leaf';
-  const escaped = leafBytes.lastIndexOf('\\', end) >= 0;
-  const parsed = escaped
-    ? (JSON.parse(leafBytes.slice(COMMITMENTS_START.length - 1, end + 1)) as { [path: string]: string })
-    : null;
-  // with no escape in them, each commitment is read off the text (no JSON.parse, no object): in
-  // canonical JSON a quote opens or closes a string, so `"path":"` is where that path's member starts
-  const commitmentOf = (path: string): string | undefined => {
-    if (parsed !== null) return Object.hasOwn(parsed, path) ? parsed[path] : undefined;
-    if (path.includes('"')) return undefined;
-    const key = `"${path}":"`;
-    const at = leafBytes.indexOf(key, COMMITMENTS_START.length - 1);
-    const close = at < 0 ? -1 : leafBytes.indexOf('"', at + key.length);
-    return close < 0 || close > end ? undefined : leafBytes.slice(at + key.length, close);
+  const commitments = JSON.parse(leafBytes.slice(COMMITMENTS_START.length - 1, end + 1)) as {
+    [path: string]: string;
   };
   const paths = Object.keys(salts);
   if (Object.keys(texts).length !== paths.length) return 'the texts and the salts name different fields';
   for (const path of paths) {
     const salt = salts[path];
     const text = texts[path];
-    const commitment = commitmentOf(path);
-    if (commitment === undefined) return `${path} is not a field the leaf committed to`;
+    if (!Object.hasOwn(commitments, path)) return `${path} is not a field the leaf committed to`;
     if (typeof text !== 'string' || !Object.hasOwn(texts, path) || !text.isWellFormed())
       return `${path} has a salt but no text`;
     // a salt is 32 bytes, spelt as a hash is
     if (!isHashText(salt)) return `the salt of ${path} is not 32 bytes of base64`;
-    if (commitText(salt, text) !== commitment)
+    if (commitText(salt, text) !== commitments[path])
       return `the text of ${path} is not the text the log committed to`;
   }
   return null;

@@ -6,7 +6,7 @@ import {
   auditEventOf,
   checkRevealedTexts,
   commitText,
-  deriveSalts,
+  deriveSalt,
   erasedPaths,
   leafBytes,
   positionOfLeaf,
@@ -16,27 +16,23 @@ import {
 import { hashLeaf } from './merkleTree.ts';
 import { personalTextPaths } from './personalFields.ts';
 
-const recorded = roomStory('room-a', 2);
-const story = recorded.map(auditEventOf);
+const story = roomStory('room-a', 2).map(auditEventOf);
 const created = story.find((e) => e.type === 'RoomCreated')!;
 const sent = story.find((e) => e.type === 'MessageSent')!;
-const recordedSent = recorded.find((e) => e.type === 'MessageSent')!;
 
 describe('salted commitments', () => {
   it('derive the salt as HMAC-SHA256 and commit as SHA-256(salt || text)', () => {
     const secret = randomBytes(32);
     const path = 'data.content';
-    expect(deriveSalts(secret, [path, 'data.senderUsername'])).toEqual(
-      [path, 'data.senderUsername'].map((p) =>
-        createHmac('sha256', secret).update(`chat-audit/salt/v1\n${p}`).digest('base64'),
-      ),
+    expect(deriveSalt(secret, path)).toEqual(
+      createHmac('sha256', secret).update(`chat-audit/salt/v1\n${path}`).digest(),
     );
-    const salt = Buffer.from(deriveSalts(secret, [path])[0]!, 'base64');
+    const salt = deriveSalt(secret, path);
     expect(commitText(salt, 'héllo')).toEqual(
       createHash('sha256').update(salt).update('héllo', 'utf8').digest('base64'),
     );
     expect(commitText(salt.toString('base64'), 'héllo')).toEqual(commitText(salt, 'héllo'));
-    expect(deriveSalts(secret, ['data.senderUsername'])[0]).not.toEqual(salt.toString('base64'));
+    expect(deriveSalt(secret, 'data.senderUsername')).not.toEqual(salt);
   });
 
   it('cover message text, usernames, room names, file names and reasons, in arrays too', () => {
@@ -73,19 +69,19 @@ describe('event leaves', () => {
     const secret = randomBytes(32);
     const sequenced = sequenceEvent(structuredClone(sent), 3, secret);
     const stored = { leafIndex: 9, roomIndex: 3, secret, commitments: sequenced.commitments };
-    const whole = revealEvent(recordedSent, stored);
+    const whole = revealEvent(structuredClone(sent), stored);
     expect(whole.leafHash).toEqual(sequenced.leafHash);
     expect(whole.leafBytes).toBe(leafBytes(sequenced.leaf));
     expect(Object.keys(whole.salts)).toEqual(['data.content', 'data.senderUsername']);
     expect(whole.texts['data.content']).toBe((sent.data as { content: string }).content);
 
-    const textGone = { ...recordedSent, data: { ...(recordedSent.data as object), content: null } };
+    const textGone = { ...sent, data: { ...(sent.data as object), content: null } };
     const erased = revealEvent(textGone, stored);
     expect(erased.leafHash).toEqual(sequenced.leafHash);
     expect(Object.keys(erased.texts)).toEqual(['data.senderUsername']);
     expect(erasedPaths(erased.leafBytes, erased.texts)).toEqual(['data.content']);
 
-    const secretGone = revealEvent(recordedSent, { ...stored, secret: null });
+    const secretGone = revealEvent(structuredClone(sent), { ...stored, secret: null });
     expect(secretGone.leafHash).toEqual(sequenced.leafHash);
     expect(secretGone.salts).toEqual({});
     expect(JSON.stringify(secretGone)).not.toContain('the boiler is fixed');
@@ -94,10 +90,7 @@ describe('event leaves', () => {
   it('refuse a text that is not the one committed', () => {
     const secret = randomBytes(32);
     const sequenced = sequenceEvent(structuredClone(sent), 0, secret);
-    const changed = {
-      ...recordedSent,
-      data: { ...(recordedSent.data as object), content: 'changed afterwards' },
-    };
+    const changed = { ...sent, data: { ...(sent.data as object), content: 'changed afterwards' } };
     expect(() =>
       revealEvent(changed, { leafIndex: 0, roomIndex: 0, secret, commitments: sequenced.commitments }),
     ).toThrow(/not the text committed/);
@@ -106,7 +99,7 @@ describe('event leaves', () => {
   it('are what a verifier checks revealed text against, and nothing else', () => {
     const secret = randomBytes(32);
     const sequenced = sequenceEvent(structuredClone(sent), 1, secret);
-    const shown = revealEvent(recordedSent, {
+    const shown = revealEvent(structuredClone(sent), {
       leafIndex: 4,
       roomIndex: 1,
       secret,
@@ -143,38 +136,5 @@ describe('event leaves', () => {
       const plain = sequenceEvent(structuredClone(event), 0, randomBytes(32)).leaf;
       expect(leafBytes(plain)).toBe(canonicalJson(plain as never));
     }
-  });
-
-  it('are rebuilt byte for byte as the sequencer wrote them, whatever keys and values the event holds', () => {
-    const odd = {
-      ...recordedSent,
-      data: {
-        ...(recordedSent.data as object),
-        reactions: { '10': 'a', '9': 'b', é: [1, 2.5, -0, 1e21, null, true, { z: 1, a: [] }] },
-        '\u20ac': 'line\nbreak "quoted" \\ tab\t \u2028',
-        big: 12345678901234567890n,
-        at: new Date(0),
-        skipped: undefined,
-        attachment: { fileName: 'lease.pdf', id: 'f' },
-      },
-    };
-    for (const event of [...recorded, odd]) {
-      const secret = randomBytes(32);
-      const roomIndex = event.metadata.roomId === undefined ? null : 5;
-      const sequenced = sequenceEvent(auditEventOf(event), roomIndex, secret);
-      const stored = { leafIndex: 7, roomIndex, secret, commitments: sequenced.commitments };
-      expect(revealEvent(event, stored).leafBytes).toBe(leafBytes(sequenced.leaf));
-    }
-    expect(() =>
-      revealEvent(
-        { ...recordedSent, data: { n: Number.NaN } },
-        {
-          leafIndex: 0,
-          roomIndex: 0,
-          secret: null,
-          commitments: {},
-        },
-      ),
-    ).toThrow(/data\.n: the number NaN/);
   });
 });

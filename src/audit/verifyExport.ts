@@ -6,7 +6,6 @@
 import { decodeHashStrict } from './base64.ts';
 import { type Checkpoint, openCheckpoint } from './checkpoint.ts';
 import { verifyConsistency } from './consistencyProof.ts';
-import { eventLineHead } from './eventLineHead.ts';
 import { EXPORT_FORMAT, EXPORT_FORMAT_VERSION, type RoomHeadEntry } from './exportFormat.ts';
 import { verifyInclusion } from './inclusionProof.ts';
 import { checkRevealedTexts, positionOfLeaf } from './leaf.ts';
@@ -95,16 +94,12 @@ async function verifyLines(
       const text = line.text;
       const split = phase === 'events' ? text.indexOf(',"leaf":{') : -1;
       const leafBytes = split < 0 ? '' : text.slice(split + 8, -1);
-      // the writer's own spelling is read without JSON.parse; anything else is parsed and checked below
-      const written = split < 0 ? null : eventLineHead(text.slice(0, split));
       const head = split < 0 ? text : `${text.slice(0, split)}}`;
-      let value: unknown = written;
-      if (written === null) {
-        try {
-          value = JSON.parse(head);
-        } catch {
-          fail('not a JSON line');
-        }
+      let value: unknown;
+      try {
+        value = JSON.parse(head);
+      } catch {
+        fail('not a JSON line');
       }
       if (value === null || typeof value !== 'object' || Array.isArray(value)) fail('not a JSON object');
       const record = value as Json;
@@ -116,7 +111,7 @@ async function verifyLines(
           fail('not an event line: its leaf is not its last member', named());
         // byte for byte as the writer writes it: a member twice (which readers may take either of), or
         // any other spelling of the same values, is a change
-        if (written === null && JSON.stringify(record) !== head)
+        if (JSON.stringify(record) !== head)
           fail('the event line is not written as an export writes it', named());
         if (!isObject(record.salts) || !isObject(record.texts)) fail('not an event line', named());
         const roomId = record.room;
