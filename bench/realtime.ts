@@ -322,6 +322,9 @@ export async function startTarget(
       HTTP_MAX_UNAUTHENTICATED_CONNECTIONS_PER_IP: '0',
       RATE_LIMIT_SEND_PER_SECOND: '50',
       RATE_LIMIT_SEND_BURST: '100',
+      // the big room's setup adds 500 members one by one, as one user
+      RATE_LIMIT_WRITE_PER_SECOND: '1000',
+      RATE_LIMIT_WRITE_BURST: '1000',
       ...environment,
     };
     server = await startApp(env, nodeOptions);
