@@ -270,12 +270,17 @@ class ChatSession {
       socket.close(CLOSE.serviceRestart, 'try again');
       return;
     }
-    if (!socket.isOpen()) return;
-    this.state = 'ready';
-    this.presenceOpened = true;
-    deps.presence.opened(user.userId, this).catch((error) => {
-      this.logger.warn({ cause: errorSummary(error) }, 'presence unavailable');
-    });
+    if (socket.closedByServer()) return;
+    // a client that closed once greeted (the seed's snippets send, read the greeting and close) still has
+    // the frames it sent before handled: the greeting authorized them, and a message sent is not dropped
+    // for the socket it came on closing
+    if (socket.isOpen()) {
+      this.state = 'ready';
+      this.presenceOpened = true;
+      deps.presence.opened(user.userId, this).catch((error) => {
+        this.logger.warn({ cause: errorSummary(error) }, 'presence unavailable');
+      });
+    }
     const pending = this.pending!;
     this.pending = undefined;
     for (const text of pending) this.enqueue(text);
@@ -439,8 +444,9 @@ class ChatSession {
 
   private async handle(text: string) {
     const { socket, deps } = this;
-    // a socket closing (shutdown, revoked, slow) handles nothing more; the client retries after reconnecting
-    if (!socket.isOpen()) return;
+    // a socket the server closes (shutdown, revoked, slow) handles nothing more: the client retries after
+    // reconnecting; frames a client sent before closing it themselves are handled
+    if (socket.closedByServer()) return;
     const parsed = parseClientFrame(text);
     if (!parsed.ok) {
       socket.sendError(parsed.code, parsed.message, {

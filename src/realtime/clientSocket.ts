@@ -11,6 +11,8 @@ import { type ErrorFrameDetails, errorFrame } from './protocol.ts';
 export type ClientSocket = {
   readonly ws: WebSocket;
   isOpen(): boolean;
+  /** this side closed it (shutdown, revocation, a slow consumer): not the client's own close or a drop */
+  closedByServer(): boolean;
   /** sends a serialized frame, or closes with 4009 when the buffer is full */
   sendText(text: string): void;
   /** sends a WebSocket frame built once for many sockets (textFrame), or closes with 4009 likewise */
@@ -106,6 +108,10 @@ class GuardedSocket implements ClientSocket {
 
   isOpen(): boolean {
     return !this.closing && this.ws.readyState === this.ws.OPEN;
+  }
+
+  closedByServer(): boolean {
+    return this.closing;
   }
 
   sendText(text: string): void {

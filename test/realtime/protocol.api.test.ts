@@ -70,6 +70,28 @@ describe('the seed room socket /ws/chat/{room_id}/?token=', () => {
     await Promise.all([aliceSocket.close(), bobSocket.close()]);
   });
 
+  it('stores every message a client sent before closing its socket on the greeting', async () => {
+    const bobSocket = await connect(`/ws/chat/${roomId}/`, bob);
+    await bobSocket.next('connection_established');
+    // what the seed's Python snippet does, eight times over: send at once, read the first frame, close. The
+    // messages wait for the greeting and are handled one after another, so the close comes while most wait
+    const aliceSocket = await connect(`/ws/chat/${roomId}/`, alice);
+    const closeNow = () => aliceSocket.ws.close(1000);
+    if (aliceSocket.frames.length > 0) closeNow();
+    else aliceSocket.ws.once('message', closeNow);
+    const contents = Array.from({ length: 8 }, (_, i) => `sent then closed ${i}`);
+    for (const content of contents) aliceSocket.send({ type: 'chat_message', message: content });
+    expect((await aliceSocket.closed).code).toBe(1000);
+    expect(aliceSocket.frames.filter((frame) => frame.type === 'message_ack').length).toBeLessThan(8);
+
+    await bobSocket.next((frame) => isContent(frame, contents.at(-1)!));
+    const delivered = bobSocket.frames.filter((frame) =>
+      contents.some((content) => isContent(frame, content)),
+    );
+    expect(delivered.map((frame) => (frame.message as { content: string }).content)).toEqual(contents);
+    await bobSocket.close();
+  });
+
   it('answers a retried client_id with the original message and delivers it once', async () => {
     const bobSocket = await connect(`/ws/chat/${roomId}/`, bob);
     await bobSocket.next('connection_established');
