@@ -123,8 +123,9 @@ describe('timed jobs', () => {
     // what a FLUSHALL would do to this deployment: every key under its prefix gone
     const keys = await node.app.redis.keys(`${prefix}bull:*`);
     expect(keys.length).toBeGreaterThan(0);
-    await node.app.redis.del(...keys);
-    expect(await muteJobs.getJob(`mute_${roomId}_${bob}`)).toBeUndefined();
+    // one DEL: every key gone at once (reading the job back afterwards raced with the reconciler, which may
+    // already have put it back)
+    expect(await node.app.redis.del(...keys)).toBe(keys.length);
 
     expect(
       await eventuallyTrue(async () => (await roomEvents(roomId, 'ParticipantUnmuted')).length === 1, 30_000),
