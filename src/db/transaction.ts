@@ -11,18 +11,37 @@ export async function inTransaction<T>(
   const client = await pool.connect();
   let broken: Error | undefined;
   try {
+    return await inTransactionOn(
+      client,
+      () => work(client),
+      (rollbackError) => {
+        broken = rollbackError;
+      },
+    );
+  } finally {
+    client.release(broken);
+  }
+}
+
+/**
+ * Runs `work` in a transaction on `client`, a connection the caller holds: COMMIT when it resolves,
+ * ROLLBACK when it throws (the work's error is rethrown; a failed ROLLBACK goes to `onRollbackFailed`,
+ * for the caller to give the connection up).
+ */
+export async function inTransactionOn<T>(
+  client: pg.ClientBase,
+  work: () => Promise<T>,
+  onRollbackFailed?: (rollbackError: Error) => void,
+): Promise<T> {
+  try {
     await client.query('BEGIN');
-    const result = await work(client);
+    const result = await work();
     await client.query('COMMIT');
     return result;
   } catch (error) {
-    broken = await client.query('ROLLBACK').then(
-      () => undefined,
-      (rollbackError: unknown) =>
-        rollbackError instanceof Error ? rollbackError : new Error(String(rollbackError)),
-    );
+    await client.query('ROLLBACK').catch((rollbackError: unknown) => {
+      onRollbackFailed?.(rollbackError instanceof Error ? rollbackError : new Error(String(rollbackError)));
+    });
     throw error;
-  } finally {
-    client.release(broken);
   }
 }

@@ -13,6 +13,7 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
+import { inTransactionOn } from '../../db/transaction.ts';
 import type { RetentionApplied } from '../../domain/events.ts';
 import type { EventStore, RecordedEvent } from '../../eventstore/eventStore.ts';
 import { encodePosition } from '../../eventstore/eventStore.ts';
@@ -174,18 +175,12 @@ export async function bulkRebuild(
  * Runs `work` in a transaction of its own on the bulk's connection. A rebuild can always be redone, so
  * its commits do not wait for the WAL flush.
  */
-async function committed<T>(session: pg.ClientBase, work: () => Promise<T>): Promise<T> {
-  await session.query('BEGIN');
-  try {
+function committed<T>(session: pg.ClientBase, work: () => Promise<T>): Promise<T> {
+  // a connection that cannot roll back fails the bulk anyway, and is closed with it
+  return inTransactionOn(session, async () => {
     await session.query('SET LOCAL synchronous_commit = off');
-    const result = await work();
-    await session.query('COMMIT');
-    return result;
-  } catch (error) {
-    // a connection that cannot roll back fails the bulk anyway, and is closed with it
-    await session.query('ROLLBACK').catch(() => {});
-    throw error;
-  }
+    return work();
+  });
 }
 
 /**
