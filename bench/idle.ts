@@ -16,6 +16,7 @@
 import os from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { WebSocket } from 'ws';
+import { optionIn } from './_option.ts';
 import { connect } from './realtime/loadGenerator.ts';
 import { inspectorOptions, type MemoryReading, readMemory, residentBytes } from './realtime/memoryProbe.ts';
 import { type Scenario, startTarget, type Target } from './realtime.ts';
@@ -26,7 +27,7 @@ const CONNECT_CONCURRENCY = 50;
 const kib = (bytes: number) => (bytes / 1024).toFixed(1);
 
 export async function main(args: string[]) {
-  const option = (name: string) => args.find((arg) => arg.startsWith(`--${name}=`))?.slice(name.length + 3);
+  const option = optionIn(args);
   const sockets = Number(option('sockets') ?? 10_000);
   const only = option('only') as Target | undefined;
   const targets: Target[] = only ? [only] : ['relay', 'app'];

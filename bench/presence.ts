@@ -13,6 +13,7 @@ import os from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis } from 'ioredis';
 import type { WebSocket } from 'ws';
+import { optionIn } from './_option.ts';
 import { cpuBetween, sampleCpu } from './realtime/cpuSampler.ts';
 import { connect } from './realtime/loadGenerator.ts';
 import { type Scenario, startTarget } from './realtime.ts';
@@ -37,7 +38,7 @@ const userOf = (token: string) =>
   (JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString()) as { sub: string }).sub;
 
 export async function main(args: string[]) {
-  const option = (name: string) => args.find((arg) => arg.startsWith(`--${name}=`))?.slice(name.length + 3);
+  const option = optionIn(args);
   const users = Number(option('users') ?? 10_000);
   const hubRooms = Number(option('hub-rooms') ?? 500);
   const rounds = Number(option('rounds') ?? 5);

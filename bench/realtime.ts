@@ -19,6 +19,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import { SignJWT } from 'jose';
 import { createTestDatabase } from '../test/support/database.ts';
+import { optionIn } from './_option.ts';
 import { type CpuSample, cpuBetween, postgresServerPid, sampleCpu } from './realtime/cpuSampler.ts';
 import { fullStore, type StoreSize, storeSize } from './realtime/fullStore.ts';
 import type { GeneratorClient, GeneratorConfig, StepResult } from './realtime/loadGenerator.ts';
@@ -173,7 +174,7 @@ function best(results: StepResult[]): StepResult | undefined {
 const megabytes = (size: StoreSize) => `${size.events} events, ${(size.bytes / 2 ** 20).toFixed(0)} MB`;
 
 export async function main(args: string[]) {
-  const option = (name: string) => args.find((arg) => arg.startsWith(`--${name}=`))?.slice(name.length + 3);
+  const option = optionIn(args);
   const quick = args.includes('--quick');
   const moderation = args.includes('--moderation');
   const only = option('only') as Target | undefined;

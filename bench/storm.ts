@@ -13,6 +13,7 @@ import os from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { WebSocket } from 'ws';
 import { backoffDelay, DEFAULT_BACKOFF } from '../src/client/socket.ts';
+import { optionIn } from './_option.ts';
 import { startApp } from './realtime/processes.ts';
 import { type Scenario, startTarget } from './realtime.ts';
 
@@ -54,7 +55,7 @@ const maximum = (values: number[]) =>
 const ms = (value: number) => (Number.isFinite(value) ? value.toFixed(0) : '-');
 
 export async function main(args: string[]) {
-  const option = (name: string) => args.find((arg) => arg.startsWith(`--${name}=`))?.slice(name.length + 3);
+  const option = optionIn(args);
   const sockets = Number(option('sockets') ?? 10_000);
   const rate = Number(option('rate') ?? 200);
   const afterSeconds = Number(option('after') ?? 20);
