@@ -28,6 +28,7 @@ import { waitForPosition } from '../src/projections/waitForPosition.ts';
 import { chatWorkload } from '../test/projections/support/chatWorkload.ts';
 import { createTestDatabase } from '../test/support/database.ts';
 import { loadEvents as load, sealEvents } from './_loadEvents.ts';
+import { TICKS_PER_SECOND, ticksOf } from './realtime/cpuSampler.ts';
 
 export async function main(args: string[]): Promise<void> {
   const { values } = parseArgs({
@@ -231,7 +232,6 @@ async function sampleLongestTransaction(url: string, database: string) {
  * connections, a bulk rebuild closes its own) still counts, up to its last 200 ms.
  */
 async function samplePostgresCpu(database: string) {
-  const ticksPerSecond = 100; // USER_HZ on Linux
   /** per process: ticks at the first sample that saw it (0 if it started since), and at the last */
   const seen = new Map<string, { first: number; last: number }>();
   const others = new Set<string>();
@@ -247,9 +247,8 @@ async function samplePostgresCpu(database: string) {
             continue;
           }
         }
-        const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
-        const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-        const ticks = Number(fields[11]) + Number(fields[12]);
+        const ticks = (await ticksOf(`/proc/${pid}/stat`))?.ticks;
+        if (ticks === undefined) continue; // the process ended meanwhile
         const entry = seen.get(pid);
         if (entry) entry.last = ticks;
         else seen.set(pid, { first: started ? 0 : ticks, last: ticks });
@@ -273,7 +272,7 @@ async function samplePostgresCpu(database: string) {
       await done;
       let ticks = 0;
       for (const { first, last } of seen.values()) ticks += last - first;
-      return ticks / ticksPerSecond;
+      return ticks / TICKS_PER_SECOND;
     },
   };
 }

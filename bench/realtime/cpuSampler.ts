@@ -8,11 +8,12 @@ import pg from 'pg';
 
 export type CpuSample = { appMain: number; appOther: number; postgres: number; redis: number };
 
-const TICKS_PER_SECOND = 100; // USER_HZ on Linux
+export const TICKS_PER_SECOND = 100; // USER_HZ on Linux
 
 type TaskTicks = { name: string; parent: number; ticks: number };
 
-async function ticksOf(statPath: string): Promise<TaskTicks | null> {
+/** a process's or thread's name, parent and CPU ticks (user + system) from its stat file; null once it ended */
+export async function ticksOf(statPath: string): Promise<TaskTicks | null> {
   try {
     const stat = await readFile(statPath, 'utf8');
     // the name is in parentheses and may contain spaces; the counters follow the closing one
