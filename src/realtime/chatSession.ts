@@ -301,6 +301,8 @@ class ChatSession {
 
   /** Presence changes for this socket, from before its snapshot is read (none are missed in between). */
   private listenToPresence(me: AuthenticatedUser, roomId: string | null) {
+    // a socket closed while it was opening was cleaned up already: a listener added now would stay forever
+    if (this.state === 'closed') return;
     this.presenceWatch = new PresenceWatch(this, me.userId, roomId);
     this.deps.presence.listen(this.presenceWatch);
   }
