@@ -47,6 +47,16 @@ class Failed extends Error {
 
 type Json = { [key: string]: unknown };
 
+/** an event line's members before its leaf, in the order exportWriter.ts writes them */
+const EVENT_LINE_MEMBERS = 't,room,ri,proof,salts,texts';
+
+/** the revealed fields in sorted path order, as revealEvent lists them (checkRevealedTexts checks that
+ * the salts and the texts name the same ones) */
+function inPathOrder(fields: Json): boolean {
+  const paths = Object.keys(fields);
+  return paths.every((path, i) => i === 0 || paths[i - 1]! < path);
+}
+
 export async function verifyExport(
   source: AsyncIterable<string | Uint8Array>,
   verifierKey: string,
@@ -109,11 +119,18 @@ async function verifyLines(
         const named = () => ({ eventId: eventIdOf(leafBytes) });
         if (split < 0 || !text.endsWith('}') || Object.hasOwn(record, 'leaf'))
           fail('not an event line: its leaf is not its last member', named());
-        // byte for byte as the writer writes it: a member twice (which readers may take either of), or
-        // any other spelling of the same values, is a change
-        if (JSON.stringify(record) !== head)
-          fail('the event line is not written as an export writes it', named());
         if (!isObject(record.salts) || !isObject(record.texts)) fail('not an event line', named());
+        // byte for byte as the writer writes it: its members in the writer's order, the revealed fields
+        // in path order, nothing added, no member twice (which readers may take either of), and no other
+        // spelling of the same values (JSON.stringify keeps the order the line has, so the order is
+        // checked on its own)
+        if (
+          Object.keys(record).join() !== EVENT_LINE_MEMBERS ||
+          !inPathOrder(record.salts as Json) ||
+          !inPathOrder(record.texts as Json) ||
+          JSON.stringify(record) !== head
+        )
+          fail('the event line is not written as an export writes it', named());
         const roomId = record.room;
         const room = typeof roomId === 'string' ? rooms.get(roomId) : undefined;
         if (room === undefined) fail(`the event is not of an exported room (${String(roomId)})`, named());

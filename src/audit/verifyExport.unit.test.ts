@@ -274,6 +274,29 @@ describe('a changed export fails, naming the event and the reason', () => {
     );
   });
 
+  it('the line with a member added, its members reordered, or its revealed fields reordered', async () => {
+    const { sample, lines } = await roomAExport();
+    const k = lines.findIndex((l) => l.includes('message 2 in room-a'));
+    const { leaf, t, room, ri, proof, salts, texts } = parse(lines[k]!);
+    expect(Object.keys(salts).length).toBeGreaterThan(1);
+    const reversed = (o: Record<string, string>) => Object.fromEntries(Object.entries(o).reverse());
+    const changes = {
+      added: { t, room, ri, proof, salts, texts, note: 'approved by legal' },
+      reordered: { room, t, ri, proof, salts, texts },
+      'fields reordered': { t, room, ri, proof, salts: reversed(salts), texts: reversed(texts) },
+    };
+    for (const [change, members] of Object.entries(changes)) {
+      const changed = [...lines];
+      changed[k] = `${JSON.stringify(members).slice(0, -1)},"leaf":${JSON.stringify(leaf)}}\n`;
+      const failure = await failureOf(changed, sample.verifierKey);
+      expect(failure, change).toMatchObject({ line: k + 1, eventId: leaf.event.id });
+      expect(failure!.reason, change).toMatch(/not written as an export writes it/);
+    }
+    // the same members rebuilt in the writer's order are the line as written
+    const rebuilt = `${JSON.stringify({ t, room, ri, proof, salts, texts }).slice(0, -1)},"leaf":${JSON.stringify(leaf)}}\n`;
+    expect(rebuilt).toBe(lines[k]);
+  });
+
   it('crafted field paths fail the event and reach nothing outside it', async () => {
     const { sample, lines } = await roomAExport();
     const k = eventLines(lines)[2]!;
@@ -282,13 +305,16 @@ describe('a changed export fails, naming the event and the reason', () => {
     for (const path of ['constructor.prototype.toString', '__proto__.hasOwnProperty', '__proto__']) {
       const crafted = [...lines];
       const { leaf, ...rest } = line;
+      // in path order, as a writer would list them, so that only the path itself is wrong
+      const sorted = (o: Record<string, unknown>) =>
+        Object.fromEntries(Object.entries(o).sort(([a], [b]) => (a < b ? -1 : 1)));
       crafted[k] =
-        `${JSON.stringify({ ...rest, salts: { ...line.salts, [path]: salt }, texts: { ...line.texts, [path]: 'x' }, leaf })}\n`;
+        `${JSON.stringify({ ...rest, salts: sorted({ ...line.salts, [path]: salt }), texts: sorted({ ...line.texts, [path]: 'x' }), leaf })}\n`;
       const failure = await failureOf(crafted, sample.verifierKey);
       expect(failure).toMatchObject({ line: k + 1, eventId: line.leaf.event.id });
       expect(failure!.reason).toMatch(/not a field the leaf committed to|name different fields/);
       const salted = [...lines];
-      salted[k] = `${JSON.stringify({ ...rest, salts: { ...line.salts, [path]: salt }, leaf })}\n`;
+      salted[k] = `${JSON.stringify({ ...rest, salts: sorted({ ...line.salts, [path]: salt }), leaf })}\n`;
       expect((await failureOf(salted, sample.verifierKey))!.reason).toMatch(/name different fields/);
     }
     expect(typeof Object.prototype.toString).toBe('function');
