@@ -1,6 +1,6 @@
-// `npm run bench -- projections [--events N] [--rooms N] [--users N] [--live] [--rows-in-memory N] [--encrypted]
-// [--attachment-every N]`:
-// the rebuild rate of the chat projection. Loads N realistic chat events (90% messages; edits, reactions,
+// `npm run bench -- projections [--projection chat|safety|search] [--events N] [--rooms N] [--users N] [--live]
+// [--rows-in-memory N] [--encrypted] [--attachment-every N]`:
+// the rebuild rate of a projection (chat by default). Loads N realistic chat events (90% messages; edits, reactions,
 // reads, membership changes, deletes, moderation) straight into a fresh PostgreSQL event store, then times a
 // full rebuild as a deploy of a new projection version runs it (the same build `npm run chat -- projections
 // rebuild` runs beside the live projector): a new generation from position 0 to the head, indexes, swap.
@@ -21,9 +21,9 @@ import { createEncryptingEventStore } from '../src/privacy/encryptingEventStore.
 import { createLocalKeyWrapper } from '../src/privacy/keyWrapper.ts';
 import { createPostgresKeyStore } from '../src/privacy/postgresKeyStore.ts';
 import { discardChanges } from '../src/projections/changeFeed.ts';
-import { chatProjection } from '../src/projections/chat/chatProjection.ts';
 import { prepareReadModels, readCheckpoint } from '../src/projections/checkpoints.ts';
 import { startProjections } from '../src/projections/projectionRunner.ts';
+import { projectionNamed } from '../src/projections/registry.ts';
 import { waitForPosition } from '../src/projections/waitForPosition.ts';
 import { chatWorkload } from '../test/projections/support/chatWorkload.ts';
 import { createTestDatabase } from '../test/support/database.ts';
@@ -34,6 +34,8 @@ export async function main(args: string[]): Promise<void> {
   const { values } = parseArgs({
     args,
     options: {
+      /** the read model to rebuild (its name in the registry) */
+      projection: { type: 'string', default: 'chat' },
       events: { type: 'string', default: '1000000' },
       rooms: { type: 'string', default: '2000' },
       users: { type: 'string', default: '1000' },
@@ -48,6 +50,10 @@ export async function main(args: string[]): Promise<void> {
     },
   });
   const count = Number(values.events);
+  const projection = projectionNamed(values.projection);
+  if (!projection) throw new Error(`no projection is named ${values.projection}`);
+  if (values.encrypted && projection.name !== 'chat')
+    throw new Error('--encrypted checks the chat read model');
   const database = await createTestDatabase('bench_projections');
   const pool = new pg.Pool({ connectionString: database.url, max: 6 });
   // a master key of the bench's own: unwrapping costs the same with any
@@ -96,11 +102,11 @@ export async function main(args: string[]): Promise<void> {
       const live = await startProjections({
         pool,
         eventStore,
-        projections: [chatProjection],
+        projections: [projection],
         publisher: discardChanges,
         retryMs: 50,
       });
-      if (!(await waitForPosition(pool, head, 3_600_000, 'chat')))
+      if (!(await waitForPosition(pool, head, 3_600_000, projection.name)))
         throw new Error('the live projection did not catch up');
       const liveSeconds = (performance.now() - started) / 1000;
       await live.stop();
@@ -108,13 +114,14 @@ export async function main(args: string[]): Promise<void> {
         `live catch-up from 0: ${loaded} events in ${liveSeconds.toFixed(1)} s = ${Math.round(loaded / liveSeconds)} events/s`,
       );
     } else {
-      await prepareReadModels(pool, [chatProjection]);
+      await prepareReadModels(pool, [projection]);
     }
 
     // the rebuild a deploy of a new projection version runs: a new generation from position 0 to the
     // head (folded in memory and COPYed, see chat/bulkRebuild.ts), indexes, swapped in
-    await pool.query(`UPDATE projection_checkpoints SET version = $1 WHERE name = 'chat'`, [
-      chatProjection.version - 1,
+    await pool.query(`UPDATE projection_checkpoints SET version = $1 WHERE name = $2`, [
+      projection.version - 1,
+      projection.name,
     ]);
     started = performance.now();
     const cpuBefore = process.cpuUsage();
@@ -122,7 +129,7 @@ export async function main(args: string[]): Promise<void> {
     const runner = await startProjections({
       pool,
       eventStore,
-      projections: [chatProjection],
+      projections: [projection],
       publisher: discardChanges,
       retryMs: 50,
       rebuildRowsInMemory:
@@ -134,7 +141,7 @@ export async function main(args: string[]): Promise<void> {
       peakHeap = Math.max(peakHeap, process.memoryUsage().heapUsed);
     }, 100);
     const transactions = await sampleLongestTransaction(database.url, database.name);
-    while ((await readCheckpoint(pool, 'chat'))!.version !== chatProjection.version) {
+    while ((await readCheckpoint(pool, projection.name))!.version !== projection.version) {
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
     const seconds = (performance.now() - started) / 1000;
@@ -143,10 +150,15 @@ export async function main(args: string[]): Promise<void> {
     clearInterval(sampler);
     const longest = await transactions.stop();
     await runner.stop();
-    if (!(await waitForPosition(pool, head, 0, 'chat')))
+    if (!(await waitForPosition(pool, head, 0, projection.name)))
       throw new Error('the rebuild did not reach the head');
-    const counts = await pool.query<{ messages: string; feed: string }>(
-      'SELECT (SELECT count(*) FROM chat_read.messages) AS messages, (SELECT count(*) FROM chat_read.room_feed) AS feed',
+    const counts = await Promise.all(
+      projection.tables.map(async ({ name }) => {
+        const { rows } = await pool.query<{ n: number }>(
+          `SELECT count(*)::int AS n FROM ${projection.readSchema}.${name}`,
+        );
+        return `${rows[0]!.n} ${name}`;
+      }),
     );
     if (values.encrypted) {
       // the store holds envelopes and the read model their plaintext: the rebuild did open them
@@ -168,8 +180,8 @@ export async function main(args: string[]): Promise<void> {
       );
     }
     console.log(
-      `rebuild: ${loaded} events in ${seconds.toFixed(1)} s = ${Math.round(loaded / seconds)} events/s ` +
-        `(${counts.rows[0]!.messages} messages, ${counts.rows[0]!.feed} feed entries; includes indexes and swap); ` +
+      `rebuild of ${projection.name}: ${loaded} events in ${seconds.toFixed(1)} s = ${Math.round(loaded / seconds)} events/s ` +
+        `(${counts.join(', ')}; includes indexes and swap); ` +
         `peak heap ${Math.round(peakHeap / 2 ** 20)} MiB`,
     );
     console.log(
