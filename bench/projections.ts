@@ -188,7 +188,7 @@ export async function main(args: string[]): Promise<void> {
       `rebuild CPU${values.encrypted ? ' (encrypted: every event opened)' : ''}: Node ${(cpu.user / 1e6).toFixed(1)} s user + ` +
         `${(cpu.system / 1e6).toFixed(1)} s system (${Math.round(loaded / ((cpu.user + cpu.system) / 1e6))} events per CPU-second), ` +
         `PostgreSQL ${postgresSeconds.toFixed(1)} s ` +
-        `(this database's backends); longest transaction holding a transaction id ${longest.seconds.toFixed(1)} s ` +
+        `(this database's backends); longest a transaction held a transaction id ${longest.seconds.toFixed(1)} s ` +
         `(${longest.statement}); load average ${os
           .loadavg()
           .map((n) => n.toFixed(2))
@@ -202,27 +202,34 @@ export async function main(args: string[]): Promise<void> {
 }
 
 /**
- * The longest transaction of `database` that holds a transaction id (it wrote), sampled every 100 ms on a
- * connection of its own: the event store's readers see no event appended after such a transaction began
- * until it ends (docs/eventstore.md, "A long transaction stalls readers"). Read-only ones stall nothing.
+ * The longest a transaction of `database` held a transaction id, sampled every 100 ms on a connection of
+ * its own: the event store's readers see no event appended after such a transaction took its id until
+ * it ends (docs/eventstore.md, "A long transaction stalls readers"). Timed from the first sample that saw
+ * the id, not from the transaction's start: ANALYZE, say, takes its id only to write its statistics at
+ * the end. Read-only transactions stall nothing.
  */
 async function sampleLongestTransaction(url: string, database: string) {
   const client = new pg.Client({ connectionString: url });
   await client.connect();
   const longest = { seconds: 0, statement: 'none' };
+  const firstSeen = new Map<string, number>();
   let sampling = true;
   const done = (async () => {
     while (sampling) {
-      const { rows } = await client.query<{ seconds: number; query: string }>(
-        `SELECT extract(epoch FROM now() - xact_start)::float8 AS seconds, query FROM pg_stat_activity
-         WHERE datname = $1 AND backend_xid IS NOT NULL AND pid <> pg_backend_pid()
-         ORDER BY xact_start LIMIT 1`,
+      const { rows } = await client.query<{ holder: string; query: string }>(
+        `SELECT pid || ':' || backend_xid AS holder, query FROM pg_stat_activity
+         WHERE datname = $1 AND backend_xid IS NOT NULL AND pid <> pg_backend_pid()`,
         [database],
       );
-      const [oldest] = rows;
-      if (oldest && oldest.seconds > longest.seconds) {
-        longest.seconds = oldest.seconds;
-        longest.statement = oldest.query.replace(/\s+/g, ' ').slice(0, 60);
+      const now = performance.now();
+      for (const { holder, query } of rows) {
+        const since = firstSeen.get(holder) ?? now;
+        firstSeen.set(holder, since);
+        const seconds = (now - since) / 1000;
+        if (seconds > longest.seconds) {
+          longest.seconds = seconds;
+          longest.statement = query.replace(/\s+/g, ' ').slice(0, 60);
+        }
       }
       await new Promise((resolve) => setTimeout(resolve, 100));
     }

@@ -4,55 +4,75 @@
 // new generation beside the live one; the swap renames the two schemas in one transaction. Renaming a
 // schema takes no lock a reader waits for (unlike replacing views, which deadlocks with readers that hold
 // some of them), and readers never see a half-built model.
+import type pg from 'pg';
 import type { Db, Projection } from './projection.ts';
 
 /**
- * One row, created with the generation: PostgreSQL empties unlogged tables after a crash of its own, and a
- * rebuild's generation that lost this row lost its other rows too (isRebuildIntact).
+ * A new, empty generation. Its tables are logged from the start: making a rebuild's unlogged tables
+ * durable at the end (SET LOGGED) rewrote each of them holding a transaction id, which stalls the store's
+ * readers (buildIndexesConcurrently).
  */
-const MARKER_TABLE = 'generation_marker';
-
-/**
- * A new, empty generation. `unlogged` (for rebuilds) skips the write-ahead log while it fills; it must be
- * made durable with setGenerationLogged before it goes live.
- */
-export async function createGeneration(
-  db: Db,
-  projection: Projection,
-  options: { unlogged?: boolean } = {},
-): Promise<string> {
+export async function createGeneration(db: Db, projection: Projection): Promise<string> {
   const { rows } = await db.query<{ n: string }>(`SELECT nextval('projection_generation') AS n`);
   const schema = `${projection.readSchema}_g${rows[0]!.n}`;
   await db.query(`CREATE SCHEMA ${schema}`);
-  const sql = `${projection.tablesSql(schema)};
-    CREATE TABLE ${schema}.${MARKER_TABLE} (created_at timestamptz NOT NULL DEFAULT now());
-    INSERT INTO ${schema}.${MARKER_TABLE} DEFAULT VALUES;`;
-  await db.query(options.unlogged ? sql.replaceAll('CREATE TABLE', 'CREATE UNLOGGED TABLE') : sql);
+  await db.query(projection.tablesSql(schema));
   return schema;
 }
 
-export async function setGenerationLogged(db: Db, projection: Projection, schema: string): Promise<void> {
-  for (const table of [...projection.tables.map((t) => t.name), MARKER_TABLE]) {
-    await db.query(`ALTER TABLE ${schema}.${table} SET LOGGED`);
-  }
-}
-
-/** False when a database crash emptied a rebuild's unlogged tables (their marker row went with them). */
-export async function isRebuildIntact(db: Db, schema: string): Promise<boolean> {
-  const { rows } = await db.query(`SELECT 1 FROM ${schema}.${MARKER_TABLE} LIMIT 1`);
-  return rows.length > 0;
+export async function generationExists(db: Db, schema: string): Promise<boolean> {
+  const { rows } = await db.query<{ found: boolean }>('SELECT to_regnamespace($1) IS NOT NULL AS found', [
+    schema,
+  ]);
+  return rows[0]!.found;
 }
 
 /** for building an index over loaded rows in memory rather than in sorted runs on disk */
 export const INDEX_BUILD_MEMORY = '256MB';
 
-/**
- * One statement per index: on a pool, each is a transaction of its own. A build holds a transaction id
- * throughout, and the PostgreSQL store's readers see nothing newer than the oldest one running.
- */
+/** The indexes of a new, empty generation, in the caller's transaction (nothing to wait for). */
 export async function createSecondaryIndexes(db: Db, projection: Projection, schema: string): Promise<void> {
-  for (const index of projection.indexesSql(schema)) {
-    await db.query(`SET LOCAL maintenance_work_mem = '${INDEX_BUILD_MEMORY}'; ${index}`);
+  for (const index of projection.indexesSql(schema)) await db.query(index);
+}
+
+const INDEX_STATEMENT = /^CREATE (UNIQUE )?INDEX IF NOT EXISTS (\w+) ON /;
+
+/**
+ * Builds indexes over a rebuild's loaded rows with CREATE INDEX CONCURRENTLY, one by one on `session`
+ * (outside any transaction). A plain CREATE INDEX (or ALTER TABLE ... ADD PRIMARY KEY, or SET LOGGED)
+ * holds a transaction id for the whole build, and the PostgreSQL store's readers see no event appended
+ * after it began until it ends (docs/eventstore.md, "A long transaction stalls readers"): on a big store
+ * that stood every live projector, and the sockets, still for minutes. A concurrent build holds none;
+ * it waits instead for the database's transactions older than it (short ones) and reads the table
+ * twice. An index a crash left half-built (invalid) is dropped and built again.
+ */
+export async function buildIndexesConcurrently(
+  session: pg.ClientBase,
+  schema: string,
+  statements: readonly string[],
+): Promise<void> {
+  await session.query(`SET maintenance_work_mem = '${INDEX_BUILD_MEMORY}'`);
+  try {
+    for (const statement of statements) {
+      const match = INDEX_STATEMENT.exec(statement);
+      if (!match) throw new Error(`not a CREATE INDEX IF NOT EXISTS statement: ${statement}`);
+      await session.query(`DROP INDEX IF EXISTS ${schema}.${match[2]}`);
+      await session.query(
+        statement.replace(INDEX_STATEMENT, `CREATE ${match[1] ?? ''}INDEX CONCURRENTLY ${match[2]} ON `),
+      );
+    }
+  } finally {
+    await session.query('RESET maintenance_work_mem');
+  }
+}
+
+/** A rebuild's secondary indexes, built concurrently on a connection of their own. */
+export async function buildIndexesOf(pool: pg.Pool, projection: Projection, schema: string): Promise<void> {
+  const session = await pool.connect();
+  try {
+    await buildIndexesConcurrently(session, schema, projection.indexesSql(schema));
+  } finally {
+    session.release();
   }
 }
 

@@ -23,12 +23,11 @@ import {
   rebuildCheckpoint,
 } from './checkpoints.ts';
 import {
+  buildIndexesOf,
   createGeneration,
-  createSecondaryIndexes,
   dropGeneration,
-  isRebuildIntact,
+  generationExists,
   promoteGeneration,
-  setGenerationLogged,
 } from './generations.ts';
 import type { ProjectedBatch, Projection } from './projection.ts';
 
@@ -463,9 +462,7 @@ export async function startProjections(options: ProjectionsOptions): Promise<Pro
     }
 
     logger.info({ ...log, position, events: processed }, 'projection rebuild: building indexes');
-    await createSecondaryIndexes(pool, projection, schema);
-    logger.info(log, 'projection rebuild: making the tables durable');
-    await setGenerationLogged(pool, projection, schema);
+    await buildIndexesOf(pool, projection, schema);
     if (mode === 'takeover') {
       await swap(run, schema, null);
     } else {
@@ -502,13 +499,13 @@ export async function startProjections(options: ProjectionsOptions): Promise<Pro
       if (
         row.schema_name &&
         row.version === projection.version &&
-        (await isRebuildIntact(client, row.schema_name))
+        (await generationExists(client, row.schema_name))
       ) {
         return row;
       }
-      // new, left over by another version of this code, or emptied by a database crash: start from 0
+      // new, or left over by another version of this code: start from 0
       if (row.schema_name) await dropGeneration(client, row.schema_name);
-      const schema = await createGeneration(client, projection, { unlogged: true });
+      const schema = await createGeneration(client, projection);
       const { rows } = await client.query<CheckpointRow>(
         `UPDATE projection_checkpoints SET version = $2, schema_name = $3, generation = $3, position = '0', state = 'building',
            events_processed = 0, started_at = now(), updated_at = now() WHERE name = $1 RETURNING *`,

@@ -17,8 +17,8 @@ import { inTransactionOn } from '../../db/transaction.ts';
 import type { RetentionApplied } from '../../domain/events.ts';
 import type { EventStore, RecordedEvent } from '../../eventstore/eventStore.ts';
 import { encodePosition } from '../../eventstore/eventStore.ts';
-import { INDEX_BUILD_MEMORY, setGenerationLogged } from '../generations.ts';
-import type { BulkLoadOptions, Projection } from '../projection.ts';
+import { buildIndexesConcurrently } from '../generations.ts';
+import type { BulkLoadOptions } from '../projection.ts';
 import { RETENTION_APPLIED } from '../retentionParts.ts';
 import { applyChatEvents, emptyBatchState } from './applyChatEvent.ts';
 import { loadRestoredMessages } from './batchStore.ts';
@@ -53,7 +53,6 @@ class Aborted extends Error {
  * 0, and the next attempt empties what this one committed).
  */
 export async function bulkRebuild(
-  projection: Projection,
   options: BulkLoadOptions,
 ): Promise<{ position: string; events: number } | null> {
   const { pool, eventStore, schema, signal } = options;
@@ -116,11 +115,11 @@ export async function bulkRebuild(
     await committed(session, async () => {
       // rows an earlier attempt committed before it died
       await session.query(`TRUNCATE ${CHAT_TABLES.map((table) => `${schema}.${table.name}`).join(', ')}`);
-      // written once, from the start: cheaper than the WAL-logged rewrite SET LOGGED does at the end
-      await setGenerationLogged(session, projection, schema);
-      // a key built once over the loaded rows (a sort) is cheaper than one maintained row by row
+      // a key built once over the loaded rows (a sort) is cheaper than one maintained row by row; the
+      // index of a key an earlier attempt was building when it died goes too
       for (const { name } of KEYED_TABLES) {
         await session.query(`ALTER TABLE ${schema}.${name} DROP CONSTRAINT IF EXISTS ${name}_pkey`);
+        await session.query(`DROP INDEX IF EXISTS ${schema}.${name}_pkey`);
       }
     });
     const load = (table: ChatTable, text: CopySource) =>
@@ -144,11 +143,22 @@ export async function bulkRebuild(
       await load(table, text);
     }
 
-    for (const { name, primaryKey } of KEYED_TABLES) {
-      await committed(session, async () => {
-        await session.query(`SET LOCAL maintenance_work_mem = '${INDEX_BUILD_MEMORY}'`);
-        await session.query(`ALTER TABLE ${schema}.${name} ADD PRIMARY KEY (${primaryKey.join(', ')})`);
-      });
+    // each key's unique index built concurrently (a plain key build holds a transaction id throughout),
+    // then made the key, which only writes the catalog: its columns kept NOT NULL when it was dropped
+    await buildIndexesConcurrently(
+      session,
+      schema,
+      KEYED_TABLES.map(
+        ({ name, primaryKey }) =>
+          `CREATE UNIQUE INDEX IF NOT EXISTS ${name}_pkey ON ${schema}.${name} (${primaryKey.join(', ')})`,
+      ),
+    );
+    for (const { name } of KEYED_TABLES) {
+      await committed(session, () =>
+        session.query(
+          `ALTER TABLE ${schema}.${name} ADD CONSTRAINT ${name}_pkey PRIMARY KEY USING INDEX ${name}_pkey`,
+        ),
+      );
     }
     for (const retention of retentions) {
       await committed(session, () => applyRetentionRows(session, schema, retention));

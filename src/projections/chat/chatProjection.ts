@@ -59,5 +59,5 @@ export const chatProjection: Projection<RowCache> = {
     return { feed, notices, committed: cache && last ? () => rememberBatch(cache, last) : undefined };
   },
   createCache: () => createRowCache(),
-  bulkLoad: (options) => bulkRebuild(chatProjection, options),
+  bulkLoad: bulkRebuild,
 };
