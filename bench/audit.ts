@@ -3,7 +3,10 @@
 // store, then times, in one run: a catch-up read of the whole store (the rate a projection or the
 // sequencer can read at), sequencing the store into the audit log (leaves, nodes, frontiers), an export
 // of every room (checkpoint, proofs, the file written), and the offline verifier over that file (one
-// thread; CPU time beside wall time, since the machine may be shared). Figures: docs/performance.md.
+// thread; CPU time beside wall time, since the machine may be shared), in this process and, as an auditor
+// runs it, in a fresh one. Figures: docs/performance.md.
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdtemp, rm, stat } from 'node:fs/promises';
 import os from 'node:os';
@@ -29,6 +32,34 @@ async function timed<T>(work: () => Promise<T>): Promise<{ result: T; wall: numb
   const result = await work();
   const cpu = process.cpuUsage(cpu0);
   return { result, wall: (performance.now() - wall0) / 1000, cpu: (cpu.user + cpu.system) / 1e6 };
+}
+
+/**
+ * The verifier as an auditor runs it: in a process of its own with nothing else in its heap (this
+ * process has loaded, sequenced and exported by then). Its own wall and CPU seconds, startup left out.
+ */
+async function verifyInFreshProcess(file: string, verifierKey: string) {
+  const verifier = new URL('../src/audit/verifyExport.ts', import.meta.url).href;
+  const script = `import { createReadStream } from 'node:fs';
+    import { verifyExport } from ${JSON.stringify(verifier)};
+    const cpu0 = process.cpuUsage();
+    const wall0 = performance.now();
+    const result = await verifyExport(createReadStream(process.argv[1]), process.argv[2]);
+    const cpu = process.cpuUsage(cpu0);
+    console.log(JSON.stringify({ events: result.ok ? result.export.events : -1,
+      wall: (performance.now() - wall0) / 1000, cpu: (cpu.user + cpu.system) / 1e6 }));`;
+  const child = spawn(process.execPath, ['--input-type=module', '-e', script, file, verifierKey], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  let output = '';
+  child.stdout.on('data', (chunk) => {
+    output += chunk;
+  });
+  const [code] = await once(child, 'exit');
+  if (code !== 0) throw new Error(`the fresh verifier exited with ${code}`);
+  const measured = JSON.parse(output) as { events: number; wall: number; cpu: number };
+  if (measured.events < 0) throw new Error('the export did not verify in a fresh process');
+  return measured;
 }
 
 /**
@@ -96,6 +127,7 @@ export async function main(args: string[]): Promise<void> {
     const verified = await timed(() => verifyExport(createReadStream(file), verifierKey));
     if (!verified.result.ok) throw new Error(`the export did not verify: ${verified.result.failure.reason}`);
     const exportedEvents = verified.result.export.events;
+    const fresh = await verifyInFreshProcess(file, verifierKey);
 
     console.log(`| step | events | wall s | events/s (wall) | CPU s (this process) | events/CPU-s |`);
     console.log(`|---|---:|---:|---:|---:|---:|`);
@@ -107,6 +139,7 @@ export async function main(args: string[]): Promise<void> {
     row('sequence into the audit log', sequenced.result, sequenced);
     row('export --all (checkpoint, proofs, file)', exportedEvents, exported);
     row('verify the export (offline, one thread)', exportedEvents, verified);
+    row('verify, in a fresh process (as `audit verify` runs)', fresh.events, fresh);
     console.log(
       `export file: ${(size / 2 ** 20).toFixed(0)} MiB (${Math.round(size / exportedEvents)} bytes per event); export ÷ catch-up: ${((read.wall / exported.wall) * 100).toFixed(0)} % (wall)`,
     );
