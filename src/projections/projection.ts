@@ -40,6 +40,8 @@ export type BulkLoadOptions = {
   pageSize: number;
   /** how many of its rows the load may hold in memory before it writes out final ones (its default if unset) */
   rowsInMemory?: number;
+  /** where it writes them (sealed: chat/messageSpill.ts); the system's temporary directory if unset */
+  spillDirectory?: string;
   /** how much COPY text one of its transactions loads, in bytes (its default if unset) */
   transactionBytes?: number;
   signal: AbortSignal;

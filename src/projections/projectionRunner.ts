@@ -60,6 +60,8 @@ export type ProjectionsOptions = {
   rebuildBatchSize?: number;
   /** rows a bulk rebuild may hold in memory before it writes out final ones (default: the projection's) */
   rebuildRowsInMemory?: number;
+  /** where a bulk rebuild writes them out (default: the system's temporary directory) */
+  rebuildSpillDirectory?: string;
   /** COPY text per transaction of a bulk rebuild, in bytes (default: the projection's) */
   rebuildTransactionBytes?: number;
   /** how often a standby tries to become the leader, and a leader looks for rebuild requests (ms) */
@@ -424,6 +426,7 @@ export async function startProjections(options: ProjectionsOptions): Promise<Pro
               upTo,
               pageSize: rebuildBatchSize,
               rowsInMemory: options.rebuildRowsInMemory,
+              spillDirectory: options.rebuildSpillDirectory,
               transactionBytes: options.rebuildTransactionBytes,
               signal,
               publishAfter: mode === 'takeover' ? publishedUpTo : null,

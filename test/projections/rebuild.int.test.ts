@@ -2,9 +2,14 @@
 // build, reads keep working meanwhile, every frame is published once; a new projection version rebuilds
 // on start by itself; only one runner projects and a standby takes over. The bulk (chat/bulkRebuild.ts)
 // commits in short transactions: the live projector goes on delivering while it folds, and a bulk that
-// fails half-way, with rows of its own committed, starts again from empty tables.
+// fails half-way, with rows of its own committed, starts again from empty tables. The messages it spills
+// to files are sealed there, and the files removed.
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished, vi } from 'vitest';
+import { encodePosition } from '../../src/eventstore/eventStore.ts';
 import type { FeedEntry } from '../../src/projections/changeFeed.ts';
 import { chatProjection } from '../../src/projections/chat/chatProjection.ts';
 import { listMessages } from '../../src/projections/chat/queries/messages.ts';
@@ -207,12 +212,14 @@ describe('bulk rebuild in short transactions', () => {
     caughtUpTo: string,
     published: FeedEntry[],
     afterBulkPage: NonNullable<ProjectionsOptions['hooks']>['afterBulkPage'],
+    options: Partial<ProjectionsOptions> = {},
   ) {
     const runner = await start(published, {
       rebuildBatchSize: 100,
       // a transaction for every few dozen rows: the bulk commits often even on this small store
       rebuildTransactionBytes: 8_192,
       hooks: { afterBulkPage },
+      ...options,
     });
     try {
       await waitForProjection(context.pool, caughtUpTo);
@@ -261,6 +268,37 @@ describe('bulk rebuild in short transactions', () => {
     // it had committed rows of its own, and the retry loaded the same generation again
     expect(failed!.committedFeedRows).toBeGreaterThan(0);
     expect((await readCheckpoint(context.pool, 'chat'))!.generation).toBe(failed!.schema);
+    await expectIdenticalToCleanBuild();
+  });
+
+  it('spills final messages to files that hold none of their text in clear, and removes them', async () => {
+    const spillDirectory = await mkdtemp(join(tmpdir(), 'rebuild-spill-test-'));
+    onTestFinished(() => rm(spillDirectory, { recursive: true, force: true }));
+    /** every spilled file's bytes so far (the bulk's own directory is made inside spillDirectory) */
+    const spilled = async () => {
+      const files = await readdir(spillDirectory, { recursive: true, withFileTypes: true });
+      const contents = await Promise.all(
+        files.filter((file) => file.isFile()).map((file) => readFile(join(file.parentPath, file.name))),
+      );
+      return Buffer.concat(contents);
+    };
+    let seen: { bytes: number; inClear: boolean } | undefined;
+    const head = encodePosition((await context.eventStore.headPosition())!);
+    await rebuildToTheSwap(
+      head,
+      [],
+      async (page) => {
+        if (page.projection !== 'chat' || seen) return;
+        const bytes = await spilled();
+        // every message of the workload says "lorem ipsum", and names its sender
+        if (bytes.length > 0) seen = { bytes: bytes.length, inClear: bytes.includes('lorem ipsum') };
+      },
+      { rebuildSpillDirectory: spillDirectory },
+    );
+
+    expect(seen).toMatchObject({ inClear: false });
+    expect(seen!.bytes).toBeGreaterThan(10_000);
+    expect(await readdir(spillDirectory)).toEqual([]);
     await expectIdenticalToCleanBuild();
   });
 });

@@ -110,6 +110,7 @@ export async function bulkRebuild(
       upTo: options.upTo,
       pageSize: options.pageSize,
       limit: options.rowsInMemory ?? DEFAULT_MESSAGES_IN_MEMORY,
+      directory: options.spillDirectory,
       columns,
     });
     await committed(session, async () => {

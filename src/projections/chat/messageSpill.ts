@@ -5,11 +5,19 @@
 // one filtered read of the rest of the store finds, for every message, the last event that reads its row
 // by id (MESSAGE_READERS); a message is final once the fold is past that event and it is no longer its
 // room's last message (room frames read that one). Stores whose messages fit never spill.
+//
+// The files hold message text and names in clear as the fold has them (opened, when the store encrypts),
+// so they are sealed with a key that only this process's memory holds: a rebuild killed before it could
+// remove them (SIGKILL, out of memory, the machine going down) leaves bytes nobody can read, not copies
+// of personal data that an erasure would never reach (docs/privacy.md).
+import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { createReadStream, createWriteStream, type WriteStream } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import type { EventStore, RecordedEvent } from '../../eventstore/eventStore.ts';
 import { encodePosition } from '../../eventstore/eventStore.ts';
 import type { BatchState } from './applyChatEvent.ts';
@@ -32,14 +40,25 @@ export type MessageSpillOptions = {
   /** messages held before spilling */
   limit: number;
   columns: Record<SpilledTable, readonly string[]>;
+  /** where the spill's directory is made (default: the system's temporary directory) */
+  directory?: string;
 };
+
+/** AES-256 in counter mode: the files are this process's own and short-lived, read once, in order */
+const SPILL_CIPHER = 'aes-256-ctr';
+
+/**
+ * one spilled table's file: text goes in through `sealing`, which writes the file; `written` settles
+ * when the file is closed (a failure of the file also fails `sealing`, so a writer waiting on it hears)
+ */
+type SpillFile = { path: string; iv: Buffer; sealing: Writable; file: WriteStream; written: Promise<void> };
 
 export class MessageSpill {
   readonly #state: BatchState;
   readonly #options: MessageSpillOptions;
   /** message id → encoded position of the last event after the bound that reads it; built when first needed */
   #lastReads: Map<string, string> | null = null;
-  #files: { dir: string; streams: Record<SpilledTable, WriteStream> } | null = null;
+  #files: { dir: string; key: Buffer; streams: Record<SpilledTable, SpillFile> } | null = null;
   #sweepAt: number;
 
   constructor(state: BatchState, options: MessageSpillOptions) {
@@ -61,17 +80,20 @@ export class MessageSpill {
   /** COPY text for `table`: what was spilled, then `rows` (the ones still in memory) */
   async *copyText(table: SpilledTable, rows: Iterable<object>): AsyncGenerator<string | Buffer> {
     if (this.#files) {
-      const stream = this.#files.streams[table];
-      stream.end();
-      await once(stream, 'close');
-      yield* createReadStream(stream.path);
+      const { path, iv, sealing, written } = this.#files.streams[table];
+      sealing.end();
+      await written;
+      yield* createReadStream(path).pipe(createDecipheriv(SPILL_CIPHER, this.#files.key, iv));
     }
     yield* copyText(rows, this.#options.columns[table]);
   }
 
   async dispose(): Promise<void> {
     if (!this.#files) return;
-    for (const stream of Object.values(this.#files.streams)) stream.destroy();
+    for (const { sealing, file } of Object.values(this.#files.streams)) {
+      sealing.destroy();
+      file.destroy();
+    }
     await rm(this.#files.dir, { recursive: true, force: true });
   }
 
@@ -123,13 +145,21 @@ export class MessageSpill {
 
   async #openFiles() {
     if (!this.#files) {
-      const dir = await mkdtemp(join(tmpdir(), 'chat-rebuild-'));
+      const dir = await mkdtemp(join(this.#options.directory ?? tmpdir(), 'chat-rebuild-'));
+      const key = randomBytes(32);
+      const open = (name: string): SpillFile => {
+        const path = join(dir, name);
+        const iv = randomBytes(16);
+        const sealing = createCipheriv(SPILL_CIPHER, key, iv);
+        const file = createWriteStream(path, { mode: 0o600 });
+        const written = pipeline(sealing, file);
+        written.catch(() => {}); // awaited by copyText; until then a failure reaches the writer through sealing
+        return { path, iv, sealing, file, written };
+      };
       this.#files = {
         dir,
-        streams: {
-          messages: createWriteStream(join(dir, 'messages.copy')),
-          message_edits: createWriteStream(join(dir, 'message_edits.copy')),
-        },
+        key,
+        streams: { messages: open('messages.copy'), message_edits: open('message_edits.copy') },
       };
     }
     return this.#files;
@@ -137,6 +167,6 @@ export class MessageSpill {
 }
 
 /** writes with backpressure: waits for the stream to drain when its buffer is full */
-async function write(stream: WriteStream, text: string): Promise<void> {
-  if (!stream.write(text)) await once(stream, 'drain');
+async function write({ sealing }: SpillFile, text: string): Promise<void> {
+  if (!sealing.write(text)) await once(sealing, 'drain');
 }
