@@ -14,12 +14,19 @@ export function presenceJson(userId: string, state: PresenceState, invisible: bo
   };
 }
 
-/** The presence of these users, by id (the caller has checked that they may see each of them). */
+/**
+ * The presence of these users, by id (the caller has checked that they may see each of them).
+ * `known`: which of them are invisible, when the caller read it in a query of its own already.
+ */
 export async function presenceOf(
   db: Db,
   store: PresenceStore,
   userIds: readonly string[],
+  known?: ReadonlySet<string>,
 ): Promise<Map<string, PresenceJson>> {
-  const [states, invisible] = await Promise.all([store.states(userIds), invisibleAmong(db, userIds)]);
+  const [states, invisible] = await Promise.all([
+    store.states(userIds),
+    known ?? invisibleAmong(db, userIds),
+  ]);
   return new Map(userIds.map((id) => [id, presenceJson(id, states.get(id)!, invisible.has(id))]));
 }

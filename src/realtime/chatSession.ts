@@ -35,7 +35,13 @@ export type RealtimeReadModel = {
   greeting(
     roomId: string,
     userId: string,
-  ): Promise<{ access: RoomAccess; unreadCount: number; roommates: string[] } | null>;
+  ): Promise<{
+    access: RoomAccess;
+    unreadCount: number;
+    roommates: string[];
+    /** those of the roommates who are invisible */
+    invisibleRoommates: string[];
+  } | null>;
   unreadCount(roomId: string, userId: string): Promise<number>;
 };
 
@@ -59,8 +65,8 @@ export type SessionPresence = {
   /** the socket's user did something (not a keepalive): an idle socket is online again */
   active(userId: string, socket: object): Promise<void>;
   closed(userId: string, socket: object): Promise<void>;
-  /** these users' presence now (the room's other participants, for the greeting) */
-  ofUsers(userIds: readonly string[]): Promise<PresenceJson[]>;
+  /** these users' presence now (the room's other participants, for the greeting; `invisible`: which of them are invisible, when the caller read it already) */
+  ofUsers(userIds: readonly string[], invisible?: ReadonlySet<string>): Promise<PresenceJson[]>;
   setInvisible(userId: string, invisible: boolean): Promise<void>;
   /** changes of the presence of people this socket's user may see (of its room's people on a room socket) */
   listen(listener: PresenceListener): void;
@@ -343,11 +349,11 @@ class ChatSession {
       socket.close(CLOSE.forbidden, 'not a participant');
       return;
     }
-    const { access, unreadCount, roommates } = greeting;
+    const { access, unreadCount, roommates, invisibleRoommates } = greeting;
     this.listenToPresence(me, roomId);
     const [typists, presence] = await Promise.all([
       deps.currentTypists(roomId),
-      deps.presence.ofUsers(roommates),
+      deps.presence.ofUsers(roommates, new Set(invisibleRoommates)),
     ]);
     // sent once the room is subscribed: from here on the client misses nothing, typing included; the
     // presence changes held since listening go after it (flushed before joinRoom greets, one could come

@@ -24,8 +24,11 @@ export type PresenceListener = { userId: string; roomId: string | null; send(fra
 
 export type RealtimePresence = {
   readonly store: PresenceStore;
-  /** the presence of these users now, in their order (the caller has checked that they may see them) */
-  ofUsers(userIds: readonly string[]): Promise<PresenceJson[]>;
+  /**
+   * the presence of these users now, in their order (the caller has checked that they may see them);
+   * `invisible`: which of them are invisible, when the caller read it already
+   */
+  ofUsers(userIds: readonly string[], invisible?: ReadonlySet<string>): Promise<PresenceJson[]>;
   /** the user's invisible setting: kept, and every node decides again who sees what */
   setInvisible(userId: string, invisible: boolean): Promise<void>;
   listen(listener: PresenceListener): void;
@@ -127,8 +130,8 @@ export function createRealtimePresence(options: {
 
   return {
     store,
-    async ofUsers(userIds) {
-      const presence = await presenceOf(db, store, userIds);
+    async ofUsers(userIds, invisible) {
+      const presence = await presenceOf(db, store, userIds, invisible);
       return userIds.map((id) => presence.get(id)!);
     },
     async setInvisible(userId, invisible) {

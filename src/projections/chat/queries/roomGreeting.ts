@@ -1,6 +1,7 @@
 // What a room socket needs before it greets: the caller's membership (which part of the history they may
-// read), their unread count, and who else is in the room, in one round trip. A reconnect storm opens
-// thousands of room sockets at once; these were four queries each, one after another.
+// read), their unread count, who else is in the room and which of them chose to be invisible
+// (presence_settings, src/presence/presenceSettings.ts), in one round trip. A reconnect storm opens
+// thousands of room sockets at once; these were five queries each.
 import type { Db } from '../../projection.ts';
 import { type HistoryAccess, JOINED_HISTORY_SQL } from './historyVisibility.ts';
 import { UNREAD_COUNT_SQL } from './participants.ts';
@@ -10,6 +11,8 @@ export type RoomGreeting = {
   unreadCount: number;
   /** the room's other current participants, in the order they joined */
   roommates: string[];
+  /** those of them who are invisible (shown offline) */
+  invisibleRoommates: string[];
 };
 
 /** The greeting's reads for a current participant of the room; null for anyone else. */
@@ -19,6 +22,7 @@ export async function roomGreeting(db: Db, roomId: string, userId: string): Prom
     windows: [number, number | null][] | null;
     unread: number;
     roommates: string[];
+    invisible_roommates: string[];
   }>(
     `SELECT ${JOINED_HISTORY_SQL('r')} AS joined,
        (SELECT json_agg(json_build_array(w.from_seq, w.to_seq) ORDER BY w.from_seq)
@@ -26,7 +30,10 @@ export async function roomGreeting(db: Db, roomId: string, userId: string): Prom
        ${UNREAD_COUNT_SQL} AS unread,
        ARRAY(SELECT o.user_id FROM chat_read.participants o
           WHERE o.room_id = p.room_id AND o.left_at IS NULL AND o.user_id <> p.user_id
-          ORDER BY o.joined_seq, o.user_id) AS roommates
+          ORDER BY o.joined_seq, o.user_id) AS roommates,
+       ARRAY(SELECT o.user_id FROM chat_read.participants o
+          JOIN presence_settings s ON s.user_id = o.user_id AND s.invisible
+          WHERE o.room_id = p.room_id AND o.left_at IS NULL AND o.user_id <> p.user_id) AS invisible_roommates
      FROM chat_read.participants p JOIN chat_read.rooms r ON r.id = p.room_id
      WHERE p.room_id = $1 AND p.user_id = $2 AND p.left_at IS NULL`,
     [roomId, userId],
@@ -41,5 +48,6 @@ export async function roomGreeting(db: Db, roomId: string, userId: string): Prom
     },
     unreadCount: row.unread,
     roommates: row.roommates,
+    invisibleRoommates: row.invisible_roommates,
   };
 }
