@@ -157,7 +157,7 @@ function row(target: Target, store: Store, result: Measured) {
   const cpuCells = cpu
     ? `${perMessage(cpu.appMain + cpu.appOther, result.delivered)} | ${perMessage(cpu.appMain, result.sent)} / ${perMessage(cpu.appOther, result.sent)} / ${perMessage(cpu.postgres, result.sent)}`
     : '- | -';
-  return `| ${target} | ${store} | ${result.targetRate} | ${result.sentPerSecond} | ${result.deliveriesPerSecond} | ${ms(result.p50)} | ${ms(result.p99)} | ${ms(lastWindow?.p99 ?? Number.NaN)} | ${result.windows.map((window) => ms(window.p99)).join(' ')} | ${ms(result.ackP50)} | ${ms(result.ackP99)} | ${result.lost} | ${result.duplicated} | ${cpuCells} |`;
+  return `| ${target} | ${store} | ${result.targetRate} | ${result.sentPerSecond} | ${result.deliveriesPerSecond} | ${ms(result.p50)} | ${ms(result.p99)} | ${ms(lastWindow?.p99 ?? Number.NaN)} | ${result.windows.map((window) => ms(window.p99)).join(' ')} | ${result.windows.map((window) => ms(window.generatorDelayMax)).join(' ')} | ${ms(result.ackP50)} | ${ms(result.ackP99)} | ${result.lost} | ${result.duplicated} | ${cpuCells} |`;
 }
 
 /** A step passes when the whole step and its last window are within the goal: no queue still growing. */
@@ -198,8 +198,8 @@ export async function main(args: string[]) {
       '',
       `### ${scenario.name}`,
       '',
-      `| target | store | rate (msg/s) | sent/s | deliveries/s | p50 ms | p99 ms | last ${WINDOW_SECONDS}-s p99 | p99 by ${WINDOW_SECONDS}-s window | ack p50 ms | ack p99 ms | lost | duplicated | app CPU ms per delivery | CPU ms per stored message: main / other threads / PostgreSQL |`,
-      '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|',
+      `| target | store | rate (msg/s) | sent/s | deliveries/s | p50 ms | p99 ms | last ${WINDOW_SECONDS}-s p99 | p99 by ${WINDOW_SECONDS}-s window | load generator's event-loop delay, max by window (ms) | ack p50 ms | ack p99 ms | lost | duplicated | app CPU ms per delivery | CPU ms per stored message: main / other threads / PostgreSQL |`,
+      '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|',
     );
     const bestOf: Partial<Record<string, StepResult>> = {};
     type Run = { target: Target; store: Store };
@@ -270,7 +270,7 @@ export async function main(args: string[]) {
     '## Realtime',
     '',
     `Command: \`npm run bench -- realtime${args.length > 0 ? ` ${args.join(' ')}` : ''}\` (${new Date().toISOString().slice(0, 10)}). Machine: ${machine}; the load generator, the server and PostgreSQL/Redis share it (1-minute load average ${loadAtStart} at the start, ${os.loadavg()[0]!.toFixed(1)} at the end: other work on the machine shows up as latency).`,
-    `Each step sends for ${stepSeconds} s at the given total rate, round-robin over all clients; latency is send -> delivery at each receiving client (every member, the sender too), also by ${WINDOW_SECONDS}-s window of sending; lost = expected deliveries not seen within 3 s after the step. A first unreported step at the lowest rate warms up; rising stops after a step with p99 > 3 s or a loss. A step passes when its whole p99 and its last window's p99 are <= ${P99_GOAL_MS} ms with nothing lost. CPU comes from /proc: the app process's main thread, its other threads (the projector thread, V8's helpers), and the PostgreSQL server under test (its postmaster's processes), over the step, divided by the messages delivered or stored.`,
+    `Each step sends for ${stepSeconds} s at the given total rate, round-robin over all clients; latency is send -> delivery at each receiving client (every member, the sender too), also by ${WINDOW_SECONDS}-s window of sending; lost = expected deliveries not seen within 3 s after the step. A first unreported step at the lowest rate warms up; rising stops after a step with p99 > 3 s or a loss. A step passes when its whole p99 and its last window's p99 are <= ${P99_GOAL_MS} ms with nothing lost. Beside each window's p99, the longest the load generator's own event loop was held up in it: latency it measured late itself. CPU comes from /proc: the app process's main thread, its other threads (the projector thread, V8's helpers), and the PostgreSQL server under test (its postmaster's processes), over the step, divided by the messages delivered or stored.`,
     "The app runs as `npm start` does (its projector in a worker thread). The bare relay (`bench/realtime/bareRelay.ts`) writes through the app's own socket wrapper, so both coalesce the frames a socket gets in one event-loop turn into one write: the relay is the ceiling of the delivery path itself.",
     '',
     '**Highest rate with p99 <= 100 ms and nothing lost:**',

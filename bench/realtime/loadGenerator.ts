@@ -2,7 +2,7 @@
 // WebSocket. Each step sends chat messages at a fixed total rate, round-robin over all clients, and measures
 // on the receiving side: send -> delivery latency, deliveries, and per client which messages arrived (lost:
 // expected but never seen; duplicated: seen twice). Messages carry "<index>|<send time>" as their text.
-import { performance } from 'node:perf_hooks';
+import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { WebSocket } from 'ws';
 
 export type GeneratorClient = { url: string; room: number; protocols?: string[] };
@@ -35,8 +35,12 @@ export type StepResult = {
   lost: number;
   duplicated: number;
   errors: number;
-  /** by window of sending (windowSeconds each): a queue that never drains shows as a rising p99 */
-  windows: { p50: number; p99: number; delivered: number }[];
+  /**
+   * by window of sending (windowSeconds each): a queue that never drains shows as a rising p99. Beside
+   * each, the longest this generator's own event loop was held up in that window (ms): latency it
+   * measured late itself, not the server's (it shares the machine's cores with the server under test)
+   */
+  windows: { p50: number; p99: number; delivered: number; generatorDelayMax: number }[];
 };
 export type GeneratorMessage =
   | { kind: 'connected'; clients: number; ms: number }
@@ -86,13 +90,23 @@ export async function connect(
   }
 }
 
-function byWindow(latencies: number[], windowOf: number[], count: number): StepResult['windows'] {
+function byWindow(
+  latencies: number[],
+  windowOf: number[],
+  count: number,
+  delays: number[],
+): StepResult['windows'] {
   const samples = Array.from({ length: count }, () => [] as number[]);
   for (let i = 0; i < latencies.length; i++)
     samples[Math.min(count - 1, Math.max(0, windowOf[i]!))]!.push(latencies[i]!);
-  return samples.map((window) => {
+  return samples.map((window, i) => {
     const sorted = Float64Array.from(window).sort();
-    return { p50: percentile(sorted, 50), p99: percentile(sorted, 99), delivered: window.length };
+    return {
+      p50: percentile(sorted, 50),
+      p99: percentile(sorted, 99),
+      delivered: window.length,
+      generatorDelayMax: delays[i] ?? Number.NaN,
+    };
   });
 }
 
@@ -168,6 +182,15 @@ async function run(config: GeneratorConfig, report: (message: GeneratorMessage) 
     const stepStart = performance.now();
     stepStartedAt = stepStart;
     const stepMs = config.stepSeconds * 1000;
+    // this process's event-loop delay, its longest per window of the step
+    const delays: number[] = [];
+    const delay = monitorEventLoopDelay({ resolution: 5 });
+    delay.enable();
+    const takeDelay = () => {
+      delays.push(delay.max / 1e6);
+      delay.reset();
+    };
+    const windowTimer = setInterval(takeDelay, windowMs);
     await new Promise<void>((resolve) => {
       const timer = setInterval(() => {
         const elapsed = Math.min(performance.now() - stepStart, stepMs);
@@ -189,6 +212,9 @@ async function run(config: GeneratorConfig, report: (message: GeneratorMessage) 
         }
       }, 5);
     });
+    clearInterval(windowTimer);
+    if (delays.length < Math.ceil(stepMs / windowMs)) takeDelay();
+    delay.disable();
     const sent = nextIndex - stepFirstIndex;
     const sendSeconds = (performance.now() - stepStart) / 1000;
     const drainUntil = performance.now() + config.drainMs;
@@ -212,7 +238,7 @@ async function run(config: GeneratorConfig, report: (message: GeneratorMessage) 
       lost: expected - latencies.length,
       duplicated,
       errors,
-      windows: byWindow(latencies, windowOf, Math.ceil(stepMs / windowMs)),
+      windows: byWindow(latencies, windowOf, Math.ceil(stepMs / windowMs), delays),
     };
     if (!reported) continue;
     report({ kind: 'step', result });
