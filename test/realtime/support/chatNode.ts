@@ -91,12 +91,23 @@ export async function startChatNode(options: {
     },
     async stop() {
       for (const socket of sockets) socket.ws.terminate();
-      await projections.stop();
-      await app.close();
+      // a stop that hangs says where (one did in a CI run, in presence.api.test.ts's afterAll)
+      await sayIfSlow('the projections', () => projections.stop());
+      await sayIfSlow('the app', () => app.close());
       contract.close();
     },
   };
   return node;
+}
+
+/** runs `work`, and writes to stderr which step is still running after 20 s */
+async function sayIfSlow(step: string, work: () => Promise<void>): Promise<void> {
+  const timer = setTimeout(() => console.error(`ChatNode.stop: still stopping ${step} after 20 s`), 20_000);
+  try {
+    await work();
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 function losing(publisher: ChangePublisher, drop?: (entry: FeedEntry) => boolean): ChangePublisher {
