@@ -27,14 +27,14 @@ export async function roomGreeting(db: Db, roomId: string, userId: string): Prom
     `SELECT ${JOINED_HISTORY_SQL('r')} AS joined,
        (SELECT json_agg(json_build_array(w.from_seq, w.to_seq) ORDER BY w.from_seq)
           FROM chat_read.membership_windows w WHERE w.room_id = p.room_id AND w.user_id = p.user_id) AS windows,
-       ${UNREAD_COUNT_SQL} AS unread,
-       ARRAY(SELECT o.user_id FROM chat_read.participants o
-          WHERE o.room_id = p.room_id AND o.left_at IS NULL AND o.user_id <> p.user_id
-          ORDER BY o.joined_seq, o.user_id) AS roommates,
-       ARRAY(SELECT o.user_id FROM chat_read.participants o
-          JOIN presence_settings s ON s.user_id = o.user_id AND s.invisible
-          WHERE o.room_id = p.room_id AND o.left_at IS NULL AND o.user_id <> p.user_id) AS invisible_roommates
+       ${UNREAD_COUNT_SQL} AS unread, mates.roommates, mates.invisible_roommates
      FROM chat_read.participants p JOIN chat_read.rooms r ON r.id = p.room_id
+     -- the other current participants, read once: all of them in join order, and the invisible ones
+     CROSS JOIN LATERAL (
+       SELECT coalesce(array_agg(o.user_id ORDER BY o.joined_seq, o.user_id), '{}') AS roommates,
+         coalesce(array_agg(o.user_id) FILTER (WHERE s.invisible), '{}') AS invisible_roommates
+       FROM chat_read.participants o LEFT JOIN presence_settings s ON s.user_id = o.user_id
+       WHERE o.room_id = p.room_id AND o.left_at IS NULL AND o.user_id <> p.user_id) mates
      WHERE p.room_id = $1 AND p.user_id = $2 AND p.left_at IS NULL`,
     [roomId, userId],
   );
