@@ -1,6 +1,7 @@
 // One running chat node for realtime tests: the real app (buildApp) listening on a random port, with the
 // projection runner publishing to Redis like `npm start` does. Several nodes may share a database and a
 // Redis prefix: that is the multi-node setup.
+import pg from 'pg';
 import { buildApp } from '../../../src/app.ts';
 import type { CommandContext } from '../../../src/commands/context.ts';
 import { createRoom } from '../../../src/commands/createRoom.ts';
@@ -91,22 +92,76 @@ export async function startChatNode(options: {
     },
     async stop() {
       for (const socket of sockets) socket.ws.terminate();
-      // a stop that hangs says where (one did in a CI run, in presence.api.test.ts's afterAll)
-      await sayIfSlow('the projections', () => projections.stop());
-      await sayIfSlow('the app', () => app.close());
+      // a stop that hangs says where and on what (one did in CI runs, in presence.api.test.ts's afterAll)
+      const pending = () => whatIsPending(app.pg, options.databaseUrl);
+      await sayIfSlow('the projections', () => projections.stop(), pending);
+      await sayIfSlow('the app', () => app.close(), pending);
       contract.close();
     },
   };
   return node;
 }
 
-/** runs `work`, and writes to stderr which step is still running after 20 s */
-async function sayIfSlow(step: string, work: () => Promise<void>): Promise<void> {
-  const timer = setTimeout(() => console.error(`ChatNode.stop: still stopping ${step} after 20 s`), 20_000);
+const SAY_AFTER_MS = 20_000;
+const GIVE_UP_AFTER_MS = 90_000;
+
+/**
+ * Runs `work`; still running after 20 s, it writes to stderr which step and what is pending; after 90 s
+ * it fails with the same (so a test's failure summary holds it, not only the log above it).
+ */
+async function sayIfSlow(
+  step: string,
+  work: () => Promise<void>,
+  pending: () => Promise<string>,
+): Promise<void> {
+  const say = setTimeout(
+    () =>
+      void pending().then((what) =>
+        console.error(`ChatNode.stop: still stopping ${step} after 20 s; ${what}`),
+      ),
+    SAY_AFTER_MS,
+  );
+  let giveUp: NodeJS.Timeout | undefined;
+  const gaveUp = new Promise<never>((_, reject) => {
+    giveUp = setTimeout(
+      () =>
+        void pending().then((what) =>
+          reject(new Error(`ChatNode.stop: ${step} did not stop in 90 s; ${what}`)),
+        ),
+      GIVE_UP_AFTER_MS,
+    );
+  });
   try {
-    await work();
+    await Promise.race([work(), gaveUp]);
   } finally {
-    clearTimeout(timer);
+    clearTimeout(say);
+    clearTimeout(giveUp);
+  }
+}
+
+/** the pool's connections, what the database's sessions are doing, and the process's live handles */
+async function whatIsPending(pool: pg.Pool, databaseUrl: string): Promise<string> {
+  const resources = new Map<string, number>();
+  for (const kind of process.getActiveResourcesInfo()) resources.set(kind, (resources.get(kind) ?? 0) + 1);
+  const sessions = await sessionsOf(databaseUrl).catch((error: unknown) => `unknown (${String(error)})`);
+  return (
+    `pool: ${pool.totalCount} open, ${pool.idleCount} idle, ${pool.waitingCount} waiting; ` +
+    `sessions: ${sessions}; ` +
+    `active resources: ${[...resources].map(([kind, n]) => `${kind} ${n}`).join(', ')}`
+  );
+}
+
+async function sessionsOf(databaseUrl: string): Promise<string> {
+  const client = new pg.Client({ connectionString: databaseUrl });
+  await client.connect();
+  try {
+    const { rows } = await client.query<{ session: string }>(
+      `SELECT concat_ws(' ', state, wait_event_type, wait_event, left(query, 80)) AS session
+       FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()`,
+    );
+    return rows.map((row) => `[${row.session}]`).join(' ') || 'none';
+  } finally {
+    await client.end();
   }
 }
 
