@@ -200,15 +200,16 @@ export async function startProjections(options: ProjectionsOptions): Promise<Pro
       return;
     }
     run.state = 'running';
-    const term = new AbortController();
-    const endTerm = () => term.abort();
-    signal.addEventListener('abort', endTerm, { once: true });
-    const watcher = watchRebuildRequests(run, term.signal);
+    // the live run and the rebuild watcher end together; derived, not a listener on `signal`: a stop that
+    // came during the checkpoint read above fired no listener, and the run would have waited forever (a
+    // stop right after a standby took over hung until a test's hook timed out)
+    const ended = new AbortController();
+    const term = AbortSignal.any([signal, ended.signal]);
+    const watcher = watchRebuildRequests(run, term);
     try {
-      await runLive(run, live, term.signal);
+      await runLive(run, live, term);
     } finally {
-      signal.removeEventListener('abort', endTerm);
-      term.abort();
+      ended.abort();
       await watcher;
     }
   }
@@ -228,6 +229,7 @@ export async function startProjections(options: ProjectionsOptions): Promise<Pro
     let moved: CheckpointMoved | undefined;
     const close = () => void subscription.close();
     signal.addEventListener('abort', close, { once: true });
+    if (signal.aborted) close(); // a stop before the listener fired none
     // while no batch of its events comes by, the checkpoint follows what the subscription went past
     let committedSinceTick = false;
     const idleTimer = setInterval(() => {
