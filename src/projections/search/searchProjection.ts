@@ -46,6 +46,10 @@ export const searchProjection: Projection = {
   indexesSql: SEARCH_INDEXES_SQL,
   handles: (type) => isSearchProjectedEvent(type) || REWRITING_TYPES.includes(type),
   eventTypes: [...SEARCH_PROJECTED_TYPES, ...REWRITING_TYPES],
+  // nobody searches for a message within a fifth of a second of its sending (a writer who must find its own
+  // passes `wait_for`): read five times a second under load, not every few events, since each batch costs
+  // a store read, a transaction and a checkpoint move whatever its size (docs/performance.md, 2026-12-08)
+  maxLagMs: 200,
 
   async projectBatch(client, schema, events, options) {
     for (const part of splitAtRewrites(events)) {
