@@ -116,8 +116,10 @@ describe('a send', () => {
       expect(JSON.stringify(socket.frames)).not.toContain('1234-5678');
       const row = (await history(bob)).find((m) => m.id === sent.body.id);
       expect(row).toMatchObject({ is_hidden: true, content: '' });
-      // the search index never had it
-      const found = await bob.get(`/api/chat/search/?q=${encodeURIComponent('card')}`);
+      // the search index never had it (once it has projected the send)
+      const found = await bob.get(
+        `/api/chat/search/?q=${encodeURIComponent('card')}&wait_for=${sent.body.position}`,
+      );
       expect(JSON.stringify(found.body)).not.toContain(sent.body.id);
       // the moderators have it on their queue, with its text, to restore it if it is harmless
       const reports = await moderator.get(`/api/chat/moderation/reports/?wait_for=${await head()}`);

@@ -239,7 +239,7 @@ describe('retention', () => {
     expect(files.map((file) => file.uploaderId)).toEqual([bob.userId]);
 
     // the search index no longer finds what went, and still finds what stayed
-    const found = await alice.get(`/api/chat/search/?q=${MARKER}`);
+    const found = await alice.get(`/api/chat/search/?q=${MARKER}&wait_for=${position}`);
     expect(found.status).toBe(200);
     const foundIds = found.body.results.map((result: { message: { id: string } }) => result.message.id);
     expect(foundIds).not.toContain(message.fifty);
