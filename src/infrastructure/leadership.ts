@@ -57,6 +57,16 @@ export async function runAsLeader(options: LeadershipOptions): Promise<void> {
   }
 }
 
+/**
+ * Runs `action` when `signal` aborts, or at once when it already has (a listener added then would never
+ * fire: a stop that came during an earlier await would be lost). Returns what removes the listener.
+ */
+export function onAbort(signal: AbortSignal, action: () => void): () => void {
+  signal.addEventListener('abort', action, { once: true });
+  if (signal.aborted) action();
+  return () => signal.removeEventListener('abort', action);
+}
+
 /** Resolves after `ms`, or at once when `signal` aborts. */
 export function pause(ms: number, signal: AbortSignal): Promise<void> {
   if (signal.aborted) return Promise.resolve();

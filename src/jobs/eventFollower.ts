@@ -9,7 +9,7 @@ import { inTransaction } from '../db/transaction.ts';
 import type { EventStore, RecordedEvent } from '../eventstore/eventStore.ts';
 import { decodePosition, encodePosition } from '../eventstore/eventStore.ts';
 import type { InfrastructureLogger } from '../infrastructure/createInfrastructure.ts';
-import { pause, runAsLeader } from '../infrastructure/leadership.ts';
+import { onAbort, pause, runAsLeader } from '../infrastructure/leadership.ts';
 
 export type FollowedJob = {
   name: string;
@@ -97,11 +97,9 @@ export function startEventFollowers(options: EventFollowerOptions): { stop(): Pr
       filter: { eventTypes: job.eventTypes },
       minReadIntervalMs: readIntervalMs,
     });
-    const close = () => void subscription.close();
-    signal.addEventListener('abort', close, { once: true });
-    // a stop that came during the reads above fired no listener: the subscription would wait forever (a
-    // SIGTERM right after start hung the shutdown until its timeout)
-    if (signal.aborted) close();
+    // a stop that came during the reads above closes it at once (a SIGTERM right after start once hung
+    // the shutdown until its timeout)
+    const stopClosingOnAbort = onAbort(signal, () => void subscription.close());
     // the subscription's reach counts the events it skipped too, once the ones it gave are enqueued
     const advance = () => {
       const position = subscription.reached();
@@ -120,7 +118,7 @@ export function startEventFollowers(options: EventFollowerOptions): { stop(): Pr
       }
     } finally {
       clearInterval(timer);
-      signal.removeEventListener('abort', close);
+      stopClosingOnAbort();
       await subscription.close();
       await save().catch(() => {});
     }

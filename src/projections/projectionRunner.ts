@@ -12,7 +12,7 @@ import type { Logger } from 'pino';
 import { inTransaction } from '../db/transaction.ts';
 import type { EventStore, Position, RecordedEvent } from '../eventstore/eventStore.ts';
 import { decodePosition, encodePosition } from '../eventstore/eventStore.ts';
-import { pause, runAsLeader } from '../infrastructure/leadership.ts';
+import { onAbort, pause, runAsLeader } from '../infrastructure/leadership.ts';
 import { projectionBatchEvents, projectionBatchSeconds } from '../metrics/metrics.ts';
 import type { ChangePublisher, FeedEntry, UserNotice } from './changeFeed.ts';
 import {
@@ -232,8 +232,7 @@ export async function startProjections(options: ProjectionsOptions): Promise<Pro
     });
     let moved: CheckpointMoved | undefined;
     const close = () => void subscription.close();
-    signal.addEventListener('abort', close, { once: true });
-    if (signal.aborted) close(); // a stop before the listener fired none
+    const stopClosingOnAbort = onAbort(signal, close);
     // while no batch of its events comes by, the checkpoint follows what the subscription went past
     let committedSinceTick = false;
     const idleTimer = setInterval(() => {
@@ -264,7 +263,7 @@ export async function startProjections(options: ProjectionsOptions): Promise<Pro
       if (moved && !signal.aborted) throw moved;
     } finally {
       clearInterval(idleTimer);
-      signal.removeEventListener('abort', close);
+      stopClosingOnAbort();
       await subscription.close();
     }
   }
