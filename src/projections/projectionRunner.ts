@@ -300,14 +300,9 @@ export async function startProjections(options: ProjectionsOptions): Promise<Pro
         // the checkpoint moves on only from where this process left it, in the generation the rows went
         // to: a leader that took over, or a version or generation changed, rolls the whole batch back.
         // Checked here rather than with a lock taken first: one round trip less for every batch.
-        const from = {
-          position: run.livePosition!,
-          generation: live.generation,
-          version: projection.version,
-        };
-        if (!(await advanceLiveCheckpoint(client, projection.name, from, last, events.length))) {
+        if (!(await advanceLiveCheckpoint(client, run, last, events.length))) {
           throw new CheckpointMoved(
-            `${projection.name}: the live checkpoint is no longer at ${from.position}`,
+            `${projection.name}: the live checkpoint is no longer at ${run.livePosition}`,
           );
         }
         return projected;
@@ -330,17 +325,12 @@ export async function startProjections(options: ProjectionsOptions): Promise<Pro
    */
   async function checkpointIdle(run: ProjectionRun, position: string): Promise<void> {
     if (run.livePosition === null || position <= run.livePosition) return;
-    const livePosition = run.livePosition;
-    const { rowCount } = await inTransaction(pool, async (client) => {
+    const moved = await inTransaction(pool, async (client) => {
       // no WAL flush to wait for, nor one to add to the appends': losing this move loses nothing
       await client.query('SET LOCAL synchronous_commit = off');
-      return client.query(
-        `UPDATE projection_checkpoints SET position = $2, updated_at = now()
-         WHERE name = $1 AND position = $3 AND version = $4`,
-        [run.projection.name, position, livePosition, run.projection.version],
-      );
+      return advanceLiveCheckpoint(client, run, position, 0);
     });
-    if (rowCount !== 1) throw new CheckpointMoved(`${run.projection.name}: live checkpoint moved`);
+    if (!moved) throw new CheckpointMoved(`${run.projection.name}: live checkpoint moved`);
     run.livePosition = position;
   }
 
@@ -619,20 +609,21 @@ async function advanceCheckpoint(db: pg.ClientBase, name: string, position: stri
 }
 
 /**
- * Moves a live checkpoint from `from` (its position, generation and version as the batch's writer knows
- * them) to `position`; false when the row is not there any more.
+ * Moves a projection's live checkpoint to `position` (`events` more processed: 0 for an idle move past
+ * events it skips) only from where this process left it: its position, the generation it writes and
+ * the projection's version. False when the row is not like that any more (another writer or a version
+ * moved it).
  */
 async function advanceLiveCheckpoint(
   db: pg.ClientBase,
-  name: string,
-  from: { position: string; generation: string | null; version: number },
+  run: ProjectionRun,
   position: string,
   events: number,
 ): Promise<boolean> {
   const { rowCount } = await db.query(
     `UPDATE projection_checkpoints SET position = $2, events_processed = events_processed + $3, updated_at = now()
      WHERE name = $1 AND position = $4 AND generation IS NOT DISTINCT FROM $5 AND version = $6`,
-    [name, position, events, from.position, from.generation, from.version],
+    [run.projection.name, position, events, run.livePosition, run.live!.generation, run.projection.version],
   );
   return rowCount === 1;
 }
