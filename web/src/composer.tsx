@@ -1,6 +1,6 @@
 // Writing: Enter sends (Shift+Enter for a new line), Escape cancels a reply or an edit, typing is told to
 // the others while it goes on, files upload with progress and the service's refusal shown.
-import { useEffect, useRef, useState } from 'preact/hooks';
+import { useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks';
 import type { RoomWithUnreadJson } from '../../src/contract/resources.ts';
 import type { ChatStore, ShownMessage } from './store.ts';
 
@@ -22,7 +22,9 @@ export function Composer({ store, room, replyTo, editing, onDone }: Props) {
   const input = useRef<HTMLTextAreaElement>(null);
   const typing = useRef({ sentAt: 0, idle: 0 as ReturnType<typeof setTimeout> | 0 });
 
-  useEffect(() => {
+  // a layout effect, in the same task as the render that started the edit: a deferred effect ran after
+  // paint, so what was typed right after clicking Edit was replaced by the old text, and saved as it
+  useLayoutEffect(() => {
     if (editing) setText(editing.content);
     if (editing || replyTo) input.current?.focus();
   }, [editing?.id, replyTo?.id]);
