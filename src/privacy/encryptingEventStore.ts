@@ -29,6 +29,8 @@ export type EncryptingEventStoreOptions = {
   encryptOnAppend: boolean;
   /** unwrapped keys kept, per cache */
   maxCachedKeys?: number;
+  /** events whose opened fields are kept, so the next reader of one pays no cipher calls */
+  maxOpenedEvents?: number;
   /**
    * how long a live key stays cached: another process's erasure reaches this one's cache by its notice
    * and count of destructions (keyDestructionNotice.ts), by the SubjectErased event it reads, and by
@@ -61,6 +63,15 @@ export function createEncryptingEventStore(
   const ttl = options.liveKeyTtlMs ?? 5 * 60_000;
   const liveByScope = new LRUCache<string, CipherKey>({ max, ttl });
   const byId = new LRUCache<string, KeyObject | 'destroyed'>({ max, ttl });
+  // The projector's read models each read every message (the chat model, then the search model a moment
+  // later), and opening a field is about 10 us of Node's cipher calls: an event's opened fields are kept
+  // by event id (immutable strings, in the order personalFieldsOfCopy finds them), under the same
+  // lifetime and the same forgets as the keys that opened them, so they hold nothing those keys would not
+  // open again
+  const openedById = new LRUCache<string, readonly (string | null)[]>({
+    max: options.maxOpenedEvents ?? 20_000,
+    ttl,
+  });
 
   // counts the forgets: a key store answer read before one is used for its call but not cached, since the
   // key may be among those destroyed
@@ -69,6 +80,7 @@ export function createEncryptingEventStore(
     generation += 1;
     liveByScope.clear();
     byId.clear();
+    openedById.clear();
   }
 
   async function liveKeys(scopes: KeyScope[]): Promise<Map<string, CipherKey>> {
@@ -137,7 +149,9 @@ export function createEncryptingEventStore(
     if (events.some((event) => DESTROYS_KEYS.has(event.type))) forgetCachedKeys();
     // the keys this read opens with: those cached when it began (a forget meanwhile clears the cache, not
     // this read), and those it fetches
+    const asOf = generation;
     const keysOf = new Map<string, KeyObject | 'destroyed'>();
+    const opened = events.slice();
     const wanted = new Set<string>();
     const sealedEvents: { index: number; copy: E; fields: PersonalField[] }[] = [];
     events.forEach((event, index) => {
@@ -146,6 +160,14 @@ export function createEncryptingEventStore(
       const { copy, fields: all } = personalFieldsOfCopy(event);
       const fields = all.filter((f) => isFieldEnvelope(f.holder[f.name]));
       if (fields.length === 0) return;
+      const known = openedById.get(event.id);
+      if (known?.length === fields.length) {
+        fields.forEach((field, i) => {
+          field.holder[field.name] = known[i];
+        });
+        opened[index] = copy;
+        return;
+      }
       for (const field of fields) {
         const kid = (field.holder[field.name] as { kid: string }).kid;
         const cached = byId.get(kid);
@@ -154,9 +176,8 @@ export function createEncryptingEventStore(
       }
       sealedEvents.push({ index, copy, fields });
     });
-    if (sealedEvents.length === 0) return events;
+    if (sealedEvents.length === 0) return opened;
     if (wanted.size > 0) {
-      const asOf = generation;
       const found = await keyStore.keysById([...wanted]);
       for (const [kid, stored] of found) {
         const key = stored === 'destroyed' ? stored : createSecretKey(stored);
@@ -164,14 +185,18 @@ export function createEncryptingEventStore(
         if (asOf === generation) byId.set(kid, key);
       }
     }
-    const opened = events.slice();
+    // a forget since this read began may have been for keys it used: what it opened is not kept
+    const keep = asOf === generation;
     for (const { index, copy, fields } of sealedEvents) {
-      for (const field of fields) {
+      const texts = fields.map((field) => {
         const envelope = field.holder[field.name] as FieldEnvelope;
         const key = keysOf.get(envelope.kid);
         if (key === undefined) throw new UnknownDataKey(envelope.kid);
-        field.holder[field.name] = key === 'destroyed' ? null : openField(key, copy.id, field.path, envelope);
-      }
+        const text = key === 'destroyed' ? null : openField(key, copy.id, field.path, envelope);
+        field.holder[field.name] = text;
+        return text;
+      });
+      if (keep) openedById.set(copy.id, texts);
       opened[index] = copy;
     }
     return opened;

@@ -212,6 +212,26 @@ describe('the encrypting event store', () => {
     expect(erased.data).toMatchObject({ senderUsername: null, attachment: { fileName: null, sizeBytes: 9 } });
   });
 
+  it('keeps the text it opened for the next reader only until its keys are forgotten', async () => {
+    const keyStore = createPostgresKeyStore({
+      pool,
+      wrapper: createLocalKeyWrapper(new Map([['b', masterB]]), 'b'),
+    });
+    const store = createEncryptingEventStore(plain, { keyStore, encryptOnAppend: true });
+    const bosMessage = (events: RecordedEvent[]) =>
+      events.find((e) => e.type === 'MessageSent' && (e.data as { senderId: string }).senderId === bo)!
+        .data as { content: string | null };
+    // each reader gets its own copy: what one changes, the next does not see
+    bosMessage(await store.readAll({ limit: 100 })).content = 'changed by a reader';
+    expect(bosMessage(await store.readAll({ limit: 100 })).content).toBe(`bo says ${MARKER}`);
+
+    await keyStore.destroy({ subjectId: bo, before: '2100-01-01' });
+    store.forgetCachedKeys();
+    const afterForget = await store.readAll({ limit: 100 });
+    expect(bosMessage(afterForget).content).toBeNull();
+    expect(contents(afterForget)).toContain(`ada again ${MARKER}`);
+  });
+
   it('refuses what the store could not hold in clear, though its ciphertext would fit', async () => {
     const messageId = uuidv4();
     const data = { messageId, roomId, senderId: ada, messageType: 'text', content: 'nul \u0000 here' };
