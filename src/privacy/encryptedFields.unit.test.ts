@@ -1,7 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { PERSONAL_TEXT_FIELDS } from '../audit/personalFields.ts';
 import { ENCRYPTED_FIELDS, personalFieldsOf, personalFieldsOfCopy } from './encryptedFields.ts';
-import { cipherKeyOf, isFieldEnvelope, openField, sealField } from './fieldCipher.ts';
+import {
+  cipherKeyOf,
+  type FieldEnvelope,
+  isSealedField,
+  openEnvelope,
+  type SharedEnvelope,
+  sealFields,
+} from './fieldCipher.ts';
 
 describe('encrypted fields', () => {
   it('are all fields the audit log commits to by a salted hash, so a tombstone changes no audit leaf', () => {
@@ -45,25 +52,44 @@ describe('encrypted fields', () => {
 describe('field cipher', () => {
   const dataKey = cipherKeyOf({ keyId: 'k1', key: Buffer.alloc(32, 7) });
 
-  it('opens what it sealed, only for the same event and path', () => {
-    const envelope = sealField(dataKey, 'event-1', 'data.content', 'secret text ü');
-    expect(isFieldEnvelope(envelope)).toBe(true);
-    expect(JSON.stringify(envelope)).not.toContain('secret');
-    expect(openField(dataKey.key, 'event-1', 'data.content', envelope)).toBe('secret text ü');
-    expect(() => openField(dataKey.key, 'event-2', 'data.content', envelope)).toThrow();
-    expect(() => openField(dataKey.key, 'event-1', 'data.senderUsername', envelope)).toThrow();
-    expect(() =>
-      openField(
-        cipherKeyOf({ keyId: 'k2', key: Buffer.alloc(32, 8) }).key,
-        'event-1',
-        'data.content',
-        envelope,
-      ),
-    ).toThrow();
+  it("seals an event's fields under one key in one envelope, which opens only for the same event", () => {
+    const sealed = sealFields(dataKey, 'event-1', [
+      ['data.content', 'secret text ü'],
+      ['data.senderUsername', 'sam'],
+    ]);
+    expect(sealed[1]).toEqual({ enc: 2, in: 'data.content' });
+    expect(sealed.every(isSealedField)).toBe(true);
+    expect(JSON.stringify(sealed)).not.toContain('secret');
+    const envelope = sealed[0] as SharedEnvelope;
+    const texts = openEnvelope(dataKey.key, 'event-1', 'data.content', envelope);
+    expect([...texts]).toEqual([
+      ['data.content', 'secret text ü'],
+      ['data.senderUsername', 'sam'],
+    ]);
+    expect(() => openEnvelope(dataKey.key, 'event-2', 'data.content', envelope)).toThrow();
+    const otherKey = cipherKeyOf({ keyId: 'k2', key: Buffer.alloc(32, 8) }).key;
+    expect(() => openEnvelope(otherKey, 'event-1', 'data.content', envelope)).toThrow();
+  });
+
+  it('still opens an envelope of the first format, one field sealed alone, only at its own path', () => {
+    // written by the one-envelope-per-field sealer this format replaced
+    const firstFormat: FieldEnvelope = {
+      enc: 1,
+      kid: 'k1',
+      iv: '4YSISfGSIlWVOxuN',
+      ct: '-1Qdc7y8wQc60uFT7W2-oSbHNgzR8wSewam_5gHU',
+    };
+    expect(isSealedField(firstFormat)).toBe(true);
+    expect([...openEnvelope(dataKey.key, 'event-1', 'data.content', firstFormat)]).toEqual([
+      ['data.content', 'secret text ü'],
+    ]);
+    expect(() => openEnvelope(dataKey.key, 'event-1', 'data.senderUsername', firstFormat)).toThrow();
+    expect(() => openEnvelope(dataKey.key, 'event-2', 'data.content', firstFormat)).toThrow();
   });
 
   it('never takes a plaintext string for an envelope', () => {
-    expect(isFieldEnvelope('{"enc":1,"kid":"k","iv":"","ct":""}')).toBe(false);
+    expect(isSealedField('{"enc":1,"kid":"k","iv":"","ct":""}')).toBe(false);
+    expect(isSealedField('{"enc":2,"in":"data.content"}')).toBe(false);
   });
 });
 

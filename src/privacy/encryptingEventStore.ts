@@ -16,10 +16,11 @@ import { ENCRYPTED_FIELDS, type PersonalField, personalFieldsOfCopy } from './en
 import {
   type CipherKey,
   cipherKeyOf,
-  type FieldEnvelope,
-  isFieldEnvelope,
-  openField,
-  sealField,
+  isSealedField,
+  keyIdOf,
+  openEnvelope,
+  type SealedField,
+  sealFields,
 } from './fieldCipher.ts';
 import { type KeyScope, type KeyStore, scopeKey, utcDayOf } from './keyStore.ts';
 
@@ -136,10 +137,21 @@ export function createEncryptingEventStore(
     if (pending.length === 0) return events;
     const keys = await liveKeys(pending.flatMap((p) => p.scopes));
     for (const { event, fields, scopes } of pending) {
+      // the fields under one key in one envelope: a message's body, sender name and file name are one
+      // cipher call, not three
+      const byScope = new Map<string, PersonalField[]>();
       fields.forEach((field, i) => {
-        const key = keys.get(scopeKey(scopes[i]!))!;
-        field.holder[field.name] = sealField(key, event.id, field.path, field.holder[field.name] as string);
+        const id = scopeKey(scopes[i]!);
+        const group = byScope.get(id);
+        if (group) group.push(field);
+        else byScope.set(id, [field]);
       });
+      for (const [id, group] of byScope) {
+        const texts = group.map((field) => [field.path, field.holder[field.name] as string] as const);
+        sealFields(keys.get(id)!, event.id, texts).forEach((sealedField, i) => {
+          group[i]!.holder[group[i]!.name] = sealedField;
+        });
+      }
     }
     return sealed;
   }
@@ -158,7 +170,7 @@ export function createEncryptingEventStore(
       if (!ENCRYPTED_FIELDS[event.type]) return;
       // a copy, so a reader never sees another reader's plaintext through a shared object
       const { copy, fields: all } = personalFieldsOfCopy(event);
-      const fields = all.filter((f) => isFieldEnvelope(f.holder[f.name]));
+      const fields = all.filter((f) => isSealedField(f.holder[f.name]));
       if (fields.length === 0) return;
       const known = openedById.get(event.id);
       if (known?.length === fields.length) {
@@ -169,7 +181,8 @@ export function createEncryptingEventStore(
         return;
       }
       for (const field of fields) {
-        const kid = (field.holder[field.name] as { kid: string }).kid;
+        const kid = keyIdOf(field.holder[field.name] as SealedField);
+        if (kid === null) continue;
         const cached = byId.get(kid);
         if (cached === undefined) wanted.add(kid);
         else keysOf.set(kid, cached);
@@ -188,11 +201,24 @@ export function createEncryptingEventStore(
     // a forget since this read began may have been for keys it used: what it opened is not kept
     const keep = asOf === generation;
     for (const { index, copy, fields } of sealedEvents) {
+      // each envelope's texts by the path of the field holding it (null: its key was destroyed); a
+      // reference comes after its envelope, as sealFields writes them
+      const envelopes = new Map<string, ReadonlyMap<string, string> | null>();
       const texts = fields.map((field) => {
-        const envelope = field.holder[field.name] as FieldEnvelope;
-        const key = keysOf.get(envelope.kid);
-        if (key === undefined) throw new UnknownDataKey(envelope.kid);
-        const text = key === 'destroyed' ? null : openField(key, copy.id, field.path, envelope);
+        const sealed = field.holder[field.name] as SealedField;
+        let opened: ReadonlyMap<string, string> | null | undefined;
+        if ('in' in sealed) {
+          opened = envelopes.get(sealed.in);
+          if (opened === undefined)
+            throw new Error(`event ${copy.id}: ${field.path} refers to no envelope at ${sealed.in}`);
+        } else {
+          const key = keysOf.get(sealed.kid);
+          if (key === undefined) throw new UnknownDataKey(sealed.kid);
+          opened = key === 'destroyed' ? null : openEnvelope(key, copy.id, field.path, sealed);
+          envelopes.set(field.path, opened);
+        }
+        const text = opened === null ? null : opened.get(field.path);
+        if (text === undefined) throw new Error(`event ${copy.id}: its envelope holds no ${field.path}`);
         field.holder[field.name] = text;
         return text;
       });

@@ -14,7 +14,7 @@ import {
   type RecordedEvent,
 } from '../eventstore/eventStore.ts';
 import { personalFieldsOf } from './encryptedFields.ts';
-import { isFieldEnvelope } from './fieldCipher.ts';
+import { isSealedField } from './fieldCipher.ts';
 
 export type MigrationStores = {
   /** the old store, read as it is stored (plaintext) */
@@ -142,7 +142,7 @@ export async function migratePlaintextEvents(
   let sincePage = 0;
   for (let next = await source.next(); !next.done; next = await source.next()) {
     const event = next.value;
-    if (personalFieldsOf(event.type, event).some((field) => isFieldEnvelope(field.holder[field.name]))) {
+    if (personalFieldsOf(event.type, event).some((field) => isSealedField(field.holder[field.name]))) {
       throw new SourceEventSealed(event);
     }
     if (run.length > 0 && (run[0]!.stream !== event.stream || run.length >= MAX_RUN)) await flush();
