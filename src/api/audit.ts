@@ -9,7 +9,6 @@ import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import type { FastifyRequest } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import { v7 as uuidv7 } from 'uuid';
 import { z } from 'zod';
 import { createExportRequest, type ExportRequest, getExportRequest } from '../audit/exportRequests.ts';
 import { historyEvent } from '../audit/historyEvent.ts';
@@ -25,7 +24,7 @@ import { scanEvents } from '../audit/scanEvents.ts';
 import { recordAuditorRead } from '../commands/recordAuditorRead.ts';
 import { Position, Uuid } from '../contract/resources.ts';
 import type { AuditedResource } from '../domain/events.ts';
-import { messageStream, roomStream } from '../domain/streams.ts';
+import { messageStream, roomStream, timeOrderedId } from '../domain/streams.ts';
 import {
   comparePositions,
   decodePosition,
@@ -450,7 +449,7 @@ export const auditRoutes: FastifyPluginAsyncZod = async (fastify) => {
       const { room_id: roomId, from, to } = request.body;
       timeWindow(from, to);
       if (roomId) await requireRoomExists(roomId);
-      const id = uuidv7();
+      const id = timeOrderedId();
       await record(request, 'export', roomId ? { roomId } : {}, { ...request.body, export: id });
       const created = await createExportRequest(fastify.pg, {
         id,

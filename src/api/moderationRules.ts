@@ -3,7 +3,6 @@
 // compiled); after a change this node refreshes before answering, so a moderator reads their
 // own change, and every other node has it within a second.
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import { v7 as uuidv7 } from 'uuid';
 import { z } from 'zod';
 import { addModerationRule } from '../commands/addModerationRule.ts';
 import { changeModerationRule } from '../commands/changeModerationRule.ts';
@@ -17,6 +16,7 @@ import {
   MAX_REGEX_LENGTH,
   MAX_WORDS_PER_RULE,
 } from '../domain/limits.ts';
+import { timeOrderedId } from '../domain/streams.ts';
 import { BodyText, NameText } from '../domain/text.ts';
 import { requireModerator } from './access.ts';
 import { commandContext, withPosition } from './commandContext.ts';
@@ -165,7 +165,7 @@ export const moderationRuleRoutes: FastifyPluginAsyncZod = async (fastify) => {
     async (request, reply) => {
       const { name, action, room_types, match } = request.body;
       const result = await addModerationRule(commandContext(request), {
-        ruleId: uuidv7(),
+        ruleId: timeOrderedId(),
         rule: { name, action, roomTypes: room_types, match: match as ModerationMatch },
       });
       await policy.refresh();

@@ -1,7 +1,6 @@
 // Privacy (docs/privacy.md): erasure of a person's personal data, and legal holds that make it wait. Only tokens with the `ops` or
 // `privacy_officer` role get past the guard; for everyone else these paths do not exist (404).
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import { v7 as uuidv7 } from 'uuid';
 import { z } from 'zod';
 import { loadAggregate } from '../commands/handleCommand.ts';
 import { placeLegalHold } from '../commands/placeLegalHold.ts';
@@ -11,7 +10,7 @@ import { RoomType as RoomTypeSchema, Uuid } from '../contract/resources.ts';
 import { isPrivacyOfficer } from '../domain/actor.ts';
 import type { RetentionRule } from '../domain/events.ts';
 import { MAX_RETENTION_DAYS, retentionPolicyAggregate } from '../domain/retention.ts';
-import { RETENTION_POLICY_STREAM } from '../domain/streams.ts';
+import { RETENTION_POLICY_STREAM, timeOrderedId } from '../domain/streams.ts';
 import { RETENTION_JOB, type RetentionRunData } from '../jobs/retention.ts';
 import { jobQueue } from '../jobs/startJobs.ts';
 import { type RetentionReport, runRetention } from '../privacy/applyRetention.ts';
@@ -218,7 +217,7 @@ export const privacyRoutes: FastifyPluginAsyncZod = async (fastify) => {
       if (request.body.dry_run) {
         return reportJson(await runRetention(commandContext(request), deps, { dryRun: true }));
       }
-      const id = uuidv7();
+      const id = timeOrderedId();
       const data: RetentionRunData = {};
       await retentionQueue.add(RETENTION_JOB, data, {
         jobId: runJobId(id),
@@ -271,7 +270,7 @@ export const privacyRoutes: FastifyPluginAsyncZod = async (fastify) => {
     },
     async (request, reply) => {
       const erasure = await eraseSubject(commandContext(request), deps, {
-        erasureId: uuidv7(),
+        erasureId: timeOrderedId(),
         subjectId: request.body.user_id,
       });
       return reply
@@ -303,7 +302,7 @@ export const privacyRoutes: FastifyPluginAsyncZod = async (fastify) => {
     },
     async (request, reply) => {
       const { user_id, room_id, from, to } = request.body;
-      const holdId = uuidv7();
+      const holdId = timeOrderedId();
       const scope = { userId: user_id ?? null, roomId: room_id ?? null, from: from ?? null, to: to ?? null };
       // enforced from the moment it is in the table; recorded right after
       await deps.legalHolds.place(holdId, scope);

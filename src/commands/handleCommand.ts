@@ -4,10 +4,10 @@
 // What a decision reads from other streams through `loadConditioned` (a message's room) becomes a condition
 // of the append: it happens only while those streams are still at the revisions the decision saw.
 import { setTimeout as sleep } from 'node:timers/promises';
-import { v7 as uuidv7 } from 'uuid';
 import type { WhoAndWhen } from '../domain/actor.ts';
 import type { Aggregate } from '../domain/aggregate.ts';
 import { EVENT_SCHEMA_VERSION } from '../domain/events.ts';
+import { timeOrderedId } from '../domain/streams.ts';
 import {
   type EventMetadata,
   type EventToAppend,
@@ -143,7 +143,7 @@ export async function handleCommand<State, Event extends DomainEvent>(
   options: HandleOptions<Event> = {},
 ): Promise<CommandOutcome<State, Event>> {
   const context = whoAndWhenOf(ctx);
-  const correlationId = ctx.correlationId ?? uuidv7();
+  const correlationId = ctx.correlationId ?? timeOrderedId();
   const occurredAt = context.now.toISOString();
 
   let confirmOnFreshReads = false;
@@ -182,7 +182,7 @@ export async function handleCommand<State, Event extends DomainEvent>(
       };
     }
     const toAppend: EventToAppend[] = events.map((event, index) => ({
-      id: options.eventId?.(event, index) ?? uuidv7(),
+      id: options.eventId?.(event, index) ?? timeOrderedId(),
       type: event.type,
       data: event.data,
       metadata: metadataFor(ctx, event, occurredAt, correlationId),

@@ -1,12 +1,11 @@
 // RecordAuditorRead: an auditor's read of the history, recorded before it is answered (the read fails if
 // it cannot be recorded). Each read is a new stream, so recording never waits on another read.
-import { v7 as uuidv7 } from 'uuid';
 import {
   auditorReadAggregate,
   decideRecordAuditorRead,
   type RecordAuditorRead,
 } from '../domain/auditorRead.ts';
-import { auditReadStream } from '../domain/streams.ts';
+import { auditReadStream, timeOrderedId } from '../domain/streams.ts';
 import type { CommandContext } from './context.ts';
 import { type CommandSummary, handleCommand, summaryOf } from './handleCommand.ts';
 
@@ -14,7 +13,7 @@ export async function recordAuditorRead(
   ctx: CommandContext,
   input: Omit<RecordAuditorRead, 'readId'>,
 ): Promise<CommandSummary & { readId: string }> {
-  const readId = uuidv7();
+  const readId = timeOrderedId();
   const outcome = await handleCommand(
     ctx,
     auditorReadAggregate,

@@ -4,7 +4,6 @@
 // The room (and, for a direct room, both block lists) is a conditioned load: a cached state costs no read,
 // and the append happens only while the room is at that revision, so a removed or muted participant can
 // never send, however stale a cache: a warm send is one round trip (the append).
-import { v7 as uuidv7 } from 'uuid';
 import type { MessageEvent, MessageSent } from '../domain/events.ts';
 import { messageAggregate } from '../domain/message.ts';
 import {
@@ -16,7 +15,13 @@ import {
 import { type JudgedRule, MessageBouncedError } from '../domain/moderationOutcomes.ts';
 import { ALLOW } from '../domain/moderationRules.ts';
 import { roomAggregate, slowModeSecondsFor } from '../domain/room.ts';
-import { messageIdForClientId, messageSentEventId, messageStream, roomStream } from '../domain/streams.ts';
+import {
+  messageIdForClientId,
+  messageSentEventId,
+  messageStream,
+  roomStream,
+  timeOrderedId,
+} from '../domain/streams.ts';
 import type { CommandContext } from './context.ts';
 import { type CommandSummary, handleCommand, loadAggregate, summaryOf } from './handleCommand.ts';
 import { loadPairBlocks } from './loaders.ts';
@@ -38,7 +43,7 @@ export type SendMessageResult = CommandSummary & {
 
 export async function sendMessage(ctx: CommandContext, input: SendMessageInput): Promise<SendMessageResult> {
   const { actor } = ctx;
-  const messageId = input.clientId ? messageIdForClientId(actor.userId, input.clientId) : uuidv7();
+  const messageId = input.clientId ? messageIdForClientId(actor.userId, input.clientId) : timeOrderedId();
   const command: SendMessage = { ...input, messageId };
   // the slow-mode slot this send took, given back if the message is not stored after all
   let slot: SlowModeSlot | undefined;

@@ -3,6 +3,7 @@
 // (evolve never mutates); a stale entry costs one more read, never a wrong decision, because the append
 // still carries the expected revision (or, for a state it only read, a condition on that stream's revision:
 // handleCommand's conditioned load) and a conflict drops the entry.
+import { LRUCache } from 'lru-cache';
 import type { Position } from '../eventstore/eventStore.ts';
 
 export type CachedState = {
@@ -27,25 +28,24 @@ export type StateCache = {
   epoch(): number;
 };
 
-/** Least recently used entries go first once `maxEntries` is reached. */
+/**
+ * Least recently used entries go first once `maxEntries` is reached (lru-cache: a Map kept in recency order
+ * by deleting and re-adding, its oldest dropped through its key iterator, cost 2 % of the main thread at
+ * 2,000 messages a second, each send adding a message stream).
+ */
 export function createStateCache(maxEntries = 10_000): StateCache {
-  const entries = new Map<string, CachedState>();
+  const entries = new LRUCache<string, CachedState>({ max: maxEntries });
   let clears = 0;
   return {
     get(stream, aggregate) {
       const entry = entries.get(stream);
-      if (!entry || entry.aggregate !== aggregate) return undefined;
-      entries.delete(stream);
-      entries.set(stream, entry);
-      return entry;
+      return entry?.aggregate === aggregate ? entry : undefined;
     },
     set(stream, entry, since) {
       if (since !== clears) return;
-      const current = entries.get(stream);
+      const current = entries.peek(stream);
       if (current && current.aggregate === entry.aggregate && current.revision > entry.revision) return;
-      entries.delete(stream);
       entries.set(stream, entry);
-      if (entries.size > maxEntries) entries.delete(entries.keys().next().value!);
     },
     delete(stream) {
       entries.delete(stream);

@@ -240,6 +240,26 @@ export function serializeEvent(event: EventToAppend, maxEventBytes: number): Ser
 }
 
 /**
+ * Why a string field could not be stored (the reasons serializeEvent gives for its JSON), or undefined:
+ * what checks a text that is stored other than as itself (sealed by the encrypting store).
+ */
+export function unstorableText(text: string): string | undefined {
+  if (text.includes('\u0000')) return 'its JSON contains the NUL character (U+0000)';
+  if (text.isWellFormed()) return undefined;
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    if (code < 0xd800 || code > 0xdfff) continue;
+    const next = text.charCodeAt(i + 1);
+    if (code <= 0xdbff && next >= 0xdc00 && next <= 0xdfff) {
+      i++;
+      continue;
+    }
+    return `its JSON contains a lone surrogate (U+${code.toString(16).toUpperCase()})`;
+  }
+  return undefined;
+}
+
+/**
  * JSON.stringify writes the NUL character as the escape \u0000 and a lone surrogate as \udXXX (a paired
  * one stays a real character), and writes a backslash of the text as \\. So an escape with an odd run of
  * backslashes before it is one of those characters; the common case, no "\u" at all, costs one search.

@@ -7,10 +7,11 @@ import { createSecretKey, type KeyObject } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
 import {
   type AllSubscription,
+  EventNotStorable,
   type EventStore,
   type EventToAppend,
   type RecordedEvent,
-  serializeEvent,
+  unstorableText,
 } from '../eventstore/eventStore.ts';
 import { ENCRYPTED_FIELDS, type PersonalField, personalFieldsOfCopy } from './encryptedFields.ts';
 import {
@@ -123,8 +124,11 @@ export function createEncryptingEventStore(
       const fields = all.filter((field) => typeof field.holder[field.name] === 'string');
       if (fields.length === 0) return event;
       // what the store could not hold in clear it must not hold sealed either (EventNotStorable): the
-      // readers would get it back in clear and fail on it
-      serializeEvent(event, Number.POSITIVE_INFINITY);
+      // readers would get it back in clear and fail on it. The rest of the event the store checks itself.
+      for (const field of fields) {
+        const unstorable = unstorableText(field.holder[field.name] as string);
+        if (unstorable) throw new EventNotStorable(event.id, unstorable);
+      }
       const roomId = event.metadata.roomId ?? '';
       const day = utcDayOf(event.metadata.occurredAt);
       pending.push({

@@ -240,6 +240,14 @@ describe('the encrypting event store', () => {
         expectedRevision: 'no_stream',
       }),
     ).rejects.toThrow(EventNotStorable);
+    const lone = { ...data, messageId: uuidv4(), content: 'fine', senderUsername: 'half \ud83d a pair' };
+    await expect(
+      storeWith([['b', masterB]], 'b').appendToStream(
+        `message-${lone.messageId}`,
+        [event('MessageSent', lone)],
+        { expectedRevision: 'no_stream' },
+      ),
+    ).rejects.toThrow(/lone surrogate \(U\+D83D\)/);
   });
 
   it('refuses to read an envelope whose key the key store never had', async () => {
