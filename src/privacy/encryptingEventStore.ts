@@ -65,11 +65,11 @@ export function createEncryptingEventStore(
   const ttl = options.liveKeyTtlMs ?? 5 * 60_000;
   const liveByScope = new LRUCache<string, CipherKey>({ max, ttl });
   const byId = new LRUCache<string, KeyObject | 'destroyed'>({ max, ttl });
-  // The projector's read models each read every message (the chat model, then the search model a moment
-  // later), and opening a field is about 10 us of Node's cipher calls: an event's opened fields are kept
-  // by event id (immutable strings, in the order personalFieldsOfCopy finds them), under the same
-  // lifetime and the same forgets as the keys that opened them, so they hold nothing those keys would not
-  // open again
+  // The projector's live read models each read every message (the chat model, then the search model a
+  // moment later), and opening an envelope is about 10 us of Node's cipher calls: what a subscription
+  // opened is kept by event id (immutable strings, in the order personalFieldsOfCopy finds them), under
+  // the same lifetime and the same forgets as the keys that opened them, so it holds nothing those keys
+  // would not open again
   const openedById = new LRUCache<string, readonly (string | null)[]>({
     max: options.maxOpenedEvents ?? 20_000,
     ttl,
@@ -160,7 +160,8 @@ export function createEncryptingEventStore(
     return sealed;
   }
 
-  async function open<E extends RecordedEvent>(events: E[]): Promise<E[]> {
+  /** `remember`: keep what it opens for the next reader (live reads; a rebuild's page has no next reader) */
+  async function open<E extends RecordedEvent>(events: E[], remember = false): Promise<E[]> {
     // another process destroyed keys: nothing this one holds may open what comes after
     if (events.some((event) => DESTROYS_KEYS.has(event.type))) forgetCachedKeys();
     // the keys this read opens with: those cached when it began (a forget meanwhile clears the cache, not
@@ -203,7 +204,7 @@ export function createEncryptingEventStore(
       }
     }
     // a forget since this read began may have been for keys it used: what it opened is not kept
-    const keep = asOf === generation;
+    const keep = remember && asOf === generation;
     for (const { index, copy, fields } of sealedEvents) {
       // each envelope's texts by the path of the field holding it (null: its key was destroyed); a
       // reference comes after its envelope, as sealFields writes them
@@ -237,7 +238,7 @@ export function createEncryptingEventStore(
       close: () => subscription.close(),
       reached: () => subscription.reached(),
       async *[Symbol.asyncIterator]() {
-        for await (const batch of subscription) yield await open(batch);
+        for await (const batch of subscription) yield await open(batch, true);
       },
     };
   }
