@@ -239,24 +239,20 @@ export function serializeEvent(event: EventToAppend, maxEventBytes: number): Ser
   return { data, metadata };
 }
 
+// what EventNotStorable says, whether the character was found in an event's JSON or in a text
+const NUL_STORED = 'its JSON contains the NUL character (U+0000)';
+const loneSurrogateStored = (hex: string) => `its JSON contains a lone surrogate (U+${hex.toUpperCase()})`;
+
 /**
  * Why a string field could not be stored (the reasons serializeEvent gives for its JSON), or undefined:
- * what checks a text that is stored other than as itself (sealed by the encrypting store).
+ * what checks a text that is stored other than as itself (sealed by the encrypting store). With the u
+ * flag a surrogate pair is one code point, so \p{Cs} matches only a lone surrogate.
  */
 export function unstorableText(text: string): string | undefined {
-  if (text.includes('\u0000')) return 'its JSON contains the NUL character (U+0000)';
+  if (text.includes('\u0000')) return NUL_STORED;
   if (text.isWellFormed()) return undefined;
-  for (let i = 0; i < text.length; i++) {
-    const code = text.charCodeAt(i);
-    if (code < 0xd800 || code > 0xdfff) continue;
-    const next = text.charCodeAt(i + 1);
-    if (code <= 0xdbff && next >= 0xdc00 && next <= 0xdfff) {
-      i++;
-      continue;
-    }
-    return `its JSON contains a lone surrogate (U+${code.toString(16).toUpperCase()})`;
-  }
-  return undefined;
+  const lone = /\p{Cs}/u.exec(text)![0];
+  return loneSurrogateStored(lone.charCodeAt(0).toString(16));
 }
 
 /**
@@ -271,8 +267,8 @@ function unstorableEscape(json: string): string | undefined {
     while (at - backslashes >= 0 && json.charCodeAt(at - backslashes) === 0x5c) backslashes++;
     if (backslashes % 2 === 1) {
       const hex = json.slice(at + 2, at + 6).toLowerCase();
-      if (hex === '0000') return 'its JSON contains the NUL character (U+0000)';
-      if (/^d[89a-f]/.test(hex)) return `its JSON contains a lone surrogate (U+${hex.toUpperCase()})`;
+      if (hex === '0000') return NUL_STORED;
+      if (/^d[89a-f]/.test(hex)) return loneSurrogateStored(hex);
     }
     at = json.indexOf('\\u', at + 2);
   }

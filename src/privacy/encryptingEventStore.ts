@@ -18,7 +18,6 @@ import {
   type CipherKey,
   cipherKeyOf,
   isSealedField,
-  keyIdOf,
   openEnvelope,
   type SealedField,
   sealFields,
@@ -187,8 +186,10 @@ export function createEncryptingEventStore(
         return;
       }
       for (const field of fields) {
-        const kid = keyIdOf(field.holder[field.name] as SealedField);
-        if (kid === null) continue;
+        const sealed = field.holder[field.name] as SealedField;
+        // a reference needs no key of its own: its envelope names it
+        if ('in' in sealed) continue;
+        const kid = sealed.kid;
         const cached = byId.get(kid);
         if (cached === undefined) wanted.add(kid);
         else keysOf.set(kid, cached);
@@ -212,18 +213,18 @@ export function createEncryptingEventStore(
       const envelopes = new Map<string, ReadonlyMap<string, string> | null>();
       const texts = fields.map((field) => {
         const sealed = field.holder[field.name] as SealedField;
-        let opened: ReadonlyMap<string, string> | null | undefined;
+        let envelope: ReadonlyMap<string, string> | null | undefined;
         if ('in' in sealed) {
-          opened = envelopes.get(sealed.in);
-          if (opened === undefined)
+          envelope = envelopes.get(sealed.in);
+          if (envelope === undefined)
             throw new Error(`event ${copy.id}: ${field.path} refers to no envelope at ${sealed.in}`);
         } else {
           const key = keysOf.get(sealed.kid);
           if (key === undefined) throw new UnknownDataKey(sealed.kid);
-          opened = key === 'destroyed' ? null : openEnvelope(key, copy.id, field.path, sealed);
-          envelopes.set(field.path, opened);
+          envelope = key === 'destroyed' ? null : openEnvelope(key, copy.id, field.path, sealed);
+          envelopes.set(field.path, envelope);
         }
-        const text = opened === null ? null : opened.get(field.path);
+        const text = envelope === null ? null : envelope.get(field.path);
         if (text === undefined) throw new Error(`event ${copy.id}: its envelope holds no ${field.path}`);
         field.holder[field.name] = text;
         return text;

@@ -67,9 +67,6 @@ export function isSealedField(value: unknown): value is SealedField {
   );
 }
 
-/** the data key a sealed field needs, or null for a reference (its envelope names it) */
-export const keyIdOf = (sealed: SealedField): string | null => ('kid' in sealed ? sealed.kid : null);
-
 // IVs are cut from a pool refilled in one call: one randomBytes(12) per field was a system call per
 // sealed field, and under load it cost as much as the cipher itself
 const ivPool = Buffer.alloc(IV_BYTES * 512);
